@@ -1,0 +1,7 @@
+"""``python -m bot`` is the same as ``trolyso``."""
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,245 @@
+"""Configuration: ``config.yaml`` validated with pydantic, secrets from the environment.
+
+A wrong key or value stops start-up with a :class:`ConfigError` naming the file, the key and
+what was expected. Environment variables (interfaces.md) override the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from broadcast.radio.settings import RadioSettings
+from nlu.settings import NluSettings
+
+__all__ = ["ConfigError", "Settings", "load_config"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names what is wrong."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AreaCfg(_Section):
+    code: str
+    name: str
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: Any) -> str:
+        v = str(v)
+        if not re.fullmatch(r"\d{5}", v):
+            raise ValueError("must be a 5-digit commune/ward code (QĐ 19/2025/QĐ-TTg)")
+        return v
+
+
+class TopicCfg(_Section):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    name: str
+
+
+class AdminCfg(_Section):
+    channel: Literal["telegram", "zalo_bot", "zalo_oa", "web", "terminal"]
+    user_id: str
+
+    @field_validator("user_id", mode="before")
+    @classmethod
+    def _str(cls, v: Any) -> str:
+        return str(v)
+
+
+class WebCfg(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None  # e.g. https://trolyso.example.vn (links in feeds)
+    max_text_chars: int = Field(default=4000, ge=100, le=100_000)
+
+
+class TelegramCfg(_Section):
+    token: str | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    poll_timeout_s: int = Field(default=30, ge=0, le=60)
+    max_retries: int = Field(default=3, ge=0, le=10)  # on 429, after waiting retry_after
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        # Telegram accepts 1-256 characters of A-Z a-z 0-9 _ - (setWebhook secret_token).
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return v
+
+
+class ZaloBotCfg(_Section):
+    token: str | None = None
+    base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    poll_timeout_s: int = Field(default=30, ge=1, le=60)
+
+
+class ZaloOaCfg(_Section):
+    app_id: str | None = None
+    app_secret: str | None = None
+    secret_key: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+    base_url: str = "https://openapi.zalo.me"
+    oauth_base_url: str = "https://oauth.zaloapp.com"
+    max_event_age_s: int = Field(default=3600, ge=10, le=7 * 86400)
+    max_buttons: int = Field(default=5, ge=0, le=10)
+
+
+class ZaloCfg(_Section):
+    bot: ZaloBotCfg = Field(default_factory=ZaloBotCfg)
+    oa: ZaloOaCfg = Field(default_factory=ZaloOaCfg)
+
+
+class ContentCfg(_Section):
+    dir: str = "content"
+    max_review_age_days: int = Field(default=365, ge=1)
+
+
+class BroadcastCfg(_Section):
+    telegram_per_second: float = Field(default=30, gt=0, le=1000)
+    telegram_per_chat_interval_s: float = Field(default=1.0, ge=0)
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    sender_batch: int = Field(default=50, ge=1, le=1000)
+    # Zalo OA promotional messages are refused at night (error -234); we defer, never drop.
+    zalo_quiet_hours: tuple[str, str] = ("22:00", "06:00")
+    scheduler_misfire_grace_s: int = Field(default=3600, ge=1)
+
+
+class Settings(_Section):
+    areas: list[AreaCfg] = Field(min_length=1)
+    topics: list[TopicCfg] = Field(min_length=1)
+    admins: list[AdminCfg] = Field(default_factory=list)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    database_url: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    web: WebCfg = Field(default_factory=WebCfg)
+    telegram: TelegramCfg = Field(default_factory=TelegramCfg)
+    zalo: ZaloCfg = Field(default_factory=ZaloCfg)
+    content: ContentCfg = Field(default_factory=ContentCfg)
+    nlu: NluSettings = Field(default_factory=NluSettings)
+    radio: RadioSettings = Field(default_factory=RadioSettings)
+    broadcast: BroadcastCfg = Field(default_factory=BroadcastCfg)
+
+    # where the file was loaded from; relative paths resolve against it
+    base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Settings:
+        for name, items in (("areas", [a.code for a in self.areas]),
+                            ("topics", [t.id for t in self.topics])):
+            dup = {x for x in items if items.count(x) > 1}
+            if dup:
+                raise ValueError(f"{name}: duplicate {sorted(dup)}")
+        return self
+
+    def path(self, rel: str) -> Path:
+        p = Path(rel)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.path('data/trolyso.db')}"
+
+    def area_name(self, code: str) -> str:
+        return next((a.name for a in self.areas if a.code == code), code)
+
+    def is_admin(self, channel: str, user_id: str) -> bool:
+        return any(a.channel == channel and a.user_id == user_id for a in self.admins)
+
+
+# Environment variable -> dotted key (interfaces.md).
+ENV_KEYS = {
+    "DATABASE_URL": "database_url",
+    "TELEGRAM_TOKEN": "telegram.token",
+    "TELEGRAM_BASE_URL": "telegram.base_url",
+    "TELEGRAM_WEBHOOK_URL": "telegram.webhook_url",
+    "TELEGRAM_WEBHOOK_SECRET": "telegram.webhook_secret",
+    "ZALO_BOT_TOKEN": "zalo.bot.token",
+    "ZALO_BOT_BASE_URL": "zalo.bot.base_url",
+    "ZALO_BOT_WEBHOOK_URL": "zalo.bot.webhook_url",
+    "ZALO_BOT_WEBHOOK_SECRET": "zalo.bot.webhook_secret",
+    "ZALO_OA_APP_ID": "zalo.oa.app_id",
+    "ZALO_OA_APP_SECRET": "zalo.oa.app_secret",
+    "ZALO_OA_SECRET_KEY": "zalo.oa.secret_key",
+    "ZALO_OA_ACCESS_TOKEN": "zalo.oa.access_token",
+    "ZALO_OA_REFRESH_TOKEN": "zalo.oa.refresh_token",
+    "ZALO_OA_BASE_URL": "zalo.oa.base_url",
+    "ZALO_OAUTH_BASE_URL": "zalo.oa.oauth_base_url",
+    "TROLYSO_HOST": "web.host",
+    "TROLYSO_PORT": "web.port",
+}
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node = data
+    *parents, leaf = dotted.split(".")
+    for p in parents:
+        child = node.get(p)
+        if not isinstance(child, dict):
+            child = {}
+            node[p] = child
+        node = child
+    node[leaf] = value
+
+
+def _describe(errors: list[Any], origin: str) -> str:
+    lines = []
+    for err in errors:
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{origin}: {key}: unknown key")
+        elif err["type"] == "missing":
+            lines.append(f"{origin}: {key}: required key is missing")
+        else:
+            got = err.get("input")
+            shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
+            lines.append(f"{origin}: {key}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                env: Mapping[str, str] | None = None) -> Settings:
+    """Read, merge with the environment and validate the configuration."""
+    env = os.environ if env is None else env
+    cfg_path = Path(path or env.get("TROLYSO_CONFIG") or "config.yaml")
+    if not cfg_path.is_absolute() and not cfg_path.exists():
+        alt = PROJECT_ROOT / cfg_path
+        cfg_path = alt if alt.exists() else cfg_path
+    try:
+        raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{cfg_path}: configuration file not found") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{cfg_path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{cfg_path}: expected a mapping of keys at the top level")
+    for var, dotted in ENV_KEYS.items():
+        if env.get(var):
+            _set_dotted(raw, dotted, env[var])
+    raw["base_dir"] = cfg_path.resolve().parent
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors(), str(cfg_path))) from exc

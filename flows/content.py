@@ -1,0 +1,621 @@
+"""Citizen-facing content: schema, loading and checks.
+
+Everything a citizen reads lives as YAML under ``content/`` so that non-programmers can edit it.
+This module validates it with pydantic, resolves facts that expire, and implements
+``trolyso content check``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "CHANNEL_LIMITS",
+    "ASPECTS",
+    "Content",
+    "ContentError",
+    "Dated",
+    "Faq",
+    "FaqTopic",
+    "Problem",
+    "Service",
+    "check_content",
+    "load_content",
+]
+
+#: Longest single message each channel accepts (Telegram sendMessage, Zalo Bot sendMessage).
+CHANNEL_LIMITS = {"telegram": 4096, "zalo": 2000}
+ASPECTS = ("steps", "documents", "fee", "duration", "eligibility")
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", re.IGNORECASE)
+_SERVICE_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ContentError(Exception):
+    """A content file cannot be read or does not match the schema."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    title: str = Field(min_length=3)
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not _URL_RE.match(v):
+            raise ValueError(f"not a web address: {v!r}")
+        return v
+
+
+class Dated(_Strict):
+    """A fact that holds only between two dates (inclusive); either end may be open."""
+
+    text: str = Field(min_length=1)
+    valid_from: dt.date | None = Field(default=None, alias="from")
+    valid_until: dt.date | None = Field(default=None, alias="until")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def holds_on(self, day: dt.date) -> bool:
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_until and day > self.valid_until)
+
+
+def _as_dated(v: Any) -> Any:
+    if v is None or isinstance(v, str):
+        return [] if v in (None, "") else [{"text": v}]
+    return v
+
+
+class Where(_Strict):
+    channel: Literal["dvcqg", "vneid", "bocongan", "other"]
+    url: str | None = None
+    path: str | None = None  # menu path inside the portal or the VNeID app
+    note: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not _URL_RE.match(v):
+            raise ValueError(f"not a web address: {v!r}")
+        return v
+
+
+class Service(_Strict):
+    """One public service with everything a citizen needs to do it online."""
+
+    id: str
+    name: str
+    group: str
+    agency: str
+    aliases: list[str] = Field(default_factory=list)  # everyday names: "sổ đỏ", "bằng lái"
+    summary: str = Field(min_length=10)
+    audience: str = ""  # who needs it
+    where: list[Where] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)
+    fee: list[Dated] = Field(default_factory=list)
+    duration: list[Dated] = Field(default_factory=list)
+    eligibility: list[Dated] = Field(default_factory=list)
+    legal_basis: list[str] = Field(default_factory=list)
+    mistakes: list[str] = Field(default_factory=list)
+    notes: list[Dated] = Field(default_factory=list)
+    official_page: str | None = None  # where to check what is unconfirmed
+    sources: list[Source] = Field(default_factory=list)
+    reviewed: dt.date | None = None
+    unconfirmed: list[str] = Field(default_factory=list)
+
+    _coerce = field_validator("fee", "duration", "eligibility", mode="before")(
+        lambda cls, v: _as_dated(v)
+    )
+
+    @field_validator("unconfirmed")
+    @classmethod
+    def _known_fields(cls, v: list[str]) -> list[str]:
+        allowed = {
+            "summary", "audience", "where", "steps", "documents", "fee", "duration",
+            "eligibility", "legal_basis", "mistakes", "agency",
+        }
+        bad = [f for f in v if f not in allowed]
+        if bad:
+            raise ValueError(f"unknown field(s) in unconfirmed: {bad}")
+        return v
+
+    def current(self, field_name: str, today: dt.date) -> str:
+        """The text of a dated field as it holds today ("" if nothing holds)."""
+        items: list[Dated] = getattr(self, field_name)
+        return "\n".join(d.text for d in items if d.holds_on(today))
+
+    def current_notes(self, today: dt.date) -> list[str]:
+        return [n.text for n in self.notes if n.holds_on(today)]
+
+
+class Faq(_Strict):
+    """A question and a short answer, with its legal basis and sources."""
+
+    id: str
+    category: str = ""
+    question: str = Field(min_length=5)
+    questions: list[str] = Field(default_factory=list)  # other ways citizens ask it
+    answer: str = Field(min_length=10)
+    legal_basis: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    reviewed: dt.date | None = None
+    valid_until: dt.date | None = Field(default=None, alias="until")
+    unconfirmed: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)  # related service ids
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FaqTopic(_Strict):
+    topic: Literal["legal", "vneid", "crime", "scam", "daily", "general", "hotline"]
+    intent: str  # canonical intent from intents.md this topic answers
+    title: str
+    intro: str = ""
+    disclaimer: str = ""
+    entries: list[Faq]
+
+
+class Hotline(_Strict):
+    number: str
+    name: str
+    description: str
+    emergency: bool = False
+    confirmed: bool = True
+    sources: list[Source] = Field(default_factory=list)
+    reviewed: dt.date | None = None
+
+
+class AidGroup(_Strict):
+    id: str
+    question: str
+    explain: str = ""
+    needs_financial_hardship: bool = False
+
+
+class LegalAidCheck(_Strict):
+    intro: str
+    financial_question: str
+    groups: list[AidGroup]
+    eligible: str
+    maybe: str
+    not_eligible: str
+    where_to_go: str
+    note_2025: str = ""
+    sources: list[Source]
+    reviewed: dt.date
+
+
+class Contact(_Strict):
+    name: str
+    address: str | None = None
+    phone: str | None = None
+    url: str | None = None
+    confirmed: bool = False
+    note: str = ""
+
+
+class Area(_Strict):
+    code: str
+    name: str
+    formed_from: list[str] = Field(default_factory=list)
+    police: Contact | None = None
+    one_stop: Contact | None = None
+    sources: list[Source] = Field(default_factory=list)
+    reviewed: dt.date | None = None
+    unconfirmed: list[str] = Field(default_factory=list)
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not re.fullmatch(r"\d{5}", v):
+            raise ValueError(f"area code must be 5 digits (QĐ 19/2025/QĐ-TTg): {v!r}")
+        return v
+
+
+class Locality(_Strict):
+    province: str
+    province_code: str | None = None
+    note: str = ""
+    areas: list[Area]
+    sources: list[Source] = Field(default_factory=list)
+    reviewed: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str
+    field: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.entry}: {self.field}: {self.message}"
+
+
+@dataclass
+class Catalogue:
+    groups: dict[str, str]
+    entries: list[dict[str, Any]]  # id, name, group, agency, ct24
+
+
+@dataclass
+class Content:
+    """All loaded content. Built once at start-up; read-only afterwards."""
+
+    root: Path
+    catalogue: Catalogue
+    services: dict[str, Service]
+    faqs: dict[str, FaqTopic]  # keyed by topic
+    texts: dict[str, str]
+    hotlines: list[Hotline]
+    legal_aid: LegalAidCheck | None
+    locality: Locality | None
+    lexicon: dict[str, str]
+    nlu_files: list[Path]
+    service_files: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def text(self, key: str, **kw: Any) -> str:
+        """An interface text by key, formatted with ``kw``."""
+        try:
+            raw = self.texts[key]
+        except KeyError as exc:
+            raise KeyError(f"missing interface text {key!r} in content/texts.yaml") from exc
+        return raw.format(**kw) if kw else raw
+
+    def faq(self, faq_id: str) -> tuple[FaqTopic, Faq] | None:
+        for topic in self.faqs.values():
+            for e in topic.entries:
+                if e.id == faq_id:
+                    return topic, e
+        return None
+
+    def services_in_group(self, group: str) -> list[Service]:
+        ids = [e["id"] for e in self.catalogue.entries if e["group"] == group]
+        return [self.services[i] for i in ids if i in self.services]
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise ContentError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{path}: not UTF-8 text: {exc}") from exc
+
+
+def _nfc(obj: Any) -> Any:
+    """Normalize every string to NFC so NFD-typed content compares equal."""
+    if isinstance(obj, str):
+        return unicodedata.normalize("NFC", obj)
+    if isinstance(obj, list):
+        return [_nfc(x) for x in obj]
+    if isinstance(obj, dict):
+        return {_nfc(k): _nfc(v) for k, v in obj.items()}
+    return obj
+
+
+def _validation_problems(file: str, entry: str, exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "-"
+        out.append(Problem(file, entry, loc, err["msg"]))
+    return out
+
+
+def default_content_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "content"
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    data = _nfc(_read_yaml(path))
+    if not isinstance(data, dict) or "services" not in data or "groups" not in data:
+        raise ContentError(f"{path}: expected keys 'groups' and 'services'")
+    return Catalogue(groups=dict(data["groups"]), entries=list(data["services"]))
+
+
+def load_content(root: Path | None = None, *, strict: bool = True) -> Content:
+    """Load and validate ``content/``.
+
+    With ``strict`` any schema problem raises :class:`ContentError` naming file, entry and
+    field; otherwise problems are collected on ``Content.problems`` (used by the checker).
+    """
+    root = Path(root) if root else default_content_dir()
+    problems: list[Problem] = []
+    catalogue = load_catalogue(root / "catalogue.yaml")
+
+    services: dict[str, Service] = {}
+    service_files: dict[str, str] = {}
+    for path in sorted((root / "services").glob("*.yaml")):
+        rel = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
+        try:
+            raw = _nfc(_read_yaml(path))
+        except ContentError as exc:
+            problems.append(Problem(rel, "-", "-", str(exc)))
+            continue
+        items = raw if isinstance(raw, list) else [raw]
+        for item in items:
+            sid = str(item.get("id", "?")) if isinstance(item, dict) else "?"
+            try:
+                svc = Service.model_validate(item)
+            except ValidationError as exc:
+                problems.extend(_validation_problems(rel, sid, exc))
+                continue
+            if svc.id in services:
+                problems.append(Problem(rel, svc.id, "id", "duplicate service id"))
+                continue
+            services[svc.id] = svc
+            service_files[svc.id] = rel
+
+    faqs: dict[str, FaqTopic] = {}
+    for path in sorted((root / "faq").glob("*.yaml")):
+        rel = f"content/faq/{path.name}"
+        try:
+            topic = FaqTopic.model_validate(_nfc(_read_yaml(path)))
+        except ContentError as exc:
+            problems.append(Problem(rel, "-", "-", str(exc)))
+            continue
+        except ValidationError as exc:
+            problems.extend(_validation_problems(rel, path.stem, exc))
+            continue
+        if topic.topic in faqs:
+            merged = list(faqs[topic.topic].entries) + list(topic.entries)
+            faqs[topic.topic] = faqs[topic.topic].model_copy(update={"entries": merged})
+        else:
+            faqs[topic.topic] = topic
+
+    def optional(name: str, model: type[BaseModel]) -> Any:
+        path = root / name
+        if not path.exists():
+            problems.append(Problem(f"content/{name}", "-", "-", "file missing"))
+            return None
+        try:
+            return model.model_validate(_nfc(_read_yaml(path)))
+        except ContentError as exc:
+            problems.append(Problem(f"content/{name}", "-", "-", str(exc)))
+        except ValidationError as exc:
+            problems.extend(_validation_problems(f"content/{name}", "-", exc))
+        return None
+
+    texts: dict[str, str] = {}
+    try:
+        raw_texts = _nfc(_read_yaml(root / "texts.yaml"))
+        if not isinstance(raw_texts, dict) or not all(
+            isinstance(v, str) for v in raw_texts.values()
+        ):
+            problems.append(Problem("content/texts.yaml", "-", "-", "expected key: text pairs"))
+        else:
+            texts = {str(k): v for k, v in raw_texts.items()}
+    except ContentError as exc:
+        problems.append(Problem("content/texts.yaml", "-", "-", str(exc)))
+
+    hotlines: list[Hotline] = []
+    try:
+        raw_h = _nfc(_read_yaml(root / "hotlines.yaml")) or {}
+        for h in raw_h.get("hotlines", []):
+            try:
+                hotlines.append(Hotline.model_validate(h))
+            except ValidationError as exc:
+                problems.extend(
+                    _validation_problems("content/hotlines.yaml", str(h.get("number")), exc)
+                )
+    except ContentError as exc:
+        problems.append(Problem("content/hotlines.yaml", "-", "-", str(exc)))
+
+    lexicon: dict[str, str] = {}
+    lex_path = root / "lexicon.yaml"
+    if lex_path.exists():
+        try:
+            raw_lex = _nfc(_read_yaml(lex_path)) or {}
+            for k, v in (raw_lex.get("entries") or {}).items():
+                lexicon[str(k)] = str(v)
+        except ContentError as exc:
+            problems.append(Problem("content/lexicon.yaml", "-", "-", str(exc)))
+
+    content = Content(
+        root=root,
+        catalogue=catalogue,
+        services=services,
+        faqs=faqs,
+        texts=texts,
+        hotlines=hotlines,
+        legal_aid=optional("legal_aid_check.yaml", LegalAidCheck),
+        locality=optional("locality.yaml", Locality),
+        lexicon=lexicon,
+        nlu_files=sorted((root / "nlu").glob("*.yml")),
+        service_files=service_files,
+        problems=problems,
+    )
+    errors = [p for p in problems if p.severity == "error"]
+    if strict and errors:
+        listing = "\n".join(str(p) for p in errors[:20])
+        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise ContentError(f"content has {len(errors)} problem(s):\n{listing}{more}")
+    return content
+
+
+# ---------------------------------------------------------------- checks
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…:;])\s+|\n+")
+#: Readability limit for citizen text: no sentence longer than this many words.
+#: Plain-language guides for older readers put the comfortable sentence at 15-20 words; we
+#: allow up to 35 for a single sentence and ask for an average of at most 22 per entry.
+MAX_SENTENCE_WORDS = 35
+MAX_AVG_SENTENCE_WORDS = 22
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in (x.strip() for x in _SENTENCE_SPLIT.split(text)) if s]
+
+
+def readability_problems(label: str, entry: str, field_name: str, text: str) -> list[Problem]:
+    """Sentences too long for elderly readers (see MAX_* above)."""
+    out: list[Problem] = []
+    sents = sentences(text)
+    if not sents:
+        return out
+    lengths = [len(s.split()) for s in sents]
+    for s, n in zip(sents, lengths, strict=True):
+        if n > MAX_SENTENCE_WORDS:
+            out.append(
+                Problem(label, entry, field_name, f"sentence of {n} words (max "
+                        f"{MAX_SENTENCE_WORDS}): {s[:60]}...")
+            )
+    return out
+
+
+def _service_texts(svc: Service) -> Iterable[tuple[str, str]]:
+    yield "summary", svc.summary
+    yield "audience", svc.audience
+    for i, s in enumerate(svc.steps):
+        yield f"steps[{i}]", s
+    for name in ("fee", "duration", "eligibility", "notes"):
+        for i, d in enumerate(getattr(svc, name)):
+            yield f"{name}[{i}]", d.text
+
+
+def check_content(
+    root: Path | None = None,
+    *,
+    today: dt.date | None = None,
+    max_review_age_days: int = 365,
+    render: Any = None,
+) -> tuple[list[Problem], dict[str, Any]]:
+    """Every problem in ``content/`` and summary counts (``trolyso content check``).
+
+    ``render`` is an optional callable ``(content, service) -> list[str]`` producing the
+    messages a citizen would receive, so the check can hold them to channel limits.
+    """
+    today = today or dt.date.today()
+    content = load_content(root, strict=False)
+    problems = list(content.problems)
+    counts: dict[str, Any] = {"entries": 0, "unconfirmed": {}, "stale_reviews": 0}
+
+    cat_ids = [e["id"] for e in content.catalogue.entries]
+    for entry in content.catalogue.entries:
+        sid = entry["id"]
+        if sid not in content.services:
+            problems.append(Problem("content/services", sid, "id", "service in catalogue has "
+                                    "no content file"))
+    for sid, svc in content.services.items():
+        file = content.service_files.get(sid, "content/services")
+        counts["entries"] += 1
+        if sid not in cat_ids:
+            problems.append(Problem(file, sid, "id", "not in content/catalogue.yaml"))
+            continue
+        cat = next(e for e in content.catalogue.entries if e["id"] == sid)
+        if svc.group != cat["group"]:
+            problems.append(Problem(file, sid, "group", f"{svc.group!r} but the catalogue "
+                                    f"says {cat['group']!r}"))
+        if svc.name != cat["name"]:
+            problems.append(Problem(file, sid, "name", "differs from the catalogue"))
+        for f in svc.unconfirmed:
+            counts["unconfirmed"][f] = counts["unconfirmed"].get(f, 0) + 1
+        required = {
+            "where": svc.where, "steps": svc.steps, "documents": svc.documents,
+            "fee": svc.fee, "duration": svc.duration, "eligibility": svc.eligibility,
+            "legal_basis": svc.legal_basis, "audience": svc.audience,
+        }
+        for name, value in required.items():
+            if not value and name not in svc.unconfirmed:
+                problems.append(Problem(file, sid, name, "empty and not marked unconfirmed"))
+        if svc.unconfirmed and not svc.official_page:
+            problems.append(Problem(file, sid, "official_page", "required when some fields "
+                                    "are unconfirmed (where the citizen can check)"))
+        if svc.steps and not 3 <= len(svc.steps) <= 8:
+            problems.append(Problem(file, sid, "steps", f"{len(svc.steps)} steps (want 3 to 8)"))
+        for i, s in enumerate(svc.steps):
+            if not s.strip():
+                problems.append(Problem(file, sid, f"steps[{i}]", "empty step"))
+        if not svc.sources:
+            problems.append(Problem(file, sid, "sources", "no source"))
+        problems.extend(_review_problems(file, sid, svc.reviewed, today, max_review_age_days,
+                                         counts))
+        for fname, text in _service_texts(svc):
+            problems.extend(readability_problems(file, sid, fname, text))
+        if render is not None:
+            for i, msg in enumerate(render(content, svc)):
+                for channel, limit in CHANNEL_LIMITS.items():
+                    if len(msg) > limit:
+                        problems.append(Problem(file, sid, f"message[{i}]",
+                                                f"{len(msg)} characters, over {channel}'s "
+                                                f"{limit}"))
+
+    for topic in content.faqs.values():
+        file = f"content/faq/{topic.topic}"
+        seen: set[str] = set()
+        for e in topic.entries:
+            counts["entries"] += 1
+            if e.id in seen:
+                problems.append(Problem(file, e.id, "id", "duplicate FAQ id"))
+            seen.add(e.id)
+            if not e.sources:
+                problems.append(Problem(file, e.id, "sources", "no source"))
+            for f in e.unconfirmed:
+                counts["unconfirmed"][f] = counts["unconfirmed"].get(f, 0) + 1
+            problems.extend(_review_problems(file, e.id, e.reviewed, today,
+                                             max_review_age_days, counts))
+            problems.extend(readability_problems(file, e.id, "answer", e.answer))
+            for sid in e.services:
+                if sid not in content.services:
+                    problems.append(Problem(file, e.id, "services", f"unknown service {sid!r}"))
+            full = f"{e.question}\n\n{e.answer}\n" + "\n".join(e.steps)
+            for channel, limit in CHANNEL_LIMITS.items():
+                if len(full) > limit:
+                    problems.append(Problem(file, e.id, "answer", f"{len(full)} characters, "
+                                            f"over {channel}'s {limit}"))
+
+    for h in content.hotlines:
+        counts["entries"] += 1
+        if not h.sources:
+            problems.append(Problem("content/hotlines.yaml", h.number, "sources", "no source"))
+
+    if content.locality:
+        for a in content.locality.areas:
+            counts["entries"] += 1
+            for f in a.unconfirmed:
+                counts["unconfirmed"][f] = counts["unconfirmed"].get(f, 0) + 1
+            if not a.sources:
+                problems.append(Problem("content/locality.yaml", a.code, "sources", "no source"))
+
+    if not content.nlu_files:
+        problems.append(Problem("content/nlu", "-", "-", "no NLU training files"))
+
+    counts["errors"] = sum(1 for p in problems if p.severity == "error")
+    counts["warnings"] = sum(1 for p in problems if p.severity == "warning")
+    return problems, counts
+
+
+def _review_problems(
+    file: str, entry: str, reviewed: dt.date | None, today: dt.date, max_age: int,
+    counts: dict[str, Any],
+) -> list[Problem]:
+    if reviewed is None:
+        return [Problem(file, entry, "reviewed", "no review date")]
+    if reviewed > today:
+        return [Problem(file, entry, "reviewed", f"{reviewed} is in the future")]
+    if (today - reviewed).days > max_age:
+        counts["stale_reviews"] += 1
+        return [Problem(file, entry, "reviewed", f"last reviewed {reviewed}, older than "
+                        f"{max_age} days", severity="warning")]
+    return []

@@ -1,0 +1,42 @@
+"""Channel-neutral messages: what comes in and what the assistant answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Button", "Incoming", "Reply"]
+
+Channel = Literal["telegram", "zalo_bot", "zalo_oa", "web", "terminal", "cli"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from a citizen, already parsed out of the platform's update."""
+
+    channel: str
+    user_id: str  # the platform's id for the user (chat id on Telegram)
+    text: str | None = None
+    button: str | None = None  # payload of a button the user tapped
+    kind: Literal["text", "button", "command", "image", "sticker", "voice", "unsupported",
+                  "follow", "unfollow"] = "text"
+    display_name: str | None = None
+    message_id: str | None = None  # for de-duplicating redeliveries
+    locale: str = "vi"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str  # short, ASCII, at most 64 bytes (Telegram callback_data)
+    url: str | None = None  # a link button instead of a callback
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+    audio_path: str | None = None  # a voice/audio file to send
+    audio_url: str | None = None
+    speakable: bool = False  # offer the "🔊 Nghe" button for this reply
+    kind: Literal["answer", "menu", "emergency", "notice", "system"] = "answer"

@@ -49,4 +49,8 @@ class Parse:
 
 
 class Engine(Protocol):
+    """An understanding backend. ``parse`` is in-process; ``aparse`` may do I/O (Rasa)."""
+
     def parse(self, text: str) -> Parse: ...
+
+    async def aparse(self, text: str) -> Parse: ...

@@ -1,0 +1,89 @@
+"""What flows need from the outside world, as protocols the assembly (``bot/``) implements.
+
+Flows never import a platform library or an ORM: storage, speech and notices are reached
+through these small interfaces, so a flow can be tested with an in-memory fake and run behind
+any channel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flows.content import Content
+from nlu.types import Engine
+
+__all__ = ["Context", "FlowSettings", "Speech", "State", "Store"]
+
+
+class Store(Protocol):
+    """Side effects of a conversation; all happen in the update's transaction."""
+
+    async def add_feedback(self, channel: str, user_id: str, answer: str, value: int) -> None: ...
+
+    async def log_unanswered(self, text: str, guesses: dict[str, Any], decision: str) -> None: ...
+
+    async def delete_user_data(self, channel: str, user_id: str) -> dict[str, int]: ...
+
+
+class Speech(Protocol):
+    """Turns an answer into a voice message file (OGG/Opus); returns its path."""
+
+    async def voice(self, text: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    areas: list[tuple[str, str]]  # (code, name)
+    topics: list[tuple[str, str]]  # (id, name)
+    retention_days: int = 90
+    max_text_chars: int = 4000
+
+
+@dataclass
+class State:
+    """A citizen's place in the conversation, stored as JSON between updates."""
+
+    flow: str | None = None
+    service: str | None = None
+    options: list[str] = field(default_factory=list)  # payloads of the last buttons shown
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> State:
+        raw = raw or {}
+        opts = raw.get("options")
+        return cls(
+            flow=raw.get("flow") if isinstance(raw.get("flow"), str) else None,
+            service=raw.get("service") if isinstance(raw.get("service"), str) else None,
+            options=[str(o) for o in opts] if isinstance(opts, list) else [],
+            data=raw.get("data") if isinstance(raw.get("data"), dict) else {},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.flow:
+            out["flow"] = self.flow
+        if self.service:
+            out["service"] = self.service
+        if self.options:
+            out["options"] = self.options
+        if self.data:
+            out["data"] = self.data
+        return out
+
+
+@dataclass
+class Context:
+    """Everything one update's handling may use."""
+
+    content: Content
+    nlu: Engine
+    store: Store
+    settings: FlowSettings
+    today: dt.date
+    speech: Speech | None = None
+    audio: bool = False  # the channel can play a voice message
+    is_team: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,80 @@
+"""Small building blocks for replies: buttons, labels, dates, sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlparse
+
+from flows.content import Content, Source
+from flows.types import Button
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "button",
+    "feedback_buttons",
+    "fmt_date",
+    "main_menu",
+    "menu_button",
+    "short_label",
+    "sources_line",
+]
+
+#: Telegram's callback_data limit is 64 bytes of UTF-8; payloads are ASCII and stay under it.
+MAX_PAYLOAD_BYTES = 64
+
+
+def button(label: str, payload: str) -> Button:
+    """A button whose payload is guaranteed to fit every channel."""
+    if len(payload.encode()) > MAX_PAYLOAD_BYTES or not payload.isascii():
+        raise ValueError(f"button payload too long or not ASCII: {payload!r}")
+    return Button(label=label, payload=payload)
+
+
+def short_label(text: str, limit: int = 40) -> str:
+    """A button label cut at a word boundary (Telegram and Zalo truncate long labels badly)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:(")
+    return cut + "…"
+
+
+def fmt_date(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def sources_line(content: Content, sources: list[Source], reviewed: dt.date | None) -> str:
+    """"Nguồn: a.vn, b.vn (xem lại 27/11/2026)": short, so every answer can carry it."""
+    hosts: list[str] = []
+    for s in sources:
+        host = urlparse(s.url).netloc.removeprefix("www.")
+        if host and host not in hosts:
+            hosts.append(host)
+    if not hosts:
+        return ""
+    when = content.text("sources.reviewed", date=fmt_date(reviewed)) if reviewed else ""
+    return content.text("sources.prefix") + ", ".join(hosts[:3]) + (f" {when}" if when else "")
+
+
+def menu_button(content: Content) -> Button:
+    return button(content.text("btn.menu"), "m")
+
+
+def feedback_buttons(content: Content, ref: str) -> list[Button]:
+    return [button("👍", f"f:+:{ref}"[:MAX_PAYLOAD_BYTES]),
+            button("👎", f"f:-:{ref}"[:MAX_PAYLOAD_BYTES])]
+
+
+def main_menu(content: Content) -> list[Button]:
+    """The eight doors of the main menu (issue: services, crime report, legal help, VNeID,
+    scams, notices, emergency, a person)."""
+    return [
+        button(content.text("menu.services"), "svc"),
+        button(content.text("menu.crime"), "t:crime"),
+        button(content.text("menu.legal"), "t:legal"),
+        button(content.text("menu.vneid"), "t:vneid"),
+        button(content.text("menu.scam"), "t:scam"),
+        button(content.text("menu.notices"), "sub"),
+        button(content.text("menu.emergency"), "em"),
+        button(content.text("menu.human"), "hu"),
+    ]

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
+import logging
+import signal
 import sys
 from typing import Any
 
-from bot.config import load_config
+from bot.config import Settings, load_config
 
 __all__ = ["register"]
 
+log = logging.getLogger("trolyso")
+
 
 def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="start everything configured (web, chat channels, scheduler)")
+    run.set_defaults(func=_run)
+    chat = sub.add_parser("chat", help="chat with the assistant in this terminal")
+    chat.set_defaults(func=_chat)
+    db = sub.add_parser("db", help="database schema")
+    dsub = db.add_subparsers(dest="db_command", required=True)
+    up = dsub.add_parser("upgrade", help="apply migrations")
+    up.set_defaults(func=_db_upgrade)
+
     content = sub.add_parser("content", help="check or export citizen content")
     csub = content.add_subparsers(dest="content_command", required=True)
     check = csub.add_parser("check", help="validate all content")
@@ -23,6 +37,106 @@ def register(sub: Any) -> None:
     export.set_defaults(func=_content_export)
 
 
+# ------------------------------------------------------------------ run / chat / db
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.db import upgrade_sync
+
+    settings = load_config(args.config)
+    upgrade_sync(settings.db_url)
+    print(f"database at {_safe_url(settings.db_url)} is up to date")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.app import build_core
+    from bot.channels.terminal import run_terminal
+
+    settings = load_config(args.config)
+    logging.getLogger().setLevel(logging.WARNING)
+
+    async def main() -> None:
+        core = await build_core(settings)
+        try:
+            await run_terminal(core)
+        finally:
+            await core.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_config(args.config)
+    logging.getLogger().setLevel(settings.log_level)
+    asyncio.run(serve(settings))
+    return 0
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
+    from aiohttp import web
+
+    from bot.app import build_core
+    from bot.web import make_web_app
+
+    core = await build_core(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not main thread
+            pass
+
+    telegram = None
+    if settings.telegram.token:
+        from bot.channels.telegram import TelegramChannel
+
+        telegram = TelegramChannel(core, settings.telegram)
+    else:
+        log.info("Telegram is off. To enable it, create a bot with @BotFather and set "
+                 "TELEGRAM_TOKEN (see README, 'Telegram').")
+
+    app = make_web_app(core, telegram=telegram)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web.host, settings.web.port)
+    await site.start()
+    log.info("web chat at http://%s:%s/", settings.web.host, settings.web.port)
+    if telegram is not None:
+        await telegram.start()
+
+    async def retention() -> None:
+        while True:
+            try:
+                await core.purge()
+            except Exception:
+                log.exception("retention purge failed")
+            await asyncio.sleep(6 * 3600)
+
+    purge_task = asyncio.create_task(retention())
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        purge_task.cancel()
+        if telegram is not None:
+            await telegram.stop()
+        await runner.cleanup()
+        await core.close()
+
+
+# ------------------------------------------------------------------ content
+
 def _content_dir(args: argparse.Namespace) -> Any:
     settings = load_config(args.config)
     return settings, settings.path(settings.content.dir)
@@ -30,10 +144,11 @@ def _content_dir(args: argparse.Namespace) -> Any:
 
 def _content_check(args: argparse.Namespace) -> int:
     from flows.content import check_content
+    from flows.services import render_all
 
     settings, root = _content_dir(args)
     problems, counts = check_content(
-        root, max_review_age_days=settings.content.max_review_age_days
+        root, max_review_age_days=settings.content.max_review_age_days, render=render_all,
     )
     for p in problems:
         print(("WARNING " if p.severity == "warning" else "") + str(p))

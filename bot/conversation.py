@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -25,6 +26,10 @@ from flows.types import Incoming, Reply
 __all__ = ["Conversations", "StateConflict"]
 
 log = logging.getLogger(__name__)
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class StateConflict(Exception):
@@ -57,7 +62,7 @@ class Conversations:
                 ins = insert_for(session, ProcessedUpdate).values(
                     channel=msg.channel, key=update_key[:160], created_at=utcnow())
                 res = await session.execute(ins.on_conflict_do_nothing())
-                if not res.rowcount:
+                if not _rowcount(res):
                     log.info("duplicate %s update %s ignored", msg.channel, update_key)
                     return None
             row = (await session.execute(
@@ -87,7 +92,7 @@ class Conversations:
                 .values(state=new_state, version=row.version + 1, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if res.rowcount != 1:
+            if _rowcount(res) != 1:
                 raise StateConflict(msg.user_id)
         up = insert_for(session, User).values(channel=msg.channel, user_id=msg.user_id,
                                               created_at=now, last_seen=now)

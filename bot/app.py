@@ -1,0 +1,133 @@
+"""Assembly: one object that owns the database, content, understanding engine and assistant.
+
+Channels (Telegram, Zalo, web, terminal) get a :class:`Core` and call :meth:`Core.handle` with
+an :class:`~flows.types.Incoming`; they never talk to the database or the flows directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.conversation import Conversations
+from bot.db import make_engine, make_sessionmaker, upgrade
+from bot.storage import SqlStore, mark_blocked, purge_expired
+from flows.assistant import Assistant
+from flows.content import Content, load_content
+from flows.ports import Context, FlowSettings, Speech
+from flows.types import Incoming, Reply
+from nlu.types import Engine
+
+__all__ = ["AUDIO_CHANNELS", "Core", "build_core"]
+
+log = logging.getLogger(__name__)
+
+#: Channels that can play a voice message, so answers offer "🔊 Nghe".
+AUDIO_CHANNELS = {"telegram", "web"}
+
+
+@dataclass
+class Core:
+    settings: Settings
+    content: Content
+    nlu: Engine
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    assistant: Assistant
+    speech: Speech | None = None
+    conversations: Conversations = field(init=False)
+    team_check: Callable[[AsyncSession, Incoming], bool] | None = None
+    services: dict[str, Any] = field(default_factory=dict)  # optional parts (broadcast...)
+
+    def __post_init__(self) -> None:
+        self.flow_settings = FlowSettings(
+            areas=[(a.code, a.name) for a in self.settings.areas],
+            topics=[(t.id, t.name) for t in self.settings.topics],
+            retention_days=self.settings.retention_days,
+            max_text_chars=self.settings.web.max_text_chars,
+        )
+        self.conversations = Conversations(self.sessionmaker, self.assistant, self._context)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.tz).date()
+
+    def _context(self, session: AsyncSession, msg: Incoming) -> Context:
+        return Context(
+            content=self.content, nlu=self.nlu, store=SqlStore(session),
+            settings=self.flow_settings, today=self.today(), speech=self.speech,
+            audio=msg.channel in AUDIO_CHANNELS and self.speech is not None,
+            extra={"session": session, "core": self},
+        )
+
+    async def handle(self, msg: Incoming, update_key: str | None = None) -> list[Reply] | None:
+        return await self.conversations.handle(msg, update_key)
+
+    async def mark_blocked(self, channel: str, user_id: str, *, unreachable: bool = False) -> None:
+        await mark_blocked(self.sessionmaker, channel, user_id, unreachable=unreachable)
+
+    async def healthy(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            log.exception("database health check failed")
+            return False
+
+    async def purge(self) -> dict[str, int]:
+        counts = await purge_expired(self.sessionmaker, self.settings.retention_days)
+        log.info("retention: deleted %s", counts)
+        return counts
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def load_nlu(settings: Settings, content: Content) -> Engine:
+    from nlu import load_engine
+
+    return load_engine(settings.nlu, content, cache_dir=settings.path(settings.nlu.cache_dir))
+
+
+async def build_core(settings: Settings, *, migrate: bool = True,
+                     nlu: Engine | None = None, speech: Speech | None = None) -> Core:
+    """Load content, train or load the understanding engine, connect and migrate the database."""
+    # A broken entry must not take the whole assistant (and its emergency answers) down: the
+    # valid content is served and every problem is logged; `trolyso content check` is the gate.
+    content = load_content(settings.path(settings.content.dir), strict=False)
+    for problem in content.problems:
+        log.error("content problem, entry skipped: %s", problem)
+    if nlu is None:
+        nlu = await asyncio.to_thread(load_nlu, settings, content)
+    if migrate:
+        await upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    assistant = build_assistant()
+    core = Core(settings=settings, content=content, nlu=nlu, engine=engine,
+                sessionmaker=make_sessionmaker(engine), assistant=assistant, speech=speech)
+    return core
+
+
+def build_assistant() -> Assistant:
+    """The assistant with every plug-in flow installed."""
+    return Assistant()
+
+
+def data_dir(settings: Settings) -> Path:
+    path = settings.path("data")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

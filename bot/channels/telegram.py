@@ -1,0 +1,275 @@
+"""Telegram channel: python-telegram-bot 22 as the Bot API client, our core as the brain.
+
+PTB provides the HTTP client, typed updates, long polling and AIORateLimiter (which also waits
+out 429 ``retry_after`` and resends). Conversation state is NOT kept in PTB (no
+ConversationHandler): every update goes to :meth:`Core.handle`, which reads and writes the
+database. Updates of one chat are handled in order; different chats concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
+from telegram.request import HTTPXRequest
+
+from bot.app import Core
+from bot.config import TelegramCfg
+from bot.render import numbered
+from flows.types import Button, Incoming, IncomingKind, Reply
+
+__all__ = ["COMMANDS", "SafeBot", "TelegramChannel", "to_incoming"]
+
+log = logging.getLogger(__name__)
+
+# Opt in to PTB's future behaviour (time periods as timedelta) instead of deprecation warnings.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+#: Chat commands shown in Telegram's menu (interfaces.md).
+COMMANDS = [
+    ("start", "Bắt đầu, menu chính"),
+    ("menu", "Menu chính"),
+    ("dangky", "Đăng ký nhận thông báo"),
+    ("huy", "Thôi nhận thông báo"),
+    ("xoadulieu", "Xóa dữ liệu của tôi"),
+    ("thongbao", "Soạn thông báo (tổ công nghệ số)"),
+    ("thamgia", "Tham gia tổ bằng mã mời"),
+    ("trogiup", "Hướng dẫn và tổng đài"),
+]
+
+
+class SafeBot(ExtBot[Any]):
+    """An ExtBot whose ``get_updates`` survives one malformed update.
+
+    PTB parses a getUpdates batch as a whole; one update it cannot parse would make the poller
+    fetch the same batch forever. Here each update is parsed alone and a broken one becomes an
+    empty Update with its id, so the offset moves past it and the rejection is logged.
+    """
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        original = Update.de_list
+
+        def tolerant(data: Any, bot: Any) -> tuple[Update, ...]:
+            out = []
+            for raw in data or []:
+                try:
+                    out.append(Update.de_json(raw, bot))
+                except Exception:
+                    uid = raw.get("update_id") if isinstance(raw, dict) else None
+                    log.warning("rejected malformed Telegram update %r", uid)
+                    if isinstance(uid, int):
+                        out.append(Update(update_id=uid))
+            return tuple(out)
+
+        Update.de_list = tolerant  # type: ignore[method-assign,assignment]
+        try:
+            return await super().get_updates(*args, **kwargs)
+        finally:
+            Update.de_list = original  # type: ignore[method-assign]
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """Our view of a Telegram update, or None for updates we do not answer."""
+    if update.callback_query is not None:
+        q = update.callback_query
+        chat_id = q.message.chat.id if q.message else q.from_user.id
+        return Incoming("telegram", str(chat_id), button=q.data or "", kind="button",
+                        message_id=str(update.update_id))
+    msg = update.message or update.edited_message
+    if msg is None or msg.chat is None:
+        return None
+    if msg.chat.type != "private":
+        return None  # the assistant talks one-to-one; group broadcasts go through notices
+    user_id = str(msg.chat.id)
+    kind: IncomingKind
+    if msg.text is not None:
+        kind = "command" if msg.text.startswith("/") else "text"
+        return Incoming("telegram", user_id, text=msg.text, kind=kind,
+                        message_id=str(update.update_id))
+    if msg.photo or msg.document:
+        kind = "image"
+    elif msg.sticker:
+        kind = "sticker"
+    elif msg.voice or msg.audio:
+        kind = "voice"
+    else:
+        kind = "unsupported"
+    return Incoming("telegram", user_id, kind=kind, message_id=str(update.update_id))
+
+
+def keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
+    """Short labels two or three to a row, long labels one to a row."""
+    if not buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    row: list[InlineKeyboardButton] = []
+    for b in buttons:
+        ib = (InlineKeyboardButton(b.label, url=b.url) if b.url
+              else InlineKeyboardButton(b.label, callback_data=b.payload))
+        short = len(b.label) <= 14
+        if short and len(row) < 3 and all(len(x.text) <= 14 for x in row):
+            row.append(ib)
+            continue
+        if row:
+            rows.append(row)
+        row = [ib]
+        if not short:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    return InlineKeyboardMarkup(rows)
+
+
+def to_html(text: str) -> str:
+    """Escape for HTML parse mode; the first line of an answer is its bold title."""
+    first, sep, rest = text.partition("\n")
+    return f"<b>{html.escape(first)}</b>{sep}{html.escape(rest)}" if sep else html.escape(text)
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(self, core: Core, cfg: TelegramCfg) -> None:
+        if not cfg.token:
+            raise ValueError("TELEGRAM_TOKEN is not set")
+        self.core = core
+        self.cfg = cfg
+        self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
+        base_file = cfg.base_file_url or cfg.base_url.replace("/bot", "/file/bot")
+        bot = SafeBot(
+            cfg.token,
+            base_url=cfg.base_url,
+            base_file_url=base_file,
+            request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=30),
+            get_updates_request=HTTPXRequest(read_timeout=cfg.poll_timeout_s + 10),
+            rate_limiter=AIORateLimiter(max_retries=cfg.max_retries),
+        )
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder().bot(bot).concurrent_updates(64)
+        )
+        if self.webhook:
+            builder = builder.updater(None)
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        try:
+            await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        except TelegramError as exc:  # not fatal: commands still work when typed
+            log.warning("could not set the Telegram command menu: %s", exc)
+        if self.webhook:
+            await self.app.bot.set_webhook(
+                url=self.cfg.webhook_url or "", secret_token=self.cfg.webhook_secret,
+                allowed_updates=["message", "edited_message", "callback_query",
+                                 "my_chat_member"],
+            )
+            log.info("Telegram: webhook mode at %s", self.cfg.webhook_url)
+        else:
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(
+                timeout=self.cfg.poll_timeout_s,
+                allowed_updates=["message", "edited_message", "callback_query",
+                                 "my_chat_member"],
+                error_callback=lambda exc: log.warning("Telegram polling error: %s", exc),
+            )
+            log.info("Telegram: long polling")
+        await self.app.start()
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def feed_webhook(self, data: Any) -> bool:
+        """Queue one webhook update; False when it is not a Telegram update."""
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return False
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception:
+            log.warning("rejected malformed Telegram webhook update %r", data.get("update_id"))
+            return False
+        await self.app.update_queue.put(update)
+        return True
+
+    # ------------------------------------------------------------------ handling
+
+    async def _on_update(self, update: Update, _ctx: Any) -> None:
+        if update.my_chat_member is not None:
+            await self._membership(update)
+            return
+        if update.callback_query is not None:
+            try:  # stop the button's spinner first, whatever happens next
+                await update.callback_query.answer()
+            except TelegramError as exc:
+                log.info("answerCallbackQuery failed: %s", exc)
+        msg = to_incoming(update)
+        if msg is None:
+            return
+        async with self._locks[msg.user_id]:
+            replies = await self.core.handle(msg, update_key=str(update.update_id))
+            if replies:
+                await self.send(msg.user_id, replies)
+        if not self._locks[msg.user_id].locked():
+            self._locks.pop(msg.user_id, None)
+
+    async def _membership(self, update: Update) -> None:
+        m = update.my_chat_member
+        assert m is not None
+        if m.chat.type != "private":
+            return
+        if m.new_chat_member.status == ChatMemberStatus.BANNED:  # "kicked": the user blocked us
+            await self.core.mark_blocked("telegram", str(m.chat.id))
+
+    async def send(self, chat_id: str, replies: list[Reply]) -> bool:
+        """Send replies in order; False when Telegram refuses (the user blocked the bot)."""
+        try:
+            for _, pieces in numbered(replies, limit=MessageLimit.MAX_TEXT_LENGTH - 96,
+                                      native_max=100):
+                for piece in pieces:
+                    if piece.text:
+                        await self.app.bot.send_message(
+                            chat_id, to_html(piece.text), parse_mode=ParseMode.HTML,
+                            reply_markup=keyboard(piece.buttons),
+                            disable_web_page_preview=True,
+                        )
+            for r in replies:
+                if r.audio_path:
+                    voice = await asyncio.to_thread(Path(r.audio_path).read_bytes)
+                    await self.app.bot.send_voice(chat_id, voice=voice)
+        except Forbidden as exc:
+            log.info("Telegram refused chat %s: %s", chat_id, exc.message)
+            await self.core.mark_blocked("telegram", chat_id)
+            return False
+        except RetryAfter as exc:  # AIORateLimiter already retried max_retries times
+            log.warning("Telegram flood control persists (retry after %s s)", exc.retry_after)
+            return False
+        except NetworkError as exc:
+            log.warning("Telegram send failed: %s", exc)
+            return False
+        return True
+
+    async def _on_error(self, update: object, context: Any) -> None:
+        log.error("error handling Telegram update: %s", context.error, exc_info=context.error)

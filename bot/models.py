@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, utcnow
 
-__all__ = ["Conversation", "Feedback", "MessageLog", "ProcessedUpdate", "Unanswered", "User"]
+__all__ = [
+    "Conversation", "Feedback", "MessageLog", "OAuthToken", "ProcessedUpdate", "Unanswered", "User",
+]
 
 
 class User(Base):
@@ -97,3 +99,21 @@ class Feedback(Base):
     answer: Mapped[str] = mapped_column(String(96))
     value: Mapped[int]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OAuthToken(Base):
+    """Platform tokens that rotate (Zalo OA: the refresh token is single-use).
+
+    A refresh writes the new pair here, in one transaction guarded by ``version``, before the
+    new access token is used, so a crash or a second process can never lose the only valid
+    refresh token.
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

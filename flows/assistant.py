@@ -56,10 +56,11 @@ class Assistant:
 
     async def handle(self, msg: Incoming, state: State, ctx: Context) -> Outcome:
         content = ctx.content
-        if msg.kind == "follow" and self.on_follow:
-            return await self.on_follow(msg, state, ctx, "")
-        if msg.kind == "unfollow" and self.on_unfollow:
-            return await self.on_unfollow(msg, state, ctx, "")
+        hook = {"follow": self.on_follow, "unfollow": self.on_unfollow}.get(msg.kind)
+        if hook is not None:
+            hooked = await hook(msg, state, ctx, "")
+            if hooked is not None:
+                return hooked
         if msg.kind in ("image", "sticker", "voice", "unsupported", "follow", "unfollow"):
             return self._out(state, [Reply(content.text("input.not_text"), main_menu(content),
                                            kind="menu")])

@@ -16,11 +16,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 __all__ = [
-    "CHANNEL_LIMITS",
     "ASPECTS",
+    "CHANNEL_LIMITS",
     "Content",
     "ContentError",
     "Dated",

@@ -43,7 +43,7 @@ def legal_aid_step(content: Content, payload: str) -> Reply:
     check = content.legal_aid
     if check is None or not check.groups:
         return Reply(content.text("faq.missing"), [menu_button(content)])
-    kind, raw_i, answer = (payload.split(":") + ["", ""])[:3]
+    kind, raw_i, answer = [*payload.split(":"), "", ""][:3]
     try:
         i = int(raw_i)
     except ValueError:

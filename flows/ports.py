@@ -58,7 +58,7 @@ class State:
             flow=raw.get("flow") if isinstance(raw.get("flow"), str) else None,
             service=raw.get("service") if isinstance(raw.get("service"), str) else None,
             options=[str(o) for o in opts] if isinstance(opts, list) else [],
-            data=raw.get("data") if isinstance(raw.get("data"), dict) else {},
+            data=dict(raw["data"]) if isinstance(raw.get("data"), dict) else {},
         )
 
     def to_json(self) -> dict[str, Any]:

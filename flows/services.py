@@ -32,7 +32,8 @@ _CHANNEL_KEY = {"dvcqg": "where.dvcqg", "vneid": "where.vneid", "bocongan": "whe
 
 
 def group_list(content: Content) -> Reply:
-    buttons = [button(short_label(name), f"g:{gid}") for gid, name in content.catalogue.groups.items()
+    groups = content.catalogue.groups.items()
+    buttons = [button(short_label(name), f"g:{gid}") for gid, name in groups
                if content.services_in_group(gid)]
     buttons.append(menu_button(content))
     return Reply(content.text("services.groups"), buttons, kind="menu")
@@ -78,7 +79,8 @@ def step_reply(content: Content, svc: Service, index: int, today: dt.date) -> Re
     if n == 0 or index >= n:
         return summary_reply(content, svc, today)
     index = max(index, 0)
-    text = content.text("services.step", i=index + 1, n=n, name=svc.name) + "\n\n" + svc.steps[index]
+    title = content.text("services.step", i=index + 1, n=n, name=svc.name)
+    text = title + "\n\n" + svc.steps[index]
     back = f"st:{svc.id}:{index - 1}" if index > 0 else f"s:{svc.id}"
     nxt = button(content.text("btn.next") if index < n - 1 else content.text("btn.done"),
                  f"st:{svc.id}:{index + 1}")

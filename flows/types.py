@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Button", "Incoming", "Reply"]
+__all__ = ["Button", "Incoming", "IncomingKind", "Reply"]
 
-Channel = Literal["telegram", "zalo_bot", "zalo_oa", "web", "terminal", "cli"]
+IncomingKind = Literal["text", "button", "command", "image", "sticker", "voice", "unsupported",
+                       "follow", "unfollow"]
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,7 @@ class Incoming:
     user_id: str  # the platform's id for the user (chat id on Telegram)
     text: str | None = None
     button: str | None = None  # payload of a button the user tapped
-    kind: Literal["text", "button", "command", "image", "sticker", "voice", "unsupported",
-                  "follow", "unfollow"] = "text"
+    kind: IncomingKind = "text"
     display_name: str | None = None
     message_id: str | None = None  # for de-duplicating redeliveries
     locale: str = "vi"

@@ -1,10 +1,16 @@
-# Trợ lý số: two commands on a fresh machine: `make run` and `make test`.
+# Trợ lý số. Two commands on a fresh machine:
+#   make run    creates .venv, installs, applies migrations and starts the assistant
+#   make test   installs dev dependencies and system packages, then runs the whole suite
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+SYS_STAMP := $(VENV)/.system-packages
+# Debian packages the project needs: espeak-ng (offline speech), chromium (browser tests).
+SYSTEM_PACKAGES := espeak-ng chromium
 
-.PHONY: run test install dev lint typecheck check-content bench clean
+.PHONY: run test install dev system-packages lint typecheck check-content bench clean chat
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,11 +20,49 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
 install: $(STAMP)
+
+dev: $(DEV_STAMP)
 
 run: install
 	$(BIN)/trolyso db upgrade
 	$(BIN)/trolyso run
 
-dev: install
-	$(BIN)/pip install -q -e '.[dev]'
+chat: install
+	$(BIN)/trolyso db upgrade
+	$(BIN)/trolyso chat
+
+# Installs missing Debian packages (needs root or sudo; skipped when all are present).
+system-packages:
+	@missing=""; \
+	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+lint: dev
+	$(BIN)/ruff check bot nlu flows broadcast tests bench
+	$(BIN)/mypy
+
+check-content: install
+	$(BIN)/trolyso content check
+
+test: dev system-packages
+	$(BIN)/ruff check bot nlu flows broadcast tests bench
+	$(BIN)/mypy
+	$(BIN)/trolyso content check
+	$(BIN)/pytest -q
+
+bench: dev system-packages
+	@for f in bench/*_bench.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

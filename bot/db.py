@@ -98,9 +98,10 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    kw.setdefault("pool_size", 10)
-    kw.setdefault("max_overflow", 10)
-    kw.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kw:
+        kw.setdefault("pool_size", 10)
+        kw.setdefault("max_overflow", 10)
+        kw.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kw)
 
 

@@ -1,0 +1,101 @@
+"""Understanding citizens' messages: intent, service, aspect, with a confidence and a decision.
+
+``load_engine`` trains the built-in engine from the content (or loads it from a cache keyed
+by a hash of the training inputs and of this code's version) and, with ``backend: rasa``,
+wraps it in the Rasa backend that falls back to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+from nlu.builtin import BuiltinEngine, Thresholds, TrainParams, default_thresholds, train
+from nlu.data import Example, training_examples
+from nlu.settings import NluSettings
+from nlu.types import Engine, Parse
+
+__all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "load_engine"]
+
+log = logging.getLogger(__name__)
+
+#: Bump when normalization, features or training change: old caches are then ignored.
+ENGINE_VERSION = "1"
+
+
+def _cache_key(examples: list[Example], content: Any, params: TrainParams) -> str:
+    h = hashlib.sha256()
+    h.update(f"v{ENGINE_VERSION}|{json.dumps(params.__dict__, sort_keys=True)}".encode())
+    for code in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(code.read_bytes())  # any change to the engine's code retrains
+    for e in examples:
+        h.update(f"\n{e.label}\t{e.aspect}\t{e.text}".encode())
+    for topic_id, topic in sorted(getattr(content, "faqs", {}).items()):
+        for f in topic.entries:
+            h.update(f"\n{topic_id}\t{f.id}\t{f.question}\t{'|'.join(f.questions)}".encode())
+    return h.hexdigest()[:24]
+
+
+def _thresholds(settings: NluSettings) -> Thresholds:
+    base = default_thresholds()
+    return Thresholds(
+        answer=settings.answer_threshold if settings.answer_threshold is not None
+        else base.answer,
+        suggest=settings.suggest_threshold if settings.suggest_threshold is not None
+        else base.suggest,
+        faq=base.faq, soft_emergency=base.soft_emergency,
+    )
+
+
+def build_builtin(settings: NluSettings, content: Any, cache_dir: Path | None = None,
+                  params: TrainParams | None = None) -> BuiltinEngine:
+    """The built-in engine, from the cache when the training inputs have not changed."""
+    params = params or TrainParams()
+    examples = training_examples(content.nlu_files, content)
+    if not examples:
+        raise ValueError(f"no NLU training examples under {content.root / 'nlu'}")
+    thresholds = _thresholds(settings)
+    key = _cache_key(examples, content, params)
+    path = Path(cache_dir) / f"nlu-{key}.pkl" if cache_dir is not None else None
+    if path is not None and path.exists():
+        try:
+            with path.open("rb") as fh:
+                engine = pickle.load(fh)
+            if isinstance(engine, BuiltinEngine):
+                log.info("NLU: loaded the trained engine from %s", path)
+                return engine.with_thresholds(thresholds)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+            log.warning("NLU: cache %s unreadable (%s); training again", path, exc)
+    started = time.perf_counter()
+    engine = train(examples, content, params=params, thresholds=thresholds)
+    log.info("NLU: trained on %d examples (%d features) in %.1f s", engine.info["examples"],
+             engine.info["features"], time.perf_counter() - started)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(engine, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+            for old in path.parent.glob("nlu-*.pkl"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("NLU: cannot write the cache %s: %s", path, exc)
+    return engine
+
+
+def load_engine(settings: NluSettings, content: Any, cache_dir: Path) -> Engine:
+    """The configured engine: built-in, or Rasa with the built-in engine as fallback."""
+    builtin = build_builtin(settings, content, cache_dir)
+    if settings.backend == "rasa":
+        from nlu.rasa import RasaEngine
+
+        return RasaEngine(settings.rasa_url, builtin, timeout_s=settings.rasa_timeout_s,
+                          retry_after_s=settings.rasa_retry_after_s)
+    return builtin

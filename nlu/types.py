@@ -40,6 +40,7 @@ class Parse:
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("text")
+        d.pop("faq")  # the FAQ id is also the label; the JSON keys are fixed by interfaces.md
         d["alternatives"] = [
             {"intent": a.intent, "service": a.service, "confidence": round(a.confidence, 4)}
             for a in self.alternatives

@@ -1,0 +1,102 @@
+"""Sparse TF-IDF features of normalized text, computed without scikit-learn at parse time.
+
+Two blocks, each L2-normalized: word unigrams and bigrams, and character 2-5-grams of the
+whole normalized message (so typos still share most of their n-grams with the right word).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Featurizer", "raw_features"]
+
+CHAR_MIN, CHAR_MAX = 2, 5
+
+
+def raw_features(norm: str) -> tuple[Counter[str], Counter[str]]:
+    """Word and character n-gram counts of a normalized message."""
+    words = norm.split()
+    wc: Counter[str] = Counter(words)
+    wc.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+    padded = f" {norm} "
+    cc: Counter[str] = Counter()
+    n = len(padded)
+    for k in range(CHAR_MIN, CHAR_MAX + 1):
+        cc.update(padded[i:i + k] for i in range(n - k + 1))
+    return wc, cc
+
+
+class Featurizer:
+    """Vocabulary and IDF weights learnt from training texts; ``transform`` is pure Python."""
+
+    def __init__(self, word_weight: float = 1.0, min_df_char: int = 2) -> None:
+        self.word_weight = word_weight
+        self.min_df_char = min_df_char
+        self.word_vocab: dict[str, int] = {}
+        self.char_vocab: dict[str, int] = {}
+        self.word_idf: list[float] = []
+        self.char_idf: list[float] = []
+
+    @property
+    def size(self) -> int:
+        return len(self.word_vocab) + len(self.char_vocab)
+
+    def fit(self, norms: Sequence[str]) -> Featurizer:
+        wdf: Counter[str] = Counter()
+        cdf: Counter[str] = Counter()
+        for norm in norms:
+            wc, cc = raw_features(norm)
+            wdf.update(wc.keys())
+            cdf.update(cc.keys())
+        n = len(norms)
+        words = sorted(wdf)
+        chars = sorted(k for k, v in cdf.items() if v >= self.min_df_char)
+        self.word_vocab = {w: i for i, w in enumerate(words)}
+        offset = len(words)
+        self.char_vocab = {c: offset + i for i, c in enumerate(chars)}
+        self.word_idf = [math.log((1 + n) / (1 + wdf[w])) + 1 for w in words]
+        self.char_idf = [math.log((1 + n) / (1 + cdf[c])) + 1 for c in chars]
+        return self
+
+    def transform_one(self, norm: str) -> tuple[list[int], list[float]]:
+        """Feature indices and weights of one normalized message."""
+        wc, cc = raw_features(norm)
+        idx: list[int] = []
+        val: list[float] = []
+        for block, vocab, idf, weight, offset in (
+            (wc, self.word_vocab, self.word_idf, self.word_weight, 0),
+            (cc, self.char_vocab, self.char_idf, 1.0, len(self.word_vocab)),
+        ):
+            bi: list[int] = []
+            bv: list[float] = []
+            for key, tf in block.items():
+                j = vocab.get(key)
+                if j is not None:
+                    bi.append(j)
+                    bv.append((1.0 + math.log(tf)) * idf[j - offset])
+            norm2 = math.sqrt(sum(v * v for v in bv))
+            if norm2 > 0:
+                scale = weight / norm2
+                idx.extend(bi)
+                val.extend(v * scale for v in bv)
+        return idx, val
+
+    def transform(self, norms: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int32],
+                                                       NDArray[np.float64]]:
+        """CSR parts (indptr, indices, data) for many messages."""
+        indptr = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        for norm in norms:
+            i, v = self.transform_one(norm)
+            indices.extend(i)
+            data.extend(v)
+            indptr.append(len(indices))
+        return (np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int32),
+                np.asarray(data, dtype=np.float64))

@@ -67,20 +67,22 @@ def default_thresholds() -> Thresholds:
 
 @dataclass
 class _FaqIndex:
-    """FAQ questions of the topics behind one intent, as normalized feature vectors."""
+    """FAQ questions of the topics behind one intent, as L2-normalized TF-IDF rows."""
 
     ids: list[str]
-    vectors: list[dict[int, float]]
+    rows: dict[int, int]  # feature index -> row of ``matrix``
+    matrix: NDArray[np.float32]  # (features used by these FAQs, FAQ entries)
 
     def best(self, idx: Sequence[int], val: Sequence[float]) -> tuple[str | None, float]:
-        q = dict(zip(idx, val, strict=True))
+        """The closest FAQ entry and its cosine similarity to the message."""
+        pairs = [(self.rows[j], v) for j, v in zip(idx, val, strict=True) if j in self.rows]
+        if not pairs:
+            return None, 0.0
         qn = math.sqrt(sum(v * v for v in val)) or 1.0
-        best_id, best = None, 0.0
-        for fid, vec in zip(self.ids, self.vectors, strict=True):
-            dot = sum(w * vec[j] for j, w in q.items() if j in vec)
-            if dot > best:
-                best_id, best = fid, dot
-        return best_id, best / qn
+        rows = [r for r, _ in pairs]
+        scores = np.asarray([v for _, v in pairs], dtype=np.float32) @ self.matrix[rows]
+        k = int(scores.argmax())
+        return self.ids[k], float(scores[k]) / qn
 
 
 @dataclass
@@ -111,25 +113,26 @@ class BuiltinEngine:
 
     def probabilities(self, norm: str) -> NDArray[np.float64]:
         """Label probabilities for one normalized message."""
+        return self._scored(norm)[0]
+
+    def _scored(self, norm: str) -> tuple[NDArray[np.float64], list[int], list[float]]:
         idx, val = self.featurizer.transform_one(norm)
         scores = self.bias.astype(np.float64)
         if idx:
             scores = scores + np.asarray(val, dtype=np.float32) @ self.weights[idx]
         scores -= scores.max()
         e = np.exp(scores)
-        return np.asarray(e / e.sum(), dtype=np.float64)
+        return np.asarray(e / e.sum(), dtype=np.float64), idx, val
 
-    def _combined(self, text: str, norm: str) -> NDArray[np.float64]:
-        """Whole-message probabilities; a long message may be carried by one of its sentences.
+    def _combined(self, text: str, probs: NDArray[np.float64]) -> NDArray[np.float64]:
+        """A long message may be carried by one of its sentences.
 
         A greeting or a thank-you wrapped around a request must not win over the request.
         """
-        probs = self.probabilities(norm)
+        if self.labels[int(probs.argmax())] not in _SOCIAL:
+            return probs
         parts = [p for p in (normalize(s) for s in _SENTENCE_RE.split(text)) if p]
         if len(parts) < 2:
-            return probs
-        top = self.labels[int(probs.argmax())]
-        if top not in _SOCIAL:
             return probs
         best = probs
         best_p = 0.0
@@ -146,7 +149,8 @@ class BuiltinEngine:
 
     def parse(self, text: str) -> Parse:
         norm = normalize(text)
-        probs = self._combined(text, norm)
+        probs, idx, val = self._scored(norm)
+        probs = self._combined(text, probs)
         order = np.argsort(-probs)[:5]
         top = int(order[0])
         label = self.labels[top]
@@ -168,7 +172,6 @@ class BuiltinEngine:
         faq = None
         out_label: str | None = label if service else None
         if intent in self.faq_index:
-            idx, val = self.featurizer.transform_one(norm)
             fid, score = self.faq_index[intent].best(idx, val)
             if fid is not None and score >= self.thresholds.faq:
                 faq = out_label = fid
@@ -242,7 +245,13 @@ def _faq_indexes(featurizer: Featurizer, content: Any) -> dict[str, _FaqIndex]:
                 ids.append(e.id)
                 vectors.append({j: w / n for j, w in acc.items()})
         if ids:
-            out[intent] = _FaqIndex(ids, vectors)
+            used = sorted({j for vec in vectors for j in vec})
+            rows = {j: r for r, j in enumerate(used)}
+            matrix = np.zeros((len(used), len(ids)), dtype=np.float32)
+            for k, vec in enumerate(vectors):
+                for j, w in vec.items():
+                    matrix[rows[j], k] = w
+            out[intent] = _FaqIndex(ids, rows, matrix)
     return out
 
 

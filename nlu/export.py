@@ -11,9 +11,10 @@ from nlu.data import content_examples
 
 __all__ = ["RASA_CONFIG", "export_rasa"]
 
-#: A pipeline suited to Vietnamese without a tokenizer model: whitespace tokens, word and
-#: character n-gram counts (char_wb 1-4 copes with typos and missing diacritics), DIET for
-#: intents and the aspect entity, and a fallback below a low confidence.
+#: A pipeline suited to Vietnamese without a tokenizer model: whitespace tokens (Vietnamese
+#: writes one syllable per token), word and character n-gram counts (char_wb 2-4 copes with
+#: typos and missing diacritics), a small DIET (one transformer layer: it trains in minutes on
+#: two CPU cores) for intents and the aspect entity, and a fallback below a low confidence.
 RASA_CONFIG: dict[str, Any] = {
     "recipe": "default.v1",
     "language": "vi",
@@ -23,9 +24,10 @@ RASA_CONFIG: dict[str, Any] = {
         {"name": "RegexFeaturizer"},
         {"name": "LexicalSyntacticFeaturizer"},
         {"name": "CountVectorsFeaturizer"},
-        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1,
+        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2,
          "max_ngram": 4},
-        {"name": "DIETClassifier", "epochs": 100, "constrain_similarities": True},
+        {"name": "DIETClassifier", "epochs": 60, "constrain_similarities": True,
+         "number_of_transformer_layers": 1, "transformer_size": 128},
         {"name": "EntitySynonymMapper"},
         {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
     ],

@@ -1,7 +1,8 @@
 """Sparse TF-IDF features of normalized text, computed without scikit-learn at parse time.
 
-Two blocks, each L2-normalized: word unigrams and bigrams, and character 2-5-grams of the
-whole normalized message (so typos still share most of their n-grams with the right word).
+Two blocks, each L2-normalized: word unigrams and bigrams, and character 2-5-grams inside
+each space-padded word (so typos still share most of their n-grams with the right word). The
+character n-grams of a word are looked up once and remembered, which keeps a parse fast.
 """
 
 from __future__ import annotations
@@ -19,16 +20,21 @@ __all__ = ["Featurizer", "raw_features"]
 CHAR_MIN, CHAR_MAX = 2, 5
 
 
+def char_grams(word: str) -> list[str]:
+    """Character 2-5-grams of one space-padded word."""
+    padded = f" {word} "
+    n = len(padded)
+    return [padded[i:i + k] for k in range(CHAR_MIN, CHAR_MAX + 1) for i in range(n - k + 1)]
+
+
 def raw_features(norm: str) -> tuple[Counter[str], Counter[str]]:
     """Word and character n-gram counts of a normalized message."""
     words = norm.split()
     wc: Counter[str] = Counter(words)
     wc.update(f"{a} {b}" for a, b in itertools.pairwise(words))
-    padded = f" {norm} "
     cc: Counter[str] = Counter()
-    n = len(padded)
-    for k in range(CHAR_MIN, CHAR_MAX + 1):
-        cc.update(padded[i:i + k] for i in range(n - k + 1))
+    for w in words:
+        cc.update(char_grams(w))
     return wc, cc
 
 
@@ -42,6 +48,21 @@ class Featurizer:
         self.char_vocab: dict[str, int] = {}
         self.word_idf: list[float] = []
         self.char_idf: list[float] = []
+        self._grams: dict[str, list[int]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_grams"] = {}  # a parse-time memo, rebuilt on use
+        return state
+
+    def _word_grams(self, word: str) -> list[int]:
+        found = self._grams.get(word)
+        if found is None:
+            vocab = self.char_vocab
+            found = [j for g in char_grams(word) if (j := vocab.get(g)) is not None]
+            if len(self._grams) < 200_000:
+                self._grams[word] = found
+        return found
 
     @property
     def size(self) -> int:
@@ -66,25 +87,29 @@ class Featurizer:
 
     def transform_one(self, norm: str) -> tuple[list[int], list[float]]:
         """Feature indices and weights of one normalized message."""
-        wc, cc = raw_features(norm)
+        words = norm.split()
         idx: list[int] = []
         val: list[float] = []
-        for block, vocab, idf, weight, offset in (
-            (wc, self.word_vocab, self.word_idf, self.word_weight, 0),
-            (cc, self.char_vocab, self.char_idf, 1.0, len(self.word_vocab)),
-        ):
-            bi: list[int] = []
-            bv: list[float] = []
-            for key, tf in block.items():
-                j = vocab.get(key)
-                if j is not None:
-                    bi.append(j)
-                    bv.append((1.0 + math.log(tf)) * idf[j - offset])
-            norm2 = math.sqrt(sum(v * v for v in bv))
-            if norm2 > 0:
-                scale = weight / norm2
-                idx.extend(bi)
-                val.extend(v * scale for v in bv)
+        wtf: dict[int, int] = {}
+        vocab = self.word_vocab
+        for key in (*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))):
+            j = vocab.get(key)
+            if j is not None:
+                wtf[j] = wtf.get(j, 0) + 1
+        ctf: dict[int, int] = {}
+        for w in words:
+            for j in self._word_grams(w):
+                ctf[j] = ctf.get(j, 0) + 1
+        log = math.log
+        for tf, idf, weight, offset in ((wtf, self.word_idf, self.word_weight, 0),
+                                        (ctf, self.char_idf, 1.0, len(self.word_vocab))):
+            if not tf:
+                continue
+            bi = list(tf)
+            bv = [(1.0 + log(t)) * idf[j - offset] for j, t in tf.items()]
+            scale = weight / math.sqrt(sum(v * v for v in bv))
+            idx.extend(bi)
+            val.extend(v * scale for v in bv)
         return idx, val
 
     def transform(self, norms: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int32],

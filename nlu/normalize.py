@@ -28,6 +28,7 @@ _TONE_KEYS = frozenset("sfrxjz")
 _TELEX_PAIRS = (("dd", "d"), ("aa", "a"), ("ee", "e"), ("oo", "o"), ("aw", "a"),
                 ("ow", "o"), ("uw", "u"), ("w", "u"))
 _VOWELS = frozenset("aeiouy")
+_REPEAT_RE = re.compile(r"(.)\1{2,}")
 _HAS_MARK = re.compile(r"[^\x00-\x7f]")
 
 
@@ -90,10 +91,11 @@ def _norm_token(token: str) -> str:
         return FOLDED[folded]
     if folded.isdigit() or is_syllable(folded) or not folded.isascii():
         return folded
-    # Letters repeated for emphasis: "chàooo" → "chao".
-    squeezed = re.sub(r"(.)\1{2,}", r"\1", folded)
-    if squeezed != folded and (is_syllable(squeezed) or squeezed in FOLDED):
-        return FOLDED.get(squeezed, squeezed)
+    # Letters repeated for emphasis: "cuuuu" → "cuu", "chàooo" → "chao".
+    twice, squeezed = _REPEAT_RE.sub(r"\1\1", folded), _REPEAT_RE.sub(r"\1", folded)
+    for cand in (twice, squeezed):
+        if cand != folded and (is_syllable(cand) or cand in FOLDED):
+            return FOLDED.get(cand, cand)
     fixed = repair_telex(folded) or _teencode_initial(folded)
     if fixed:
         return FOLDED.get(fixed, fixed)

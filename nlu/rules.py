@@ -42,7 +42,7 @@ _SOFT = [
     r"gap lam", r"chay", r"no", r"ngat", r"dao", r"sung", r"chet", r"mau", r"bao lu", r"lu lut",
     r"de doa", r"hanh hung", r"bao luc", r"say ruou",
 ]
-_STRONG_RE = re.compile("|".join(f"(?:{p})" for p in _STRONG))
+_STRONG_RE = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in _STRONG) + ")")
 _SOFT_RE = re.compile("|".join(rf"(?:\b{p}\b)" for p in _SOFT))
 # Scams are urgent too, but they are scam reports, not danger to life.
 _SCAM_RE = re.compile(r"\blua\b|lua dao|chuyen (khoan|tien)|\botp\b|mao danh|gia danh|link")

@@ -1,0 +1,30 @@
+"""The understanding engine, trained once per test session on the project's content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows.content import load_content
+from nlu import build_builtin
+from nlu.builtin import BuiltinEngine
+from nlu.settings import NluSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def content() -> Any:
+    return load_content(ROOT / "content", strict=False)
+
+
+@pytest.fixture(scope="session")
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def engine(content: Any, nlu_cache: Path) -> BuiltinEngine:
+    return build_builtin(NluSettings(), content, nlu_cache)

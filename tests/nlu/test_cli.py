@@ -1,0 +1,96 @@
+"""``trolyso nlu parse|eval|export-rasa`` and the trained-engine cache."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.cli import main
+from nlu import build_builtin
+from nlu.settings import NluSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config(tmp_path: Path, nlu_cache: Path) -> Path:
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["content"]["dir"] = str(ROOT / "content")
+    data["nlu"]["cache_dir"] = str(nlu_cache)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_parse_json(config: Path, engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "--config", str(config), "nlu", "parse", "lamf hoj chieeus",
+                     "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["intent"], data["service"], data["label"]) == (
+        "service_howto", "cap-ho-chieu", "svc_cap-ho-chieu")
+    assert data["decision"] in ("answer", "suggest", "handover")
+
+
+def test_eval_json_scores_a_file(config: Path, engine: Any, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    items = [
+        {"text": "làm hộ chiếu", "intent": "service_howto", "service": "cap-ho-chieu"},
+        {"text": "cháy nhà rồi", "intent": "emergency"},
+        {"text": "giá vàng hôm nay", "intent": "greet"},  # deliberately wrong
+    ]
+    f = tmp_path / "eval.yml"
+    f.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    code, out = _run(capsys, "--config", str(config), "nlu", "eval", str(f), "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) == {"n", "intent_accuracy", "service_accuracy", "service_top3", "p50_ms",
+                         "p99_ms", "errors"}
+    assert (data["n"], data["intent_accuracy"], data["service_accuracy"]) == (3, 0.6667, 1.0)
+    assert [e["text"] for e in data["errors"]] == ["giá vàng hôm nay"]
+
+
+def test_eval_of_a_missing_file_fails_naming_it(config: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--config", str(config), "nlu", "eval", str(tmp_path / "nope.yml")])
+    assert code != 0 and "nope.yml" in capsys.readouterr().err
+
+
+def test_export_rasa_writes_a_project(config: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "--config", str(config), "nlu", "export-rasa",
+                     str(tmp_path / "rasa"))
+    written = out.split()
+    assert code == 0 and [Path(p).name for p in written] == ["config.yml", "domain.yml",
+                                                             "nlu.yml"]
+    nlu = yaml.safe_load(Path(written[2]).read_text(encoding="utf-8"))
+    domain = yaml.safe_load(Path(written[1]).read_text(encoding="utf-8"))
+    assert {b["intent"] for b in nlu["nlu"]} == set(domain["intents"])
+    assert "svc_cap-ho-chieu" in domain["intents"] and "aspect" in domain["entities"]
+    assert any("(aspect:fee)" in b["examples"] for b in nlu["nlu"])
+
+
+def test_a_trained_engine_is_loaded_from_the_cache(content: Any, tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    build_builtin(NluSettings(), content, tmp_path)
+    with caplog.at_level(logging.INFO, logger="nlu"):
+        again = build_builtin(NluSettings(), content, tmp_path)
+    assert any("loaded the trained engine" in r.getMessage() for r in caplog.records)
+    assert again.parse("báo tử").service == "dang-ky-khai-tu"
+    assert len(list(tmp_path.glob("nlu-*.pkl"))) == 1
+
+
+def test_config_thresholds_override_the_calibrated_ones(content: Any, nlu_cache: Path) -> None:
+    strict = build_builtin(NluSettings(answer_threshold=1.0, suggest_threshold=1.0), content,
+                           nlu_cache)
+    assert strict.parse("làm hộ chiếu").decision == "handover"

@@ -35,6 +35,11 @@ _STRONG = [
     r"tai nan .*(dang|nam|chay mau|bat tinh|cap cuu|nghiem trong|bi thuong nang|mat nhieu mau"
     r"|gay)",
     r"(vua|dang) (bi )?tai nan", r"nguy hiem (den )?tinh mang", r"dang gap nguy hiem",
+    r"(te|nga|rot|roi|lan) xuong (cau thang|ao|ho|song|gieng|muong|kenh|nuoc|vuc)",
+    r"(te|nga|rot|lan) (cau thang|tu tren|mai nha|ao|song|gieng)",
+    r"(nam|nam im) (im )?(khong|ko) (nhuc nhich|cu dong)", r"bat dong", r"nam im .*(khong|ko) "
+    r"(tho|tinh)", r"(tong|dam|dung) (phai )?(nguoi|chet|nat)", r"mau (me )?(nhieu|lenh "
+    r"lang|chay|tum lum)", r"(dang|vua) (giat|cuop) (do|tui|dien thoai|xe|day chuyen)",
     r"(goi|cho xe) (113|114|115)", r"^(113|114|115)$", r"khan cap.*(nguy|cuu|chay|chet)",
 ]
 _SOFT = [

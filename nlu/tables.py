@@ -64,7 +64,7 @@ FOLDED: dict[str, str] = {
     "ks": "khach san", "thpt": "trung hoc pho thong", "thcs": "trung hoc co so",
     "nvqs": "nghia vu quan su", "dh": "dai hoc", "cd": "cao dang",
     # regional words that fold without ambiguity
-    "tui": "toi", "man": "lam",
+    "tui": "toi", "man": "lam", "giut": "giat",
     "sanh": "sinh", "nhon": "nhan", "thiet": "that",
     "dzo": "vo", "zo": "vo", "dzia": "ve", "zia": "ve", "dzui": "vui", "zui": "vui",
 
@@ -83,7 +83,7 @@ ACCENTED: dict[str, str] = {
     "hok": "không", "nhìu": "nhiều", "bít": "biết", "pít": "biết", "wá": "quá",
     "zì": "gì", "thik": "thích", "lun": "luôn", "thui": "thôi", "iu": "yêu",
 
-    "hén": "nhé", "nghen": "nhé", "nha": "nhé",
+    "giựt": "giật", "té": "ngã", "hén": "nhé", "nghen": "nhé", "nha": "nhé",
 }
 
 #: Folded words after which "chi" means money ("chi phí"), not the Central "gì".

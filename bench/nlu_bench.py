@@ -1,0 +1,251 @@
+"""Benchmark of the understanding engine against two measured baselines.
+
+Prints, for tests/data/nlu_eval.yml and nlu_eval_hard.yml: intent, service and top-3 service
+accuracy, p50/p99 latency per parse, training time and resident-memory increase, for
+  - the built-in engine (nlu/),
+  - a rapidfuzz match of the message against service names and aliases,
+  - plain TF-IDF (char 2-5 + word 1-2 on folded text) + logistic regression, sklearn defaults,
+and a 5-fold cross-validation on the training examples (as written, and made hard with
+telex, teencode, typos and chatter) so the choices are not tuned on the evaluation files alone.
+
+    .venv/bin/python bench/nlu_bench.py [--no-cv] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import pickle
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flows.content import load_content  # noqa: E402
+from nlu.builtin import train  # noqa: E402
+from nlu.data import Example, load_eval, split_label, training_examples  # noqa: E402
+from nlu.devset import harden  # noqa: E402
+from nlu.evaluate import evaluate, percentile  # noqa: E402
+from nlu.normalize import _norm_token, fold  # noqa: E402
+from nlu.types import Alternative, Parse  # noqa: E402
+
+EVAL_FILES = (ROOT / "tests/data/nlu_eval.yml", ROOT / "tests/data/nlu_eval_hard.yml")
+
+
+# ---------------------------------------------------------------------- baselines
+
+class FuzzyBaseline:
+    """What people would otherwise pick: the service whose name or alias matches best."""
+
+    def __init__(self, content: Any) -> None:
+        from rapidfuzz import fuzz, process
+
+        self._process, self._scorer = process, fuzz.WRatio
+        self.choices: list[str] = []
+        self.owners: list[str] = []
+        for entry in content.catalogue.entries:
+            names = [entry["name"]]
+            svc = content.services.get(entry["id"])
+            if svc is not None:
+                names += list(svc.aliases)
+            for n in names:
+                self.choices.append(fold(n))
+                self.owners.append(entry["id"])
+
+    def parse(self, text: str) -> Parse:
+        hits = self._process.extract(fold(text), self.choices, scorer=self._scorer, limit=15)
+        ranked: list[tuple[str, float]] = []
+        for _, score, i in hits:
+            sid = self.owners[i]
+            if sid not in [s for s, _ in ranked]:
+                ranked.append((sid, score / 100.0))
+        alts = [Alternative("service_howto", s, c, f"svc_{s}") for s, c in ranked[:5]]
+        top, conf = ranked[0] if ranked else (None, 0.0)
+        return Parse(text, "service_howto", None, conf, "answer", top, None, alts)
+
+
+class TfidfBaseline:
+    """Plain TF-IDF (char 2-5 + word 1-2, folded) + logistic regression, sklearn defaults."""
+
+    def __init__(self, examples: Sequence[Example]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        self.model = make_pipeline(
+            make_union(TfidfVectorizer(analyzer="char", ngram_range=(2, 5), preprocessor=fold),
+                       TfidfVectorizer(ngram_range=(1, 2), preprocessor=fold)),
+            LogisticRegression(max_iter=1000),
+        )
+        self.model.fit([e.text for e in examples], [e.label for e in examples])
+        self.classes = list(self.model.classes_)
+
+    def parse(self, text: str) -> Parse:
+        probs = self.model.predict_proba([text])[0]
+        order = np.argsort(-probs)[:5]
+        alts = []
+        for i in order:
+            intent, service = split_label(self.classes[int(i)])
+            alts.append(Alternative(intent, service, float(probs[int(i)]), self.classes[int(i)]))
+        top = alts[0]
+        return Parse(text, top.intent, top.label, top.confidence, "answer", top.service, None,
+                     alts)
+
+
+# ---------------------------------------------------------------------- measurements
+
+def _memory_of_loading(engine: Any) -> float:
+    """MB of resident memory a fresh process gains by loading the pickled engine."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "engine.pkl"
+        path.write_bytes(pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
+        code = (
+            "import gc, pickle, sys, psutil, numpy, nlu.builtin, nlu.features\n"
+            "p = psutil.Process(); gc.collect(); before = p.memory_info().rss\n"
+            f"e = pickle.load(open({str(path)!r}, 'rb')); e.parse('làm hộ chiếu')\n"
+            "gc.collect(); print((p.memory_info().rss - before) / 1e6)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                             text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        return float(out.stdout.strip().splitlines()[-1])
+
+
+def _memory_of_sklearn(examples: Sequence[Example]) -> float:
+    gc.collect()
+    import psutil
+
+    proc = psutil.Process()
+    before = proc.memory_info().rss
+    model = TfidfBaseline(examples)
+    after = proc.memory_info().rss
+    del model
+    return (after - before) / 1e6
+
+
+def _score(name: str, parse: Callable[[str], Parse], train_s: float | None,
+           memory_mb: float | None, evals: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"engine": name, "train_s": train_s, "memory_mb": memory_mb}
+    for fname, items in evals.items():
+        _norm_token.cache_clear()
+        r = evaluate(parse, items)
+        r.pop("errors")
+        out[fname] = r
+    return out
+
+
+def cross_validate(examples: Sequence[Example], content: Any, folds: int = 5) -> dict[str, Any]:
+    """5-fold CV on the hand-written examples: as written, and hardened."""
+    own = [e for e in examples if e.source == "nlu"]
+    extra = [e for e in examples if e.source != "nlu"]
+    order = list(range(len(own)))
+    random.Random(1).shuffle(order)
+    scores: dict[str, dict[str, list[int]]] = {}
+    for k in range(folds):
+        held = set(order[k::folds])
+        train_set = [own[i] for i in order if i not in held] + extra
+        test = [own[i] for i in sorted(held)]
+        rng = random.Random(100 + k)
+        hard = [harden(e.text, rng) for e in test]
+        engines: dict[str, Callable[[str], Parse]] = {
+            "builtin": train(train_set, content).parse,
+            "tfidf+lr": TfidfBaseline(train_set).parse,
+        }
+        for name, parse in engines.items():
+            s = scores.setdefault(name, {m: [0, 0] for m in ("everyday", "everyday_service",
+                                                             "hard", "hard_service",
+                                                             "hard_top3")})
+            for e, h in zip(test, hard, strict=True):
+                intent, service = split_label(e.label)
+                for text, key in ((e.text, "everyday"), (h, "hard")):
+                    p = parse(text)
+                    s[key][0] += p.intent == intent
+                    s[key][1] += 1
+                    if service:
+                        s[f"{key}_service"][0] += (p.intent, p.service) == (intent, service)
+                        s[f"{key}_service"][1] += 1
+                        if key == "hard":
+                            s["hard_top3"][0] += e.label in [a.label for a in p.alternatives[:3]]
+                            s["hard_top3"][1] += 1
+    return {name: {m: round(a / b, 4) for m, (a, b) in s.items()} for name, s in scores.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
+    ap.add_argument("--json", action="store_true", help="print JSON")
+    args = ap.parse_args()
+
+    content = load_content(ROOT / "content", strict=False)
+    examples = training_examples(content.nlu_files, content)
+    evals = {p.name: load_eval(p) for p in EVAL_FILES if p.exists()}
+
+    t0 = time.perf_counter()
+    engine = train(examples, content)
+    builtin_train = time.perf_counter() - t0
+    engine.parse("khởi động")
+    t0 = time.perf_counter()
+    tfidf = TfidfBaseline(examples)
+    tfidf_train = time.perf_counter() - t0
+    fuzzy = FuzzyBaseline(content)
+
+    results = [
+        _score("builtin", engine.parse, builtin_train, _memory_of_loading(engine), evals),
+        _score("rapidfuzz names+aliases", fuzzy.parse, None, None, evals),
+        _score("tfidf+lr (sklearn defaults)", tfidf.parse, tfidf_train,
+               _memory_of_sklearn(examples), evals),
+    ]
+    # Latency over every training and evaluation text, each parsed once, cold word cache.
+    texts = [e.text for e in examples] + [it["text"] for its in evals.values() for it in its]
+    _norm_token.cache_clear()
+    lat = []
+    for t in texts:
+        s = time.perf_counter()
+        engine.parse(t)
+        lat.append((time.perf_counter() - s) * 1000)
+    report: dict[str, Any] = {
+        "training_examples": len(examples), "features": engine.info["features"],
+        "engines": results,
+        "builtin_latency_all_texts": {"n": len(lat), "p50_ms": round(percentile(lat, 50), 4),
+                                      "p99_ms": round(percentile(lat, 99), 4)},
+    }
+    if not args.no_cv:
+        report["cross_validation"] = cross_validate(examples, content)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    print(f"training examples: {len(examples)}   features: {engine.info['features']}")
+    head = f"{'engine':30} {'file':20} {'intent':>7} {'service':>8} {'top3':>6} " \
+           f"{'p50 ms':>7} {'p99 ms':>7} {'train s':>8} {'mem MB':>7}"
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        for fname in evals:
+            m = r[fname]
+            tr = f"{r['train_s']:.2f}" if r["train_s"] is not None else "-"
+            mem = f"{r['memory_mb']:.1f}" if r["memory_mb"] is not None else "-"
+            print(f"{r['engine']:30} {fname:20} {m['intent_accuracy']:7.3f} "
+                  f"{m['service_accuracy']:8.3f} {m['service_top3']:6.3f} {m['p50_ms']:7.3f} "
+                  f"{m['p99_ms']:7.3f} {tr:>8} {mem:>7}")
+    la = report["builtin_latency_all_texts"]
+    print(f"\nbuilt-in latency over {la['n']} texts: p50 {la['p50_ms']:.3f} ms, "
+          f"p99 {la['p99_ms']:.3f} ms")
+    if "cross_validation" in report:
+        print("\n5-fold cross-validation on the training examples (hard = hardened copies):")
+        for name, m in report["cross_validation"].items():
+            print(f"  {name:10} " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

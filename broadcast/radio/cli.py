@@ -1,0 +1,104 @@
+"""`trolyso radio normalize` and `trolyso radio build`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings, load_config
+from broadcast.radio.bulletin import PRIORITIES, build_bulletin
+from broadcast.radio.normalize import Normalizer
+from broadcast.radio.tts import TtsError, make_engine
+
+__all__ = ["normalizer_for", "register"]
+
+
+def register(sub: Any) -> None:
+    radio = sub.add_parser("radio", help="radio bulletins: spoken form and audio")
+    rsub = radio.add_subparsers(dest="radio_command", required=True)
+
+    norm = rsub.add_parser("normalize", help="the spoken form of Vietnamese text")
+    norm.add_argument("text", nargs="?", help="text to read (default: --file or stdin)")
+    norm.add_argument("--file", help="read the text from this file (UTF-8)")
+    norm.set_defaults(func=_normalize)
+
+    build = rsub.add_parser("build", help="a broadcast-ready bulletin (MP3, transcript, JSON)")
+    build.add_argument("--text-file", required=True, help="the notice (UTF-8 text file)")
+    build.add_argument("--out", help="write the files straight into this folder")
+    build.add_argument("--engine", choices=["auto", "gtts", "espeak", "fpt", "zalo_ai"],
+                       help="speech engine (default: radio.engine in the configuration)")
+    build.add_argument("--area", help="area code (default: the first configured area)")
+    build.add_argument("--title", default="", help="the notice's title (read in the opening)")
+    build.add_argument("--priority", choices=PRIORITIES, default="normal")
+    build.add_argument("--spoken", action="store_true",
+                       help="the text file is already a (corrected) spoken script")
+    build.set_defaults(func=_build)
+
+
+def normalizer_for(settings: Settings) -> Normalizer:
+    """The normalizer reading the configured content folder's lexicon.yaml."""
+    path = settings.path(settings.content.dir) / "lexicon.yaml"
+    return Normalizer.from_file(path) if path.exists() else Normalizer.from_file()
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"trolyso: {path}: cannot read: {exc}") from exc
+
+
+def _normalize(args: argparse.Namespace) -> int:
+    settings = load_config(args.config)
+    if args.text is not None:
+        text = args.text
+    elif args.file:
+        text = _read(args.file)
+    else:
+        text = sys.stdin.read()
+    out = normalizer_for(settings).spoken(text.rstrip("\n"))
+    print(out)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    settings = load_config(args.config)
+    text = _read(args.text_file)
+    if args.area is None:
+        area = settings.areas[0]
+        code, name = area.code, area.name
+    else:
+        matches = [a for a in settings.areas if a.code == args.area]
+        if not matches:
+            known = ", ".join(a.code for a in settings.areas)
+            print(f"trolyso: --area {args.area}: not a configured area ({known})",
+                  file=sys.stderr)
+            return 2
+        code, name = matches[0].code, matches[0].name
+    radio = settings.radio
+    try:
+        engine = make_engine(radio, engine=args.engine, cache_dir=settings.path(radio.cache_dir))
+        bulletin = build_bulletin(
+            text,
+            title=args.title,
+            area_code=code,
+            area_name=name,
+            priority=args.priority,
+            when=datetime.now(ZoneInfo(settings.timezone)),
+            settings=radio.model_copy(update={"output_dir": str(settings.path(radio.output_dir))}),
+            lexicon=normalizer_for(settings),
+            out_dir=args.out,
+            engine=engine,
+            already_spoken=args.spoken,
+        )
+    except (TtsError, ValueError) as exc:
+        print(f"trolyso: radio build: {exc}", file=sys.stderr)
+        return 1
+    print(bulletin.mp3)
+    print(bulletin.transcript)
+    print(bulletin.metadata)
+    return 0

@@ -81,6 +81,9 @@ class TelegramCfg(_Section):
     webhook_secret: str | None = None
     poll_timeout_s: int = Field(default=30, ge=0, le=60)
     max_retries: int = Field(default=3, ge=0, le=10)  # on 429, after waiting retry_after
+    # Replies to citizens per second over the whole bot (AIORateLimiter; 0 = no cap, rely on
+    # 429 handling). Telegram asks bots to stay around 30 messages per second.
+    replies_per_second: float = Field(default=30, ge=0, le=1000)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -98,6 +101,21 @@ class ZaloBotCfg(_Section):
     webhook_secret: str | None = None
     poll_timeout_s: int = Field(default=30, ge=1, le=60)
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        # setWebhook secret_token: 8-256 characters (Zalo Bot API docs, setWebhook).
+        if v is not None and not 8 <= len(v) <= 256:
+            raise ValueError("must be 8-256 characters")
+        return v
+
+    @model_validator(mode="after")
+    def _webhook_pair(self) -> ZaloBotCfg:
+        if bool(self.webhook_url) != bool(self.webhook_secret):
+            raise ValueError("webhook_url and webhook_secret (ZALO_BOT_WEBHOOK_URL, "
+                             "ZALO_BOT_WEBHOOK_SECRET) must be set together")
+        return self
+
 
 class ZaloOaCfg(_Section):
     app_id: str | None = None
@@ -109,6 +127,12 @@ class ZaloOaCfg(_Section):
     oauth_base_url: str = "https://oauth.zaloapp.com"
     max_event_age_s: int = Field(default=3600, ge=10, le=7 * 86400)
     max_buttons: int = Field(default=5, ge=0, le=10)
+    # oa.query.show shows the tapped button's payload in the chat; oa.query.hide does not.
+    button_type: Literal["oa.query.show", "oa.query.hide"] = "oa.query.show"
+    # Customer-service messages reach users who interacted this recently (error -230 beyond).
+    cs_window_days: int = Field(default=7, ge=1, le=30)
+    # Notices to followers outside that window go as promotion messages (tin truyền thông).
+    promotion: bool = True
 
 
 class ZaloCfg(_Section):
@@ -129,6 +153,33 @@ class BroadcastCfg(_Section):
     # Zalo OA promotional messages are refused at night (error -234); we defer, never drop.
     zalo_quiet_hours: tuple[str, str] = ("22:00", "06:00")
     scheduler_misfire_grace_s: int = Field(default=3600, ge=1)
+    # Added with the broadcast sender and scheduler (documented in config.yaml).
+    zalo_per_second: float = Field(default=10, gt=0, le=1000)
+    zalo_oa_daily_limit: int = Field(default=1, ge=1, le=100)
+    retry_base_s: float = Field(default=5.0, gt=0)
+    retry_max_s: float = Field(default=600.0, gt=0)
+    lease_s: float = Field(default=60.0, ge=1)
+    send_timeout_s: float = Field(default=30.0, gt=0)
+    sender_concurrency: int = Field(default=8, ge=1, le=256)
+    poll_s: float = Field(default=1.0, gt=0, le=60)
+    scheduler_poll_s: float = Field(default=10.0, gt=0, le=3600)
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
+    notice_max_chars: int = Field(default=1500, ge=100, le=3500)
+
+    @field_validator("zalo_quiet_hours")
+    @classmethod
+    def _hours(cls, v: tuple[str, str]) -> tuple[str, str]:
+        for s in v:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", s):
+                raise ValueError(f"{s!r} is not HH:MM (24-hour)")
+        return v
+
+    @model_validator(mode="after")
+    def _lease(self) -> BroadcastCfg:
+        # A send still in flight when its lease ends could be sent again by another process.
+        if self.send_timeout_s >= self.lease_s:
+            raise ValueError("send_timeout_s must be shorter than lease_s")
+        return self
 
 
 class Settings(_Section):

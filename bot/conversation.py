@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import utcnow
+from bot.db import utcnow, write_lock
 from bot.models import Conversation, MessageLog, ProcessedUpdate, User
 from bot.storage import insert_for
 from flows.assistant import Assistant, Outcome
@@ -57,7 +57,8 @@ class Conversations:
         raise RuntimeError("conversation state kept changing underneath us") from last
 
     async def _once(self, msg: Incoming, update_key: str | None) -> list[Reply] | None:
-        async with self.sessionmaker() as session, session.begin():
+        engine = self.sessionmaker.kw["bind"]
+        async with write_lock(engine), self.sessionmaker() as session, session.begin():
             if update_key is not None:
                 ins = insert_for(session, ProcessedUpdate).values(
                     channel=msg.channel, key=update_key[:160], created_at=utcnow())

@@ -7,7 +7,10 @@ Alembic migrations in ``bot/migrations``; ``trolyso db upgrade`` (and ``trolyso 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import weakref
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +31,7 @@ __all__ = [
     "make_sessionmaker",
     "upgrade",
     "utcnow",
+    "write_lock",
 ]
 
 _NAMING = {
@@ -37,6 +41,25 @@ _NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_SQLITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
+    """Serialize this process's write transactions on SQLite.
+
+    SQLite has one writer at a time. Letting many coroutines race for its lock makes them wait in
+    SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and collapses throughput;
+    queueing on an asyncio lock instead hands the database over without sleeping. Other
+    processes are still kept out by SQLite's own lock (busy_timeout). PostgreSQL: no-op.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _SQLITE_LOCKS.get(engine.sync_engine)
+    if lock is None:
+        lock = _SQLITE_LOCKS[engine.sync_engine] = asyncio.Lock()
+    return lock
 
 
 def utcnow() -> dt.datetime:

@@ -9,6 +9,7 @@ database. Updates of one chat are handled in order; different chats concurrently
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import html
 import logging
 import os
@@ -17,17 +18,26 @@ from pathlib import Path
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
 from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.app import Core
+from bot.channels.base import Delivery
 from bot.config import TelegramCfg
 from bot.render import numbered
 from flows.types import Button, Incoming, IncomingKind, Reply
@@ -155,9 +165,11 @@ class TelegramChannel:
             cfg.token,
             base_url=cfg.base_url,
             base_file_url=base_file,
-            request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=30),
+            # httpcore's pool scans every connection on each request: a small pool is faster.
+            request=HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=30),
             get_updates_request=HTTPXRequest(read_timeout=cfg.poll_timeout_s + 10),
-            rate_limiter=AIORateLimiter(max_retries=cfg.max_retries),
+            rate_limiter=AIORateLimiter(overall_max_rate=cfg.replies_per_second,
+                                        max_retries=cfg.max_retries),
         )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder().bot(bot).concurrent_updates(64)
@@ -168,6 +180,8 @@ class TelegramChannel:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._notices: Bot | None = None
+        self._notices_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -201,6 +215,8 @@ class TelegramChannel:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        if self._notices is not None:
+            await self._notices.shutdown()
 
     async def feed_webhook(self, data: Any) -> bool:
         """Queue one webhook update; False when it is not a Telegram update."""
@@ -273,3 +289,40 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: Any) -> None:
         log.error("error handling Telegram update: %s", context.error, exc_info=context.error)
+
+    # ------------------------------------------------------------------ notices
+
+    async def _notices_bot(self) -> Bot:
+        """A plain Bot for notices: no AIORateLimiter, so a 429 comes straight back to the
+        outbox (which owns retries) and pacing is the database-shared limit's job."""
+        async with self._notices_lock:
+            if self._notices is None:
+                bot = Bot(self.cfg.token or "", base_url=self.cfg.base_url,
+                          request=HTTPXRequest(connection_pool_size=32, read_timeout=15,
+                                               write_timeout=15, connect_timeout=10))
+                await bot.initialize()
+                self._notices = bot
+            return self._notices
+
+    async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
+        """Send one notice. 403 → blocked; 429 → retry after ``retry_after`` (for the whole
+        bot); timeouts, network errors, 5xx and a bad token → retry with backoff; any other
+        refusal (400 chat not found, a group that moved) → failed with Telegram's words."""
+        try:
+            bot = await self._notices_bot()
+            msg = await bot.send_message(user_id, to_html(text), parse_mode=ParseMode.HTML,
+                                         disable_web_page_preview=True)
+        except Forbidden as exc:
+            return Delivery("blocked", reason=exc.message)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            secs = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+            return Delivery("retry", reason=f"rate_limited: Telegram 429, retry after {secs:g} s",
+                            retry_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=secs))
+        except BadRequest as exc:
+            return Delivery("failed", reason=f"Telegram refused: {exc.message}")
+        except (NetworkError, InvalidToken) as exc:
+            return Delivery("retry", reason=f"Telegram: {exc.message}")
+        except TelegramError as exc:
+            return Delivery("failed", reason=f"Telegram refused: {exc.message}")
+        return Delivery("sent", platform_id=str(msg.message_id))

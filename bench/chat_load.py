@@ -1,0 +1,91 @@
+"""Load side of bench/chat_bench.py, in its own process: the Bot API double and the driver.
+
+Protocol on stdin/stdout: prints ``PORT <n>`` once the double listens; then for each line
+``GO <webhook url> <updates> <rate>`` (rate 0 = as fast as possible) posts that many updates and
+prints one JSON line with the figures; ``RESET`` clears the double's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.doubles.telegram_api import BotApiDouble
+
+SECRET = "bench-secret"
+MESSAGES = ["/start", "làm hộ chiếu hết bao nhiêu tiền", "quen mat khau vneid", "cảm ơn",
+            "đăng ký khai sinh cho con cần giấy tờ gì", "bị lừa chuyển tiền rồi"]
+
+
+async def drive(api: BotApiDouble, url: str, n: int, rate: float, run: int) -> dict[str, float]:
+    sent_at: dict[str, float] = {}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    sem = asyncio.Semaphore(64)
+    base_chat = 10_000_000 + run * 100_000
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        async def one(i: int) -> None:
+            chat = base_chat + i
+            update = api.message_update(chat, MESSAGES[i % len(MESSAGES)])
+            async with sem:
+                sent_at[str(chat)] = time.monotonic()
+                async with http.post(url, json=update, headers=headers) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"webhook answered {resp.status}")
+
+        start = time.monotonic()
+        tasks = []
+        for i in range(n):
+            if rate:
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+        first: dict[str, float] = {}
+        deadline = time.monotonic() + 180
+        seen = 0
+        while time.monotonic() < deadline and len(first) < n:
+            for m in api.sent[seen:]:
+                if m["chat_id"] in sent_at and m["chat_id"] not in first:
+                    first[m["chat_id"]] = m["at"]
+            seen = len(api.sent)
+            await asyncio.sleep(0.01)
+    end = max(first.values()) if first else time.monotonic()
+    lat = sorted((first[c] - sent_at[c]) * 1000 for c in first) or [float("nan")]
+    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
+    return {"updates": n, "answered": len(first), "seconds": end - start,
+            "per_second": len(first) / max(end - start, 1e-9), "p50_ms": q[49], "p99_ms": q[98]}
+
+
+async def main() -> None:
+    api = await BotApiDouble().start()
+    print(f"PORT {api.port}", flush=True)
+    loop = asyncio.get_running_loop()
+    run = 0
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            break
+        parts = line.split()
+        if parts[:1] == ["RESET"]:
+            api.sent.clear()
+            api.calls.clear()
+            print("{}", flush=True)
+        elif parts[:1] == ["GO"]:
+            run += 1
+            result = await drive(api, parts[1], int(parts[2]), float(parts[3]), run)
+            print(json.dumps(result), flush=True)
+    await api.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

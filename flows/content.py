@@ -530,6 +530,9 @@ def check_content(
             problems.append(Problem(file, sid, "id", "not in content/catalogue.yaml"))
             continue
         cat = next(e for e in content.catalogue.entries if e["id"] == sid)
+        if cat["group"] not in content.catalogue.groups:
+            problems.append(Problem(file, sid, "group", f"group {cat['group']!r} has no menu "
+                                    "entry in catalogue.yaml groups: unreachable"))
         if svc.group != cat["group"]:
             problems.append(Problem(file, sid, "group", f"{svc.group!r} but the catalogue "
                                     f"says {cat['group']!r}"))
@@ -574,6 +577,12 @@ def check_content(
             counts["entries"] += 1
             if e.id in seen:
                 problems.append(Problem(file, e.id, "id", "duplicate FAQ id"))
+            if not re.fullmatch(r"[a-z0-9-]{3,48}", e.id):
+                problems.append(Problem(file, e.id, "id", "use 3-48 characters a-z, 0-9 and - "
+                                        "(it travels in button data)"))
+            if e.category and f"category.{e.category}" not in content.texts:
+                problems.append(Problem(file, e.id, "category", f"no button label: add "
+                                        f"'category.{e.category}' to content/texts.yaml"))
             seen.add(e.id)
             if not e.sources:
                 problems.append(Problem(file, e.id, "sources", "no source"))

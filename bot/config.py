@@ -245,6 +245,8 @@ ENV_KEYS = {
     "ZALO_OA_REFRESH_TOKEN": "zalo.oa.refresh_token",
     "ZALO_OA_BASE_URL": "zalo.oa.base_url",
     "ZALO_OAUTH_BASE_URL": "zalo.oa.oauth_base_url",
+    "FPT_TTS_API_KEY": "radio.fpt.api_key",
+    "ZALO_TTS_API_KEY": "radio.zalo_ai.api_key",
     "TROLYSO_HOST": "web.host",
     "TROLYSO_PORT": "web.port",
 }

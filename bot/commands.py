@@ -88,7 +88,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from bot.app import build_core
     from bot.web import make_web_app
 
-    core = await build_core(settings)
+    from bot.speech import VoiceSpeech
+
+    speech = VoiceSpeech(settings)
+    core = await build_core(settings, speech=speech)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -119,6 +122,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         while True:
             try:
                 await core.purge()
+                speech.prune()
             except Exception:
                 log.exception("retention purge failed")
             await asyncio.sleep(6 * 3600)

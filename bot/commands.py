@@ -86,9 +86,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from aiohttp import web
 
     from bot.app import build_core
-    from bot.web import make_web_app
-
     from bot.speech import VoiceSpeech
+    from bot.web import make_web_app
 
     speech = VoiceSpeech(settings)
     core = await build_core(settings, speech=speech)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db import Base, utcnow
 
 __all__ = [
-    "Conversation", "Feedback", "MessageLog", "OAuthToken", "ProcessedUpdate", "Unanswered", "User",
+    "Conversation", "Feedback", "MessageLog", "OAuthToken", "ProcessedUpdate", "Unanswered",
+    "User",
 ]
 
 

@@ -18,6 +18,8 @@ from tests.conftest import settings_for
 from tests.doubles.telegram_api import BotApiDouble
 from tests.fakes import KeywordNlu
 
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
 
 @pytest.fixture
 async def voiced(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
@@ -27,7 +29,7 @@ async def voiced(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
         "base_dir": tmp_path})
     core = await build_core(settings.model_copy(update={
         "content": settings.content.model_copy(update={
-            "dir": str(Path(__file__).resolve().parents[2] / "content")})}),
+            "dir": str(CONTENT)})}),
         nlu=KeywordNlu(), speech=None)
     core.speech = VoiceSpeech(core.settings)
     yield core

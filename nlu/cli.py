@@ -93,6 +93,8 @@ def _eval(args: argparse.Namespace) -> int:
     engine = _engine(args)
     engine.parse("khởi động")  # warm-up outside the timings
     _norm_token.cache_clear()  # timings include normalizing words never seen before
+    builtin = getattr(engine, "fallback", engine)
+    builtin.featurizer.clear_memo()
     report = evaluate(engine.parse, items)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))

@@ -55,6 +55,10 @@ class Featurizer:
         state["_grams"] = {}  # a parse-time memo, rebuilt on use
         return state
 
+    def clear_memo(self) -> None:
+        """Forget the remembered n-grams of words (to time a parse of unseen words)."""
+        self._grams.clear()
+
     def _word_grams(self, word: str) -> list[int]:
         found = self._grams.get(word)
         if found is None:

@@ -20,7 +20,7 @@ if [ ! -x "$VENV/bin/rasa" ]; then
     "$VENV/bin/pip" install -q --upgrade "pip<24.1" setuptools wheel
     "$VENV/bin/pip" install -q "rasa==3.6.*"
 fi
-"$VENV/bin/rasa" --version | head -3
+"$VENV/bin/rasa" --version 2>/dev/null | grep -m1 "Rasa Version" || true
 
 echo "== exporting the training data"
 rm -rf "$OUT"

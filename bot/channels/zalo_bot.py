@@ -1,0 +1,290 @@
+"""Zalo Bot Platform channel (the Telegram-like bots made with "Zalo Bot Manager").
+
+Text only: sendMessage takes plain text of 1-2000 characters, with no buttons and no parse mode
+(official docs, Dec 2025), so every button becomes a numbered option and the citizen types
+"1", "2"... Updates arrive by long polling (getUpdates, one update per call, no offset: the
+server moves its own cursor) or by webhook (POST /webhooks/zalo-bot with the header
+X-Bot-Api-Secret-Token). All calls are POST with a JSON body to
+``{base_url}{token}/{method}``; answers are ``{"ok": true, "result": ...}`` or
+``{"ok": false, "error_code": N, "description": "..."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from functools import partial
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.app import Core
+from bot.channels.base import Delivery, Route
+from bot.channels.zalo_common import TEXT_LIMIT, Handlers, ZaloError, resend_transient
+from bot.config import ZaloBotCfg
+from bot.models import User
+from bot.render import numbered, split_text
+from bot.web import check_secret
+from flows.types import Incoming, IncomingKind, Reply
+
+__all__ = ["SECRET_HEADER", "ZaloBotChannel", "to_incoming"]
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/webhooks/zalo-bot"
+
+#: Event names [C official docs / SDK models]; voice is seen in community docs only [U].
+_EVENT_KINDS: dict[str, IncomingKind] = {
+    "message.text.received": "text",
+    "message.image.received": "image",
+    "message.sticker.received": "sticker",
+    "message.voice.received": "voice",
+    # Sent instead of the content for protected users (children and others).
+    "message.unsupported.received": "unsupported",
+}
+
+
+def _event_name(update: dict[str, Any], msg: dict[str, Any]) -> str:
+    name = update.get("event_name")
+    if isinstance(name, str) and name:
+        return name
+    # The getUpdates example in the official docs carries no event_name [C]: infer it. Images
+    # come as photo_url with message_type CHAT_PHOTO in real payloads, photo in the docs.
+    if isinstance(msg.get("text"), str):
+        return "message.text.received"
+    if msg.get("photo_url") or msg.get("photo") or msg.get("message_type") == "CHAT_PHOTO":
+        return "message.image.received"
+    if msg.get("sticker"):
+        return "message.sticker.received"
+    if msg.get("voice_url") or msg.get("voice"):
+        return "message.voice.received"
+    return "message.unsupported.received"
+
+
+def to_incoming(body: Any) -> tuple[Incoming, str | None] | None:
+    """Our view of one update (wrapped in ``{"ok", "result"}`` or flat) and its de-duplication
+    key ``event_name:message_id``; None for what we do not answer (groups, non-message events).
+    """
+    if not isinstance(body, dict):
+        return None
+    update = body.get("result", body)
+    if not isinstance(update, dict):
+        return None
+    msg = update.get("message")
+    if not isinstance(msg, dict):
+        return None
+    raw_chat, raw_from = msg.get("chat"), msg.get("from")
+    chat: dict[str, Any] = raw_chat if isinstance(raw_chat, dict) else {}
+    sender: dict[str, Any] = raw_from if isinstance(raw_from, dict) else {}
+    if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+        return None  # the assistant talks one-to-one; in groups a bot only sees @mentions
+    chat_id = chat.get("id") or sender.get("id")
+    if not isinstance(chat_id, (str, int)) or isinstance(chat_id, bool) or not str(chat_id):
+        return None
+    name = _event_name(update, msg)
+    kind: IncomingKind = _EVENT_KINDS.get(name, "unsupported")
+    text = msg.get("text") if kind == "text" else None
+    if kind == "text":
+        if not isinstance(text, str):
+            kind, text = "unsupported", None
+        elif text.startswith("/"):
+            kind = "command"
+    mid = msg.get("message_id")
+    message_id = str(mid) if isinstance(mid, (str, int)) and str(mid) else None
+    key = f"{name}:{message_id}" if message_id else None
+    return Incoming("zalo_bot", str(chat_id), text=text, kind=kind, message_id=message_id), key
+
+
+class ZaloBotChannel:
+    """The Zalo Bot Platform as a channel of the conversation core."""
+
+    name = "zalo_bot"
+
+    def __init__(self, core: Core, cfg: ZaloBotCfg) -> None:
+        if not cfg.token:
+            raise ValueError("ZALO_BOT_TOKEN is not set")
+        self.core = core
+        self.cfg = cfg
+        self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
+        self._http: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._handlers = Handlers()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        try:
+            await self._prepare()
+        except ZaloError as exc:
+            if not exc.transient:  # a wrong token or URL: say so at start, not in a log later
+                await self._http.close()
+                raise RuntimeError(f"Zalo Bot Platform refused the setup call: {exc}") from exc
+            # An outage must not keep the rest of the assistant from starting.
+            log.warning("Zalo Bot Platform unreachable at start (%s); retrying", exc)
+            self._task = asyncio.create_task(self._run(prepared=False))
+            return
+        if not self.webhook:
+            self._task = asyncio.create_task(self._run(prepared=True))
+        log.info("Zalo Bot Platform: %s", "webhook" if self.webhook else "long polling")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._handlers.drain()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def routes(self) -> list[Route]:
+        return [("POST", WEBHOOK_PATH, self._on_webhook)] if self.webhook else []
+
+    async def _prepare(self) -> None:
+        if self.webhook:
+            await self._call("setWebhook", {"url": self.cfg.webhook_url,
+                                            "secret_token": self.cfg.webhook_secret})
+        else:  # getUpdates and a webhook are mutually exclusive
+            await self._call("deleteWebhook", {})
+
+    async def _run(self, *, prepared: bool) -> None:
+        backoff = 1.0
+        while not prepared:
+            try:
+                await self._prepare()
+                prepared = True
+            except ZaloError as exc:
+                log.warning("Zalo Bot Platform setup failed (%s); next try in %.0f s",
+                            exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+        if not self.webhook:
+            await self._poll()
+
+    async def _poll(self) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                result = await self._call("getUpdates", {"timeout": str(self.cfg.poll_timeout_s)},
+                                          wait_s=self.cfg.poll_timeout_s + 10)
+            except ZaloError as exc:
+                if exc.code == 408:  # the long poll ended without a message: normal
+                    backoff = 1.0
+                    continue
+                # 502/504 for hours have been seen on all bots: back off, keep polling.
+                log.warning("Zalo getUpdates failed (%s); next try in %.0f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            for update in result if isinstance(result, list) else [result]:
+                self._dispatch(update)
+
+    # ------------------------------------------------------------------ incoming
+
+    def _dispatch(self, body: Any) -> bool:
+        """Hand one update to a background handler; False when it is nothing we answer."""
+        parsed = to_incoming(body)
+        if parsed is None:
+            return False
+        msg, key = parsed
+        self._handlers.spawn(msg.user_id, lambda: self._handle(msg, key))
+        return True
+
+    async def _handle(self, msg: Incoming, key: str | None) -> None:
+        replies = await self.core.handle(msg, update_key=key)
+        if replies:  # None: a redelivery already answered
+            await self.send(msg.user_id, replies)
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        if not check_secret(request.headers.get(SECRET_HEADER), self.cfg.webhook_secret):
+            log.warning("Zalo Bot webhook: wrong or missing secret from %s", request.remote)
+            return web.json_response({"error": "forbidden"}, status=403)
+        try:
+            body = json.loads(await request.read())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("Zalo Bot webhook: body is not JSON")
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "body must be a JSON object"}, status=400)
+        # Acknowledge at once; events we do not answer are acknowledged too, so Zalo does not
+        # send them again.
+        self._dispatch(body)
+        return web.json_response({"ok": True})
+
+    # ------------------------------------------------------------------ outgoing
+
+    async def _call(self, method: str, body: dict[str, Any], *,
+                    wait_s: float | None = None) -> Any:
+        """One API call; raises ZaloError (transient for 429, 5xx, timeouts and network)."""
+        assert self._http is not None, "channel not started"
+        url = f"{self.cfg.base_url}{self.cfg.token}/{method}"
+        timeout = aiohttp.ClientTimeout(total=wait_s) if wait_s else None
+        try:
+            async with self._http.post(url, json=body, timeout=timeout) as resp:
+                status = resp.status
+                raw = await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The URL holds the token: log the kind of failure, never the URL.
+            raise ZaloError(0, f"{method}: {type(exc).__name__}", transient=True) from None
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = None
+        if isinstance(data, dict) and data.get("ok") is True:
+            return data.get("result")
+        code, desc = status, f"HTTP {status}"
+        if isinstance(data, dict):
+            raw_code = data.get("error_code")
+            if isinstance(raw_code, int) or (isinstance(raw_code, str) and raw_code.isdigit()):
+                code = int(raw_code)
+            desc = str(data.get("description") or desc)
+        # The 429 shape is not documented [U]: treat both the status and the error code alike.
+        transient = code == 429 or status == 429 or code >= 500 or status >= 500
+        raise ZaloError(code, f"{method}: {desc}", transient=transient)
+
+    async def _send_text(self, chat_id: str, text: str) -> Any:
+        return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
+
+    async def send(self, chat_id: str, replies: list[Reply]) -> bool:
+        """Send replies as text with numbered options; False when Zalo refused one."""
+        for _, pieces in numbered(replies, limit=TEXT_LIMIT, native_max=0):
+            for piece in pieces:
+                if not piece.text:
+                    continue
+                try:
+                    await resend_transient(partial(self._send_text, chat_id, piece.text))
+                except ZaloError as exc:
+                    log.warning("Zalo Bot reply to %s not sent: %s", chat_id, exc)
+                    return False
+        # Voice answers are not offered here (bot.app.AUDIO_CHANNELS): sendVoice is not in the
+        # official docs [U].
+        return True
+
+    async def _has_written(self, user_id: str) -> bool:
+        async with self.core.sessionmaker() as session:
+            found = await session.execute(select(User.id).where(
+                User.channel == self.name, User.user_id == user_id))
+            return found.first() is not None
+
+    async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
+        """Send one notice. A bot can only write to users who wrote to it first."""
+        if not await self._has_written(user_id):
+            return Delivery("failed", reason="this user never wrote to the Zalo bot; the Bot "
+                                             "Platform only sends to users who wrote first")
+        first_id: str | None = None
+        for piece in split_text(text, TEXT_LIMIT):
+            try:
+                result = await self._send_text(user_id, piece)
+            except ZaloError as exc:
+                if exc.transient:
+                    return Delivery("retry", reason=str(exc))
+                return Delivery("failed", reason=f"Zalo Bot Platform refused: {exc}")
+            if first_id is None and isinstance(result, dict) and result.get("message_id"):
+                first_id = str(result["message_id"])
+        return Delivery("sent", platform_id=first_id)

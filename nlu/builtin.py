@@ -70,19 +70,20 @@ class _FaqIndex:
     """FAQ questions of the topics behind one intent, as L2-normalized TF-IDF rows."""
 
     ids: list[str]
-    rows: dict[int, int]  # feature index -> row of ``matrix``
+    rows: NDArray[np.int64]  # feature index -> row of ``matrix``, or -1
     matrix: NDArray[np.float32]  # (features used by these FAQs, FAQ entries)
 
-    def best(self, idx: Sequence[int], val: Sequence[float]) -> tuple[str | None, float]:
+    def best(self, idx: NDArray[np.int64], val: NDArray[np.float64]) -> tuple[str | None, float]:
         """The closest FAQ entry and its cosine similarity to the message."""
-        pairs = [(self.rows[j], v) for j, v in zip(idx, val, strict=True) if j in self.rows]
-        if not pairs:
+        if idx.size == 0:
             return None, 0.0
-        qn = math.sqrt(sum(v * v for v in val)) or 1.0
-        rows = [r for r, _ in pairs]
-        scores = np.asarray([v for _, v in pairs], dtype=np.float32) @ self.matrix[rows]
+        rows = self.rows[idx]
+        keep = rows >= 0
+        if not keep.any():
+            return None, 0.0
+        scores = val[keep].astype(np.float32) @ self.matrix[rows[keep]]
         k = int(scores.argmax())
-        return self.ids[k], float(scores[k]) / qn
+        return self.ids[k], float(scores[k]) / (float(np.sqrt(val @ val)) or 1.0)
 
 
 @dataclass
@@ -115,11 +116,12 @@ class BuiltinEngine:
         """Label probabilities for one normalized message."""
         return self._scored(norm)[0]
 
-    def _scored(self, norm: str) -> tuple[NDArray[np.float64], list[int], list[float]]:
+    def _scored(self, norm: str) -> tuple[NDArray[np.float64], NDArray[np.int64],
+                                          NDArray[np.float64]]:
         idx, val = self.featurizer.transform_one(norm)
         scores = self.bias.astype(np.float64)
-        if idx:
-            scores = scores + np.asarray(val, dtype=np.float32) @ self.weights[idx]
+        if idx.size:
+            scores = scores + val.astype(np.float32) @ self.weights[idx]
         scores -= scores.max()
         e = np.exp(scores)
         return np.asarray(e / e.sum(), dtype=np.float64), idx, val
@@ -166,9 +168,9 @@ class BuiltinEngine:
                 order = np.asarray([self._emergency, *rest])
         intent, service = split_label(label)
         decision = self._decision(intent, confidence)
-        aspect = aspect_of(norm)
-        if intent != "service_howto" and decision == "answer" and intent != "out_of_scope":
-            aspect = None  # a confident non-service answer: the aspect words belong to it
+        aspect = None  # a confident non-service answer: any aspect words belong to it
+        if intent in ("service_howto", "out_of_scope") or decision != "answer":
+            aspect = aspect_of(norm)
         faq = None
         out_label: str | None = label if service else None
         if intent in self.faq_index:
@@ -239,14 +241,15 @@ def _faq_indexes(featurizer: Featurizer, content: Any) -> dict[str, _FaqIndex]:
                 acc: dict[int, float] = {}
                 for q in (e.question, *e.questions):
                     i, v = featurizer.transform_one(normalize(q))
-                    for j, w in zip(i, v, strict=True):
+                    for j, w in zip(i.tolist(), v.tolist(), strict=True):
                         acc[j] = acc.get(j, 0.0) + w
                 n = math.sqrt(sum(w * w for w in acc.values())) or 1.0
                 ids.append(e.id)
                 vectors.append({j: w / n for j, w in acc.items()})
         if ids:
             used = sorted({j for vec in vectors for j in vec})
-            rows = {j: r for r, j in enumerate(used)}
+            rows = np.full(featurizer.size, -1, dtype=np.int64)
+            rows[used] = np.arange(len(used))
             matrix = np.zeros((len(used), len(ids)), dtype=np.float32)
             for k, vec in enumerate(vectors):
                 for j, w in vec.items():

@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 __all__ = ["Featurizer", "raw_features"]
 
 CHAR_MIN, CHAR_MAX = 2, 5
+_EMPTY = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0, dtype=np.float64)
 
 
 def char_grams(word: str) -> list[str]:
@@ -48,7 +50,8 @@ class Featurizer:
         self.char_vocab: dict[str, int] = {}
         self.word_idf: list[float] = []
         self.char_idf: list[float] = []
-        self._grams: dict[str, list[int]] = {}
+        self._grams: dict[str, NDArray[np.int64]] = {}
+        self.idf: NDArray[np.float64] = np.zeros(0)
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
@@ -59,11 +62,12 @@ class Featurizer:
         """Forget the remembered n-grams of words (to time a parse of unseen words)."""
         self._grams.clear()
 
-    def _word_grams(self, word: str) -> list[int]:
+    def _word_grams(self, word: str) -> NDArray[np.int64]:
         found = self._grams.get(word)
         if found is None:
             vocab = self.char_vocab
-            found = [j for g in char_grams(word) if (j := vocab.get(g)) is not None]
+            found = np.fromiter((j for g in char_grams(word) if (j := vocab.get(g)) is not None),
+                                dtype=np.int64)
             if len(self._grams) < 200_000:
                 self._grams[word] = found
         return found
@@ -87,45 +91,40 @@ class Featurizer:
         self.char_vocab = {c: offset + i for i, c in enumerate(chars)}
         self.word_idf = [math.log((1 + n) / (1 + wdf[w])) + 1 for w in words]
         self.char_idf = [math.log((1 + n) / (1 + cdf[c])) + 1 for c in chars]
+        self.idf = np.asarray(self.word_idf + self.char_idf, dtype=np.float64)
         return self
 
-    def transform_one(self, norm: str) -> tuple[list[int], list[float]]:
+    def transform_one(self, norm: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Feature indices and weights of one normalized message."""
         words = norm.split()
-        idx: list[int] = []
-        val: list[float] = []
-        wtf: dict[int, int] = {}
         vocab = self.word_vocab
-        for key in (*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))):
-            j = vocab.get(key)
-            if j is not None:
-                wtf[j] = wtf.get(j, 0) + 1
-        ctf: dict[int, int] = {}
-        for w in words:
-            for j in self._word_grams(w):
-                ctf[j] = ctf.get(j, 0) + 1
-        log = math.log
-        for tf, idf, weight, offset in ((wtf, self.word_idf, self.word_weight, 0),
-                                        (ctf, self.char_idf, 1.0, len(self.word_vocab))):
-            if not tf:
+        wid = [j for key in (*words, *(f"{a} {b}" for a, b in itertools.pairwise(words)))
+               if (j := vocab.get(key)) is not None]
+        blocks = []
+        for ids, weight in (
+            (np.asarray(wid, dtype=np.int64), self.word_weight),
+            (np.concatenate([self._word_grams(w) for w in words]) if words else _EMPTY, 1.0),
+        ):
+            if ids.size == 0:
                 continue
-            bi = list(tf)
-            bv = [(1.0 + log(t)) * idf[j - offset] for j, t in tf.items()]
-            scale = weight / math.sqrt(sum(v * v for v in bv))
-            idx.extend(bi)
-            val.extend(v * scale for v in bv)
-        return idx, val
+            uniq, counts = np.unique(ids, return_counts=True)
+            vals = (1.0 + np.log(counts)) * self.idf[uniq]
+            vals *= weight / np.sqrt(vals @ vals)
+            blocks.append((uniq, vals))
+        if not blocks:
+            return _EMPTY, _EMPTY_F
+        if len(blocks) == 1:
+            return blocks[0]
+        return np.concatenate([blocks[0][0], blocks[1][0]]), np.concatenate(
+            [blocks[0][1], blocks[1][1]])
 
     def transform(self, norms: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int32],
                                                        NDArray[np.float64]]:
         """CSR parts (indptr, indices, data) for many messages."""
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
-        for norm in norms:
-            i, v = self.transform_one(norm)
-            indices.extend(i)
-            data.extend(v)
-            indptr.append(len(indices))
-        return (np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int32),
-                np.asarray(data, dtype=np.float64))
+        parts = [self.transform_one(norm) for norm in norms]
+        indptr = np.zeros(len(parts) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(i) for i, _ in parts])
+        if not parts:
+            return indptr, np.zeros(0, dtype=np.int32), np.zeros(0)
+        return (indptr, np.concatenate([i for i, _ in parts]).astype(np.int32),
+                np.concatenate([v for _, v in parts]))

@@ -42,7 +42,7 @@ from bot.channels.zalo_common import (
     resend_transient,
 )
 from bot.config import ZaloOaCfg
-from bot.db import utcnow
+from bot.db import utcnow, write_lock
 from bot.models import OAuthToken, User
 from bot.render import numbered, split_text
 from bot.storage import insert_for
@@ -81,7 +81,7 @@ NO_INTERACTION = -230
 NIGHT_WINDOW = -234
 
 #: A refresh may take this long. Give up sooner and a refresh token Zalo already consumed could
-#: be lost with its reply; this is also how long SQLite writers may wait for it (busy_timeout).
+#: be lost with its reply; on SQLite other writers wait this long at most.
 REFRESH_TIMEOUT_S = 20.0
 #: Refresh a little before the known expiry rather than after a refused call.
 REFRESH_EARLY = dt.timedelta(minutes=5)
@@ -213,15 +213,17 @@ class OaTokens:
     """The OA's access and refresh tokens, kept in ``oauth_tokens`` (provider ``zalo_oa``).
 
     The refresh token is single-use: each refresh returns a new pair and the old refresh token
-    stops working. So a refresh locks the row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
-    transactions here begin IMMEDIATE and so hold the write lock), calls Zalo, and writes the
-    new pair with a version check before anyone uses it. A second process that wanted to
-    refresh at the same time waits, then finds a newer version and uses that token instead of
-    spending the refresh token again.
+    stops working. So a refresh locks the row (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+    SQLite the transaction begins IMMEDIATE and holds the database write lock, and this
+    process's other writers queue on :func:`bot.db.write_lock`), calls Zalo, and writes the new
+    pair with a version check before anyone uses it. A second process that wanted to refresh at
+    the same time waits, then finds a newer version and uses that token instead of spending the
+    refresh token again.
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], cfg: ZaloOaCfg) -> None:
         self.sessionmaker = sessionmaker
+        self.engine = sessionmaker.kw["bind"]
         self.cfg = cfg
         self._cached: Token | None = None
         self._lock = asyncio.Lock()  # one refresh at a time inside this process
@@ -229,7 +231,8 @@ class OaTokens:
     async def seed(self) -> None:
         """Store the first tokens from the environment, only when the table has none."""
         if self.cfg.access_token and self.cfg.refresh_token:
-            async with self.sessionmaker() as session, session.begin():
+            async with write_lock(self.engine), self.sessionmaker() as session, \
+                    session.begin():
                 stmt = insert_for(session, OAuthToken).values(
                     provider=PROVIDER, access_token=self.cfg.access_token,
                     refresh_token=self.cfg.refresh_token, expires_at=None, version=1,
@@ -255,7 +258,8 @@ class OaTokens:
 
     async def refresh(self, http: aiohttp.ClientSession, seen_version: int) -> Token:
         """A token newer than ``seen_version``: another process's, or a fresh one from Zalo."""
-        async with self._lock, self.sessionmaker() as session, session.begin():
+        async with self._lock, write_lock(self.engine), self.sessionmaker() as session, \
+                session.begin():
             row = (await session.execute(
                 select(OAuthToken).where(OAuthToken.provider == PROVIDER).with_for_update()
             )).scalar_one_or_none()

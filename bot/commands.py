@@ -81,6 +81,28 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def make_channels(core: Any) -> dict[str, Any]:
+    """The chat channels whose credentials are configured, by name."""
+    settings = core.settings
+    channels: dict[str, Any] = {}
+    if settings.telegram.token:
+        from bot.channels.telegram import TelegramChannel
+
+        channels["telegram"] = TelegramChannel(core, settings.telegram)
+    else:
+        log.info("Telegram is off. To enable it, create a bot with @BotFather and set "
+                 "TELEGRAM_TOKEN (see README, 'Telegram').")
+    if settings.zalo.bot.token:
+        from bot.channels.zalo_bot import ZaloBotChannel
+
+        channels["zalo_bot"] = ZaloBotChannel(core, settings.zalo.bot)
+    if settings.zalo.oa.app_id:
+        from bot.channels.zalo_oa import ZaloOaChannel
+
+        channels["zalo_oa"] = ZaloOaChannel(core, settings.zalo.oa)
+    return channels
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     from aiohttp import web
@@ -99,23 +121,20 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not main thread
             pass
 
-    telegram = None
-    if settings.telegram.token:
-        from bot.channels.telegram import TelegramChannel
-
-        telegram = TelegramChannel(core, settings.telegram)
-    else:
-        log.info("Telegram is off. To enable it, create a bot with @BotFather and set "
-                 "TELEGRAM_TOKEN (see README, 'Telegram').")
-
-    app = make_web_app(core, telegram=telegram)
+    channels = make_channels(core)
+    telegram = channels.get("telegram")
+    routes = [r for name, ch in channels.items() if name != "telegram" for r in ch.routes()]
+    app = make_web_app(core, telegram=telegram, routes=routes)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
     await site.start()
     log.info("web chat at http://%s:%s/", settings.web.host, settings.web.port)
-    if telegram is not None:
-        await telegram.start()
+    started = []
+    for name, channel in channels.items():
+        await channel.start()
+        started.append(channel)
+        log.info("%s channel started", name)
 
     async def retention() -> None:
         while True:
@@ -132,8 +151,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         log.info("shutting down")
         purge_task.cancel()
-        if telegram is not None:
-            await telegram.stop()
+        for channel in reversed(started):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping a channel failed")
         await runner.cleanup()
         await core.close()
 

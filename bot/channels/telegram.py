@@ -167,7 +167,10 @@ class TelegramChannel:
             base_file_url=base_file,
             # httpcore's pool scans every connection on each request: a small pool is faster.
             request=HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=30),
-            get_updates_request=HTTPXRequest(read_timeout=cfg.poll_timeout_s + 10),
+            # Two connections: on shutdown PTB makes one last getUpdates call while the
+            # cancelled long poll may still hold the first connection.
+            get_updates_request=HTTPXRequest(connection_pool_size=2,
+                                             read_timeout=cfg.poll_timeout_s + 10),
             rate_limiter=AIORateLimiter(overall_max_rate=cfg.replies_per_second,
                                         max_retries=cfg.max_retries),
         )

@@ -45,7 +45,7 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[str, BotApiDouble, Zalo
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
         [sys.executable, "-m", "bot", "--config", str(cfg), "run"],
-                            env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:

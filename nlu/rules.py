@@ -27,7 +27,8 @@ _STRONG = [
     r"(trom|cuop) dang (o|trong|vao|pha)", r"dot nhap", r"dang (bi )?(theo doi|rinh) .*giet",
     r"duoi nuoc", r"chet duoi", r"(lu|nuoc|song) cuon", r"bi cuon troi", r"sap (nha|cau|tuong|"
     r"mai|ham)", r"(nha|cau|tuong) (bi )?sap", r"sat lo", r"vui lap", r"mac ket", r"ket trong",
-    r"ngat xiu", r"(bi|da|vua) ngat", r"ngat (roi|luon)", r"bat tinh", r"\bxiu\b",
+    r"ngat xiu", r"(bi|da|vua) ngat", r"ngat (roi|luon)", r"bat tinh", r"(bi|da|vua) xiu",
+    r"xiu (roi|luon|mat)",
     r"(khong|ko) (tho|con tho) (duoc|nua)", r"kho tho", r"tat tho\b", r"ngung tho", r"co giat",
     r"dot quy", r"(len|nhoi mau|dau) (con )?tim", r"tu tu (roi|chet)", r"(muon|dinh|doi|se|dang"
     r"|da|nguoi|ai|con|chong|vo|me|bo|ban) tu tu", r"nhay (cau|song|lau)", r"treo co",
@@ -44,7 +45,7 @@ _STRONG = [
 ]
 _SOFT = [
     r"tai nan", r"cuop", r"trom", r"danh nhau", r"bi danh", r"nguy hiem", r"khan cap",
-    r"gap lam", r"chay", r"no", r"ngat", r"dao", r"sung", r"chet", r"mau", r"bao lu", r"lu lut",
+    r"gap lam", r"chay", r"ngat", r"sung", r"chet", r"bao lu", r"lu lut",
     r"de doa", r"hanh hung", r"bao luc", r"say ruou",
 ]
 _STRONG_RE = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in _STRONG) + ")")

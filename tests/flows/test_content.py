@@ -64,7 +64,7 @@ def test_a_broken_content_file_is_reported_by_name_and_the_rest_still_loads(
     (root / "services" / "dang-ky-khai-sinh.yaml").write_text(
         (root / "services" / "dang-ky-khai-sinh.yaml").read_text().replace(
             "reviewed:", "fee_typo: 1\nreviewed:"))
-    problems, counts = check_content(root)
+    problems, _ = check_content(root)
     text = "\n".join(str(p) for p in problems)
     assert "cap-ho-chieu.yaml: -: -:" in text and "not valid YAML" in text
     assert "dang-ky-khai-sinh: fee_typo: Extra inputs are not permitted" in text

@@ -190,6 +190,7 @@ class TelegramChannel:
 
     async def start(self) -> None:
         await self.app.initialize()
+        await self._notices_bot()  # ready before the first notice (its getMe is not a send)
         try:
             await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         except TelegramError as exc:  # not fatal: commands still work when typed

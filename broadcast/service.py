@@ -1,0 +1,48 @@
+"""The broadcast component of ``trolyso run``: a sender for the channels this process has, and
+the scheduler (which only acts while this process holds the scheduling lock)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from broadcast.scheduler import Scheduler
+from broadcast.sender import Deliverer, Sender
+
+if TYPE_CHECKING:
+    from bot.app import Core
+
+__all__ = ["BroadcastService"]
+
+log = logging.getLogger(__name__)
+
+
+class BroadcastService:
+    def __init__(self, core: Core, channels: Mapping[str, Deliverer], *,
+                 schedule: bool = True) -> None:
+        texts = core.content.texts
+        self.sender = (Sender(core.sessionmaker, core.settings, texts, channels)
+                       if channels else None)
+        self.scheduler = (Scheduler(core.engine, core.sessionmaker, core.settings, texts)
+                          if schedule else None)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._stop.clear()
+        if self.sender is not None:
+            self._tasks.append(asyncio.create_task(self.sender.run(self._stop)))
+            log.info("notices: sending on %s", ", ".join(sorted(self.sender.channels)))
+        else:
+            log.info("notices: no channel can send notices in this process")
+        if self.scheduler is not None:
+            self._tasks.append(asyncio.create_task(self.scheduler.run(self._stop)))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for result in await asyncio.gather(*self._tasks, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.error("notices: a task ended with %r", result)
+        self._tasks.clear()

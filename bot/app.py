@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.conversation import Conversations
 from bot.db import make_engine, make_sessionmaker, upgrade
 from bot.storage import SqlStore, mark_blocked, purge_expired
+from broadcast.store import SqlNoticeStore
 from flows.assistant import Assistant
 from flows.content import Content, load_content
 from flows.ports import Context, FlowSettings, Speech
@@ -70,7 +71,8 @@ class Core:
             content=self.content, nlu=self.nlu, store=SqlStore(session),
             settings=self.flow_settings, today=self.today(), speech=self.speech,
             audio=msg.channel in AUDIO_CHANNELS and self.speech is not None,
-            extra={"session": session, "core": self},
+            extra={"session": session, "core": self,
+                   "notices": SqlNoticeStore(session, self.settings, self.content.texts)},
         )
 
     async def handle(self, msg: Incoming, update_key: str | None = None) -> list[Reply] | None:
@@ -124,7 +126,11 @@ async def build_core(settings: Settings, *, migrate: bool = True,
 
 def build_assistant() -> Assistant:
     """The assistant with every plug-in flow installed."""
-    return Assistant()
+    from flows import notices
+
+    assistant = Assistant()
+    notices.install(assistant)
+    return assistant
 
 
 def data_dir(settings: Settings) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -125,6 +126,39 @@ async def _audio(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path)
 
 
+def _base_url(request: web.Request, core: Core) -> str:
+    """Public address for links in feeds: ``web.public_url`` or what the client asked for."""
+    return core.settings.web.public_url or f"{request.scheme}://{request.host}"
+
+
+async def _radio_feed(request: web.Request) -> web.StreamResponse:
+    from broadcast.radio.publish import list_bulletins, render_feed, render_m3u
+
+    core = request.app[CORE_KEY]
+    area = request.match_info["area"]
+    if area not in {a.code for a in core.settings.areas}:
+        raise web.HTTPNotFound(text="unknown area")
+    root = core.settings.path(core.settings.radio.output_dir)
+    bulletins = await asyncio.to_thread(list_bulletins, root, area)
+    base = _base_url(request, core)
+    if request.match_info["kind"] == "feed.xml":
+        body = render_feed(area, core.settings.area_name(area), bulletins, base)
+        return web.Response(text=body, content_type="application/rss+xml", charset="utf-8")
+    body = render_m3u(core.settings.area_name(area), bulletins, base)
+    return web.Response(text=body, content_type="audio/x-mpegurl", charset="utf-8")
+
+
+async def _radio_file(request: web.Request) -> web.StreamResponse:
+    from broadcast.radio.publish import resolve_file
+
+    core = request.app[CORE_KEY]
+    root = core.settings.path(core.settings.radio.output_dir)
+    path = await asyncio.to_thread(resolve_file, root, request.match_info["path"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Content-Type": "audio/mpeg"})
+
+
 def make_web_app(core: Core, *, telegram: Any = None, routes: list[Route] | None = None,
                  audio_dir: Path | None = None) -> web.Application:
     """The aiohttp application; ``telegram`` is a TelegramChannel in webhook mode (or None)."""
@@ -138,6 +172,8 @@ def make_web_app(core: Core, *, telegram: Any = None, routes: list[Route] | None
     app.router.add_post("/api/chat", chat.chat)
     app.router.add_get("/api/audio/{name}", _audio)
     app.router.add_get("/healthz", _health)
+    app.router.add_get(r"/radio/{area:\d{5}}/{kind:feed\.xml|playlist\.m3u}", _radio_feed)
+    app.router.add_get("/radio/files/{path:.+}", _radio_file)
 
     async def telegram_webhook(request: web.Request) -> web.Response:
         if telegram is None or not telegram.webhook:

@@ -135,6 +135,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await channel.start()
         started.append(channel)
         log.info("%s channel started", name)
+    from broadcast.service import BroadcastService
+
+    # Notices: a sender for the channels that can deliver them, and the scheduler.
+    notices = BroadcastService(core, {n: c for n, c in channels.items() if hasattr(c, "deliver")})
+    await notices.start()
 
     async def retention() -> None:
         while True:
@@ -151,6 +156,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         log.info("shutting down")
         purge_task.cancel()
+        await notices.stop()  # finishes the sends in flight before the channels close
         for channel in reversed(started):
             try:
                 await channel.stop()

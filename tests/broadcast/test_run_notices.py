@@ -1,0 +1,107 @@
+"""End to end: a citizen subscribes on Telegram, an operator announces with the CLI, and the
+running ``trolyso run`` process sends it (now, and at a later time through the scheduler)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.doubles.telegram_api import BotApiDouble
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAT = 4242
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[tuple[BotApiDouble, list[str], dict[str, str]]]:
+    tg = await BotApiDouble(max_per_second=30).start()
+    port = _free_port()
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text((ROOT / "config.yaml").read_text()
+                   .replace('dir: "content"', f'dir: "{ROOT / "content"}"')
+                   .replace('cache_dir: "data/nlu-cache"', f'cache_dir: "{tmp_path / "nlu"}"')
+                   .replace("scheduler_poll_s: 10 ", "scheduler_poll_s: 0.3 ")
+                   .replace("poll_s: 1.0 ", "poll_s: 0.2 "))
+    env = dict(os.environ, TROLYSO_PORT=str(port), TELEGRAM_TOKEN=tg.token,
+               TELEGRAM_BASE_URL=tg.base_url, TROLYSO_LOG_LEVEL="WARNING",
+               DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}")
+    for var in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "ZALO_OA_APP_ID",
+                "ZALO_BOT_TOKEN"):
+        env.pop(var, None)
+    log = (tmp_path / "run.log").open("wb")
+    cmd = [sys.executable, "-m", "bot", "--config", str(cfg)]
+    proc = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
+        [*cmd, "run"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                if proc.poll() is not None:
+                    raise AssertionError((tmp_path / "run.log").read_text())
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        yield tg, cmd, env
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(proc.wait, 30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        await tg.stop()
+
+
+async def _cli(cmd: list[str], env: dict[str, str], *args: str) -> str:
+    done = await asyncio.to_thread(subprocess.run, [*cmd, *args], env=env, capture_output=True,
+                                   text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+async def test_subscribe_in_chat_then_the_cli_announces_now_and_later(
+        running: tuple[BotApiDouble, list[str], dict[str, str]]) -> None:
+    tg, cmd, env = running
+    await tg.send_text(CHAT, "/dangky")
+    await tg.wait_sent(CHAT, 1, timeout=20)
+    for n, payload in enumerate(("sub:y", "sub:a:12454", "sub:a:ok", "sub:t:*"), start=2):
+        await tg.tap(CHAT, payload)
+        await tg.wait_sent(CHAT, n, timeout=20)
+    assert "Đã đăng ký" in tg.messages_to(CHAT)[-1]["text"]
+
+    out = await _cli(cmd, env, "announce", "create", "--text", "Cắt điện sáng mai\nTừ 7 giờ.",
+                     "--areas", "12454")
+    nid = out.split()[-1]
+    notice = (await tg.wait_sent(CHAT, 6, timeout=20))[-1]
+    assert notice["text"].startswith("<b>📢 THÔNG BÁO: Cắt điện sáng mai</b>")
+
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).isoformat()
+    await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at", at,
+               "--priority", "priority")
+    later = (await tg.wait_sent(CHAT, 7, timeout=30))[-1]
+    assert "THÔNG BÁO ƯU TIÊN: Họp tổ dân phố" in later["text"]
+
+    status = json.loads(await _cli(cmd, env, "announce", "status", nid, "--json"))
+    assert status == {"id": int(nid), "state": "done", "recipients": 1, "sent": 1,
+                      "failed": 0, "blocked": 0, "pending": 0}

@@ -16,6 +16,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,18 +26,21 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from broadcast.radio.audio import (
-    LoudnessMeter,
+    PeakLimiter,
     alert_tone,
+    block_powers,
     chime,
-    decoded_blocks,
-    encode_mp3,
+    gated_loudness,
+    hear_mp3,
+    heard_programme,
     highpass,
     integrated_loudness,
-    limit_true_peak,
     resample,
     silence,
     tag_mp3,
+    workers,
 )
+from broadcast.radio.mp3 import FRAME, TAIL, encode_streams, level_change_db
 from broadcast.radio.normalize import Normalizer
 from broadcast.radio.settings import RadioSettings
 from broadcast.radio.tts import Speech, TtsEngine
@@ -54,8 +58,9 @@ __all__ = [
 Priority = Literal["normal", "priority", "emergency"]
 PRIORITIES: tuple[str, ...] = ("normal", "priority", "emergency")
 _LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-_TP_MARGIN_DB = 0.3  # MP3 encoding adds overshoot; limit this much below the ceiling
+_TP_MARGIN_DB = 1.0  # MP3 encoding adds overshoot; limit this much below the ceiling
 _TONE_BELOW_SPEECH_LU = 4.0
+_BLOCK = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -151,27 +156,173 @@ def _slug(text: str, limit: int = 40) -> str:
 
 
 def _speak(engine: TtsEngine, texts: list[str]) -> list[Speech]:
-    """Speak every part with one voice: if the engine fell back midway, speak them again."""
-    speeches = [engine.synthesize(t) for t in texts]
+    """Speak every part with one voice, parts concurrently; if the engine fell back midway,
+    speak them again."""
+    n = min(len(texts), workers())
+    if n > 1:
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="radio-tts") as pool:
+            speeches = list(pool.map(engine.synthesize, texts))
+    else:
+        speeches = [engine.synthesize(t) for t in texts]
     if len({s.engine for s in speeches}) > 1:
         speeches = [engine.synthesize(t) for t in texts]
     return speeches
 
 
 def _prepare(speech: Speech, settings: RadioSettings) -> np.ndarray:
-    x = resample(speech.samples, speech.rate, settings.sample_rate)
-    x = highpass(x, settings.sample_rate, settings.highpass_hz)
-    return np.trim_zeros(np.where(np.abs(x) < 1e-4, 0, x)).astype(np.float32) if x.size else x
+    """Resample, high-pass, silence what is below -80 dBFS and trim it off the ends."""
+    rate = settings.sample_rate
+    x = resample(speech.samples, speech.rate, rate)
+    if x is speech.samples or not x.flags.writeable:
+        x = x.copy()
+    highpass(x, rate, settings.highpass_hz, out=x)
+    first = last = -1
+    for start in range(0, len(x), _BLOCK):  # in place, block by block
+        block = x[start:start + _BLOCK]
+        block[np.abs(block) < 1e-4] = 0
+        nz = np.flatnonzero(block)
+        if len(nz):
+            first = start + int(nz[0]) if first < 0 else first
+            last = start + int(nz[-1])
+    return x[first:last + 1] if first >= 0 else x[:0]
 
 
 def _level(x: np.ndarray, rate: int, target: float) -> np.ndarray:
-    """Scale one part to a loudness (parts shorter than a gating block are left alone)."""
+    """Scale one part to a loudness, in place (parts shorter than a gating block are left)."""
     if len(x) < int(0.5 * rate):
         return x
     loud = integrated_loudness([x], rate)
-    if not math.isfinite(loud):
-        return x
-    return (x * np.float32(10 ** ((target - loud) / 20))).astype(np.float32)
+    if math.isfinite(loud):
+        x *= np.float32(10 ** ((target - loud) / 20))
+    return x
+
+
+@dataclass
+class _Programme:
+    """The bulletin as segments played in order, and where the MP3 may be cut."""
+
+    segments: list[np.ndarray]
+    parts: dict[str, np.ndarray]  # the distinct sounds, each once
+    counts: dict[str, int]  # how often each is played
+    cuts: list[int]  # programme samples where the MP3 may be split into streams
+
+    @property
+    def length(self) -> int:
+        return sum(len(s) for s in self.segments)
+
+
+def _programme(script: Script, voice: dict[str, np.ndarray], intro: np.ndarray,
+               outro: np.ndarray, settings: RadioSettings) -> _Programme:
+    """Tones, lines and pauses in order (the notice twice, the same array both times).
+
+    The pause before the second reading is lengthened by under one MP3 frame (24 ms) so that
+    both readings start at the same phase of the MP3 frame grid, and the pause after it
+    shortened as much: both readings then encode to the same frames (see ``mp3``).
+    """
+    rate = settings.sample_rate
+    pause_n = round(settings.pause_s * rate)
+    pause, short = silence(settings.pause_s, rate), silence(settings.pause_s / 2, rate)
+    notice = voice[script.notice]
+    before: list[np.ndarray] = [intro, pause]
+    if script.opening:
+        before += [voice[script.opening], pause]
+    between: list[np.ndarray] = [silence(settings.repeat_pause_s, rate)]
+    if script.repeat_line:
+        between += [voice[script.repeat_line], short]
+    after: list[np.ndarray] = [pause]
+    if script.closing:
+        after += [voice[script.closing], pause]
+    after += [outro, short]
+    gap = len(notice) + sum(len(s) for s in between)
+    delta = -gap % FRAME
+    if delta:
+        between[0] = np.zeros(len(between[0]) + delta, dtype=np.float32)
+        if pause_n > 2 * delta:
+            after[0] = np.zeros(pause_n - delta, dtype=np.float32)
+    segments = [*before, notice, *between, notice, *after]
+    first = sum(len(s) for s in before)
+    second = first + len(notice) + sum(len(s) for s in between)
+
+    parts = {"\0intro": intro, "\0outro": outro}
+    parts.update({t: voice[t] for t in (script.opening, script.notice, script.repeat_line,
+                                        script.closing) if t})
+    counts = {k: sum(s is x for s in segments) for k, x in parts.items()}
+    # Cut the MP3 just before and after each reading, and inside the notice where it pauses
+    # (one piece per CPU): the readings then encode to the same streams, in parallel.
+    splits = _splits(notice, first, workers())
+    cuts = []
+    for start in (first, second):
+        cuts.append((start - FRAME) // FRAME * FRAME)
+        cuts += [start + r for r in splits]
+        cuts.append(-(-(start + len(notice) + TAIL + FRAME) // FRAME) * FRAME)
+    return _Programme(segments, parts, counts, cuts)
+
+
+def _splits(x: np.ndarray, offset: int, pieces: int) -> list[int]:
+    """Up to ``pieces - 1`` offsets in ``x``, near equal shares, where the MP3 may be cut:
+    ``offset + r`` on the frame grid, inside a silence long enough (see ``mp3``)."""
+    need = TAIL + 2 * FRAME  # silent samples around a cut: TAIL + FRAME before, FRAME after
+    found: list[int] = []
+    window = 5 * FRAME * 50  # search about six seconds either side of each target
+    for k in range(1, pieces):
+        target = len(x) * k // pieces
+        lo, hi = max(0, target - window), min(len(x), target + window)
+        nz = np.flatnonzero(x[lo:hi]) + lo
+        if len(nz) < 2:
+            continue
+        gaps = np.flatnonzero(np.diff(nz) > need + FRAME)
+        best: int | None = None
+        for g in gaps:
+            a, b = int(nz[g]) + 1, int(nz[g + 1])  # zeros in [a, b)
+            r = -(-(offset + a + TAIL + FRAME) // FRAME) * FRAME - offset
+            if r + FRAME <= b and (best is None or abs(r - target) < abs(best - target)):
+                best = r
+        if best is not None and (not found or best > found[-1]):
+            found.append(best)
+    return found
+
+
+def _estimate(prog: _Programme, limiters: dict[str, PeakLimiter], gain: float,
+              ceiling: float, rate: int) -> float:
+    """Programme loudness at ``gain`` after limiting, from its parts measured one by one.
+
+    Each part sits between pauses in the programme, so it is measured as if surrounded by
+    silence, and counted as often as it is played (the exact figure is measured on the MP3).
+    """
+    pooled = []
+    for key in prog.parts:
+        powers = block_powers(limiters[key].blocks(gain, ceiling), rate)
+        pooled += [powers] * prog.counts[key]
+    return gated_loudness(pooled)
+
+
+def _loudness_and_limit(prog: _Programme, rate: int, target: float, ceiling: float,
+                        gain_db: float) -> float:
+    """Find the gain that puts the limited programme at ``target``, apply it in place and
+    return the loudness estimated for it.
+
+    Loudness against gain (dB) is close to a straight line whose slope is under 1: the
+    limiter takes back part of any increase (about half of it for espeak-ng's peaky voice at
+    -16 LUFS). The first step assumes half, the next ones follow the secant.
+    """
+    limiters = {k: PeakLimiter(x, rate) for k, x in prog.parts.items()}
+    tried: list[tuple[float, float]] = []  # (gain dB, loudness)
+    for _ in range(4):
+        loud = _estimate(prog, limiters, 10 ** (gain_db / 20), ceiling, rate)
+        tried.append((gain_db, loud))
+        if abs(loud - target) < 0.1 or not math.isfinite(loud):
+            break
+        slope = 0.5
+        if len(tried) > 1:
+            (g0, l0), (g1, l1) = tried[-2], tried[-1]
+            if abs(g1 - g0) > 1e-3 and 0.05 < (l1 - l0) / (g1 - g0) <= 1.5:
+                slope = (l1 - l0) / (g1 - g0)
+        gain_db += (target - loud) / slope
+    gain_db, loud = min(tried, key=lambda t: abs(t[1] - target))
+    gain = 10 ** (gain_db / 20)
+    for key, x in prog.parts.items():
+        limiters.pop(key).apply(gain, ceiling, out=x)
+    return loud
 
 
 def build_bulletin(
@@ -204,63 +355,44 @@ def build_bulletin(
     target = settings.loudness_lufs
 
     texts = [script.opening, script.notice, script.repeat_line, script.closing]
-    spoken = [p for p in texts if p]
-    speeches = dict(zip(spoken, _speak(engine, spoken), strict=True))
-    voice = {t: _level(_prepare(s, settings), rate, target) for t, s in speeches.items()}
+    spoken = list(dict.fromkeys(p for p in texts if p))
+    speeches = _speak(engine, spoken)
+    engine_name = speeches[0].engine
+    voice: dict[str, np.ndarray] = {}
+    for t in spoken:  # each raw voice is freed as soon as it is prepared
+        voice[t] = _level(_prepare(speeches.pop(0), settings), rate, target)
     intro = alert_tone(rate) if priority == "emergency" else chime(rate)
     tone_target = target - _TONE_BELOW_SPEECH_LU
-    intro, outro = _level(intro, rate, tone_target), _level(chime(rate, rising=True), rate,
-                                                            tone_target)
-    pause, short = silence(settings.pause_s, rate), silence(settings.pause_s / 2, rate)
+    intro = _level(intro, rate, tone_target)
+    outro = _level(chime(rate, rising=True), rate, tone_target)
+    prog = _programme(script, voice, intro, outro, settings)
+    del voice
 
-    def programme(v: dict[str, np.ndarray], tones: tuple[np.ndarray, np.ndarray]
-                  ) -> list[np.ndarray]:
-        segs = [tones[0], pause]
-        if script.opening:
-            segs += [v[script.opening], pause]
-        segs += [v[script.notice], silence(settings.repeat_pause_s, rate)]
-        if script.repeat_line:
-            segs += [v[script.repeat_line], short]
-        segs += [v[script.notice], pause]
-        if script.closing:
-            segs += [v[script.closing], pause]
-        return [*segs, tones[1], short]
-
-    # Level the programme: gain, then the true-peak limiter; the limiter lowers loudness a
-    # little, so measure again and redo it once with the difference.
-    ceiling = settings.true_peak_dbtp - _TP_MARGIN_DB
-    unique = {**voice, "\0intro": intro, "\0outro": outro}
-
-    def tones(v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        return v["\0intro"], v["\0outro"]
-
-    gain_db = target - integrated_loudness(programme(voice, (intro, outro)), rate)
+    # Level the programme: gain, then the true-peak limiter, both aimed at what listeners
+    # will hear: the decoded MP3, which LAME makes a little quieter and whose peaks overshoot
+    # (hence the margin). Encode, decode and measure; if it still peaks over or misses the
+    # loudness, limit lower or correct the gain and encode again.
+    limit = settings.true_peak_dbtp
+    shift = level_change_db(rate, settings.bitrate_kbps)
+    aim = target - shift
+    ceiling = 10 ** ((limit - _TP_MARGIN_DB - shift) / 20)
+    gain_db = -shift  # every part is already at the target loudness
     for _ in range(3):
-        scaled = {k: limit_true_peak(x * np.float32(10 ** (gain_db / 20)), rate, ceiling)
-                  for k, x in unique.items()}
-        loud = integrated_loudness(programme(scaled, tones(scaled)), rate)
-        if abs(loud - target) < 0.2:
+        estimate = _loudness_and_limit(prog, rate, aim, ceiling, gain_db)
+        mp3, heard = encode_streams(
+            prog.segments, rate, settings.bitrate_kbps, cuts=prog.cuts, workers=workers(),
+            inspect=lambda data, starts: hear_mp3(data, starts, rate))
+        loudness, tp = heard_programme(heard, rate)
+        if tp <= limit and abs(loudness - target) <= 0.5:
             break
-        # The limiter takes back part of any increase, hence the over-correction.
-        gain_db += (target - loud) * (1.4 if loud < target else 1.0)
-    del unique, voice
-
-    # Encode; check what listeners will hear (the decoded MP3) and correct if needed.
-    for _ in range(3):
-        mp3 = encode_mp3(programme(scaled, tones(scaled)), rate, settings.bitrate_kbps)
-        meter = LoudnessMeter(rate)
-        for block in decoded_blocks(mp3):
-            meter.feed(block, true_peak=True)
-        tp, loudness = meter.true_peak_db, meter.loudness
-        if tp <= settings.true_peak_dbtp:
-            break
-        trim = np.float32(10 ** (-(tp - settings.true_peak_dbtp + 0.1) / 20))
-        scaled = {k: x * trim for k, x in scaled.items()}
-    duration = sum(len(s) for s in programme(scaled, tones(scaled))) / rate
+        if tp > limit:
+            ceiling *= 10 ** (-(tp - limit + 0.1) / 20)
+        aim = estimate + target - loudness  # what the MP3 changed, measured
+        gain_db = aim - estimate  # on the programme as it is now (limited, at ``estimate``)
     return _write(
         mp3, script, title=title, area_code=area_code, area_name=area_name, priority=priority,
-        when=when, settings=settings, out_dir=out_dir, duration=duration, loudness=loudness,
-        true_peak=tp, engine=next(iter(speeches.values())).engine, text=text,
+        when=when, settings=settings, out_dir=out_dir, duration=prog.length / rate,
+        loudness=loudness, true_peak=tp, engine=engine_name, text=text,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import logging
 import os
 import re
@@ -27,6 +28,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -37,6 +39,7 @@ import soundfile as sf
 from gtts import gTTS
 from gtts.tokenizer import pre_processors
 
+from broadcast.radio.audio import workers
 from broadcast.radio.settings import (
     EspeakSettings,
     FptSettings,
@@ -239,7 +242,8 @@ class GttsEngine:
 
 
 def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """16-bit PCM WAV as espeak-ng writes it to a pipe (its chunk sizes are placeholders)."""
+    """16-bit PCM WAV as espeak-ng writes it to a pipe (its chunk sizes are placeholders):
+    the samples (int16, a view of ``data``) and the rate."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise TtsError("espeak-ng: output is not WAV")
     pos, rate = 12, 0
@@ -248,16 +252,38 @@ def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
         if cid == b"fmt ":
             rate = struct.unpack("<I", data[pos + 12:pos + 16])[0]
         elif cid == b"data":
-            pcm = data[pos + 8:]
-            pcm = pcm[: len(pcm) // 2 * 2]
-            samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-            return samples, rate
+            n = (len(data) - pos - 8) // 2
+            return np.frombuffer(data, dtype="<i2", count=n, offset=pos + 8), rate
         pos += 8 + size
     raise TtsError("espeak-ng: WAV without data")
 
 
+_PIECE_CHARS = 1500  # longer texts are spoken in pieces, by parallel espeak-ng processes
+_SENTENCE_END = re.compile(r"[.!?]+\s+")
+
+
+def _pieces(text: str, n: int) -> list[str]:
+    """``text`` in up to ``n`` pieces of about equal length, cut only after a sentence.
+
+    espeak-ng ends a text with the pause it makes after a sentence, so the pieces spoken one
+    after the other sound as the whole text does.
+    """
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    cuts: list[int] = []
+    for k in range(1, n):
+        target = len(text) * k // n
+        best = min(ends, key=lambda e: abs(e - target), default=0)
+        if 0 < best < len(text) and (not cuts or best > cuts[-1]):
+            cuts.append(best)
+    pieces = [text[a:b] for a, b in itertools.pairwise([0, *cuts, len(text)])]
+    return [p for p in pieces if p.strip()] or [text]
+
+
 class EspeakEngine:
-    """espeak-ng's Vietnamese voice, offline (``espeak-ng -v vi``)."""
+    """espeak-ng's Vietnamese voice, offline (``espeak-ng -v vi``).
+
+    A long text is cut after sentences into one piece per CPU, spoken by parallel processes.
+    """
 
     name = "espeak"
 
@@ -276,21 +302,40 @@ class EspeakEngine:
         s = self.settings
         if not self.available():
             raise TtsError(f"{s.binary} is not installed (Debian: apt-get install espeak-ng)")
+        norm = unicodedata.normalize("NFC", text)
+        pieces = _pieces(norm, min(workers(), -(-len(norm) // _PIECE_CHARS)))
         with tempfile.TemporaryDirectory(prefix="trolyso-espeak-") as tmp:
-            src = Path(tmp) / "text.txt"
-            out = Path(tmp) / "speech.wav"
-            src.write_text(unicodedata.normalize("NFC", text), encoding="utf-8")
-            cmd = [s.binary, "-v", s.voice, "-s", str(s.speed_wpm), "-p", str(s.pitch),
-                   "-b", "1", "-f", str(src), "-w", str(out)]
-            try:
-                proc = subprocess.run(cmd, capture_output=True, timeout=s.timeout_s, check=False)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                raise TtsError(f"espeak-ng failed: {exc}") from exc
-            if proc.returncode != 0 or not out.exists():
-                err = proc.stderr.decode("utf-8", "replace").strip()
-                raise TtsError(f"espeak-ng exited {proc.returncode}: {err}")
-            samples, rate = _parse_wav(out.read_bytes())
-        return Speech(samples, rate, self.name)
+
+            def speak(i: int) -> bytes:
+                src = Path(tmp) / f"text-{i}.txt"
+                out = Path(tmp) / f"speech-{i}.wav"
+                src.write_text(pieces[i], encoding="utf-8")
+                cmd = [s.binary, "-v", s.voice, "-s", str(s.speed_wpm), "-p", str(s.pitch),
+                       "-b", "1", "-f", str(src), "-w", str(out)]
+                try:
+                    proc = subprocess.run(cmd, capture_output=True, timeout=s.timeout_s,
+                                          check=False)
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    raise TtsError(f"espeak-ng failed: {exc}") from exc
+                if proc.returncode != 0 or not out.exists():
+                    err = proc.stderr.decode("utf-8", "replace").strip()
+                    raise TtsError(f"espeak-ng exited {proc.returncode}: {err}")
+                return out.read_bytes()
+
+            if len(pieces) == 1:
+                wavs = [speak(0)]
+            else:
+                with ThreadPoolExecutor(max_workers=len(pieces),
+                                        thread_name_prefix="espeak") as pool:
+                    wavs = list(pool.map(speak, range(len(pieces))))
+        parsed = [_parse_wav(w) for w in wavs]
+        samples = np.empty(sum(len(p) for p, _ in parsed), dtype=np.float32)
+        pos = 0
+        for pcm, _ in parsed:  # int16 straight into the float array, then scaled in place
+            samples[pos:pos + len(pcm)] = pcm
+            pos += len(pcm)
+        samples *= np.float32(1 / 32768)
+        return Speech(samples, parsed[0][1], self.name)
 
 
 # ------------------------------------------------------------------------------ commercial

@@ -6,6 +6,7 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 import soundfile as sf
 from mutagen.mp3 import MP3
 
-from broadcast.radio.audio import LoudnessMeter, alert_tone, chime, true_peak_db
+from broadcast.radio.audio import Heard, LoudnessMeter, alert_tone, chime, true_peak_db
 from broadcast.radio.bulletin import Bulletin, build_bulletin, bulletin_dir, station_line
 from broadcast.radio.normalize import Normalizer
 from broadcast.radio.settings import RadioSettings
@@ -127,3 +128,45 @@ def test_station_name_is_not_repeated() -> None:
     assert station_line("Đài truyền thanh phường", "Phường Trần Lãm") == (
         "Đài truyền thanh phường Trần Lãm"
     )
+
+
+def test_loudness_lands_close_to_the_target(bulletin: Bulletin) -> None:
+    # Aimed at the decoded MP3 (LAME's level change included), corrected when it misses.
+    assert abs(bulletin.loudness_lufs - (-16.0)) <= 0.5
+
+
+def test_both_readings_decode_to_the_same_audio(
+    tmp_path: Path, espeak: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import broadcast.radio.bulletin as bulletin_module
+
+    found: list[Heard] = []
+    real = bulletin_module.encode_streams
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        mp3, heard = real(*args, **kwargs)
+        found[:] = heard
+        return mp3, heard
+
+    monkeypatch.setattr(bulletin_module, "encode_streams", spy)
+    b = _build(tmp_path)
+    data, _ = _decode(b.mp3)
+    repeated = [h for h in found if len(h.bins) == 2]
+    assert repeated, "the notice should be encoded once and played twice"
+    for h in repeated:  # the MP3 frames are the same; decoding them gives the same samples
+        (s1, _, _), (s2, _, _) = h.bins
+        first, second = data[s1:s1 + h.length], data[s2:s2 + h.length]
+        assert float(np.abs(first - second).max()) < 1e-3
+    assert sum(h.length * len(h.bins) for h in found) == len(data)
+
+
+def test_without_pauses_between_parts_the_bulletin_is_still_right(
+    tmp_path: Path, espeak: str
+) -> None:
+    b = _build(tmp_path, pause_s=0.0, repeat_pause_s=0.0)
+    data, rate = _decode(b.mp3)
+    meter = LoudnessMeter(rate)
+    meter.feed(data)
+    assert abs(meter.loudness - (-16.0)) <= 1.0
+    assert true_peak_db([data]) <= -1.0
+    assert MP3(b.mp3).info.length == pytest.approx(b.duration_s, abs=0.5)

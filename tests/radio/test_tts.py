@@ -21,6 +21,7 @@ from broadcast.radio.tts import (
     Speech,
     TtsError,
     ZaloAiEngine,
+    _pieces,
     make_engine,
 )
 from tests.radio.doubles import TtsDouble
@@ -178,3 +179,24 @@ def test_auto_engine_is_gtts_with_espeak_fallback() -> None:
     engine = make_engine(RadioSettings())
     assert isinstance(engine, FallbackEngine)
     assert (engine.primary.name, engine.fallback.name) == ("gtts", "espeak")
+
+
+def test_long_text_pieces_cut_only_after_sentences() -> None:
+    text = " ".join(f"Câu số {i} nói về lịch tiêm chủng của phường." for i in range(60))
+    pieces = _pieces(text, 3)
+    assert len(pieces) == 3 and "".join(pieces) == text
+    assert all(p.rstrip().endswith(".") for p in pieces)
+    assert max(map(len, pieces)) < 0.5 * len(text)
+    assert _pieces("Không có dấu chấm nào ở đây", 4) == ["Không có dấu chấm nào ở đây"]
+
+
+def test_espeak_speaks_a_long_text_in_parallel_pieces_like_one(
+    espeak: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = " ".join([TEXT] * 12)  # about 2,000 characters: two pieces on two CPUs
+    monkeypatch.setattr("broadcast.radio.tts.workers", lambda: 2)
+    pieces = EspeakEngine().synthesize(text)
+    monkeypatch.setattr("broadcast.radio.tts.workers", lambda: 1)
+    whole = EspeakEngine().synthesize(text)
+    assert pieces.rate == whole.rate and pieces.samples.dtype == np.float32
+    assert pieces.duration_s == pytest.approx(whole.duration_s, rel=0.01)

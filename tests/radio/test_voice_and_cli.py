@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
+from mutagen.oggopus import OggOpus
 
+import broadcast.radio.opus as opus
+import broadcast.radio.voice as voice
 from bot.cli import main
 from broadcast.radio.normalize import Normalizer
 from broadcast.radio.tts import EspeakEngine, Speech
@@ -41,6 +46,88 @@ def test_long_voice_message_stays_under_the_limit(espeak: str) -> None:
     text = "Xin chào bà con, đây là thông báo của ủy ban nhân dân phường. " * 8
     data = voice_message(text, EspeakEngine(), Normalizer.from_file(), max_bytes=12_000)
     assert len(data) <= 12_000 and sf.info(io.BytesIO(data)).duration > 2
+
+
+LONG = "Xin chào bà con, đây là thông báo của ủy ban nhân dân phường về lịch tiêm chủng. " * 5
+
+
+class Once:
+    """Speaks once (espeak-ng) and then returns the same speech: times the encoding alone."""
+
+    name = "once"
+    cache_key = "once"
+
+    def __init__(self) -> None:
+        self.speech: Speech | None = None
+
+    def synthesize(self, text: str) -> Speech:
+        if self.speech is None:
+            self.speech = EspeakEngine().synthesize(text)
+        return self.speech
+
+
+def test_voice_message_is_a_voice_note_encoded_once(
+    espeak: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = voice.encode_ogg_opus
+
+    def counting(x: np.ndarray, rate: int, bitrate: int) -> bytes:
+        calls.append(bitrate)
+        return real(x, rate, bitrate)
+
+    monkeypatch.setattr(voice, "encode_ogg_opus", counting)
+    engine = Once()
+    normalizer = Normalizer.from_file()
+    voice_message(LONG, engine, normalizer)  # speaks
+    calls.clear()
+    started = time.perf_counter()
+    data = voice_message(LONG, engine, normalizer)
+    elapsed = time.perf_counter() - started
+    assert calls == [voice.VOICE_BITRATE]
+    info = OggOpus(io.BytesIO(data)).info  # mutagen's own Ogg reader
+    assert engine.speech is not None
+    assert info.channels == 1
+    assert info.length == pytest.approx(engine.speech.duration_s, abs=0.05)
+    assert 8 * len(data) / info.length == pytest.approx(voice.VOICE_BITRATE, rel=0.15)
+    assert elapsed < 3.0  # about 0.2 s for this half minute; generous for a loaded machine
+
+
+def test_voice_message_without_libopus_falls_back_to_soundfile(
+    espeak: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(opus, "_libopus", lambda: None)
+    data = voice_message("Xin chào bà con.", EspeakEngine(), Normalizer.from_file())
+    info = sf.info(io.BytesIO(data))
+    assert data[:4] == b"OggS" and info.subtype == "OPUS" and info.duration > 0.5
+
+
+def test_ogg_pages_carry_the_ogg_checksum() -> None:
+    def reference(data: bytes) -> int:
+        crc = 0
+        for byte in data:
+            crc ^= byte << 24
+            for _ in range(8):
+                crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
+        return crc
+
+    for data in (b"", b"OggS", bytes(range(256)) * 2):
+        assert opus.ogg_crc(data) == reference(data)
+    x = (0.3 * np.sin(np.arange(24000) / 7)).astype(np.float32)
+    page_data = opus.encode_ogg_opus(x, 24000, 32000)
+    pos = 0
+    while pos < len(page_data):  # every page's CRC checks out
+        n = page_data[pos + 26]
+        size = 27 + n + sum(page_data[pos + 27:pos + 27 + n])
+        page = page_data[pos:pos + size]
+        stored = int.from_bytes(page[22:26], "little")
+        assert stored == reference(page[:22] + b"\0\0\0\0" + page[26:])
+        pos += size
+
+
+def test_opus_takes_only_its_own_rates() -> None:
+    with pytest.raises(ValueError, match="Opus"):
+        opus.encode_ogg_opus(np.zeros(100, dtype=np.float32), 22050, 32000)
 
 
 def test_cli_normalize_prints_one_spoken_line_per_line(

@@ -16,7 +16,6 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -156,14 +155,12 @@ def _slug(text: str, limit: int = 40) -> str:
 
 
 def _speak(engine: TtsEngine, texts: list[str]) -> list[Speech]:
-    """Speak every part with one voice, parts concurrently; if the engine fell back midway,
-    speak them again."""
-    n = min(len(texts), workers())
-    if n > 1:
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="radio-tts") as pool:
-            speeches = list(pool.map(engine.synthesize, texts))
-    else:
-        speeches = [engine.synthesize(t) for t in texts]
+    """Speak every part with one voice: if the engine fell back midway, speak them again.
+
+    Parts are spoken one after the other (online engines are not sent concurrent requests);
+    espeak-ng speaks a long notice in parallel pieces itself.
+    """
+    speeches = [engine.synthesize(t) for t in texts]
     if len({s.engine for s in speeches}) > 1:
         speeches = [engine.synthesize(t) for t in texts]
     return speeches

@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 SYS_STAMP := $(VENV)/.system-packages
-# Debian packages the project needs: espeak-ng (offline speech), chromium (browser tests).
-SYSTEM_PACKAGES := espeak-ng chromium
+# Debian packages the project needs: espeak-ng (offline speech), libopus0 (voice messages),
+# chromium (browser tests).
 
 .PHONY: run test install dev system-packages lint typecheck check-content bench clean chat
 
@@ -41,6 +41,7 @@ system-packages:
 	@missing=""; \
 	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ldconfig -p 2>/dev/null | grep -q 'libopus\.so\.0' || missing="$$missing libopus0"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

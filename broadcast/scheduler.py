@@ -160,8 +160,9 @@ class Scheduler:
             while not stop.is_set():
                 try:
                     await self.tick()
-                except SQLAlchemyError:
-                    log.exception("scheduler: database error; trying again")
+                except Exception:  # database away, job store trouble: step down, try again
+                    log.exception("scheduler: error; stepping down and trying again")
+                    await self.step_down()
                 try:
                     await asyncio.wait_for(stop.wait(), self.settings.broadcast.scheduler_poll_s)
                 except TimeoutError:

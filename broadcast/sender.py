@@ -104,13 +104,16 @@ class Sender:
         batch = self.cfg.sender_batch
         try:
             while not stop.is_set():
-                await self._sweep()
                 got = 0
-                if queue.qsize() <= batch // 2:
-                    claims = await self._claim(batch - queue.qsize())
-                    for c in claims:
-                        queue.put_nowait((c.rank, c.id, c))
-                    got = len(claims)
+                try:
+                    await self._sweep()
+                    if queue.qsize() <= batch // 2:
+                        claims = await self._claim(batch - queue.qsize())
+                        for c in claims:
+                            queue.put_nowait((c.rank, c.id, c))
+                        got = len(claims)
+                except Exception:  # the database went away: keep trying, never stop sending
+                    log.exception("sender %s: feeding failed; trying again", self.name)
                 wait = 0.05 if got or not queue.empty() else self.cfg.poll_s
                 try:
                     await asyncio.wait_for(stop.wait(), wait)
@@ -130,7 +133,10 @@ class Sender:
                 _, _, c = await asyncio.wait_for(queue.get(), 0.2)
             except TimeoutError:
                 continue
-            await self.send(c)
+            try:
+                await self.send(c)
+            except Exception:  # the row's lease runs out and it is sent again later
+                log.exception("sender %s: row %s could not be handled", self.name, c.id)
 
     async def step(self) -> int:
         """Sweep, claim one batch, send it, sweep again. Returns how much was found (rows

@@ -104,7 +104,7 @@ async def test_beyond_the_grace_a_one_off_is_given_up_and_audited(
         await sched.tick()
         assert (await status(core, nid)).state == "cancelled"
         async with core.sessionmaker() as s:
-            assert [e.action for e in await audit.entries(s)][0] == "announce.missed"
+            assert (await audit.entries(s))[0].action == "announce.missed"
     finally:
         await core.close()
 

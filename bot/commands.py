@@ -140,6 +140,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     # Notices: a sender for the channels that can deliver them, and the scheduler.
     notices = BroadcastService(core, {n: c for n, c in channels.items() if hasattr(c, "deliver")})
     await notices.start()
+    # Radio bulletins: daily slots per area and emergencies, sent to the radio operators.
+    from broadcast.bulletins import RadioBulletins
+
+    radio_stop = asyncio.Event()
+    radio_task = asyncio.create_task(RadioBulletins(core, channels).run(radio_stop))
 
     async def retention() -> None:
         while True:
@@ -156,6 +161,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         log.info("shutting down")
         purge_task.cancel()
+        radio_stop.set()
+        await asyncio.gather(radio_task, return_exceptions=True)
         await notices.stop()  # finishes the sends in flight before the channels close
         for channel in reversed(started):
             try:

@@ -217,6 +217,29 @@ JOBS_TABLE = Table(
 )
 
 
+class RadioBulletin(Base):
+    """A radio bulletin built (or being built) for one area: a daily slot or an emergency.
+
+    ``key`` is unique per area ("slot:2026-11-27T06:00", "emergency:<run id>"): the process that
+    inserts the row builds the bulletin, so several processes never build the same one.
+    """
+
+    __tablename__ = "radio_bulletins"
+    __table_args__ = (UniqueConstraint("area_code", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # building | ready | empty | failed
+    announcement_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    mp3: Mapped[str | None] = mapped_column(String(300), default=None)  # relative to output_dir
+    error: Mapped[str | None] = mapped_column(String(300), default=None)
+    sent_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # operators it reached
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
 def _register() -> None:
     """/xoadulieu deletes a citizen's subscription, team seat, deliveries and pacing too;
     delivery rows and invites are pruned after ``retention_days`` like the logs."""

@@ -42,7 +42,7 @@ async def _pg_available(url: str) -> str | None:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     finally:
         await engine.dispose()

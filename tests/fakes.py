@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import ClassVar
 
 from nlu.types import Alternative, Parse
 
@@ -17,7 +18,7 @@ def _fold(text: str) -> str:
 class KeywordNlu:
     """A tiny keyword engine so flow tests do not depend on the trained model's accuracy."""
 
-    RULES: list[tuple[str, str, str | None, str | None]] = [
+    RULES: ClassVar[list[tuple[str, str, str | None, str | None]]] = [
         ("chay nha", "emergency", None, None),
         ("cuu voi", "emergency", None, None),
         ("ho chieu", "service_howto", "cap-ho-chieu", None),
@@ -32,8 +33,9 @@ class KeywordNlu:
         ("can bo", "human", None, None),
         ("gia vang", "out_of_scope", None, None),
     ]
-    ASPECTS = [("bao nhieu tien", "fee"), ("le phi", "fee"), ("may ngay", "duration"),
-               ("giay to gi", "documents")]
+    ASPECTS: ClassVar[list[tuple[str, str]]] = [
+        ("bao nhieu tien", "fee"), ("le phi", "fee"), ("may ngay", "duration"),
+        ("giay to gi", "documents")]
 
     def parse(self, text: str) -> Parse:
         folded = _fold(text)

@@ -308,6 +308,20 @@ class TelegramChannel:
                 self._notices = bot
             return self._notices
 
+    async def deliver_audio(self, user_id: str, path: Path, caption: str) -> Delivery:
+        """Send an MP3 (a radio bulletin) to a radio operator, with the same error policy."""
+        try:
+            bot = await self._notices_bot()
+            data = await asyncio.to_thread(Path(path).read_bytes)
+            msg = await bot.send_audio(user_id, audio=data, filename=Path(path).name,
+                                       caption=caption[:1024], title=Path(path).stem)
+        except Forbidden as exc:
+            return Delivery("blocked", reason=exc.message)
+        except TelegramError as exc:
+            return Delivery("retry" if isinstance(exc, (NetworkError, RetryAfter)) else "failed",
+                            reason=f"Telegram: {exc.message}")
+        return Delivery("sent", platform_id=str(msg.message_id))
+
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice. 403 → blocked; 429 → retry after ``retry_after`` (for the whole
         bot); timeouts, network errors, 5xx and a bad token → retry with backoff; any other

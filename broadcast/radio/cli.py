@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -10,9 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_config
-from broadcast.radio.bulletin import PRIORITIES, build_bulletin
 from broadcast.radio.normalize import Normalizer
-from broadcast.radio.tts import TtsError, make_engine
+
+# The audio stack (scipy, pyloudnorm, lameenc) is imported only by `radio build`, so that every
+# other `trolyso` command starts quickly.
+PRIORITIES = ("normal", "priority", "emergency")
 
 __all__ = ["normalizer_for", "register"]
 
@@ -27,7 +30,11 @@ def register(sub: Any) -> None:
     norm.set_defaults(func=_normalize)
 
     build = rsub.add_parser("build", help="a broadcast-ready bulletin (MP3, transcript, JSON)")
-    build.add_argument("--text-file", required=True, help="the notice (UTF-8 text file)")
+    source = build.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text-file", help="the notice (UTF-8 text file)")
+    source.add_argument("--announcement", type=int, metavar="ID",
+                        help="a notice stored with `trolyso announce create` (one bulletin per "
+                             "area it targets, or only --area)")
     build.add_argument("--out", help="write the files straight into this folder")
     build.add_argument("--engine", choices=["auto", "gtts", "espeak", "fpt", "zalo_ai"],
                        help="speech engine (default: radio.engine in the configuration)")
@@ -66,7 +73,15 @@ def _normalize(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from broadcast.radio.tts import TtsError
+
     settings = load_config(args.config)
+    if args.announcement is not None:
+        try:
+            return asyncio.run(_build_announcement(args, settings))
+        except (TtsError, ValueError) as exc:
+            print(f"trolyso: radio build: {exc}", file=sys.stderr)
+            return 1
     text = _read(args.text_file)
     if args.area is None:
         area = settings.areas[0]
@@ -81,6 +96,9 @@ def _build(args: argparse.Namespace) -> int:
         code, name = matches[0].code, matches[0].name
     radio = settings.radio
     try:
+        from broadcast.radio.bulletin import build_bulletin
+        from broadcast.radio.tts import make_engine
+
         engine = make_engine(radio, engine=args.engine, cache_dir=settings.path(radio.cache_dir))
         bulletin = build_bulletin(
             text,
@@ -101,4 +119,42 @@ def _build(args: argparse.Namespace) -> int:
     print(bulletin.mp3)
     print(bulletin.transcript)
     print(bulletin.metadata)
+    return 0
+
+
+async def _build_announcement(args: argparse.Namespace, settings: Settings) -> int:
+    """`radio build --announcement ID`: the stored notice, for each area it targets."""
+    from bot.db import make_engine, make_sessionmaker
+    from broadcast.bulletins import NoticeForRadio, build_for_notices
+    from broadcast.models import Announcement
+    from broadcast.radio.tts import make_engine as make_tts
+
+    engine = make_engine(settings.db_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            ann = await session.get(Announcement, args.announcement)
+    finally:
+        await engine.dispose()
+    if ann is None:
+        print(f"trolyso: radio build: no announcement {args.announcement}", file=sys.stderr)
+        return 2
+    areas = [args.area] if args.area else list(ann.areas or [])
+    unknown = [a for a in areas if a not in {x.code for x in settings.areas}]
+    if unknown or not areas:
+        print(f"trolyso: radio build: area(s) {unknown or areas} not configured for this "
+              "notice", file=sys.stderr)
+        return 2
+    title = (ann.title or ann.text.strip().splitlines()[0]).strip()
+    notice = NoticeForRadio(ann.id, title, ann.text,
+                            args.priority if args.priority != "normal" else ann.priority)
+    radio = settings.radio
+    tts = make_tts(radio, engine=args.engine, cache_dir=settings.path(radio.cache_dir))
+    when = datetime.now(ZoneInfo(settings.timezone))
+    for area in areas:
+        out = Path(args.out) if args.out else None
+        bulletin = await asyncio.to_thread(build_for_notices, settings, tts, [notice], area,
+                                           when, out_dir=out)
+        print(bulletin.mp3)
+        print(bulletin.transcript)
+        print(bulletin.metadata)
     return 0

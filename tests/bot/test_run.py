@@ -43,7 +43,7 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[str, BotApiDouble, Zalo
     for var in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "ZALO_OA_APP_ID"):
         env.pop(var, None)
     log = (tmp_path / "run.log").open("wb")
-    proc = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "--config", str(cfg), "run"],
         env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -83,7 +83,7 @@ async def test_run_serves_web_telegram_and_zalo_and_stops_cleanly(
     assert "Lệ phí" in body["replies"][0]["text"]
 
     await tg.send_text(4242, "cháy nhà rồi cứu với")
-    [first] = await tg.wait_sent(4242, 1, timeout=30)
+    [first] = await tg.wait_sent(4242, 1, wait_s=30)
     assert "114" in first["text"]
 
     await zb.send_text("zuser1", "/start")

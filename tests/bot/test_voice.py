@@ -74,7 +74,7 @@ async def test_telegram_listen_sends_a_voice_message(voiced: Core) -> None:
     await channel.start()
     try:
         await api.tap(77, "v:a:cap-ho-chieu:fee")
-        sent = await api.wait_sent(77, 2, timeout=60)
+        sent = await api.wait_sent(77, 2, wait_s=60)
         voice = [m for m in sent if m["method"] == "sendVoice"]
         assert voice and voice[0]["voice"]["size"] > 1000
     finally:

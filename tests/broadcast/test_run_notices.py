@@ -47,7 +47,7 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[BotApiDouble, list[str]
         env.pop(var, None)
     log = (tmp_path / "run.log").open("wb")
     cmd = [sys.executable, "-m", "bot", "--config", str(cfg)]
-    proc = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
+    proc = subprocess.Popen(
         [*cmd, "run"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
         async with aiohttp.ClientSession() as http:
@@ -84,22 +84,22 @@ async def test_subscribe_in_chat_then_the_cli_announces_now_and_later(
         running: tuple[BotApiDouble, list[str], dict[str, str]]) -> None:
     tg, cmd, env = running
     await tg.send_text(CHAT, "/dangky")
-    await tg.wait_sent(CHAT, 1, timeout=20)
+    await tg.wait_sent(CHAT, 1, wait_s=20)
     for n, payload in enumerate(("sub:y", "sub:a:12454", "sub:a:ok", "sub:t:*"), start=2):
         await tg.tap(CHAT, payload)
-        await tg.wait_sent(CHAT, n, timeout=20)
+        await tg.wait_sent(CHAT, n, wait_s=20)
     assert "Đã đăng ký" in tg.messages_to(CHAT)[-1]["text"]
 
     out = await _cli(cmd, env, "announce", "create", "--text", "Cắt điện sáng mai\nTừ 7 giờ.",
                      "--areas", "12454")
     nid = out.split()[-1]
-    notice = (await tg.wait_sent(CHAT, 6, timeout=20))[-1]
+    notice = (await tg.wait_sent(CHAT, 6, wait_s=20))[-1]
     assert notice["text"].startswith("<b>📢 THÔNG BÁO: Cắt điện sáng mai</b>")
 
     at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).isoformat()
     await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at", at,
                "--priority", "priority")
-    later = (await tg.wait_sent(CHAT, 7, timeout=30))[-1]
+    later = (await tg.wait_sent(CHAT, 7, wait_s=30))[-1]
     assert "THÔNG BÁO ƯU TIÊN: Họp tổ dân phố" in later["text"]
 
     status = json.loads(await _cli(cmd, env, "announce", "status", nid, "--json"))

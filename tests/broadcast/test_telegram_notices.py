@@ -94,8 +94,8 @@ async def test_a_broadcast_stays_under_30_per_second_and_1_per_chat(
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
     try:
-        await api.wait_sent("9", 2, timeout=15)
-        await api.wait_sent(users[-1], 2, timeout=15)
+        await api.wait_sent("9", 2, wait_s=15)
+        await api.wait_sent(users[-1], 2, wait_s=15)
     finally:
         stop.set()
         await task

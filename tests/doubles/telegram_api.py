@@ -125,10 +125,10 @@ class BotApiDouble:
     def messages_to(self, chat_id: int | str) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["chat_id"] == str(chat_id)]
 
-    async def wait_sent(self, chat_id: int | str, count: int, timeout: float = 10) -> list[
+    async def wait_sent(self, chat_id: int | str, count: int, wait_s: float = 10) -> list[
             dict[str, Any]]:
         """Wait until at least ``count`` messages went to ``chat_id``; return them."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             got = self.messages_to(chat_id)
             if len(got) >= count:

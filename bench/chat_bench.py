@@ -200,6 +200,8 @@ async def main() -> None:
 
     results["echo_max"] = await bench_echo(load, args.updates, None)
     print(_row("echo bot, max rate", results["echo_max"]))
+    results["echo_100"] = await bench_echo(load, min(args.updates, 1500), args.rate)
+    print(_row(f"echo bot, {args.rate:.0f}/s", results["echo_100"]))
     tmp = Path(tempfile.mkdtemp())
     dbs = [("sqlite", f"sqlite+aiosqlite:///{tmp / 'bench.db'}", None)]
     if not args.no_postgres:

@@ -7,17 +7,18 @@ corrupting each other's state. Redelivered updates (same platform id) are answer
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import utcnow, write_lock
-from bot.models import Conversation, MessageLog, ProcessedUpdate, User
+from bot.models import Conversation, MessageLog, User
 from bot.storage import insert_for
 from flows.assistant import Assistant, Outcome
 from flows.ports import Context, State
@@ -26,6 +27,10 @@ from flows.types import Incoming, Reply
 __all__ = ["Conversations", "StateConflict"]
 
 log = logging.getLogger(__name__)
+
+_SEEN_PRECISION = dt.timedelta(minutes=10)
+_SEEN = "_updates"  # recent platform update keys, inside the conversation's state JSON
+_SEEN_KEEP = 30
 
 
 def _rowcount(result: Any) -> int:
@@ -59,49 +64,60 @@ class Conversations:
     async def _once(self, msg: Incoming, update_key: str | None) -> list[Reply] | None:
         engine = self.sessionmaker.kw["bind"]
         async with write_lock(engine), self.sessionmaker() as session, session.begin():
-            if update_key is not None:
-                ins = insert_for(session, ProcessedUpdate).values(
-                    channel=msg.channel, key=update_key[:160], created_at=utcnow())
-                res = await session.execute(ins.on_conflict_do_nothing())
-                if not _rowcount(res):
-                    log.info("duplicate %s update %s ignored", msg.channel, update_key)
-                    return None
+            # Core statements, not the ORM unit of work: this runs on every message.
             row = (await session.execute(
-                select(Conversation)
+                select(Conversation.state, Conversation.version, Conversation.updated_at)
                 .where(Conversation.channel == msg.channel, Conversation.user_id == msg.user_id)
                 .with_for_update()
-            )).scalar_one_or_none()
-            state = State.from_json(row.state if row else None)
+            )).first()
+            raw = dict(row.state) if row else {}
+            # A redelivered update comes from the same user: its key is among the last ones
+            # this conversation handled (kept in the state row, so the check costs nothing).
+            seen = [str(k) for k in raw.pop(_SEEN, [])] if isinstance(raw.get(_SEEN), list) else []
+            if update_key is not None:
+                key = update_key[:160]
+                if key in seen:
+                    log.info("duplicate %s update %s ignored", msg.channel, update_key)
+                    return None
+                seen = [*seen, key][-_SEEN_KEEP:]
+            state = State.from_json(raw)
             outcome = await self.assistant.handle(msg, state, self.make_context(session, msg))
             if not outcome.forget:
-                await self._save(session, msg, row, outcome)
+                await self._save(session, msg, row.version if row else None,
+                                 row.updated_at if row else None, outcome, seen)
             return outcome.replies
 
-    async def _save(self, session: AsyncSession, msg: Incoming, row: Conversation | None,
-                    outcome: Outcome) -> None:
+    async def _save(self, session: AsyncSession, msg: Incoming, version: int | None,
+                    last: dt.datetime | None, outcome: Outcome, seen: list[str]) -> None:
         now = utcnow()
         new_state = outcome.state.to_json()
-        if row is None:
-            session.add(Conversation(channel=msg.channel, user_id=msg.user_id, state=new_state,
-                                     version=1, updated_at=now))
-            await session.flush()  # IntegrityError here means another process inserted first
+        if seen:
+            new_state[_SEEN] = seen
+        if version is None:
+            # IntegrityError here means another process inserted first: the caller retries.
+            await session.execute(insert(Conversation).values(
+                channel=msg.channel, user_id=msg.user_id, state=new_state, version=1,
+                updated_at=now))
         else:
             res = await session.execute(
                 update(Conversation)
                 .where(Conversation.channel == msg.channel, Conversation.user_id == msg.user_id,
-                       Conversation.version == row.version)
-                .values(state=new_state, version=row.version + 1, updated_at=now)
+                       Conversation.version == version)
+                .values(state=new_state, version=version + 1, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
             if _rowcount(res) != 1:
                 raise StateConflict(msg.user_id)
-        up = insert_for(session, User).values(channel=msg.channel, user_id=msg.user_id,
-                                              created_at=now, last_seen=now)
-        await session.execute(up.on_conflict_do_update(
-            index_elements=[User.channel, User.user_id],
-            set_={"last_seen": now, "blocked_at": None}))
+        if last is None or now - last > _SEEN_PRECISION:
+            # Someone writing to us has not blocked us. last_seen (the Zalo OA window) needs no
+            # better precision than this, which saves a statement on most messages.
+            up = insert_for(session, User).values(channel=msg.channel, user_id=msg.user_id,
+                                                  created_at=now, last_seen=now)
+            await session.execute(up.on_conflict_do_update(
+                index_elements=[User.channel, User.user_id],
+                set_={"last_seen": now, "blocked_at": None}))
         p = outcome.parse
-        session.add(MessageLog(
+        await session.execute(insert(MessageLog).values(
             channel=msg.channel, user_id=msg.user_id, text=outcome.log_text,
             intent=p.intent if p else None, label=(p.label or p.service) if p else None,
             decision=p.decision if p else None, confidence=p.confidence if p else None,

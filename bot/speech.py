@@ -9,11 +9,13 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from broadcast.radio.cli import normalizer_for
-from broadcast.radio.tts import TtsEngine, make_engine
-from broadcast.radio.voice import voice_message
+
+if TYPE_CHECKING:
+    from broadcast.radio.tts import TtsEngine
 
 __all__ = ["VoiceSpeech"]
 
@@ -35,10 +37,20 @@ class VoiceSpeech:
     def __init__(self, settings: Settings, engine: TtsEngine | None = None) -> None:
         self.settings = settings
         self.out_dir = settings.path("data/voice")
-        self.engine = engine or make_engine(settings.radio,
-                                            cache_dir=settings.path(settings.radio.cache_dir))
+        self._engine = engine
         self.normalizer = normalizer_for(settings)
         self._locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def engine(self) -> TtsEngine:
+        # The audio stack (numpy, scipy, codecs) loads on the first voice answer, not at
+        # start-up: an idle assistant stays small.
+        if self._engine is None:
+            from broadcast.radio.tts import make_engine
+
+            radio = self.settings.radio
+            self._engine = make_engine(radio, cache_dir=self.settings.path(radio.cache_dir))
+        return self._engine
 
     async def voice(self, text: str) -> str:
         body = speakable(text)
@@ -47,6 +59,8 @@ class VoiceSpeech:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             if not path.exists():
+                from broadcast.radio.voice import voice_message
+
                 data = await asyncio.to_thread(
                     voice_message, body, self.engine, self.normalizer,
                     max_bytes=self.settings.radio.voice_max_bytes,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from broadcast.radio.cli import normalizer_for
+from broadcast.radio.cli import engine_for, normalizer_for
 
 if TYPE_CHECKING:
     from broadcast.radio.tts import TtsEngine
@@ -46,10 +46,7 @@ class VoiceSpeech:
         # The audio stack (numpy, scipy, codecs) loads on the first voice answer, not at
         # start-up: an idle assistant stays small.
         if self._engine is None:
-            from broadcast.radio.tts import make_engine
-
-            radio = self.settings.radio
-            self._engine = make_engine(radio, cache_dir=self.settings.path(radio.cache_dir))
+            self._engine = engine_for(self.settings)
         return self._engine
 
     async def voice(self, text: str) -> str:

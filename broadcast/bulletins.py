@@ -124,10 +124,9 @@ class RadioBulletins:
     @property
     def engine(self) -> TtsEngine:
         if self._engine is None:
-            from broadcast.radio.tts import make_engine
+            from broadcast.radio.cli import engine_for
 
-            radio = self.settings.radio
-            self._engine = make_engine(radio, cache_dir=self.settings.path(radio.cache_dir))
+            self._engine = engine_for(self.settings)
         return self._engine
 
     async def run(self, stop: asyncio.Event) -> None:

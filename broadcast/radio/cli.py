@@ -7,11 +7,14 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_config
 from broadcast.radio.normalize import Normalizer
+
+if TYPE_CHECKING:
+    from broadcast.radio.tts import TtsEngine
 
 # The audio stack (scipy, pyloudnorm, lameenc) is imported only by `radio build`, so that every
 # other `trolyso` command starts quickly.
@@ -44,6 +47,17 @@ def register(sub: Any) -> None:
     build.add_argument("--spoken", action="store_true",
                        help="the text file is already a (corrected) spoken script")
     build.set_defaults(func=_build)
+
+
+def engine_for(settings: Settings, engine: str | None = None) -> TtsEngine:
+    """The configured speech engine with its on-disk cache (``engine`` overrides the choice).
+
+    Imported here, not at the top: the audio stack (numpy, scipy, codecs) is heavy and most
+    commands and an idle assistant never need it."""
+    from broadcast.radio.tts import make_engine
+
+    radio = settings.radio
+    return make_engine(radio, engine=engine, cache_dir=settings.path(radio.cache_dir))
 
 
 def normalizer_for(settings: Settings) -> Normalizer:
@@ -97,9 +111,8 @@ def _build(args: argparse.Namespace) -> int:
     radio = settings.radio
     try:
         from broadcast.radio.bulletin import build_bulletin
-        from broadcast.radio.tts import make_engine
 
-        engine = make_engine(radio, engine=args.engine, cache_dir=settings.path(radio.cache_dir))
+        engine = engine_for(settings, args.engine)
         bulletin = build_bulletin(
             text,
             title=args.title,
@@ -127,7 +140,6 @@ async def _build_announcement(args: argparse.Namespace, settings: Settings) -> i
     from bot.db import make_engine, make_sessionmaker
     from broadcast.bulletins import NoticeForRadio, build_for_notices
     from broadcast.models import Announcement
-    from broadcast.radio.tts import make_engine as make_tts
 
     engine = make_engine(settings.db_url)
     try:
@@ -147,8 +159,7 @@ async def _build_announcement(args: argparse.Namespace, settings: Settings) -> i
     title = (ann.title or ann.text.strip().splitlines()[0]).strip()
     notice = NoticeForRadio(ann.id, title, ann.text,
                             args.priority if args.priority != "normal" else ann.priority)
-    radio = settings.radio
-    tts = make_tts(radio, engine=args.engine, cache_dir=settings.path(radio.cache_dir))
+    tts = engine_for(settings, args.engine)
     when = datetime.now(ZoneInfo(settings.timezone))
     for area in areas:
         out = Path(args.out) if args.out else None

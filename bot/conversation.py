@@ -11,11 +11,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.db import utcnow, write_lock
 from bot.models import Conversation, MessageLog, User
@@ -29,6 +29,23 @@ __all__ = ["Conversations", "StateConflict"]
 log = logging.getLogger(__name__)
 
 _SEEN_PRECISION = dt.timedelta(minutes=10)
+
+# The statements run on every message, built once with bound parameters: constructing them per
+# message (and computing their cache keys) cost more than executing them.
+_T = cast(Table, Conversation.__table__)
+_C = _T.c
+_SELECT = (select(_C.state, _C.version, _C.updated_at)
+           .where(_C.channel == bindparam("ch"), _C.user_id == bindparam("uid"))
+           .with_for_update())
+_INSERT = insert(_T).values(
+    channel=bindparam("ch"), user_id=bindparam("uid"), state=bindparam("state"), version=1,
+    updated_at=bindparam("now"))
+_UPDATE = (update(_T)
+           .where(_C.channel == bindparam("ch"), _C.user_id == bindparam("uid"),
+                  _C.version == bindparam("v"))
+           .values(state=bindparam("state"), version=bindparam("v") + 1,
+                   updated_at=bindparam("now")))
+_LOG = insert(cast(Table, MessageLog.__table__))
 _SEEN = "_updates"  # recent platform update keys, inside the conversation's state JSON
 _SEEN_KEEP = 30
 
@@ -64,12 +81,8 @@ class Conversations:
     async def _once(self, msg: Incoming, update_key: str | None) -> list[Reply] | None:
         engine = self.sessionmaker.kw["bind"]
         async with write_lock(engine), self.sessionmaker() as session, session.begin():
-            # Core statements, not the ORM unit of work: this runs on every message.
-            row = (await session.execute(
-                select(Conversation.state, Conversation.version, Conversation.updated_at)
-                .where(Conversation.channel == msg.channel, Conversation.user_id == msg.user_id)
-                .with_for_update()
-            )).first()
+            conn = await session.connection()  # Core, not the ORM: this runs on every message
+            row = (await conn.execute(_SELECT, {"ch": msg.channel, "uid": msg.user_id})).first()
             raw = dict(row.state) if row else {}
             # A redelivered update comes from the same user: its key is among the last ones
             # this conversation handled (kept in the state row, so the check costs nothing).
@@ -83,29 +96,24 @@ class Conversations:
             state = State.from_json(raw)
             outcome = await self.assistant.handle(msg, state, self.make_context(session, msg))
             if not outcome.forget:
-                await self._save(session, msg, row.version if row else None,
+                await self._save(conn, session, msg, row.version if row else None,
                                  row.updated_at if row else None, outcome, seen)
             return outcome.replies
 
-    async def _save(self, session: AsyncSession, msg: Incoming, version: int | None,
-                    last: dt.datetime | None, outcome: Outcome, seen: list[str]) -> None:
+    async def _save(self, conn: AsyncConnection, session: AsyncSession, msg: Incoming,
+                    version: int | None, last: dt.datetime | None, outcome: Outcome,
+                    seen: list[str]) -> None:
+        await session.flush()  # rows the flows added (feedback...) go first, in order
         now = utcnow()
         new_state = outcome.state.to_json()
         if seen:
             new_state[_SEEN] = seen
+        key = {"ch": msg.channel, "uid": msg.user_id, "state": new_state, "now": now}
         if version is None:
             # IntegrityError here means another process inserted first: the caller retries.
-            await session.execute(insert(Conversation).values(
-                channel=msg.channel, user_id=msg.user_id, state=new_state, version=1,
-                updated_at=now))
+            await conn.execute(_INSERT, key)
         else:
-            res = await session.execute(
-                update(Conversation)
-                .where(Conversation.channel == msg.channel, Conversation.user_id == msg.user_id,
-                       Conversation.version == version)
-                .values(state=new_state, version=version + 1, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            res = await conn.execute(_UPDATE, {**key, "v": version})
             if _rowcount(res) != 1:
                 raise StateConflict(msg.user_id)
         if last is None or now - last > _SEEN_PRECISION:
@@ -113,16 +121,16 @@ class Conversations:
             # better precision than this, which saves a statement on most messages.
             up = insert_for(session, User).values(channel=msg.channel, user_id=msg.user_id,
                                                   created_at=now, last_seen=now)
-            await session.execute(up.on_conflict_do_update(
+            await conn.execute(up.on_conflict_do_update(
                 index_elements=[User.channel, User.user_id],
                 set_={"last_seen": now, "blocked_at": None}))
         p = outcome.parse
-        await session.execute(insert(MessageLog).values(
-            channel=msg.channel, user_id=msg.user_id, text=outcome.log_text,
-            intent=p.intent if p else None, label=(p.label or p.service) if p else None,
-            decision=p.decision if p else None, confidence=p.confidence if p else None,
-            created_at=now,
-        ))
+        await conn.execute(_LOG, {
+            "channel": msg.channel, "user_id": msg.user_id, "text": outcome.log_text,
+            "intent": p.intent if p else None, "label": (p.label or p.service) if p else None,
+            "decision": p.decision if p else None, "confidence": p.confidence if p else None,
+            "created_at": now,
+        })
 
     async def load_state(self, channel: str, user_id: str) -> State:
         async with self.sessionmaker() as session:

@@ -224,7 +224,19 @@ class Area(_Strict):
     one_stop: Contact | None = None
     sources: list[Source] = Field(default_factory=list)
     reviewed: dt.date | None = None
+    note: str = ""  # why something is unconfirmed, what is known
     unconfirmed: list[str] = Field(default_factory=list)
+
+    @field_validator("unconfirmed")
+    @classmethod
+    def _fields(cls, v: list[str]) -> list[str]:
+        allowed = {"name", "formed_from"} | {f"{c}.{f}" for c in ("police", "one_stop")
+                                            for f in ("name", "address", "phone", "url")}
+        bad = [f for f in v if f not in allowed]
+        if bad:
+            raise ValueError(f"unknown field(s) in unconfirmed: {bad} (use {sorted(allowed)}; "
+                             "explain in 'note')")
+        return v
 
     @field_validator("code")
     @classmethod

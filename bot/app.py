@@ -9,10 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -47,8 +44,6 @@ class Core:
     assistant: Assistant
     speech: Speech | None = None
     conversations: Conversations = field(init=False)
-    team_check: Callable[[AsyncSession, Incoming], bool] | None = None
-    services: dict[str, Any] = field(default_factory=dict)  # optional parts (broadcast...)
 
     def __post_init__(self) -> None:
         self.flow_settings = FlowSettings(
@@ -132,8 +127,3 @@ def build_assistant() -> Assistant:
     notices.install(assistant)
     return assistant
 
-
-def data_dir(settings: Settings) -> Path:
-    path = settings.path("data")
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -228,4 +228,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:  # the same event loop `trolyso run` uses (uvloop when installed)
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())

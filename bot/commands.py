@@ -77,7 +77,12 @@ def _chat(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
     logging.getLogger().setLevel(settings.log_level)
-    asyncio.run(serve(settings))
+    try:  # uvloop roughly doubles what one process can serve; plain asyncio otherwise
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(settings))
+    else:
+        uvloop.run(serve(settings))
     return 0
 
 

@@ -242,7 +242,7 @@ class GttsEngine:
 
 
 def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """16-bit PCM WAV as espeak-ng writes it to a pipe (its chunk sizes are placeholders):
+    """16-bit PCM WAV as espeak-ng writes it to a pipe (its chunk sizes are dummy values):
     the samples (int16, a view of ``data``) and the rate."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise TtsError("espeak-ng: output is not WAV")

@@ -34,10 +34,10 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.app import Core
 from bot.channels.base import Delivery
+from bot.channels.ptb_aiohttp import AiohttpRequest
 from bot.config import TelegramCfg
 from bot.render import numbered
 from flows.types import Button, Incoming, IncomingKind, Reply
@@ -165,12 +165,10 @@ class TelegramChannel:
             cfg.token,
             base_url=cfg.base_url,
             base_file_url=base_file,
-            # httpcore's pool scans every connection on each request: a small pool is faster.
-            request=HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=30),
+            request=AiohttpRequest(16, read_timeout=15, write_timeout=30),
             # Two connections: on shutdown PTB makes one last getUpdates call while the
             # cancelled long poll may still hold the first connection.
-            get_updates_request=HTTPXRequest(connection_pool_size=2,
-                                             read_timeout=cfg.poll_timeout_s + 10),
+            get_updates_request=AiohttpRequest(2, read_timeout=cfg.poll_timeout_s + 10),
             rate_limiter=AIORateLimiter(overall_max_rate=cfg.replies_per_second,
                                         max_retries=cfg.max_retries),
         )
@@ -302,8 +300,8 @@ class TelegramChannel:
         async with self._notices_lock:
             if self._notices is None:
                 bot = Bot(self.cfg.token or "", base_url=self.cfg.base_url,
-                          request=HTTPXRequest(connection_pool_size=32, read_timeout=15,
-                                               write_timeout=15, connect_timeout=10))
+                          request=AiohttpRequest(32, read_timeout=15, write_timeout=15,
+                                                 connect_timeout=10))
                 await bot.initialize()
                 self._notices = bot
             return self._notices

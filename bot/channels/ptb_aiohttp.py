@@ -1,0 +1,108 @@
+"""A python-telegram-bot request backend on aiohttp's client.
+
+PTB talks HTTP through :class:`telegram.request.BaseRequest`; its default implementation uses
+httpx. PTB documents ``BaseRequest`` as the extension point for other HTTP libraries, and we
+already run aiohttp for the web server, so this backend reuses it. Measured on the chat path
+(bench/chat_bench.py) httpx's client cost more per sendMessage than our whole conversation core;
+aiohttp's is a fraction of it.
+
+The wire format is PTB's own: parameters as ``application/x-www-form-urlencoded`` with
+JSON-encoded values, or ``multipart/form-data`` when files are attached. Errors map as in
+``HTTPXRequest``: a timeout becomes :class:`telegram.error.TimedOut`, any other transport
+failure :class:`telegram.error.NetworkError`; HTTP status codes are left to PTB.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+__all__ = ["AiohttpRequest"]
+
+
+class AiohttpRequest(BaseRequest):
+    """``BaseRequest`` over one :class:`aiohttp.ClientSession` with a bounded connection pool.
+
+    Timeouts mean what they mean for ``HTTPXRequest``: ``connect`` to open a connection,
+    ``read`` to wait for the answer, ``write`` to send the body (aiohttp has no separate write
+    timeout, so it bounds the whole request together with ``read``), ``pool`` to wait for a free
+    connection.
+    """
+
+    def __init__(self, connection_pool_size: int = 16, *, read_timeout: float | None = 5.0,
+                 write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
+                 pool_timeout: float | None = 1.0,
+                 media_write_timeout: float | None = 20.0) -> None:
+        self._pool_size = connection_pool_size
+        self._read = read_timeout
+        self._write = write_timeout
+        self._connect = connect_timeout
+        self._pool = pool_timeout
+        self._media_write = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    @staticmethod
+    def _body(request_data: RequestData | None) -> Any:
+        if request_data is None:
+            return None
+        fields = request_data.json_parameters
+        if not request_data.contains_files:
+            return fields or None
+        form = aiohttp.FormData()
+        for name, value in fields.items():
+            form.add_field(name, value)
+        for name, (filename, content, mimetype) in request_data.multipart_data.items():
+            form.add_field(name, content, filename=filename, content_type=mimetype)
+        return form
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data is not None and request_data.contains_files
+        read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
+        write = (self._media_write if files else self._write) \
+            if isinstance(write_timeout, DefaultValue) else write_timeout
+        connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        pool = self._pool if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        # aiohttp's `connect` covers waiting for a pooled connection plus opening a new one.
+        timeout = aiohttp.ClientTimeout(
+            total=None if read is None or write is None else read + write,
+            connect=None if connect is None or pool is None else connect + pool,
+            sock_connect=connect, sock_read=read)
+        try:
+            async with self._session.request(method, url, data=self._body(request_data),
+                                             timeout=timeout) as resp:
+                return resp.status, await resp.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc

@@ -90,6 +90,38 @@ def test_a_trained_engine_is_loaded_from_the_cache(content: Any, tmp_path: Path,
     assert len(list(tmp_path.glob("nlu-*.pkl"))) == 1
 
 
+def test_training_runs_in_a_child_process_and_the_parent_loads_its_cache(
+        content: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The parent never trains itself (its heap would keep training's scratch memory)."""
+    import nlu as nlu_pkg
+
+    with caplog.at_level(logging.INFO, logger="nlu"), \
+            pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nlu_pkg, "train", lambda *a, **k: pytest.fail("trained in the parent"))
+        engine = build_builtin(NluSettings(), content, tmp_path)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("(child process)" in m for m in messages)
+    assert any("loaded the trained engine" in m for m in messages)
+    assert engine.parse("báo tử").service == "dang-ky-khai-tu"
+
+
+def test_when_the_child_cannot_run_the_parent_trains(content: Any, tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    import nlu as nlu_pkg
+
+    class NoProcesses:
+        def __init__(self, *a: Any, **k: Any) -> None:
+            raise OSError("no processes here")
+
+    with caplog.at_level(logging.INFO, logger="nlu"), \
+            pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nlu_pkg, "ProcessPoolExecutor", NoProcesses)
+        engine = build_builtin(NluSettings(), content, tmp_path)
+    assert any("training here" in r.getMessage() for r in caplog.records)
+    assert engine.parse("báo tử").service == "dang-ky-khai-tu"
+    assert len(list(tmp_path.glob("nlu-*.pkl"))) == 1
+
+
 def test_config_thresholds_override_the_calibrated_ones(content: Any, nlu_cache: Path) -> None:
     strict = build_builtin(NluSettings(answer_threshold=1.0, suggest_threshold=1.0), content,
                            nlu_cache)

@@ -34,6 +34,7 @@ from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
 from bot.app import build_core  # noqa: E402
+from bot.channels.ptb_aiohttp import AiohttpRequest  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.web import make_web_app  # noqa: E402
@@ -101,10 +102,17 @@ async def bench_assistant(load: Load, db_url: str, n: int,
         await core.close()
 
 
-async def bench_echo(load: Load, n: int, rate: float | None) -> dict[str, float]:
-    """The ceiling: a bare PTB echo bot, webhook-fed through aiohttp like the assistant."""
-    app = (Application.builder().token(TOKEN).base_url(load.base_url)
-           .concurrent_updates(64).updater(None).build())
+async def bench_echo(load: Load, n: int, rate: float | None,
+                     aiohttp_client: bool = False) -> dict[str, float]:
+    """The ceiling: a bare PTB echo bot, webhook-fed through aiohttp like the assistant.
+
+    With ``aiohttp_client`` it sends through the same request backend as the assistant
+    (bot/channels/ptb_aiohttp.py) instead of PTB's default httpx client."""
+    builder = (Application.builder().token(TOKEN).base_url(load.base_url)
+               .concurrent_updates(64).updater(None))
+    if aiohttp_client:
+        builder = builder.request(AiohttpRequest(16))
+    app = builder.build()
 
     async def echo(update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None and update.effective_message is not None
@@ -202,6 +210,8 @@ async def main() -> None:
     print(_row("echo bot, max rate", results["echo_max"]))
     results["echo_100"] = await bench_echo(load, min(args.updates, 1500), args.rate)
     print(_row(f"echo bot, {args.rate:.0f}/s", results["echo_100"]))
+    results["echo_aiohttp_max"] = await bench_echo(load, args.updates, None, aiohttp_client=True)
+    print(_row("echo bot (aiohttp), max rate", results["echo_aiohttp_max"]))
     tmp = Path(tempfile.mkdtemp())
     dbs = [("sqlite", f"sqlite+aiosqlite:///{tmp / 'bench.db'}", None)]
     if not args.no_postgres:
@@ -218,7 +228,9 @@ async def main() -> None:
             await _drop(admin, url)
     for name, _, _ in dbs:
         ratio = results[f"{name}_max"]["per_second"] / results["echo_max"]["per_second"]
-        print(f"{name}: {ratio:.0%} of the echo bot's throughput (target ≥ 50%); p99 at "
+        same = results[f"{name}_max"]["per_second"] / results["echo_aiohttp_max"]["per_second"]
+        print(f"{name}: {ratio:.0%} of the bare echo bot's throughput (target ≥ 50%), "
+              f"{same:.0%} of an echo bot on the same aiohttp client; p99 at "
               f"{args.rate:.0f}/s = {results[f'{name}_100']['p99_ms']:.1f} ms (target < 50 ms)")
     load.close()
     rss = idle_rss_mb()

@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -22,8 +22,8 @@ from broadcast import audit
 from broadcast.models import Invite, TeamMember
 from broadcast.types import ROLES, Actor, Member
 
-__all__ = ["InviteError", "check_areas", "create_invite", "find_member", "normalize_code",
-           "redeem_invite"]
+__all__ = ["InviteError", "check_areas", "create_invite", "find_member", "list_members",
+           "normalize_code", "redeem_invite", "remove_member"]
 
 #: No 0/O, 1/I/L: codes are read aloud and typed on phones by older people.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -118,3 +118,26 @@ async def find_member(session: AsyncSession, settings: Settings, channel: str,
     if row is None:
         return None
     return Member(channel, user_id, row.role, tuple(row.areas))  # type: ignore[arg-type]
+
+
+async def list_members(session: AsyncSession) -> list[TeamMember]:
+    """Invited team members and radio operators (admins are in config.yaml), oldest first."""
+    return list((await session.execute(
+        select(TeamMember).order_by(TeamMember.joined_at, TeamMember.channel,
+                                    TeamMember.user_id))).scalars())
+
+
+async def remove_member(session: AsyncSession, by: Actor, channel: str, user_id: str,
+                        now: dt.datetime | None = None) -> bool:
+    """Take away a member's rights (a volunteer who left). Their past notices and the audit
+    log stay; notices already scheduled still go out unless cancelled. False when unknown."""
+    gone = (await session.execute(
+        delete(TeamMember).where(TeamMember.channel == channel, TeamMember.user_id == user_id)
+        .returning(TeamMember.role, TeamMember.areas)
+        .execution_options(synchronize_session=False))).first()
+    if gone is None:
+        return False
+    await audit.record(session, by, "team.remove", at=now or utcnow(),
+                       details={"member": f"{channel}:{user_id}", "role": gone[0]},
+                       targets={"areas": list(gone[1])})
+    return True

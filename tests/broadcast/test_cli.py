@@ -138,3 +138,46 @@ def test_list_prints_a_table(cli: Cli) -> None:
     assert header.split()[:3] == ["ID", "STATE", "PRIORITY"]
     assert "scheduled" in row and "Tiêm phòng dại" in row
 
+
+
+def test_a_member_who_left_is_listed_then_removed_and_loses_the_right_to_broadcast(
+        cli: Cli, sqlite_url: str, tmp_path: Path) -> None:
+    code = cli("team", "invite", "--role", "member", "--areas", "12454")[1].split()[-1]
+
+    async def say(text: str) -> str:
+        core = await build_core(broadcast_settings(sqlite_url, tmp_path), nlu=KeywordNlu())
+        try:
+            replies = await core.handle(Incoming("telegram", "77", text=text)) or []
+            return "\n".join(r.text for r in replies)
+        finally:
+            await core.close()
+
+    asyncio.run(say(f"/thamgia {code}"))
+    composing = asyncio.run(say("/thongbao"))
+    status, out, _ = cli("team", "list", "--json")
+    [row] = json.loads(out)
+    assert status == 0 and row["member"] == "telegram:77" and row["areas"] == ["12454"]
+    assert "telegram:77" in cli("team", "list")[1]
+
+    assert cli("team", "remove", "telegram:77")[0] == 0
+    assert json.loads(cli("team", "list", "--json")[1]) == []
+    assert asyncio.run(say("/huy")) != ""  # leave the composing conversation
+    refused = asyncio.run(say("/thongbao"))
+    assert "thành viên tổ công nghệ số" in composing
+    assert "dành cho Tổ công nghệ số" in refused and "/thamgia" in refused
+
+    status, _, err = cli("team", "remove", "telegram:77")
+    assert status == 1 and "not a team member" in err
+    assert cli("team", "remove", "77")[0] == 1
+
+    async def actions() -> list[str]:
+        from bot.db import make_engine, make_sessionmaker
+
+        engine = make_engine(sqlite_url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                return [e.action for e in await audit.entries(s)]
+        finally:
+            await engine.dispose()
+
+    assert "team.remove" in asyncio.run(actions())

@@ -250,6 +250,32 @@ async def finish_runs(session: AsyncSession, settings: Settings, texts: Mapping[
     return ended
 
 
+async def report_missed(session: AsyncSession, settings: Settings, texts: Mapping[str, str],
+                        ann: Announcement, now: dt.datetime) -> None:
+    """Tell a chat author that their one-off notice was not sent because its time passed while
+    nothing was running. The report rides the outbox like a delivery report, on a run that
+    records the missed occurrence (0 recipients, finished at once)."""
+    if ann.author_channel not in PUSH_CHANNELS or not ann.author_user_id:
+        return
+    run_id = (await session.execute(
+        insert_for(session, Run)
+        .values(announcement_id=ann.id, planned_for=ann.first_at, released_at=now,
+                recipients=0, text="", finished_at=now, counts={"recipients": 0, "missed": 1})
+        .on_conflict_do_nothing()
+        .returning(Run.id))).scalar_one_or_none()
+    if run_id is None:
+        return
+    due = ann.first_at.astimezone(_tz(settings))
+    title = split_title(ann.title, ann.text)[0]
+    await session.execute(insert_for(session, OutboxItem).values(
+        run_id=run_id, kind="report", channel=ann.author_channel, user_id=ann.author_user_id,
+        rank=RANK["priority"], priority="priority", state="pending", attempts=0,
+        not_before=now, created_at=now,
+        text=texts["report.missed"].format(id=ann.id, title=title,
+                                           due=due.strftime("%H:%M ngày %d/%m/%Y")),
+    ).on_conflict_do_nothing())
+
+
 async def cancel(session: AsyncSession, by: Actor, announcement_id: int, *,
                  allowed_areas: Sequence[str] | None = None,
                  now: dt.datetime | None = None) -> Announcement | None:

@@ -273,6 +273,7 @@ class Scheduler:
                 await audit.record(s, audit.SYSTEM, "announce.missed", at=now, details={
                     "id": ann_id, "due": ann.first_at.isoformat(),
                     "grace_s": self.grace}, targets={"areas": ann.areas, "topics": ann.topics})
+                await announcements.report_missed(s, self.settings, self.texts, ann, now)
                 log.error("notice %s was due at %s, more than %s s ago, while nothing was "
                           "scheduling; it was not sent", ann_id, ann.first_at.isoformat(),
                           self.grace)

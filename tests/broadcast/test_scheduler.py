@@ -14,10 +14,20 @@ from sqlalchemy import create_engine, select
 from bot.app import Core
 from bot.db import utcnow
 from broadcast import announcements, audit
-from broadcast.models import JOBS_TABLE, Run
+from broadcast.models import JOBS_TABLE, OutboxItem, Run
 from broadcast.scheduler import Scheduler, jobstore_url
 from broadcast.types import Actor
-from tests.broadcast.conftest import announce, make_core, status, subscribe
+from tests.broadcast.conftest import (
+    ADMIN,
+    FakeChannel,
+    announce,
+    make_core,
+    outbox_count,
+    sender_for,
+    settle,
+    status,
+    subscribe,
+)
 
 
 def scheduler(core: Core) -> Scheduler:
@@ -98,13 +108,28 @@ async def test_beyond_the_grace_a_one_off_is_given_up_and_audited(
     core = await make_core(sqlite_url, tmp_path, scheduler_misfire_grace_s=1)
     try:
         nid = await announce(core, at=utcnow() + dt.timedelta(seconds=0.5))
+        cli_nid = await announce(core, at=utcnow() + dt.timedelta(seconds=0.5),
+                                 by=Actor.cli("tester"))
         await asyncio.sleep(2.0)  # nothing was scheduling at that time
         sched = scheduler(core)
         running.append(sched)
         await sched.tick()
         assert (await status(core, nid)).state == "cancelled"
+        assert (await status(core, cli_nid)).state == "cancelled"
         async with core.sessionmaker() as s:
-            assert (await audit.entries(s))[0].action == "announce.missed"
+            assert [e.action for e in await audit.entries(s)][:2] == ["announce.missed"] * 2
+            [report] = (await s.execute(select(OutboxItem))).scalars().all()
+        # The chat author is told, in the outbox that survives restarts; the CLI author (no
+        # chat to reach) only gets the log line and the audit entry.
+        assert (report.kind, report.channel, report.user_id) == ("report", "telegram", ADMIN)
+        assert f"Thông báo số {nid}" in (report.text or "")
+        assert "CHƯA được gửi" in (report.text or "") and "/thongbao" in (report.text or "")
+        assert (await status(core, nid)).recipients == 0
+        await sched.tick()  # a second pass tells nobody twice
+        assert await outbox_count(core, kind="report") == 1
+        tg = FakeChannel()
+        await settle(sender_for(core, tg), core)
+        assert tg.to(ADMIN) == [report.text]
     finally:
         await core.close()
 

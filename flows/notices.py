@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from broadcast.compose import render_notice
+from broadcast.radio.normalize import Normalizer
 from broadcast.schedule import next_at_time, parse_chat_when, parse_hhmm
 from broadcast.types import (
     PRIORITIES,
@@ -70,6 +71,19 @@ def _picker(ctx: Context, text: str, options: Sequence[tuple[str, str]], chosen:
 def _toggle(items: list[str], key: str) -> list[str]:
     return [i for i in items if i != key] if key in items else [*items, key]
 
+
+#: The spoken form shown in the preview is cut here (a long notice is still read in full).
+_SPOKEN_PREVIEW = 1200
+_normalizers: dict[int, Normalizer] = {}
+
+
+def _normalizer(ctx: Context) -> Normalizer:
+    """The radio normalizer for this content's lexicon, built once (it compiles big regexes)."""
+    key = id(ctx.content.lexicon)
+    if key not in _normalizers:
+        _normalizers.clear()
+        _normalizers[key] = Normalizer(ctx.content.lexicon)
+    return _normalizers[key]
 
 class _NoticeFlows:
     def __init__(self, assistant: Assistant) -> None:
@@ -424,6 +438,11 @@ class _NoticeFlows:
                  radio=t("btn.yes") if draft.radio else t("btn.no"), count=count)
         if draft.priority == "emergency":
             text += "\n" + t("nb.emergency_note")
+        if draft.radio:  # what the loudspeakers will say: numbers, dates, abbreviations spelt out
+            spoken = _normalizer(ctx).spoken(draft.text).strip()
+            if len(spoken) > _SPOKEN_PREVIEW:
+                spoken = spoken[:_SPOKEN_PREVIEW].rsplit(" ", 1)[0] + " …"
+            text += "\n\n" + t("nb.spoken", script=spoken)
         state.flow = "nb"
         return self._out(state, [Reply(text, [
             button(t("btn.confirm"), "nb:ok"),

@@ -114,6 +114,20 @@ async def test_compose_preview_confirm_sends_to_matching_subscribers_only(score:
     assert (f"telegram:{MEMBER}", "announce.create") in actions
 
 
+async def test_with_the_loudspeakers_on_the_preview_shows_what_will_be_read(
+        score: Core) -> None:
+    await join(score)
+    preview = await compose_until_preview(
+        score, MEMBER, "Cắt điện ngày 30/11 từ 7h30\nLiên hệ UBND phường.", AREA)
+    assert "Loa phường sẽ đọc" not in preview
+    [on] = await tap(score, "nb:r", user=MEMBER)
+    spoken = on.text.split("Loa phường sẽ đọc như sau:", 1)[1]
+    assert "ngày ba mươi tháng mười một từ bảy giờ ba mươi phút" in spoken
+    assert "ủy ban nhân dân phường" in spoken and "30/11" not in spoken
+    [off] = await tap(score, "nb:r", user=MEMBER)
+    assert "Loa phường sẽ đọc" not in off.text
+
+
 async def test_a_member_only_sees_and_targets_their_own_areas(score: Core) -> None:
     await join(score)
     await say(score, "/thongbao", user=MEMBER)

@@ -473,7 +473,7 @@ class ZaloOaChannel:
     async def _promotion(self, user_id: str, text: str) -> str | None:
         """One promotion message ("tin truyền thông cá nhân", to followers, at most one a day).
 
-        Body as built by public integrations [C public code, one team]: template "promotion"
+        Body as built by several public integrations (docs/zalo.md) [C public code]: template "promotion"
         with a header and a text element. Element length limits are not sourced [U]; we keep
         the header to one line of 100 characters and the text to 2000. A third-party note says
         this endpoint was shut down on 2026-03-01 in favour of ZBS templates [U]: if Zalo

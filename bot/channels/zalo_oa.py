@@ -473,11 +473,11 @@ class ZaloOaChannel:
     async def _promotion(self, user_id: str, text: str) -> str | None:
         """One promotion message ("tin truyền thông cá nhân", to followers, at most one a day).
 
-        Body as built by several public integrations (docs/zalo.md) [C public code]: template "promotion"
-        with a header and a text element. Element length limits are not sourced [U]; we keep
-        the header to one line of 100 characters and the text to 2000. A third-party note says
-        this endpoint was shut down on 2026-03-01 in favour of ZBS templates [U]: if Zalo
-        refuses, the notice is reported failed with Zalo's answer.
+        Body as built by several public integrations (docs/zalo.md) [C public code]: template
+        "promotion" with a header and a text element. Element length limits are not sourced
+        [U]; we keep the header to one line of 100 characters and the text to 2000. A
+        third-party note says this endpoint was shut down on 2026-03-01 in favour of ZBS
+        templates [U]: if Zalo refuses, the notice is reported failed with Zalo's answer.
         """
         first, _, rest = text.strip().partition("\n")
         header = first if len(first) <= 100 else first[:99].rsplit(" ", 1)[0] + "…"

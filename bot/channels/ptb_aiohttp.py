@@ -54,6 +54,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
+                # Like httpx (PTB's default), honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY: many
+                # public-sector servers reach the internet only through a proxy.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:

@@ -117,7 +117,8 @@ class ZaloBotChannel:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15),
+                                           trust_env=True)  # HTTPS_PROXY, NO_PROXY
         try:
             await self._prepare()
         except ZaloError as exc:

@@ -337,7 +337,8 @@ class ZaloOaChannel:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15),
+                                           trust_env=True)  # HTTPS_PROXY, NO_PROXY
         try:
             await self.tokens.seed()
         except TokenError as exc:

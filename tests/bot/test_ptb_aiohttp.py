@@ -126,3 +126,18 @@ async def test_not_initialized_and_shutdown_twice() -> None:
     await request.initialize()
     await request.shutdown()
     await request.shutdown()
+
+
+async def test_the_proxy_from_the_environment_is_used(
+        server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY points at our loopback server; the Bot API host does not resolve at all, so
+    the call only succeeds if it went through the proxy."""
+    base, seen = server
+    proxy = base.rsplit("/", 1)[0]
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with Bot(TOKEN, base_url="http://api.telegram.invalid/bot",
+                   request=AiohttpRequest(4)) as bot:
+        await bot.send_message(42, "qua proxy")
+    assert seen[-1]["method"] == "sendMessage" and seen[-1]["fields"]["text"] == "qua proxy"

@@ -28,15 +28,17 @@ class AiohttpRequest(BaseRequest):
     """``BaseRequest`` over one :class:`aiohttp.ClientSession` with a bounded connection pool.
 
     Timeouts mean what they mean for ``HTTPXRequest``: ``connect`` to open a connection,
-    ``read`` to wait for the answer, ``write`` to send the body (aiohttp has no separate write
-    timeout, so it bounds the whole request together with ``read``), ``pool`` to wait for a free
-    connection.
+    ``read`` to wait for the answer, ``write`` to send the body, ``pool`` to wait for a free
+    connection. aiohttp has no per-write timeout, so ``write`` bounds the whole request together
+    with ``read``; for uploads (a 17-minute bulletin MP3 is about 16 MB) that makes
+    ``media_write_timeout`` a bound on the whole upload, hence its larger default than httpx's
+    per-write 20 s.
     """
 
     def __init__(self, connection_pool_size: int = 16, *, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
                  pool_timeout: float | None = 1.0,
-                 media_write_timeout: float | None = 20.0) -> None:
+                 media_write_timeout: float | None = 120.0) -> None:
         self._pool_size = connection_pool_size
         self._read = read_timeout
         self._write = write_timeout

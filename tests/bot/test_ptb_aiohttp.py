@@ -141,3 +141,16 @@ async def test_the_proxy_from_the_environment_is_used(
                    request=AiohttpRequest(4)) as bot:
         await bot.send_message(42, "qua proxy")
     assert seen[-1]["method"] == "sendMessage" and seen[-1]["fields"]["text"] == "qua proxy"
+
+
+async def test_no_proxy_hosts_are_reached_directly(
+        server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    base, seen = server
+    with socket.socket() as s:  # a proxy address where nothing listens
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("HTTP_PROXY", dead)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    async with Bot(TOKEN, base_url=base, request=AiohttpRequest(4)) as bot:
+        await bot.send_message(42, "thẳng")
+    assert seen[-1]["fields"]["text"] == "thẳng"

@@ -6,6 +6,21 @@ announcer would say (shared spec speech.md): numbers, dates, times, money, units
 numbers, Roman numerals, legal document codes, abbreviations from the editable lexicon
 (``content/lexicon.yaml``) and web addresses, keeping sentence punctuation. No digits remain.
 The operator reads this script before synthesis and may correct it.
+
+Readings decided from context (README "For radio operators" lists them for operators):
+
+- A number written N/M after "số nhà", "nhà số", "ngõ", "ngách", "hẻm", "kiệt", "lớp",
+  "địa chỉ" (and after "số" or "nhà" when it holds a "/" or a letter, or another part of the
+  address follows) is an address, read "N trên M", never a date; a comma (a pause) goes before
+  the next part: "số 12/3 ngõ 45" "số mười hai trên ba, ngõ bốn mươi lăm".
+- Codes of a number and letters are read number then letter names: "9A1" "chín a một".
+- 111-115 are read digit by digit when they name the emergency service: after a calling word
+  or a service name, as an alternative ("hoặc 113"), in a list of them, or at the start of a
+  clause, and only if nothing counted follows ("113 người" stays a quantity). Other short
+  numbers are read digit by digit only after a calling word ("gọi", "tổng đài", ...).
+- After a price, "/" before a measure is "một" ("đồng/kg" "đồng một ki lô gam") and before
+  anything counted "mỗi" ("đ/hộ" "đồng mỗi hộ", "/tháng", "/lần"); after a measure "/" another
+  measure is "trên" ("kg/m2"); "15 kg gạo/người" "mỗi người" once a number is said.
 """
 
 from __future__ import annotations
@@ -99,6 +114,11 @@ _SERVICE_WORDS = re.compile(
 _AFTER_SERVICE = re.compile(
     r"\s*(?:$|[,.;:!?)(\]]|[-–—]\s|(?:hoặc|hay|và|để|khi|ngay|miễn phí|của|nếu|thì|là|"
     r"trong|từ|bất kể|suốt)(?![^\W_]))",
+    re.IGNORECASE,
+)
+# "Tổng số: 113." counts; so does a number after these words.
+_COUNT_BEFORE = re.compile(
+    r"(?<![^\W_])(?:tổng|tổng số|tổng cộng|số lượng|gồm|có|đạt|còn|thêm)\s*:?\s*$",
     re.IGNORECASE,
 )
 _SERVICE_LIST = re.compile(r"(?:\s*(?:,|và|hoặc|hay)\s*\d{3,4}(?![\w.,]\d))*")
@@ -267,17 +287,21 @@ def _is_service_number(s: str, start: int, end: int) -> bool:
 
     It does when nothing is counted after it (what follows, past a list such as "113, 114 và
     115", is the end, punctuation or a linking word) and it is listed with another one, follows
-    a service name ("công an 113") or stands at the start of a clause (the line, after
-    punctuation, or after "số" there). "113 người", "có 115 hộ", "Điều 113" are quantities.
+    a service name ("công an 113"), is an alternative ("... hoặc 113") or stands at the start
+    of a clause (the line, after punctuation, or after "số" there). After a counting word
+    ("tổng số: 113", "có 113") it is a quantity, as are "113 người" and "Điều 113".
     """
     listed = _SERVICE_LIST.match(s, end)
     assert listed is not None  # the pattern matches the empty string
     if not _AFTER_SERVICE.match(s, listed.end()):
         return False
     before = s[:start]
+    if _COUNT_BEFORE.search(before):
+        return False
     return bool(
         _SERVICE_NUMBERS.intersection(re.findall(r"\d+", listed.group(0)))
         or _SERVICE_WORDS.search(before)
+        or re.search(r"(?<![^\W_])(?:hoặc|hay)\s*$", before, re.IGNORECASE)
         or re.search(r"(?:^|[,;:.!?(\[]|[-–—]\s)\s*(?:số\s*:?\s*)?$", before, re.IGNORECASE)
         or re.search(r"(?<!\d)11[1-5]\s*(?:,|và|hoặc|hay)\s*$", before)
     )
@@ -450,10 +474,13 @@ class Normalizer:
             number, year, slash, code = m.groups()
             parts = code.split("-")
             doc_type = self._types.get(parts[0]) or self._types_ci.get(parts[0].upper())
-            if (slash != "/" or not parts[0][0].isupper()) and not (
+            known = doc_type is not None or parts[0].upper() in self._issuers_ci
+            if not parts[0][0].isupper() and not (
                 doc_type and len(parts[0]) > 1 and (year or len(parts) > 1)
             ):
-                return m.group(0)  # "123 / kg", "5/l": not a document code
+                return m.group(0)  # "5/l", "100.000/người": not a document code
+            if slash != "/" and not known:
+                return m.group(0)  # "12 / KG" is not one either
             issuers = [self._issuer(p) for p in (parts[1:] if doc_type else parts)]
             before = s[: m.start()].rstrip().lower()
             so = _SO_BEFORE.search(before)

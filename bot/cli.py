@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError
+from core.config import ConfigError
 
 __all__ = ["main"]
 

@@ -11,7 +11,7 @@ import signal
 import sys
 from typing import Any
 
-from bot.config import Settings, load_config
+from core.config import Settings, load_config
 
 __all__ = ["register"]
 
@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
 # ------------------------------------------------------------------ run / chat / db
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import upgrade_sync
+    from core.db import upgrade_sync
 
     settings = load_config(args.config)
     upgrade_sync(settings.db_url)
@@ -57,18 +57,18 @@ def _safe_url(url: str) -> str:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from bot.app import build_core
+    from bot.app import build_app
     from bot.channels.terminal import run_terminal
 
     settings = load_config(args.config)
     logging.getLogger().setLevel(logging.WARNING)
 
     async def main() -> None:
-        core = await build_core(settings)
+        app = await build_app(settings)
         try:
-            await run_terminal(core)
+            await run_terminal(app)
         finally:
-            await core.close()
+            await app.close()
 
     asyncio.run(main())
     return 0
@@ -86,25 +86,25 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def make_channels(core: Any) -> dict[str, Any]:
+def make_channels(app: Any) -> dict[str, Any]:
     """The chat channels whose credentials are configured, by name."""
-    settings = core.settings
+    settings = app.settings
     channels: dict[str, Any] = {}
     if settings.telegram.token:
         from bot.channels.telegram import TelegramChannel
 
-        channels["telegram"] = TelegramChannel(core, settings.telegram)
+        channels["telegram"] = TelegramChannel(app, settings.telegram)
     else:
         log.info("Telegram is off. To enable it, create a bot with @BotFather and set "
                  "TELEGRAM_TOKEN (see README, 'Telegram').")
     if settings.zalo.bot.token:
         from bot.channels.zalo_bot import ZaloBotChannel
 
-        channels["zalo_bot"] = ZaloBotChannel(core, settings.zalo.bot)
+        channels["zalo_bot"] = ZaloBotChannel(app, settings.zalo.bot)
     if settings.zalo.oa.app_id:
         from bot.channels.zalo_oa import ZaloOaChannel
 
-        channels["zalo_oa"] = ZaloOaChannel(core, settings.zalo.oa)
+        channels["zalo_oa"] = ZaloOaChannel(app, settings.zalo.oa)
     return channels
 
 
@@ -112,12 +112,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     from aiohttp import web
 
-    from bot.app import build_core
+    from bot.app import build_app
     from bot.speech import VoiceSpeech
     from bot.web import make_web_app
 
     speech = VoiceSpeech(settings)
-    core = await build_core(settings, speech=speech)
+    app = await build_app(settings, speech=speech)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -126,11 +126,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not main thread
             pass
 
-    channels = make_channels(core)
+    channels = make_channels(app)
     telegram = channels.get("telegram")
     routes = [r for name, ch in channels.items() if name != "telegram" for r in ch.routes()]
-    app = make_web_app(core, telegram=telegram, routes=routes)
-    runner = web.AppRunner(app, access_log=None)
+    web_app = make_web_app(app, telegram=telegram, routes=routes)
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
     await site.start()
@@ -143,18 +143,18 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from broadcast.service import BroadcastService
 
     # Notices: a sender for the channels that can deliver them, and the scheduler.
-    notices = BroadcastService(core, {n: c for n, c in channels.items() if hasattr(c, "deliver")})
+    notices = BroadcastService(app, {n: c for n, c in channels.items() if hasattr(c, "deliver")})
     await notices.start()
     # Radio bulletins: daily slots per area and emergencies, sent to the radio operators.
     from broadcast.bulletins import RadioBulletins
 
     radio_stop = asyncio.Event()
-    radio_task = asyncio.create_task(RadioBulletins(core, channels).run(radio_stop))
+    radio_task = asyncio.create_task(RadioBulletins(app, channels).run(radio_stop))
 
     async def retention() -> None:
         while True:
             try:
-                await core.purge()
+                await app.purge()
                 speech.prune()
             except Exception:
                 log.exception("retention purge failed")
@@ -175,7 +175,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             except Exception:
                 log.exception("stopping a channel failed")
         await runner.cleanup()
-        await core.close()
+        await app.close()
 
 
 # ------------------------------------------------------------------ content

@@ -29,15 +29,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import utcnow, write_lock
-from bot.storage import insert_for
-from broadcast.models import Announcement, RadioBulletin, Run, TeamMember
+from core.db import utcnow, write_lock
+from core.models import Announcement, RadioBulletin, Run, TeamMember
+from core.storage import insert_for
 
 if TYPE_CHECKING:
-    from bot.app import Core
-    from bot.config import Settings
+    from bot.app import App
     from broadcast.radio.bulletin import Bulletin
     from broadcast.radio.tts import TtsEngine
+    from core.config import Settings
 
 __all__ = ["NoticeForRadio", "RadioBulletins", "build_for_notices", "notices_for_radio"]
 
@@ -111,7 +111,7 @@ def build_for_notices(settings: Settings, engine: TtsEngine, notices: Sequence[N
 class RadioBulletins:
     """The component of ``trolyso run`` that builds and sends bulletins."""
 
-    def __init__(self, core: Core, channels: Mapping[str, Any], *,
+    def __init__(self, core: App, channels: Mapping[str, Any], *,
                  engine: TtsEngine | None = None, poll_s: float = 15.0) -> None:
         self.core = core
         self.settings = core.settings

@@ -20,13 +20,13 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings, load_config
-from bot.db import make_engine, make_sessionmaker, upgrade, utcnow
 from broadcast import announcements, teams
-from broadcast.models import Announcement
 from broadcast.schedule import ScheduleError, parse_at
 from broadcast.teams import InviteError
 from broadcast.types import PRIORITIES, ROLES, Actor, Draft, NoticeError, NoticeSummary
+from core.config import Settings, load_config
+from core.db import make_engine, make_sessionmaker, upgrade, utcnow
+from core.models import Announcement
 
 __all__ = ["register", "status_json"]
 

@@ -12,7 +12,7 @@ from broadcast.scheduler import Scheduler
 from broadcast.sender import Deliverer, Sender
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.app import App
 
 __all__ = ["BroadcastService"]
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class BroadcastService:
-    def __init__(self, core: Core, channels: Mapping[str, Deliverer], *,
+    def __init__(self, core: App, channels: Mapping[str, Deliverer], *,
                  schedule: bool = True) -> None:
         texts = core.content.texts
         self.sender = (Sender(core.sessionmaker, core.settings, texts, channels)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings, load_config
 from broadcast.radio.normalize import Normalizer
+from core.config import Settings, load_config
 
 if TYPE_CHECKING:
     from broadcast.radio.tts import TtsEngine
@@ -137,9 +137,9 @@ def _build(args: argparse.Namespace) -> int:
 
 async def _build_announcement(args: argparse.Namespace, settings: Settings) -> int:
     """`radio build --announcement ID`: the stored notice, for each area it targets."""
-    from bot.db import make_engine, make_sessionmaker
     from broadcast.bulletins import NoticeForRadio, build_for_notices
-    from broadcast.models import Announcement
+    from core.db import make_engine, make_sessionmaker
+    from core.models import Announcement
 
     engine = make_engine(settings.db_url)
     try:

@@ -17,8 +17,8 @@ from mutagen.mp3 import MP3
 from broadcast.radio.audio import Heard, LoudnessMeter, alert_tone, chime, true_peak_db
 from broadcast.radio.bulletin import Bulletin, build_bulletin, bulletin_dir, station_line
 from broadcast.radio.normalize import Normalizer
-from broadcast.radio.settings import RadioSettings
 from broadcast.radio.tts import EspeakEngine
+from core.config import RadioSettings
 
 NOTICE = (
     "UBND phường Trần Lãm thông báo: từ 7h30 ngày 15/11/2025, tổ chức tiêm vắc xin sởi "

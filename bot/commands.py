@@ -143,13 +143,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from broadcast.service import BroadcastService
 
     # Notices: a sender for the channels that can deliver them, and the scheduler.
-    notices = BroadcastService(app, {n: c for n, c in channels.items() if hasattr(c, "deliver")})
+    notices = BroadcastService(app.engine, app.sessionmaker, settings, app.content.texts,
+                               {n: c for n, c in channels.items() if hasattr(c, "deliver")})
     await notices.start()
     # Radio bulletins: daily slots per area and emergencies, sent to the radio operators.
     from broadcast.bulletins import RadioBulletins
 
     radio_stop = asyncio.Event()
-    radio_task = asyncio.create_task(RadioBulletins(app, channels).run(radio_stop))
+    radio = RadioBulletins(app.engine, app.sessionmaker, settings, channels)
+    radio_task = asyncio.create_task(radio.run(radio_stop))
 
     async def retention() -> None:
         while True:

@@ -64,8 +64,8 @@ async def notice(core: App, text: str, *, at: dt.datetime, areas: list[str],
 
 
 def component(core: App, channel: FakeOperatorChannel) -> RadioBulletins:
-    return RadioBulletins(core, {"telegram": channel},
-                          engine=EspeakEngine(core.settings.radio.espeak))
+    return RadioBulletins(core.engine, core.sessionmaker, core.settings, {"telegram": channel},
+                          tts=EspeakEngine(core.settings.radio.espeak))
 
 
 async def rows(core: App) -> list[RadioBulletin]:

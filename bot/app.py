@@ -16,13 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversations
+from broadcast.chat import NOTICES
 from broadcast.store import SqlNoticeStore
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker, upgrade
 from core.storage import SqlStore, mark_blocked, purge_expired
 from flows.assistant import Assistant
 from flows.content import Content, load_content
-from flows.ports import Context, FlowSettings, Speech
+from flows.ports import Context, FlowSettings, Ports, Speech
 from flows.types import Incoming, Reply
 from nlu.types import Engine
 
@@ -66,9 +67,14 @@ class App:
             content=self.content, nlu=self.nlu, store=SqlStore(session),
             settings=self.flow_settings, today=self.today(), speech=self.speech,
             audio=msg.channel in AUDIO_CHANNELS and self.speech is not None,
-            extra={"session": session, "core": self,
-                   "notices": SqlNoticeStore(session, self.settings, self.content.texts)},
+            ports=self._ports(session),
         )
+
+    def _ports(self, session: AsyncSession) -> Ports:
+        """What the plugged-in conversations need, bound to this update's transaction."""
+        ports = Ports()
+        ports.set(NOTICES, SqlNoticeStore(session, self.settings, self.content.texts))
+        return ports
 
     async def handle(self, msg: Incoming, update_key: str | None = None) -> list[Reply] | None:
         return await self.conversations.handle(msg, update_key)
@@ -121,9 +127,9 @@ async def build_app(settings: Settings, *, migrate: bool = True,
 
 def build_assistant() -> Assistant:
     """The assistant with every plug-in flow installed."""
-    from flows import notices
+    from broadcast import chat
 
     assistant = Assistant()
-    notices.install(assistant)
+    chat.install(assistant)
     return assistant
 

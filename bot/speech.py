@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from broadcast.radio.cli import engine_for, normalizer_for
+from broadcast.radio.engines import engine_for, normalizer_for
 from core.config import Settings
 
 if TYPE_CHECKING:

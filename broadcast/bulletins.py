@@ -92,7 +92,7 @@ def build_for_notices(settings: Settings, engine: TtsEngine, notices: Sequence[N
                       out_dir: Path | None = None) -> Bulletin:
     """Build the bulletin of ``notices`` for ``area`` (blocking: call it in a thread)."""
     from broadcast.radio.bulletin import build_bulletin, bulletin_dir
-    from broadcast.radio.cli import normalizer_for
+    from broadcast.radio.engines import normalizer_for
 
     root = settings.path(settings.radio.output_dir)
     heading, text = compile_text(notices)
@@ -124,7 +124,7 @@ class RadioBulletins:
     @property
     def tts(self) -> TtsEngine:
         if self._tts is None:
-            from broadcast.radio.cli import engine_for
+            from broadcast.radio.engines import engine_for
 
             self._tts = engine_for(self.settings)
         return self._tts

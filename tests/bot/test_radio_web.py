@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.app import App
 from bot.web import make_web_app
 from broadcast.radio.bulletin import build_bulletin, bulletin_dir
-from broadcast.radio.cli import normalizer_for
+from broadcast.radio.engines import normalizer_for
 from broadcast.radio.tts import EspeakEngine
 
 

@@ -41,8 +41,8 @@ from broadcast.radio.audio import (
 )
 from broadcast.radio.mp3 import FRAME, TAIL, encode_streams, level_change_db
 from broadcast.radio.normalize import Normalizer
-from broadcast.radio.settings import RadioSettings
 from broadcast.radio.tts import Speech, TtsEngine
+from core.config import RadioSettings
 
 __all__ = [
     "PRIORITIES",

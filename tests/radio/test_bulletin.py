@@ -23,8 +23,8 @@ from broadcast.radio.bulletin import (
     station_line,
 )
 from broadcast.radio.normalize import Normalizer
-from broadcast.radio.settings import RadioSettings
 from broadcast.radio.tts import EspeakEngine
+from core.config import RadioSettings
 
 NOTICE = (
     "UBND phường Trần Lãm thông báo: từ 7h30 ngày 15/11/2025, tổ chức tiêm vắc xin sởi "

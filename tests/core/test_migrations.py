@@ -47,3 +47,38 @@ async def test_downgrade_removes_the_broadcast_tables_and_upgrade_restores_them(
     await upgrade(db_url)
     assert {"outbox", "announcements", "subscriptions", "broadcast_jobs"} <= \
         await _tables(db_url)
+
+
+async def test_the_console_revision_keeps_notices_and_runs_and_indexes_their_areas(
+        db_url: str) -> None:
+    """0005 adds columns to a table other rows reference: existing runs must survive (SQLite
+    would cascade-delete them if the table were rebuilt), both ways."""
+    from sqlalchemy import text
+
+    await upgrade(db_url, "0004")
+    engine = make_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO announcements (id, author, title, text, areas, topics, priority,"
+                " radio, repeat, first_at, state, created_at, updated_at) VALUES (1, 'cli:a',"
+                " NULL, 'x', :areas, '[\"chung\"]', 'normal', false, 'none',"
+                " '2026-12-01 00:00:00+00', 'done', '2026-12-01 00:00:00+00',"
+                " '2026-12-01 00:00:00+00')"), {"areas": '["12454", "12452"]'})
+            await conn.execute(text(
+                "INSERT INTO announcement_runs (id, announcement_id, planned_for, released_at,"
+                " recipients, text) VALUES (1, 1, '2026-12-01 00:00:00+00',"
+                " '2026-12-01 00:00:00+00', 0, 'x')"))
+        await upgrade(db_url)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM announcement_runs"))
+                    ).scalar_one() == 1
+            areas = (await conn.execute(text(
+                "SELECT area FROM announcement_areas ORDER BY area"))).scalars().all()
+            assert areas == ["12452", "12454"]
+        await asyncio.to_thread(command.downgrade, _alembic_config(db_url), "0004")
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM announcement_runs"))
+                    ).scalar_one() == 1
+    finally:
+        await engine.dispose()

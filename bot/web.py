@@ -159,9 +159,23 @@ async def _radio_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "audio/mpeg"})
 
 
+def make_console_app(assistant: App) -> web.Application:
+    """The operator console for this assistant (mounted at /console)."""
+    from bot.console_previews import previews
+    from console.web import make_console
+
+    return make_console(assistant.settings, assistant.engine, assistant.sessionmaker,
+                        assistant.content.texts, previews=previews())
+
+
+async def _to_console(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/console/")
+
+
 def make_web_app(assistant: App, *, telegram: Any = None, routes: list[Route] | None = None,
-                 audio_dir: Path | None = None) -> web.Application:
-    """The aiohttp application; ``telegram`` is a TelegramChannel in webhook mode (or None)."""
+                 audio_dir: Path | None = None, console: bool | None = None) -> web.Application:
+    """The aiohttp application; ``telegram`` is a TelegramChannel in webhook mode (or None).
+    The console is mounted when ``console.enabled`` (or ``console``) says so."""
     app = web.Application(client_max_size=MAX_BODY)
     app[APP_KEY] = assistant
     audio_dir = audio_dir or assistant.settings.path("data/voice")
@@ -194,4 +208,7 @@ def make_web_app(assistant: App, *, telegram: Any = None, routes: list[Route] | 
     app.router.add_post("/webhooks/telegram", telegram_webhook)
     for method, path, handler in routes or []:
         app.router.add_route(method, path, handler)
+    if assistant.settings.console.enabled if console is None else console:
+        app.router.add_get("/console", _to_console)
+        app.add_subapp("/console", make_console_app(assistant))
     return app

@@ -58,6 +58,7 @@ COMMANDS = [
     ("xoadulieu", "Xóa dữ liệu của tôi"),
     ("thongbao", "Soạn thông báo (tổ công nghệ số)"),
     ("thamgia", "Tham gia tổ bằng mã mời"),
+    ("lienket", "Liên kết tài khoản trang quản trị"),
     ("trogiup", "Hướng dẫn và tổng đài"),
 ]
 

@@ -1,0 +1,131 @@
+"""What a notice will do before it is confirmed: whom it reaches (per area and channel), what
+the loudspeakers will say, and what should be looked at first (warnings).
+
+Used by the console's compose page; the chat preview (``broadcast.chat``) shows the same count
+and spoken form. Warnings are codes; each interface words them in its own language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broadcast.radio.normalize import Normalizer
+from broadcast.types import Draft
+from core.config import Settings
+from core.models import Subscription, User
+
+__all__ = ["Reach", "Warning", "leftovers", "only_emoji", "quiet_until", "reach", "spoken_form",
+           "warnings"]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Subscribers a notice will go to (people who blocked the bot are counted apart)."""
+
+    total: int = 0
+    by_area: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    blocked: int = 0
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str  # nobody | spoken_leftovers | emoji_only | zalo_quiet
+    detail: str = ""
+
+
+async def reach(session: AsyncSession, areas: Sequence[str], topics: Sequence[str]) -> Reach:
+    """The same match as releasing (an area and a topic in common), counted in one pass."""
+    want_a, want_t = set(areas), set(topics)
+    if not want_a or not want_t:
+        return Reach()
+    blocked = {(c, u) for c, u in await session.execute(
+        select(User.channel, User.user_id).where(User.blocked_at.is_not(None)))}
+    by_area: Counter[str] = Counter()
+    by_channel: Counter[str] = Counter()
+    total = n_blocked = 0
+    rows = await session.execute(select(Subscription.channel, Subscription.user_id,
+                                        Subscription.areas, Subscription.topics))
+    for channel, user_id, sub_areas, sub_topics in rows:
+        common = want_a.intersection(sub_areas)
+        if not common or not want_t.intersection(sub_topics):
+            continue
+        if (channel, user_id) in blocked:
+            n_blocked += 1
+            continue
+        total += 1
+        by_channel[channel] += 1
+        for a in common:
+            by_area[a] += 1
+    return Reach(total, {a: by_area.get(a, 0) for a in areas}, dict(by_channel), n_blocked)
+
+
+# A digit, a capitalised abbreviation (UBND, QĐ), a code mixing letters and digits, or a
+# slash: what the spoken form should no longer hold when it goes to the loudspeakers.
+_LEFTOVER = re.compile(r"\d+|\b[A-ZĐ]{2,}\b|\b\w*\d\w*\b|/")
+
+
+def leftovers(spoken: str) -> list[str]:
+    """What in the spoken form an announcer could still misread."""
+    return list(dict.fromkeys(m.group(0) for m in _LEFTOVER.finditer(spoken)))[:10]
+
+
+def only_emoji(text: str) -> bool:
+    """True when the text has symbols but no letter or digit to read."""
+    stripped = "".join(ch for ch in text if not ch.isspace())
+    return bool(stripped) and not any(unicodedata.category(ch)[0] in "LN" for ch in stripped)
+
+
+def _hm(text: str) -> dt.time:
+    h, m = text.split(":")
+    return dt.time(int(h), int(m))
+
+
+def quiet_until(settings: Settings, when: dt.datetime) -> dt.datetime | None:
+    """When Zalo OA's quiet hours (``broadcast.zalo_quiet_hours``) hold a notice sent at
+    ``when`` back to; None when they do not."""
+    tz = ZoneInfo(settings.timezone)
+    start, end = (_hm(x) for x in settings.broadcast.zalo_quiet_hours)
+    local = when.astimezone(tz)
+    t = local.time()
+    quiet = start <= t < end if start <= end else (t >= start or t < end)
+    if not quiet:
+        return None
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until += dt.timedelta(days=1)
+    return until
+
+
+def warnings(settings: Settings, draft: Draft, got: Reach, spoken: str | None,
+             now: dt.datetime) -> list[Warning]:
+    """What to look at before confirming."""
+    out: list[Warning] = []
+    if got.total == 0:
+        out.append(Warning("nobody"))
+    if only_emoji(draft.text) or (draft.title is not None and only_emoji(draft.title)):
+        out.append(Warning("emoji_only"))
+    if spoken is not None:
+        left = leftovers(spoken)
+        if left:
+            out.append(Warning("spoken_leftovers", ", ".join(left)))
+    if got.by_channel.get("zalo_oa") and draft.priority != "emergency":
+        until = quiet_until(settings, draft.at or now)
+        if until is not None:
+            out.append(Warning("zalo_quiet", until.strftime("%H:%M")))
+    return out
+
+
+def spoken_form(normalizer: Normalizer, title: str | None, text: str) -> str:
+    """What the loudspeakers will read: the title, then the notice."""
+    body = f"{title.strip()}.\n{text}" if title and title.strip() else text
+    return normalizer.spoken(body).strip()

@@ -503,7 +503,7 @@ async def recent(session: AsyncSession, areas: Sequence[str], *, limit: int,
               .join(AnnouncementArea, AnnouncementArea.announcement_id == Run.announcement_id)
               .join(Announcement, Announcement.id == Run.announcement_id)
               .where(AnnouncementArea.area.in_(list(areas)), Run.released_at >= since,
-                     Run.recipients > 0, Announcement.state != "cancelled",
+                     Announcement.state != "cancelled",
                      Announcement.id.not_in(withdrawn))
               .group_by(Run.announcement_id).subquery())
     rows = await session.execute(

@@ -74,9 +74,11 @@ async def reach(session: AsyncSession, areas: Sequence[str], topics: Sequence[st
 _LEFTOVER = re.compile(r"\d+|\b[A-ZĐ]{2,}\b|\b\w*\d\w*\b|/")
 
 
-def leftovers(spoken: str) -> list[str]:
-    """What in the spoken form an announcer could still misread."""
-    return list(dict.fromkeys(m.group(0) for m in _LEFTOVER.finditer(spoken)))[:10]
+def leftovers(spoken: str, spelled: Sequence[str] = ()) -> list[str]:
+    """What an announcer or the speech engine could still misread: digits or abbreviations
+    left in the spoken form, and abbreviations that will be read letter by letter."""
+    found = [m.group(0) for m in _LEFTOVER.finditer(spoken)]
+    return list(dict.fromkeys([*spelled, *found]))[:10]
 
 
 def only_emoji(text: str) -> bool:
@@ -107,7 +109,7 @@ def quiet_until(settings: Settings, when: dt.datetime) -> dt.datetime | None:
 
 
 def warnings(settings: Settings, draft: Draft, got: Reach, spoken: str | None,
-             now: dt.datetime) -> list[Warning]:
+             now: dt.datetime, spelled: Sequence[str] = ()) -> list[Warning]:
     """What to look at before confirming."""
     out: list[Warning] = []
     if got.total == 0:
@@ -115,7 +117,7 @@ def warnings(settings: Settings, draft: Draft, got: Reach, spoken: str | None,
     if only_emoji(draft.text) or (draft.title is not None and only_emoji(draft.title)):
         out.append(Warning("emoji_only"))
     if spoken is not None:
-        left = leftovers(spoken)
+        left = leftovers(spoken, spelled)
         if left:
             out.append(Warning("spoken_leftovers", ", ".join(left)))
     if got.by_channel.get("zalo_oa") and draft.priority != "emergency":

@@ -49,7 +49,7 @@ WARNINGS = {
               "ai. Bạn kiểm tra lại khu vực và chủ đề.",
     "emoji_only": "Nội dung chỉ có biểu tượng, không có chữ: người già và loa phát thanh "
                   "không đọc được.",
-    "spoken_leftovers": "Bản đọc trên loa vẫn còn chữ số hoặc chữ viết tắt ({detail}): "
+    "spoken_leftovers": "Loa sẽ đọc từng chữ cái hoặc còn chữ số, chữ viết tắt ({detail}): "
                         "bạn viết rõ ra để phát thanh viên và máy đọc không đọc sai.",
     "zalo_quiet": "Zalo OA không cho gửi tin vào ban đêm: người nhận qua Zalo OA sẽ nhận "
                   "lúc {detail}.",
@@ -209,11 +209,13 @@ async def _check(c: Ctx, form: Form) -> dict[str, Any]:
                               for a, n in got.by_area.items()],
                     "channels": got.by_channel}
     spoken = None
+    spelled: list[str] = []
     if draft.radio and draft.text.strip():
         spoken = await asyncio.to_thread(preview.spoken_form, _normalizer(c), title, draft.text)
+        spelled = _normalizer(c).spelled_out(f"{title or ''}\n{draft.text}")
         out["spoken"] = spoken
     out["warnings"] = [{"code": w.code, "text": WARNINGS[w.code].format(detail=w.detail)}
-                       for w in preview.warnings(c.settings, draft, got, spoken, now)]
+                       for w in preview.warnings(c.settings, draft, got, spoken, now, spelled)]
     out["when"] = draft.at.isoformat() if draft.at else None
     return out
 

@@ -23,17 +23,17 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import App
-from bot.channels.base import Delivery, Route
+from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.zalo_common import (
     TEXT_LIMIT,
     Handlers,
@@ -41,21 +41,29 @@ from bot.channels.zalo_common import (
     next_local_time,
     resend_transient,
 )
-from bot.render import numbered, split_text
-from bot.web import check_secret
-from core.config import ZaloOaCfg
+from bot.render import render, split_text
+from broadcast.outbox import Claim
+from broadcast.rules import DeliveryRule
+from core.channels import ChannelSpec
+from core.config import Settings, ZaloOaCfg
 from core.db import utcnow, write_lock
-from core.models import OAuthToken, User
+from core.delivery import Delivery, DeliveryError, Retry
+from core.delivery import Rejected as Refused
+from core.models import OAuthToken, OutboxItem
 from core.storage import insert_for
+from core.storage import last_seen as user_last_seen
 from flows.types import Button, Incoming, IncomingKind, Reply
 
 __all__ = [
     "BUTTON_PREFIX",
     "SIGNATURE_HEADER",
+    "SPEC",
     "OaTokens",
     "Rejected",
     "TokenError",
     "ZaloOaChannel",
+    "ZaloOaRules",
+    "mapped",
     "sign",
     "to_incoming",
     "verify_event",
@@ -63,6 +71,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+SPEC = ChannelSpec(
+    name="zalo_oa", push=True, buttons=5, audio=False, text_limit=TEXT_LIMIT,
+    # No published rate: broadcast.zalo_per_second (10) and the per-chat interval apply;
+    # zalo.oa.max_buttons sets the buttons.
+    rate_per_s=10.0, per_chat_interval_s=1.0,
+)
 PROVIDER = "zalo_oa"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 WEBHOOK_PATH = "/webhooks/zalo-oa"
@@ -314,21 +328,114 @@ class OaTokens:
         return access, refresh, expires_in
 
 
+# ---------------------------------------------------------------------- notices: policy
+
+
+def mapped(exc: ZaloError, *, quiet_end: str) -> DeliveryError:
+    """The OA API's errors in our terms, once: 429, 5xx, timeouts and token trouble → retry;
+    -234 (promotion at night) → retry when the quiet hours end (``quiet_end``, HH:MM Vietnam
+    time); anything else (-230 included, once the promotion fallback failed) → refused."""
+    if exc.transient or exc.code in TOKEN_ERRORS or exc.code == TOKEN_TROUBLE:
+        return Retry(str(exc))
+    if exc.code == NIGHT_WINDOW:
+        return Retry(str(exc), at=next_local_time(quiet_end))
+    return Refused(f"Zalo OA refused: {exc}")
+
+
+def _hm(text: str) -> dt.time:
+    h, m = text.split(":")
+    return dt.time(int(h), int(m))
+
+
+class ZaloOaRules:
+    """Promotion messages (tin truyền thông) are refused at night (error -234, 22:00-06:00)
+    and allowed at most once per follower per day (channels.md §D4). The channel decides per
+    message whether it can use a customer-service message instead, which we cannot know
+    beforehand, so every non-emergency notice follows both rules, kept by deferring the row,
+    never by dropping it. Emergency notices go straight to the channel: whatever it answers (a
+    retry time, a refusal) is kept."""
+
+    channel = "zalo_oa"
+
+    def __init__(self, tz: ZoneInfo, quiet_hours: tuple[str, str], daily_limit: int) -> None:
+        self.tz = tz
+        self.start, self.end = _hm(quiet_hours[0]), _hm(quiet_hours[1])
+        self.daily_limit = daily_limit
+
+    def quiet(self, when: dt.datetime) -> bool:
+        t = when.astimezone(self.tz).time()
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+    def quiet_end(self, when: dt.datetime) -> dt.datetime:
+        """The first moment at or after ``when`` outside the quiet hours."""
+        local = when.astimezone(self.tz)
+        if not self.quiet(local):
+            return when
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0,
+                            microsecond=0)
+        if end <= local:
+            end += dt.timedelta(days=1)
+        return end.astimezone(dt.UTC)
+
+    async def defer_until(self, session: AsyncSession, c: Claim,
+                          now: dt.datetime) -> dt.datetime | None:
+        """When this row may go out, or None when it may go now."""
+        if c.channel != self.channel or c.kind != "notice" or c.priority == "emergency":
+            return None
+        if self.quiet(now):
+            return self.quiet_end(now)
+        local = now.astimezone(self.tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        sent_today = (await session.execute(
+            select(func.count()).select_from(OutboxItem).where(
+                OutboxItem.channel == c.channel, OutboxItem.user_id == c.user_id,
+                OutboxItem.kind == "notice", OutboxItem.id != c.id,
+                OutboxItem.state.in_(("sent", "sending")),
+                OutboxItem.attempted_at >= midnight.astimezone(dt.UTC)))).scalar_one()
+        if sent_today >= self.daily_limit:
+            return self.quiet_end((midnight + dt.timedelta(days=1)).astimezone(dt.UTC))
+        return None
+
+
 # ---------------------------------------------------------------------- channel
 
 
-class ZaloOaChannel:
-    """A Zalo Official Account as a channel of the conversation app."""
+class ZaloOaChannel(ChannelBase):
+    """A Zalo Official Account as a channel of the conversation core."""
 
+    SPEC = SPEC
     name = "zalo_oa"
 
-    def __init__(self, app: App, cfg: ZaloOaCfg) -> None:
+    @classmethod
+    def declare(cls, settings: Settings) -> ChannelSpec:
+        b = settings.broadcast
+        return replace(SPEC, buttons=settings.zalo.oa.max_buttons, rate_per_s=b.zalo_per_second,
+                       per_chat_interval_s=b.telegram_per_chat_interval_s)
+
+    @classmethod
+    def delivery_rules(cls, settings: Settings) -> list[DeliveryRule]:
+        b = settings.broadcast
+        return [ZaloOaRules(ZoneInfo(settings.timezone), b.zalo_quiet_hours,
+                            b.zalo_oa_daily_limit)]
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return bool(settings.zalo.oa.app_id)
+
+    @classmethod
+    def create(cls, host: Host) -> ZaloOaChannel:
+        return cls(host, host.settings.zalo.oa)
+
+    def __init__(self, app: Host, cfg: ZaloOaCfg) -> None:
         missing = [var for var, value in (("ZALO_OA_APP_ID", cfg.app_id),
                                           ("ZALO_OA_APP_SECRET", cfg.app_secret),
                                           ("ZALO_OA_SECRET_KEY", cfg.secret_key)) if not value]
         if missing:
             raise ValueError(f"the Zalo OA channel needs {', '.join(missing)}")
         self.app = app
+        self.spec = self.declare(app.settings)
         self.cfg = cfg
         self.tokens = OaTokens(app.sessionmaker, cfg)
         self._http: aiohttp.ClientSession | None = None
@@ -444,7 +551,7 @@ class ZaloOaChannel:
     async def send(self, user_id: str, replies: list[Reply]) -> bool:
         """Send replies as customer-service messages with up to ``max_buttons`` buttons each,
         the rest as numbered options; False when Zalo refused one."""
-        for _, pieces in numbered(replies, limit=TEXT_LIMIT, native_max=self.cfg.max_buttons):
+        for _, pieces in render(replies, self.spec):
             for piece in pieces:
                 if not piece.text:
                     continue
@@ -461,9 +568,7 @@ class ZaloOaChannel:
 
     async def _in_window(self, user_id: str) -> bool:
         """Whether the user wrote to us recently enough for a customer-service message."""
-        async with self.app.sessionmaker() as session:
-            row = (await session.execute(select(User.last_seen, User.unreachable_at).where(
-                User.channel == self.name, User.user_id == user_id))).first()
+        row = await user_last_seen(self.app.sessionmaker, self.name, user_id)
         if row is None:
             return False
         last_seen, unreachable_at = row
@@ -520,10 +625,8 @@ class ZaloOaChannel:
                                                  "(zalo.oa.promotion)")
             return Delivery("sent", platform_id=await self._promotion(user_id, text))
         except ZaloError as exc:
-            if exc.transient or exc.code in TOKEN_ERRORS or exc.code == TOKEN_TROUBLE:
-                return Delivery("retry", reason=str(exc))
-            if exc.code == NIGHT_WINDOW:
-                resume = self.app.settings.broadcast.zalo_quiet_hours[1]
-                return Delivery("retry", reason=str(exc), retry_at=next_local_time(resume))
-            before = f"customer-service message refused ({cs_refusal}); " if cs_refusal else ""
-            return Delivery("failed", reason=f"{before}Zalo OA refused: {exc}")
+            error = mapped(exc, quiet_end=self.app.settings.broadcast.zalo_quiet_hours[1])
+            if isinstance(error, Refused) and cs_refusal is not None:
+                error = Refused(f"customer-service message refused ({cs_refusal}); "
+                                f"{error.reason}")
+            return Delivery.of(error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +29,6 @@ from flows.source_tiers import RANKED_TIERS, SourceTiers, Tier
 __all__ = [
     "ANSWER_LIMIT",
     "ASPECTS",
-    "CHANNEL_LIMITS",
     "Content",
     "ContentError",
     "Dated",
@@ -42,8 +41,6 @@ __all__ = [
     "load_content",
 ]
 
-#: Longest single message each channel accepts (Telegram sendMessage, Zalo Bot sendMessage).
-CHANNEL_LIMITS = {"telegram": 4096, "zalo": 2000}
 ASPECTS = ("steps", "documents", "fee", "duration", "eligibility")
 #: A FAQ answer is read before "Xem thêm": at most this many characters (the rest goes in
 #: ``more``).
@@ -528,18 +525,29 @@ def _service_texts(svc: Service) -> Iterable[tuple[str, str]]:
             yield f"{name}[{i}]", d.text
 
 
+def _limit_groups(limits: Mapping[str, int]) -> list[tuple[str, int]]:
+    """[("zalo_bot/zalo_oa", 2000), ...]: channels sharing a limit are checked once."""
+    by_limit: dict[int, list[str]] = {}
+    for name, limit in limits.items():
+        by_limit.setdefault(limit, []).append(name)
+    return [("/".join(names), limit) for limit, names in sorted(by_limit.items(), reverse=True)]
+
+
 def check_content(
     root: Path | None = None,
     *,
     today: dt.date | None = None,
     max_review_age_days: int = 365,
     render: Any = None,
+    text_limits: Mapping[str, int] | None = None,
 ) -> tuple[list[Problem], dict[str, Any]]:
     """Every problem in ``content/`` and summary counts (``trolyso content check``).
 
     ``render`` is an optional callable ``(content, service) -> list[str]`` producing the
-    messages a citizen would receive, so the check can hold them to channel limits.
+    messages a citizen would receive, so the check can hold them to ``text_limits``: the
+    longest message of each channel, as the channels declare it.
     """
+    limits = _limit_groups(text_limits or {})
     today = today or dt.date.today()
     content = load_content(root, strict=False)
     problems = list(content.problems)
@@ -592,7 +600,7 @@ def check_content(
             problems.extend(readability_problems(file, sid, fname, text))
         if render is not None:
             for i, msg in enumerate(render(content, svc)):
-                for channel, limit in CHANNEL_LIMITS.items():
+                for channel, limit in limits:
                     if len(msg) > limit:
                         problems.append(Problem(file, sid, f"message[{i}]",
                                                 f"{len(msg)} characters, over {channel}'s "
@@ -634,7 +642,7 @@ def check_content(
                     problems.append(Problem(file, e.id, "services", f"unknown service {sid!r}"))
             full = f"{e.question}\n\n{e.answer}\n" + "\n".join(e.steps)
             for label, text in (("answer", full), ("more", e.more)):
-                for channel, limit in CHANNEL_LIMITS.items():
+                for channel, limit in limits:
                     if len(text) > limit:
                         problems.append(Problem(file, e.id, label, f"{len(text)} characters, "
                                                 f"over {channel}'s {limit}"))

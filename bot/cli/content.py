@@ -29,12 +29,14 @@ def _content_dir(args: argparse.Namespace) -> Any:
 
 
 def _content_check(args: argparse.Namespace) -> int:
+    from bot.channels import text_limits
     from flows.content import check_content
     from flows.services import render_all
 
     settings, root = _content_dir(args)
     problems, counts = check_content(
         root, max_review_age_days=settings.content.max_review_age_days, render=render_all,
+        text_limits=text_limits(settings),
     )
     for p in problems:
         print(("WARNING " if p.severity == "warning" else "") + str(p))

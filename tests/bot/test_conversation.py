@@ -77,7 +77,7 @@ async def test_free_text_naming_a_service_jumps_there_and_an_aspect_is_answered_
     assert "chưa được xác nhận" not in follow[0].text  # confirmed since the 2026-12 fact-check
 
 
-async def test_an_unconfirmed_aspect_carries_the_warning_and_where_to_check(core: Core) -> None:
+async def test_an_unconfirmed_aspect_carries_the_warning_and_where_to_check(core: App) -> None:
     svc = next(s for s in core.content.services.values() if "fee" in s.unconfirmed)
     text = (await tap(core, f"a:{svc.id}:fee"))[0].text
     assert "chưa được xác nhận" in text

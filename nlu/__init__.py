@@ -28,7 +28,7 @@ __all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "load_engine"]
 log = logging.getLogger(__name__)
 
 #: Bump when normalization, features or training change: old caches are then ignored.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 def _cache_key(examples: list[Example], content: Any, params: TrainParams) -> str:

@@ -37,7 +37,7 @@ def _cache_key(examples: list[Example], content: Any, params: TrainParams) -> st
     for code in sorted(Path(__file__).parent.glob("*.py")):
         h.update(code.read_bytes())  # any change to the engine's code retrains
     for e in examples:
-        h.update(f"\n{e.label}\t{e.aspect}\t{e.text}".encode())
+        h.update(f"\n{e.label}\t{e.aspect}\t{e.faq}\t{e.text}".encode())
     for topic_id, topic in sorted(getattr(content, "faqs", {}).items()):
         for f in topic.entries:
             h.update(f"\n{topic_id}\t{f.id}\t{f.question}\t{'|'.join(f.questions)}".encode())

@@ -241,8 +241,8 @@ class BuiltinEngine:
 
     def parse(self, text: str, current_service: str | None = None) -> Parse:
         danger = assess(text)
-        norm = normalize(text)
         parts = sentences(text) if _MANY_SENTENCES_RE.search(text.strip()) else []
+        norm = " ".join(p.norm for p in parts) if parts else normalize(text)
         question = question_part(parts)
         q_norm = " ".join(parts[i].norm for i in question) if question else norm
         probs, idx, val = self._scored(norm)
@@ -267,7 +267,7 @@ class BuiltinEngine:
             confidence = max(confidence, 0.9)
         intent, service = split_label(label)
         aspect_text = q_norm if q_norm != norm else norm
-        aspect = aspect_of(aspect_text) or (aspect_of(norm) if aspect_text != norm else None)
+        aspect = aspect_of(aspect_text)
         follow_up = False
         if (current_service and not danger.now and f"svc_{current_service}" in self._index
                 and len(aspect_text.split()) <= _FOLLOW_UP_WORDS):
@@ -352,10 +352,17 @@ def _fit_weights(featurizer: Featurizer, norms: Sequence[str], y: Sequence[int],
     return np.ascontiguousarray(coef.T), bias
 
 
-def _faq_indexes(featurizer: Featurizer, content: Any) -> dict[str, _FaqIndex]:
+def _faq_indexes(featurizer: Featurizer, content: Any,
+                 examples: Sequence[Example] = ()) -> dict[str, _FaqIndex]:
+    """FAQ entries of each intent's topics, each the sum of its questions' vectors (the entry's
+    own questions, and the training examples written for it: ``intent/faq-id``)."""
     out: dict[str, _FaqIndex] = {}
     if content is None:
         return out
+    extra: dict[str, list[str]] = {}
+    for e in examples:
+        if e.faq:
+            extra.setdefault(e.faq, []).append(e.text)
     for intent, topics in FAQ_TOPICS.items():
         ids: list[str] = []
         vectors: list[dict[int, float]] = []
@@ -365,7 +372,7 @@ def _faq_indexes(featurizer: Featurizer, content: Any) -> dict[str, _FaqIndex]:
                 continue
             for e in topic.entries:
                 acc: dict[int, float] = {}
-                for q in (e.question, *e.questions):
+                for q in (e.question, *e.questions, *extra.get(e.id, ())):
                     i, v = featurizer.transform_one(normalize(q))
                     for j, w in zip(i.tolist(), v.tolist(), strict=True):
                         acc[j] = acc.get(j, 0.0) + w
@@ -414,7 +421,7 @@ def train(examples: Sequence[Example], content: Any | None = None,
     return BuiltinEngine(
         featurizer=featurizer, labels=labels, weights=weights, bias=bias,
         thresholds=thresholds or default_thresholds(),
-        faq_index=_faq_indexes(featurizer, content),
+        faq_index=_faq_indexes(featurizer, content, base),
         info={"examples": len(base), "augmented": len(data), "features": featurizer.size,
               "params": params.__dict__},
     )

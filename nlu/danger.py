@@ -51,7 +51,7 @@ _FIRST: dict[str, tuple[str, ...]] = {
     "fire": ("114",), "gas": ("114",), "collapse": ("114", "115"), "water": ("114", "115"),
     "disaster": ("112", "114"), "violence": ("113", "115"), "crime": ("113",),
     "medical": ("115",), "self_harm": ("115", "113"), "accident": ("115", "113"),
-    "fire_loose": ("114",),
+    "fire_loose": ("114",), "help": (),
     "generic": (),
 }
 
@@ -177,7 +177,8 @@ _STRONG: dict[str, list[str]] = {
         r"(?<!cấp )(?<!cap )(?<!sơ )(?<!so )cứu (?:với|tôi|tui|em|con|cháu|mẹ|má|bố|ba|bà|ông|"
         r"mạng|người|gấp|nhanh|dới|zới|"
         r"zoi|tao|bọn tôi|chúng tôi|chúng em|mình|mấy|nhà|cứu|dùm|giùm|mau)",
-        r"(?:(?<=^ )|(?<=\| ))cứu(?= \| | ?$)", r"ai (?:đó )?cứu", r"có ai (?:không )?cứu",
+        r"(?:(?<=^ )|(?<=\| ))cứu(?= \| | ?$)", r"help help", r"ai (?:đó )?cứu",
+        r"có ai (?:không )?cứu",
         r"sos", r"help me", r"nguy (?:hiểm )?(?:đến )?tính mạng", r"(?:đang )?nguy kịch",
         r"(?:gọi|kêu|cho) (?:giúp |giùm |dùm )?(?:xe )?(?:cấp cứu|cứu thương|cứu hỏa|công an|"
         r"cảnh sát|113|114|115|112) (?:gấp|ngay|nhanh|với|giùm|dùm|đi|tới|đến|mau)",
@@ -187,18 +188,17 @@ _STRONG: dict[str, list[str]] = {
         r"(?<!cấp )(?<!cap )(?<!sơ )(?<!so )(?<!cứu )(?<!cuu )cứu(?= \| | ?$)",
         r"(?:nhắn|kêu|la|hét|gào|gọi) (?:lên )?(?:cứu|cầu cứu)",
         r"cầu cứu",
-        r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|ông|bà|cụ|mẹ|bố) (?:[^ "
-        r"|]+ ){0,4}(?:đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
+        r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|ông|bà|cụ|mẹ|bố) "
+        r"(?:[^ |]+ ){0,4}(?:@đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
         r"(?:đi lạc|mất tích|bị lạc) (?:[^ |]+ ){0,4}(?:chưa thấy|không thấy|không tìm thấy"
         r"|chưa tìm thấy)",
         r"(?:bị )?(?:bắt )?nhốt (?:trong|ở trong|lại trong)",
         r"bị (?:bắt )?nhốt",
-        r"help",
         r"có (?:người|ai|đứa|bé|ông|bà|em bé|trẻ) (?:[^ |]+ )?(?:bị )?(?:ngã|té|rơi|rớt|ngất|xỉu"
         r"|đuối|chìm|kẹt|nằm im|bất tỉnh)",
         r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé) (?:[^ |]+ ){0,3}đi (?:học|chơi"
         r"|ra ngoài) (?:[^ |]+ )?(?:không|chưa|hông) (?:về|thấy về)",
-        r"(?:bé|con|cháu|đứa nhỏ) (?:[^ |]+ )?đâu (?:rồi|mất)",
+        r"(?:bé|con|cháu|đứa nhỏ) (?:[^ |]+ )?@đâu (?:rồi|mất)",
         r"(?:kiếm|tìm) (?:[^ |]+ ){0,4}(?:không|hông|chẳng|chưa) thấy (?:[^ |]+ )?(?:con|bé|cháu"
         r"|đứa nhỏ|nó)",
         r"(?:leo|trèo|bò|đu) (?:ra )?(?:ngoài )?(?:cửa sổ|lan can|ban công|mép)",
@@ -243,22 +243,22 @@ _STRONG: dict[str, list[str]] = {
         r"đang (?:bị )?(?:đánh|đâm|chém|đập|cướp|bắt cóc|hành hung|bóp cổ|siết cổ|hiếp|"
         r"cưỡng hiếp|đe dọa giết|dọa giết|truy sát|đuổi đánh|đuổi chém|bạo hành|đánh đập|"
         r"hành hạ|nhốt|trói|khống chế|tấn công|xông vào|phá cửa|đập cửa|đạp cửa|đốt nhà)",
-        r"bị (?:đâm|chém|bắn|bóp cổ|siết cổ|bắt cóc|trói|truy sát|cưỡng hiếp|hiếp dâm)",
+        r"bị (?:đâm|chém|@bắn|bóp cổ|siết cổ|bắt cóc|trói|truy sát|cưỡng hiếp|hiếp dâm)",
         r"(?:cầm|vung|rút|cầm theo|lăm lăm|thủ) (?:[^ |]+ )?(?:dao|súng|mã tấu|"
         r"kiếm|hung khí|rựa|búa|dao phay|dao găm|mác|xà beng|gậy gộc|tuýp sắt|ống tuýp)",
-        r"(?:đâm|chém|bắn) (?:nhau|người|chết|tôi|tui|em|con|vợ|chồng|mẹ|bố|ba)",
+        r"(?:đâm|chém|@bắn) (?:nhau|người|chết|tôi|tui|em|con|vợ|chồng|mẹ|bố|ba)",
         r"giết (?:người|tôi|tui|em|con|chết|vợ|chồng|mẹ|bố|ba|cả nhà)", r"(?:dọa|đòi|định|"
         r"muốn|sẽ) giết", r"bắt cóc", r"đột nhập", r"(?:xông|lao|phá cửa|đạp cửa) vào nhà",
         r"(?:đập|phá|đạp) cửa (?:xông|vào|đòi)", r"(?:đánh|đập) (?:tôi|tui|em|con|vợ|mẹ|má|"
         r"bố|ba|chồng|bà|ông|cháu) (?:chết|dã man|tới tấp|túi bụi|liên tục|gãy|chảy máu|"
-        r"bất tỉnh|ngất)", r"@nổ súng", r"tiếng súng", r"bắn nhau", r"hỗn chiến",
+        r"bất tỉnh|ngất)", r"@nổ súng", r"tiếng súng", r"@bắn nhau", r"hỗn chiến",
         r"đánh hội đồng", r"(?:đang|đòi) (?:đánh|đập|chém|giết)", r"cưỡng hiếp",
         r"(?:trộm|cướp|kẻ gian|ăn trộm) (?:đang|vẫn|còn) (?:ở|trong|vào|phá|cạy|leo)",
         r"(?:có|thấy) (?:trộm|kẻ trộm|kẻ gian|ăn trộm) (?:đang|vào|leo|trong|cạy|trèo)",
         r"(?:đánh|đập|chém) (?:nhau )?(?:ngay )?(?:trước|ngoài|trong) (?:nhà|cửa|ngõ|hẻm)",
-        r"đang (?:bị )?(?:[^ |]+ ){1,2}(?:đánh|đâm|chém|đập|hành hung|bóp cổ|truy sát|đuổi đánh"
+        r"@đang (?:bị )?(?:[^ |]+ ){1,2}(?:@đánh|đâm|chém|đập|hành hung|bóp cổ|truy sát|đuổi đánh"
         r"|đuổi chém|bạo hành|hành hạ|khống chế|tấn công)",
-        r"(?:đâm|chém|bắn|đấm|đạp) (?:[^ |]+ )?(?:bạn|anh|chị|em|ông|bà|cô|chú|bác|thằng|đứa"
+        r"(?:đâm|chém|@bắn|đấm|đạp) (?:[^ |]+ )?(?:bạn|anh|chị|em|ông|bà|cô|chú|bác|thằng|đứa"
         r"|người ta|tài xế|bảo vệ|khách|học sinh|công nhân|hàng xóm) (?:[^ |]+ )?(?:rồi|chảy máu"
         r"|gục|ngã|bất tỉnh|ngay)",
         r"(?:cầm|vác|mang|cầm theo) (?:[^ |]+ ){0,2}(?:dao|súng|mã tấu|kiếm|rựa|búa|tuýp|gậy|côn"
@@ -266,7 +266,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:rượt|đuổi) (?:[^ |]+ ){0,2}(?:chém|đánh|đâm|giết)",
         r"đang (?:cố )?(?:cạy|mở|phá|bẻ|đập|trèo|leo|lẻn|rình) (?:[^ |]+ ){0,3}(?:khóa|cửa|cổng"
         r"|xe|két|tường|rào|ban công|nhà)",
-        r"bị (?:nó|hắn|tụi nó|bọn nó|người ta|thằng đó|kẻ trộm|kẻ gian|trộm|cướp) (?:đâm|chém|bắn"
+        r"bị (?:nó|hắn|tụi nó|bọn nó|người ta|thằng đó|kẻ trộm|kẻ gian|trộm|cướp) (?:đâm|chém|@bắn"
         r"|đánh gục|đập)",
         r"(?:kéo|lôi|bế|ép|bắt|đẩy|tống) (?:[^ |]+ ){0,3}lên xe",
         r"trói (?:[^ |]+ ){0,2}(?:nhà|tôi|người|tay|chân|em|con)",
@@ -296,7 +296,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:gọi|lay) (?:mãi )?(?:không|chẳng|hông) (?:tỉnh|dậy|trả lời)",
         r"nằm (?:im|bất động|gục)", r"bất động", r"(?:không|chẳng) (?:cử động|"
         r"nhúc nhích|cựa quậy|động đậy|tỉnh)", r"lịm (?:đi|dần)", r"vỡ ối", r"chuyển dạ",
-        r"đẻ rơi", r"băng huyết", r"sốt cao co giật", r"(?:ngã|té|rơi|rớt) (?:[^ |]+ )?"
+        r"@đẻ @rơi", r"băng huyết", r"sốt cao co giật", r"(?:ngã|té|rơi|rớt) (?:[^ |]+ )?"
         r"(?:từ|xuống|khỏi) (?:[^ |]+ )?(?:cầu thang|mái|tầng|lầu|cây|giàn giáo|vực)",
         r"gãy (?:cổ|xương sống|cột sống)", r"(?:@vỡ|chấn thương) (?:đầu|sọ)", r"đập đầu",
         r"tim (?:đập )?(?:yếu dần|loạn nhịp|ngừng)",
@@ -319,15 +319,13 @@ _STRONG: dict[str, list[str]] = {
         r"nuốt (?:[^ |]+ ){0,3}(?:thuốc|viên|pin|đồng xu|nam châm|hóa chất|thuốc chuột|thuốc sâu)",
         r"(?:cả nhà|nhiều người|mấy người|cả xóm|cả lớp|công nhân) (?:[^ |]+ ){0,3}(?:nôn|ói"
         r"|ngộ độc|ngất|xỉu|co giật)",
-        r"(?:đang|đương) (?:[^ |]+ ){1,6}thì (?:[^ |]+ ){0,3}(?:lăn ra|ngã|gục|ngất|xỉu|co giật"
+        r"(?:@đang|@đương) (?:[^ |]+ ){1,6}@thì (?:[^ |]+ ){0,3}(?:lăn ra|ngã|gục|ngất|xỉu|co giật"
         r"|bất tỉnh|ôm ngực)",
         r"ôm ngực",
         r"ngã quỵ",
         r"lăn ra (?:bất tỉnh|ngất|xỉu|đất|sàn)",
         r"bị @giật (?:trên|dưới|ở|văng|ngã|bất tỉnh|chết|lăn|khi|lúc)",
         r"treo lơ lửng",
-        r"(?:trâu|bò|chó|heo|lợn|ngựa|voi|rắn) (?:[^ |]+ )?(?:húc|cắn|đá|giẫm|quật) (?:[^ "
-        r"|]+ )?(?:người|ông|bà|bé|con|cháu|em|chết)",
         r"ăn (?:[^ |]+ ){0,4}(?:xong|xong thì|vào) (?:[^ |]+ ){0,3}(?:nôn|ói|co giật|ngất|xỉu|lả"
         r"|khó thở|sùi bọt)",
         r"(?:tay chân|người|mặt|môi) (?:[^ |]+ )?(?:lạnh ngắt|co quắp|tím tái|tím ngắt|tím)",
@@ -338,7 +336,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:ngã|té|tai nạn|đánh|đâm|rơi|rớt) (?:[^ |]+ ){0,4}(?:ra máu|chảy máu)",
         r"(?:bầu|mang thai|có thai|thai) (?:[^ |]+ ){0,6}(?:ra máu|chảy máu|đau bụng dữ dội|vỡ ối"
         r"|ngã|té)",
-        r"(?:nước sôi|dầu sôi|canh nóng|nồi nước|xăng|axit) (?:[^ |]+ ){0,3}(?:đổ|hắt|văng|bắn"
+        r"(?:nước sôi|dầu sôi|canh nóng|nồi nước|xăng|axit) (?:[^ |]+ ){0,3}(?:đổ|hắt|văng|@bắn"
         r"|tạt) (?:vào|lên|trúng) (?:[^ |]+ )?(?:người|mặt|chân|tay|bé|con|cháu)",
         r"(?:bỏng|phỏng) (?:hết|cả|khắp|rộp|lột|nặng)",
         r"@ngạt (?:khói|khí|thở|nước)?",
@@ -349,9 +347,10 @@ _STRONG: dict[str, list[str]] = {
         r"đứt (?:tay|chân|cổ|động mạch|ngón) (?:[^ |]+ )?(?:sâu|lìa|nhiều máu)",
         r"sắp (?:xỉu|ngất|chết|không thở)",
         r"không thở(?= [,|] | ?$)",
-        r"(?:kẹp|cuốn|nghiến|cán|cắt|dập) (?:[^ |]+ )?(?:tay|chân|tóc|người|ngón)",
+        r"(?:kẹp|cuốn|nghiến|@cán|dập) (?:[^ |]+ )?(?:tay|chân|tóc|ngón)",
+        r"(?:máy|dao|lưỡi cưa|cưa|máy cắt) (?:[^ |]+ )?@cắt (?:[^ |]+ )?(?:tay|chân|ngón|người)",
         r"dập nát",
-        r"(?:cán|đè) (?:qua|lên) (?:[^ |]+ )?(?:chân|tay|người|đầu|bụng)",
+        r"(?:@cán|@đè) (?:qua|lên) (?:[^ |]+ )?(?:chân|tay|người|đầu|bụng)",
         r"(?:ăn|uống) phải (?:bả|thuốc|nấm|cá nóc|lá ngón|hóa chất|nước tẩy)",
         r"bả chuột",
         r"mệt lả",
@@ -364,16 +363,21 @@ _STRONG: dict[str, list[str]] = {
         r"uống (?:hết|cả|nguyên) (?:chỗ|vỉ|lọ|hộp|nắm|mấy vỉ|mấy lọ) (?:[^ |]+ )?thuốc",
         r"ngộp thở",
         r"ngột ngạt",
-        r"(?:chó|trâu|bò|heo|lợn|ngựa|rắn) (?:[^ |]+ )?(?:đang )?(?:húc|cắn|đá|giẫm|quật"
-        r"|đớp) (?:[^ |]+ )?(?:người|ông|bà|bé|con|cháu|em|đứa|trẻ|chết)",
+        # Animals: "cho", "bo", "lon", "can", "da" are mostly "cho", "bố", "lớn", "cần", "đã".
+        r"(?:@chó|trâu|@bò|heo|@lợn|@ngựa|voi|@rắn) (?:[^ |]+ )?(?:đang )?(?:húc|@cắn|@đá|giẫm"
+        r"|quật|đớp) (?:[^ |]+ )?(?:người|ông|bà|bé|con|cháu|em|đứa|trẻ|chết)",
         r"(?:rắn|rắn độc|rắn hổ|hổ mang) (?:[^ |]+ ){0,2}cắn",
         r"(?:không thấy|mất|không bắt được|sờ không thấy) mạch",
         r"tim (?:không|ngừng) đập",
     ],
     "water": [
         r"đuối nước", r"chết đuối", r"(?:bị |đang )?(?:nước|lũ|sóng) cuốn", r"cuốn trôi",
-        r"(?:rơi|rớt|té|ngã|lọt|trượt|lao) (?:xuống )?(?:sông|hồ(?! sơ)|ao|giếng|kênh|mương|"
-        r"biển|cống|hố|suối|đập)", r"(?:chìm|lật) (?:xuồng|ghe|thuyền|tàu|đò|phà)",
+        # "roi ho", "te ao", "rot cong" are mostly "rồi họ", "tế áo", "rớt công...": typed
+        # without diacritics, a fall into water needs "xuống".
+        r"(?:@rơi|rớt|@té|ngã|@lọt|trượt|lao) (?:[^ |]+ )?(?:xuống )?(?:sông|@hồ(?! sơ)|@ao|giếng"
+        r"|kênh|mương|@biển|@cống|@hố|suối|@đập)",
+        r"(?:rơi|rớt|té|ngã|lọt|trượt|lao) (?:[^ |]+ )?xuống (?:sông|hồ(?! sơ)|ao|giếng|kênh"
+        r"|mương|biển|cống|hố|suối|đập)", r"(?:chìm|lật) (?:xuồng|ghe|thuyền|tàu|đò|phà)",
         r"(?:xuồng|ghe|thuyền|tàu|đò) (?:bị )?(?:chìm|lật)", r"đang (?:chìm|đuối|ngụp)",
         r"(?:@chìm|@đuối) (?:rồi|dần|xuống)",
         r"(?:xuồng|ghe|thuyền|tàu|đò|sà lan|ca nô) (?:[^ |]+ ){0,2}(?:bị )?(?:chìm|lật|đắm)",
@@ -387,8 +391,6 @@ _STRONG: dict[str, list[str]] = {
         r"chới với",
         r"(?:đang )?(?:vùng vẫy|ngoi ngóp|ngụp lặn)",
         r"(?:kêu cứu|chìm) (?:giữa|dưới|ngoài) (?:sông|hồ|biển|suối|ao|dòng)",
-        r"(?:rơi|rớt|té|ngã|lọt|trượt|lao) (?:[^ |]+ )?(?:xuống )?(?:sông|hồ(?! sơ)|ao|giếng|kênh"
-        r"|mương|biển|cống|hố|suối|đập)",
         r"(?:chưa|không) thấy (?:ngoi|nổi|trồi) lên",
         r"(?:ngồi|trèo|leo|trú|đứng) (?:trên|lên) (?:nóc|mái)",
         r"nước (?:[^ |]+ ){0,3}(?:lên|dâng|tràn) (?:[^ |]+ ){0,2}(?:nhanh|cao|tới|đến|ngập|vào|vô"
@@ -401,24 +403,25 @@ _STRONG: dict[str, list[str]] = {
         r"sập (?:nhà|cầu|tường|mái|hầm|giàn giáo|công trình|trần|cột|lò|mỏ|chung cư)",
         r"(?:nhà|cầu|tường|mái|trần|hầm|giàn giáo|công trình|lò|mỏ) (?:bị|đã|vừa|đang) "
         r"(?:sập|đổ sập|đổ ập)", r"(?:nhà|cầu|tường|mái|trần|hầm|giàn giáo) (?:@sập|đổ sập)",
-        r"(?:đè|vùi) (?:lên |trúng )?(?:người|chết|bẹp)", r"vùi lấp", r"mắc kẹt",
+        r"(?:@đè|@vùi) (?:lên |trúng )?(?:người|chết|bẹp)",
+        r"(?:rơi|rớt|đổ|sập) đè (?:trúng|lên|vào)", r"@vùi @lấp", r"mắc kẹt",
         r"(?:bị )?@kẹt (?:trong|lại trong|dưới|ở trong)", r"(?:kẹt|mắc) thang máy",
         r"thang máy (?:bị )?(?:kẹt|rơi|mắc)", r"(?:cây|cột điện|biển quảng cáo) (?:đổ|ngã) "
-        r"(?:đè|trúng|vào)",
+        r"(?:@đè|trúng|vào)",
         r"(?:nhà|cầu|tường|mái|trần|hầm|giàn giáo|công trình|cần cẩu|cẩu|cột|tháp) (?:[^ "
         r"|]+ ){1,3}(?:đổ sập|@sập|đổ ập|đổ xuống|sụp|sụp đổ)",
-        r"đổ (?:sập|ập|đè|xuống) (?:[^ |]+ ){0,3}(?:người|thợ|công nhân|bé|con|ông|bà)",
-        r"(?:đè|vùi|lấp) (?:lên |trúng |vào )?(?:[^ |]+ )?(?:người|thợ|công nhân|bé|ông|bà|xe)",
-        r"bị (?:vùi|đè|chôn vùi|lấp|đè bẹp)",
+        r"đổ (?:sập|ập|@đè|xuống) (?:[^ |]+ ){0,3}(?:người|thợ|công nhân|bé|con|ông|bà)",
+        r"(?:@đè|@vùi|@lấp) (?:lên |trúng |vào )?(?:[^ |]+ )?(?:người|thợ|công nhân|bé|ông|bà|xe)",
+        r"bị (?:@vùi|@đè|chôn @vùi|@lấp|@đè bẹp)",
         r"có (?:người|ai|công nhân|thợ|mấy người|em bé|bé) (?:[^ |]+ )?(?:bị )?(?:kẹt|mắc kẹt|mắc"
-        r"|bên trong|ở trong|bị đè|bị vùi)(?! án| tội| luận| hôn| nạp| thúc| quả)",
+        r"|bên trong|ở trong|bị @đè|bị @vùi)(?! án| tội| luận| hôn| nạp| thúc| quả)",
         r"thang máy (?:[^ |]+ ){1,2}(?:bị )?(?:kẹt|rơi|mắc|rớt|đứt)",
         r"(?:đất|đá|đất đá|tảng đá) (?:[^ |]+ ){0,3}(?:đang )?(?:lăn|sạt|đổ|trôi|lở|rơi) xuống",
         r"người (?:[^ |]+ ){0,3}bị (?:kẹt|mắc kẹt)(?! án| tội| luận| hôn| nạp| thúc| quả)",
         r"kẹt (?:[^ |]+ )?(?:không|chẳng|hông) (?:ra|thoát|chui ra|rút ra|mở) (?:được|nổi)",
-        r"đổ (?:sập|ập|đè|xuống) (?:lên |vào |trúng )?(?:[^ |]+ ){0,2}(?:người|thợ|công nhân|bé"
+        r"đổ (?:sập|ập|@đè|xuống) (?:lên |vào |trúng )?(?:[^ |]+ ){0,2}(?:người|thợ|công nhân|bé"
         r"|con|ông|bà|đứa|trẻ|em|cháu)",
-        r"bị (?:[^ |]+ ){1,2}(?:vùi|đè|chôn)",
+        r"bị (?:[^ |]+ ){1,2}(?:@vùi|@đè|chôn)",
         r"bị chôn",
         r"@kẹt (?:ở|giữa|trên|bên|dưới)",
         r"(?:bị )?kẹt (?:đầu|tay|chân|người|cổ) (?:trong|vào|giữa)",
@@ -429,18 +432,19 @@ _STRONG: dict[str, list[str]] = {
     "disaster": [
         r"lũ (?:quét|ống|về|dâng|tràn|lên)", r"nước (?:lên|dâng) (?:nhanh|cao|tới|đến|ngập)",
         r"ngập (?:tới|đến|qua|ngang|gần) (?:mái|nóc|cổ|ngực|đầu|cửa sổ)",
-        r"sạt lở (?:[^ |]+ )?(?:vùi|đè|lấp|sát|ngay|đang|rồi|sau)", r"(?:đất|núi|đồi) (?:đang )?"
-        r"(?:sạt|lở|sụt)", r"lốc xoáy", r"tốc mái", r"động đất", r"sóng thần",
+        r"sạt lở (?:[^ |]+ )?(?:@vùi|@đè|@lấp|sát|ngay|đang|rồi|sau)",
+        r"(?:đất|núi|đồi) (?:đang )?"
+        r"(?:sạt|lở|sụt)", r"lốc xoáy", r"tốc mái", r"@động @đất", r"sóng thần",
         r"bão (?:đang|giật|to|lớn|đổ bộ)", r"kẹt (?:giữa|trên) (?:dòng|lũ|nóc|mái)",
     ],
     "self_harm": [
         r"@tự @tử", r"(?:muốn|định|đòi|dọa|sẽ|đang|vừa|đã) tự tử", r"tự sát",
         r"(?:tôi|tui|em|mình|tao|con|nó|anh|chị|ông|bà|bố|mẹ|ba|má|vợ|chồng|cháu) (?:[^ |]+ )?"
-        r"(?:muốn|định|sẽ|đòi|tính) (?:chết|tự vẫn|kết liễu|quyên sinh)",
+        r"(?:muốn|định|sẽ|đòi|tính) (?:chết|@tự @vẫn|kết liễu|quyên sinh)",
         r"(?:(?<=^ )|(?<=\| ))(?:muốn|định) chết", r"(?:nhắn|nói|bảo|kêu|dọa|viết) (?:là |rằng )?"
         r"(?:muốn|sẽ|định) (?:chết|tự tử|tự vẫn|nhảy|uống thuốc)",
-        r"(?:định|đòi|tính) (?:tự vẫn|kết liễu|"
-        r"quyên sinh)", r"tự vẫn",
+        r"(?:định|đòi|tính) (?:@tự @vẫn|kết liễu|"
+        r"quyên sinh)", r"@tự @vẫn",
         r"quyên sinh", r"(?:không|chẳng|hết) (?:muốn|thiết) sống", r"chết cho (?:xong|rồi|nhẹ)",
         r"nhảy (?:cầu|sông|lầu|xuống sông|từ tầng|từ trên)", r"treo cổ",
         r"(?:cắt|rạch) (?:cổ )?tay", r"uống (?:cả|hết|nhiều) (?:vỉ|lọ|hộp|nắm) thuốc",
@@ -464,19 +468,20 @@ _STRONG: dict[str, list[str]] = {
     "accident": [
         r"(?:vừa|mới|đang|bị) (?:bị )?tai nạn", r"tai nạn (?:nặng|nghiêm trọng|liên hoàn|"
         r"thảm khốc|chết người|giao thông (?:ngay|trước|tại|ở|rồi|nặng))",
-        r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy) (?:[^ |]+ )?(?:đâm|tông|cán|"
+        r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy) (?:[^ |]+ )?(?:đâm|tông|@cán|"
         r"húc|lao|lật|cuốn) (?:vào |phải |trúng |qua )?(?:người|tôi|em|con|bé|cháu|nhau|"
-        r"ông|bà|nhà|xuống)", r"bị xe (?:đâm|tông|cán|húc|quệt)", r"lật xe", r"@tông xe",
+        r"ông|bà|nhà|xuống)", r"bị xe (?:đâm|tông|@cán|húc|quệt)", r"lật xe", r"@tông xe",
         r"đâm xe", r"văng (?:ra )?(?:đường|xa)", r"nằm (?:bất động |im )?giữa đường",
         r"(?:đang|vừa) (?:va chạm|@đụng xe)",
         r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy|xe ben|xe bồn) (?:[^ "
         r"|]+ ){1,2}bị lật",
-        r"(?:đang|đương) (?:[^ |]+ ){1,8}thì (?:[^ |]+ ){0,4}(?:tông|đâm|cán|húc|lật|tai nạn)",
+        r"(?:@đang|@đương) (?:[^ |]+ ){1,8}@thì (?:[^ |]+ ){0,4}(?:tông|đâm|@cán|húc|lật|tai nạn)",
     ],
 }
 
 # --- weak phrases: alone they mean "maybe": soft; next to a present signal, danger now ----
 _WEAK: dict[str, list[str]] = {
+    "help": [r"help"],
     "generic": [r"cấp cứu", r"khẩn cấp", r"cứu (?:giúp|giùm|dùm)", r"nguy hiểm",
                 r"cứu hộ", r"cứu nạn", r"cứu thương", r"cứu hỏa"],
     "fire": [r"@cháy", r"@lửa", r"@khói", r"chập điện", r"@nổ"],
@@ -564,6 +569,9 @@ _LOOKALIKES = [
     r"(?:chuông|còi|hệ thống|đầu|thiết bị|đèn) báo (?:cháy|khói)",
     r"(?:bóng đèn|bóng|cầu chì|mô tơ|bo mạch|chip|ổ cứng|màn hình|cầu dao) (?:[^ "
     r"|]+ ){0,3}(?:bị )?@cháy(?! lan)",
+    r"tra cứu", r"nghiên cứu", r"ma chay", r"tiêu chảy", r"đăng (?:ký|kí)", r"định danh",
+    r"biến động",
+    r"tai nạn (?:lao động|rủi ro)", r"bảo hiểm tai nạn",
     r"tổng đài", r"ngập (?:nợ|đầu|tràn)", r"máy giặt", r"điện thoại", r"lửa trại",
     r"(?:xe (?:[^ |]+ )?)?chay (?:bằng )?(?:điện|xăng|dầu|pin|ga)",
     r"(?:nồi|chảo|cơm|bánh|thịt|cá|món|đồ ăn|thức ăn|nồi cơm|ấm|xoong) (?:bị )?@cháy(?: (?:đáy"
@@ -592,7 +600,8 @@ _PAST = _alt([
     r"chết|bồi thường|giải quyết|xử lý|xét xử|điều trị|dập tắt)", r"(?:ra|xuất) viện",
     r"khỏi bệnh", r"đã (?:từng|có lần)", r"@từng", r"(?:ngày|đêm|tối|sáng|chiều) "
     r"(?:\d+|hôm qua|hôm trước)", r"(?:năm|vào năm) \d{4}", r"\d+/\d+(?:/\d+)?", r"hôm \d+",
-    r"hồi đó", r"khi đó", r"lúc đó", r"năm đó",
+    r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"qua đời", r"đã mất", r"(?:nạn|quỵ|bệnh|biến|"
+    r"đuối|nặng) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
     r"cách đây (?:[^ |]+ )?(?:năm|tháng|tuần|ngày|hôm|bữa)",
 ])
 # A procedure, a benefit, a fine, money, an account: a question about the danger, not in it.
@@ -631,10 +640,14 @@ _HOWTO = _alt([
     r"sơ (?:cấp )?cứu", r"phòng tránh", r"phòng ngừa", r"đề phòng", r"cảnh giác",
     r"cảnh báo", r"bị (?:[^ |]+ ){0,3}thì (?:nên|phải|làm|đi|đến|có|gọi)",
     r"(?:tránh|trú|phòng) (?:bão|lũ|lụt|sét)", r"chỗ (?:tránh|trú)",
+    r"@thì (?:báo|gọi|làm|phải làm|nên làm|liên hệ|xử lý) (?:ở đâu|ai|gì|sao|cho ai|số nào"
+    r"|thế nào|như thế nào)", r"(?:thấy|gặp) (?:[^ |]+ ){0,3}bị",
 ])
 # A habit, health in general, the future, news and hearsay: calm unless a present signal.
 _HABIT = _alt([
     r"dễ bị", r"hay bị", r"thường bị", r"nguy cơ", r"thường", r"thỉnh thoảng",
+    r"hay (?:đánh|chửi|bạo hành|đánh đập|say|đập|dọa)", r"nhiều lần", r"(?:trong )?suốt "
+    r"(?:thời gian|mấy năm|nhiều năm|những năm|quá trình)", r"lâu nay", r"bao năm",
     r"hay (?:co giật|than|ốm|bệnh|mệt|đau|ngất|xỉu|khó thở|lên cơn|bị)",
     r"hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau", r"bữa giờ",
     r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
@@ -681,7 +694,8 @@ _DRILL_EVENT = _alt([r"diễn tập", r"tập huấn", r"huấn luyện", r"mô 
                      r"tình huống giả", r"thao giảng"])
 # Next to the danger phrase, these mean it is happening now.
 _NOW = _alt([
-    r"đang", r"bây giờ", r"bây chừ", r"ngay (?:bây giờ|lúc này|bây chừ|lập tức)", r"lúc này",
+    r"(?<!khi )(?<!khi )(?<!lúc )(?<!luc )đang", r"bây giờ", r"bây chừ",
+    r"ngay (?:bây giờ|lúc này|bây chừ|lập tức)", r"lúc này",
     r"hiện (?:giờ|đang)", r"vẫn (?:đang|còn)", r"cứu (?:với|tôi|tui|em|con|cháu|mẹ|bố|"
     r"ba|bà|ông|gấp|dới|mạng|cứu)", r"gấp (?:lắm|quá|gấp|lên)", r"nhanh (?:lên|giùm|giúp)",
     r"mau (?:lên|tới|đến)", r"trời ơi", r"sắp (?:chết|sập|cháy|nổ|chìm)", r"ơi ơi",
@@ -812,6 +826,7 @@ class _Message:
     mode: int  # LOOSE or EXACT
     drill: bool  # the whole message is about a drill, a course or fiction
     emphatic: bool  # "!", a stretched word, or a message of a few words
+    exclaim: bool  # "!" or a stretched word
     found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
 
     def spans(self, rx: re.Pattern[str], lo: int, hi: int) -> list[tuple[int, int]]:
@@ -873,6 +888,8 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
         if howto:
             return "now" if now or personal else "soft"
         return "now"
+    if family == "help":  # "help" alone asks how to use the assistant; "help!!!" is a cry
+        return "now" if msg.exclaim else "soft"
     if family == "fire_loose":  # "chay!!!", "chayyyy": a cry; "chay" alone is mostly "chạy"
         return "now" if msg.emphatic and not (past or proc or habit or howto) else "none"
     if past:
@@ -908,9 +925,9 @@ def assess(text: str) -> Danger:
         return _NONE
     s, ends, mode = _words(text)
     blanked = _blank_lookalikes(s, mode)
-    emphatic = bool(_EMPHASIS_RE.search(text)) or len(s.split()) <= 3
+    exclaim = bool(_EMPHASIS_RE.search(text))
     msg = _Message(s, ends, mode, bool(_DRILL_EVENT[mode].search(s)) and "!" not in text,
-                   emphatic)
+                   exclaim or len(s.split()) <= 3, exclaim)
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None

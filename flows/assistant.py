@@ -181,7 +181,8 @@ class Assistant:
     def _with_voice(self, ctx: Context, reply: Reply, ref: str) -> Reply:
         """Add the "🔊 Nghe" button to answers on channels that can play audio."""
         payload = f"v:{ref}"
-        if not (ctx.audio and ctx.speech and reply.speakable) or len(payload.encode()) > 64:
+        speakable = ctx.channel.audio and ctx.speech and reply.speakable
+        if not speakable or len(payload.encode()) > 64:
             return reply
         buttons = list(reply.buttons)
         buttons.insert(max(len(buttons) - 1, 0), button(ctx.content.text("btn.listen"), payload))

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broadcast import audit
+from broadcast import attachments, audit
 from broadcast.compose import render_notice, render_report, split_title
 from broadcast.schedule import latest_fire, next_fire
 from broadcast.subscriptions import matching
@@ -32,6 +32,7 @@ from broadcast.types import (
 )
 from core.config import Settings
 from core.db import utcnow
+from core.files import OutgoingFile
 from core.models import Announcement, AnnouncementArea, OutboxItem, Run, User
 from core.storage import insert_for
 
@@ -130,9 +131,11 @@ async def _store(session: AsyncSession, ann: Announcement) -> None:
 
 async def create(session: AsyncSession, settings: Settings, texts: Mapping[str, str],
                  by: Actor, draft: Draft, *, allowed_areas: Sequence[str] | None = None,
+                 attachment: OutgoingFile | None = None,
                  now: dt.datetime | None = None) -> Announcement:
-    """Store a notice (audited). Without a time it is released at once, in this transaction,
-    unless it waits for approval (``broadcast.approval``)."""
+    """Store a notice (audited) with its attachment, if any (checked by
+    ``broadcast.attachments.check``). Without a time it is released at once, in this
+    transaction, unless it waits for approval (``broadcast.approval``)."""
     now = now or utcnow()
     d = validate(settings, draft, allowed_areas, now)
     waiting = needs_approval(settings, d.areas, allowed_areas)
@@ -142,10 +145,15 @@ async def create(session: AsyncSession, settings: Settings, texts: Mapping[str, 
         radio=d.radio, repeat=d.repeat, first_at=d.at or now, state="scheduled",
         created_at=now, updated_at=now, approval="waiting" if waiting else None)
     await _store(session, ann)
+    if attachment is not None:
+        await attachments.attach(session, ann.id, attachment)
     await audit.record(session, by, "announce.create", at=now, details={
         "id": ann.id, "title": split_title(d.title, d.text)[0], "priority": d.priority,
         "at": "now" if d.at is None else d.at.isoformat(), "repeat": d.repeat,
-        "radio": d.radio, "approval": ann.approval},
+        "radio": d.radio, "approval": ann.approval,
+        "attachment": None if attachment is None else {
+            "file": attachment.filename, "bytes": len(attachment.data),
+            "sha256": attachment.sha256}},
         targets={"areas": d.areas, "topics": d.topics})
     if d.at is None and not waiting:
         await release(session, settings, texts, ann.id, now=now, by=by)

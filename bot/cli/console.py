@@ -9,10 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.common import actor, fail, in_db, list_arg
+from bot.cli.common import actor, fail, in_db, list_arg, load_settings
 from console import accounts
 from console.accounts import ROLES, AccountError
-from core.config import load_config
 
 __all__ = ["register"]
 
@@ -40,7 +39,7 @@ def register(sub: Any) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> tuple[accounts.Account, str]:
         return await accounts.add_user(session, settings, actor(), args.name, args.role,
@@ -58,7 +57,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> list[accounts.Account]:
         return await accounts.list_users(session)
@@ -81,7 +80,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> bool:
         return await accounts.remove_user(session, actor(), args.name)
@@ -93,7 +92,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> str:
         return await accounts.reset_user(session, settings, actor(), args.name)

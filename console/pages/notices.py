@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -24,7 +25,7 @@ from multidict import MultiMapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broadcast import announcements, preview
+from broadcast import announcements, attachments, preview
 from broadcast.compose import render_notice
 from broadcast.radio.normalize import Normalizer
 from broadcast.schedule import next_at_time
@@ -72,6 +73,8 @@ ERRORS = {
     "not_sent": "Thông báo chưa đến ai: bạn hủy hoặc soạn lại thay vì đính chính.",
     "not_found": "Không tìm thấy thông báo.",
     "bad_kind": "Chọn đính chính hoặc thu hồi.",
+    "bad_file": "Chỉ gửi kèm được ảnh (JPEG, PNG) hoặc tệp PDF.",
+    "too_big": "Tệp đính kèm lớn quá giới hạn.",
 }
 
 
@@ -283,10 +286,18 @@ async def create(request: web.Request) -> web.StreamResponse:
         return _compose(c, form, [], checked["warnings"], 409)
     now = utcnow()
     try:
+        upload = posted.get("attachment")
+        file = None
+        if isinstance(upload, web.FileField) and upload.filename:
+            data = upload.file.read()
+            if data:
+                # Some clients percent-encode a non-ASCII file name (RFC 7578 allows it).
+                file = attachments.check(c.settings, unquote(upload.filename), data)
         draft = form.draft(ZoneInfo(c.settings.timezone), now)
         async with c.tx() as s:
             ann = await announcements.create(s, c.settings, c.deps.texts, c.who.actor, draft,
-                                             allowed_areas=c.who.allowed_areas(), now=now)
+                                             allowed_areas=c.who.allowed_areas(),
+                                             attachment=file, now=now)
             notice_id, waiting = ann.id, ann.approval == "waiting"
     except NoticeError as exc:
         status = 403 if exc.code == "forbidden_area" else 400
@@ -317,6 +328,7 @@ async def detail(request: web.Request) -> web.StreamResponse:
             Announcement.follows_id == ann.id).order_by(Announcement.id))).scalars())
         first = await s.get(Announcement, ann.follows_id) if ann.follows_id else None
         can_approve = await _approver_of(c, s, ann)
+        attached = await attachments.get(s, ann.id)
         approvers = await _approvers(c, s, ann)
     sent_text = runs[0].text if runs else render_notice(
         c.deps.texts, title=ann.title, text=ann.text, priority=ann.priority,
@@ -324,6 +336,8 @@ async def detail(request: web.Request) -> web.StreamResponse:
     return c.render("notice.html", n=summary, ann=ann, runs=runs, reasons=reasons,
                     follows=follows, first=first, can_approve=can_approve,
                     approvers=approvers, sent_text=sent_text,
+                    attached=attached[0] if attached else None,
+                    public_link=attachments.link(c.settings, attached[1]) if attached else None,
                     can_cancel=ann.state in ("scheduled", "sending"),
                     can_follow=any(r.recipients for r in runs),
                     error=ERRORS.get(request.query.get("err", ""), None))
@@ -455,6 +469,18 @@ async def audio(request: web.Request) -> web.StreamResponse:
                               "spoken": spoken})
 
 
+async def attachment_file(request: web.Request) -> web.StreamResponse:
+    """The notice's attachment, for the people who may see the notice."""
+    c = ctx(request)
+    async with c.tx() as s:
+        got = await attachments.get(s, int(request.match_info["id"]))
+    if got is None:
+        raise web.HTTPNotFound()
+    f = got[0]
+    return web.Response(body=f.data, content_type=f.mime, headers={
+        "Content-Disposition": f'inline; filename="{f.filename}"'})
+
+
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -485,6 +511,8 @@ def routes() -> list[Route]:
         Route("POST", "/notices/audio", audio, "notices.audio", BROADCASTERS, api=True),
         Route("GET", "/audio/{name}", audio_file, "notices.audio_file", BROADCASTERS),
         Route("GET", n, detail, "notice", BROADCASTERS, scope=notice_scope),
+        Route("GET", n + "/attachment", attachment_file, "notice.attachment", BROADCASTERS,
+              scope=notice_scope),
         Route("GET", n + "/progress", progress, "notice.progress", BROADCASTERS,
               scope=notice_scope, api=True),
         Route("POST", n + "/cancel", cancel, "notice.cancel", BROADCASTERS,

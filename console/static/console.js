@@ -79,10 +79,25 @@
         }
         return box;
       }));
+      const file = document.getElementById("attachment");
+      const chosen = file && file.files && file.files[0];
+      if (chosen) {
+        const big = chosen.size > Number(file.dataset.max);
+        for (const box of channels.querySelectorAll(".channel")) {
+          const note = box.classList.contains("telegram") ? `📎 ${chosen.name} gửi kèm`
+            : "📎 Đường dẫn tới tệp gửi kèm (khi đã đặt web.public_url)";
+          box.append(el("p", {class: "hint"}, note));
+        }
+        if (big) warnings.append(el("li", {class: "err"}, "Tệp gửi kèm lớn quá giới hạn."));
+      }
       spokenBox.hidden = data.spoken === null;
       if (data.spoken !== null) spoken.textContent = data.spoken;
     }
 
+    form.addEventListener("change", () => {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 50);
+    });
     form.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(refresh, 350);

@@ -341,3 +341,31 @@ def test_settings_approval_keys_are_area_codes() -> None:
     with pytest.raises(ValueError, match="unknown area"):
         Settings.model_validate(raw)
     del ConfigError
+
+
+async def test_a_photo_is_attached_from_the_form_and_a_fake_one_refused(
+        server: Server, browsers: Browsers) -> None:
+    import aiohttp
+
+    await server.add_user("lan", "member", [AREA])
+    lan = await browsers("lan")
+    await lan.get("/console/notices/new")
+
+    async def send(data: bytes, name: str) -> tuple[int, str]:
+        form = aiohttp.FormData()
+        for k, v in {**FORM, "ack": "1", "csrf": lan.csrf}.items():
+            form.add_field(k, v)
+        form.add_field("attachment", data, filename=name, content_type="image/png")
+        async with lan.http.post(lan.base + "/console/notices", data=form) as r:
+            return r.status, await r.text()
+
+    before = await server.counts()
+    status, page = await send(b"MZ\x90\x00 not a picture", "anh.png")
+    assert status == 400 and "Chỉ gửi kèm được ảnh" in page
+    assert await server.counts() == before
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 3_000_000  # bigger than the chat API's 64 KiB
+    status, page = await send(png, "lịch tiêm.png")
+    assert status == 200 and "lich-tiem.png" in page
+    notice_id = int(re.search(r"Thông báo số (\d+)", page).group(1))  # type: ignore[union-attr]
+    async with lan.http.get(f"{lan.base}/console/notices/{notice_id}/attachment") as r:
+        assert r.status == 200 and await r.read() == png

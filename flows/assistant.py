@@ -28,6 +28,24 @@ log = logging.getLogger(__name__)
 _NUMBER_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _SPEAKABLE = {"s", "st", "a", "sum", "q", "la", "lf", "em", "hu"}
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+#: The last typed question (masked) and its label, in the state's data.
+_ASKED = "asked"
+
+
+def _guesses(parse: Parse) -> dict[str, object]:
+    """What the understanding thought, for the content team's inbox."""
+    return {"intent": parse.intent, "label": parse.label,
+            "confidence": round(parse.confidence, 3),
+            "alternatives": [[a.intent, a.service, round(a.confidence, 3)]
+                             for a in parse.alternatives[:3]]}
+
+
+def _about(ref: str, label: str) -> bool:
+    """Whether the answer ``ref`` ("a:cap-ho-chieu:fee", "q:vneid-bi-khoa") is about the
+    label the question got ("svc_cap-ho-chieu", "vneid-bi-khoa", "legal_help")."""
+    name = label.removeprefix("svc_").rpartition("/")[2]
+    parts = ref.split(":")
+    return bool(name) and (name in parts[1:] or (parts[0] == "i" and name in parts))
 
 
 @dataclass
@@ -212,7 +230,14 @@ class Assistant:
     async def _feedback(self, msg: Incoming, state: State, ctx: Context, rest: str) -> Outcome:
         sign, _, ref = rest.partition(":")
         value = 1 if sign == "+" else -1
-        await ctx.store.add_feedback(msg.channel, msg.user_id, ref[:96], value)
+        # The question this answer was given to (masked as logged) and the label the
+        # understanding chose, when the answer is about what was asked.
+        asked = state.data.get(_ASKED)
+        question = label = None
+        if isinstance(asked, dict) and _about(ref, str(asked.get("label") or "")):
+            question, label = asked.get("q"), asked.get("label")
+        await ctx.store.add_feedback(msg.channel, msg.user_id, ref[:96], value,
+                                     question=question, label=label)
         key = "feedback.thanks_up" if value > 0 else "feedback.thanks_down"
         buttons = [menu_button(ctx.content)]
         if value < 0:
@@ -251,6 +276,8 @@ class Assistant:
         parse = await ctx.nlu.aparse(text)
         masked = scrub(text)
         replies: list[Reply] = []
+        # Kept until the next question, so a 👎 on its answer can say what was asked.
+        state.data[_ASKED] = {"q": masked, "label": parse.label or parse.intent}
         if parse.intent == "emergency":
             # Danger now: the numbers come first, before anything else is said.
             state.flow = None
@@ -265,14 +292,12 @@ class Assistant:
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
         if parse.decision == "answer":
+            if parse.intent == "out_of_scope":
+                # Outside what the assistant covers: the content team sees it in its inbox.
+                await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope")
             return await self._intent(msg, state, ctx, parse.intent, parse, masked)
 
-        await ctx.store.log_unanswered(masked, {
-            "intent": parse.intent, "label": parse.label,
-            "confidence": round(parse.confidence, 3),
-            "alternatives": [[a.intent, a.service, round(a.confidence, 3)]
-                             for a in parse.alternatives[:3]],
-        }, parse.decision)
+        await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision)
         if parse.decision == "suggest":
             replies.append(self._suggest(ctx, parse))
         else:

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ from nlu.builtin import BuiltinEngine, Thresholds, TrainParams, default_threshol
 from nlu.data import Example, training_examples
 from nlu.types import Engine, Parse
 
-__all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "load_engine"]
+__all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "cache_key", "load_engine",
+           "save_engine", "thresholds_for"]
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,8 @@ log = logging.getLogger(__name__)
 ENGINE_VERSION = "2"
 
 
-def _cache_key(examples: list[Example], content: Any, params: TrainParams) -> str:
+def cache_key(examples: Sequence[Example], content: Any, params: TrainParams) -> str:
+    """The name of the trained engine for these inputs: the same inputs, the same file."""
     h = hashlib.sha256()
     h.update(f"v{ENGINE_VERSION}|{json.dumps(params.__dict__, sort_keys=True)}".encode())
     for code in sorted(Path(__file__).parent.glob("*.py")):
@@ -44,7 +47,7 @@ def _cache_key(examples: list[Example], content: Any, params: TrainParams) -> st
     return h.hexdigest()[:24]
 
 
-def _thresholds(settings: NluSettings) -> Thresholds:
+def thresholds_for(settings: NluSettings) -> Thresholds:
     base = default_thresholds()
     return Thresholds(
         answer=settings.answer_threshold if settings.answer_threshold is not None
@@ -55,7 +58,7 @@ def _thresholds(settings: NluSettings) -> Thresholds:
     )
 
 
-def _save(engine: BuiltinEngine, path: Path) -> None:
+def save_engine(engine: BuiltinEngine, path: Path) -> None:
     """Write the cache atomically and remove older caches."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -71,7 +74,7 @@ def _train_and_save(examples: list[Example], content: Any, params: TrainParams,
                     thresholds: Thresholds, path: Path) -> dict[str, Any]:
     """Train and write the cache file (runs in a child process, see ``build_builtin``)."""
     engine = train(examples, content, params=params, thresholds=thresholds)
-    _save(engine, path)
+    save_engine(engine, path)
     return dict(engine.info)
 
 
@@ -95,14 +98,20 @@ def _train_in_child(examples: list[Example], content: Any, params: TrainParams,
 
 
 def build_builtin(settings: NluSettings, content: Any, cache_dir: Path | None = None,
-                  params: TrainParams | None = None) -> BuiltinEngine:
-    """The built-in engine, from the cache when the training inputs have not changed."""
+                  params: TrainParams | None = None,
+                  extra: Sequence[Example] = ()) -> BuiltinEngine:
+    """The built-in engine, from the cache when the training inputs have not changed.
+
+    ``extra``: examples taught in the console (accepted by a retrain), after the content's.
+    """
     params = params or TrainParams()
     examples = training_examples(content.nlu_files, content)
     if not examples:
         raise ValueError(f"no NLU training examples under {content.root / 'nlu'}")
-    thresholds = _thresholds(settings)
-    key = _cache_key(examples, content, params)
+    known = {e.label for e in examples}
+    examples += [e for e in extra if e.label in known]
+    thresholds = thresholds_for(settings)
+    key = cache_key(examples, content, params)
     path = Path(cache_dir) / f"nlu-{key}.pkl" if cache_dir is not None else None
     if path is not None and not path.exists():
         _train_in_child(examples, content, params, thresholds, path)
@@ -121,15 +130,16 @@ def build_builtin(settings: NluSettings, content: Any, cache_dir: Path | None = 
              engine.info["features"], time.perf_counter() - started)
     if path is not None:
         try:
-            _save(engine, path)
+            save_engine(engine, path)
         except OSError as exc:
             log.warning("NLU: cannot write the cache %s: %s", path, exc)
     return engine
 
 
-def load_engine(settings: NluSettings, content: Any, cache_dir: Path) -> Engine:
+def load_engine(settings: NluSettings, content: Any, cache_dir: Path,
+                extra: Sequence[Example] = ()) -> Engine:
     """The configured engine: built-in, or Rasa with the built-in engine as fallback."""
-    builtin = build_builtin(settings, content, cache_dir)
+    builtin = build_builtin(settings, content, cache_dir, extra=extra)
     if settings.backend == "rasa":
         from nlu.rasa import RasaEngine
 

@@ -370,7 +370,7 @@ class LearningCfg(_Section):
     # A retrain still running after this long is taken as dead (its process stopped).
     train_timeout_s: int = Field(default=900, ge=60, le=24 * 3600)
     # Inbox: questions at least this alike (cosine of TF-IDF vectors) form one group.
-    cluster_similarity: float = Field(default=0.5, gt=0, lt=1)
+    cluster_similarity: float = Field(default=0.2, gt=0, lt=1)
     inbox_max: int = Field(default=2000, ge=10, le=50_000)  # newest rows grouped on the page
     edit_content: bool = True  # editors may edit services and FAQ entries in the console
 

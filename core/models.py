@@ -526,7 +526,8 @@ class NluModel(Base):
     key: Mapped[str | None] = mapped_column(String(64), default=None)
     sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)  # why refused or failed
+    # Why refused or failed: {"file", "metric", "before", "after"} per finding (nlu.gate).
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     train_s: Mapped[float | None] = mapped_column(Float, default=None)
 
 

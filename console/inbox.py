@@ -232,19 +232,23 @@ def key_terms(texts: Sequence[str], n: int = 4) -> list[str]:
         return []
     spelled: dict[str, Counter[str]] = {}
     df: Counter[str] = Counter()
+    lowered: set[str] = set()  # words also typed in lower case (capitals only: a name)
     for text in texts:
         seen: set[str] = set()
-        for raw in text.lower().split():
-            word = raw.strip(".,;:!?()\"'“”…-")
+        for raw in text.split():
+            typed = raw.strip(".,;:!?()\"'“”…-")
+            word = typed.lower()
             if not word or not word.isalpha():
                 continue
             key = fold(word)
             if key in _CHATTER or len(key) < 2:
                 continue
+            if typed == word:
+                lowered.add(key)
             spelled.setdefault(key, Counter())[word] += 1
             seen.add(key)
         df.update(seen)
-    common = [(k, c) for k, c in df.items() if c >= 2]
+    common = [(k, c) for k, c in df.items() if c >= 2 and k in lowered]
     common.sort(key=lambda kc: (-kc[1], kc[0]))
     return [spelled[k].most_common(1)[0][0] for k, _ in common[:n]]
 

@@ -83,10 +83,14 @@ def _capitalised(word: str) -> bool:
 
 
 def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    out, last = [], 0
+    merged: list[list[int]] = []
     for start, end in sorted(spans):
-        if start < last:
-            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)  # overlapping findings: one mask
+        else:
+            merged.append([start, end])
+    out, last = [], 0
+    for start, end in merged:
         out.append(text[last:start])
         out.append(NAME_MASK)
         last = end
@@ -140,8 +144,7 @@ def _names(text: str, places: frozenset[str]) -> list[tuple[int, int]]:
 
 def _is_place(run: str, places: frozenset[str]) -> bool:
     folded = _fold(run)
-    return any(folded == p or folded in p.split(" , ") or p.startswith(folded + " ")
-               or folded.startswith(p + " ") for p in places)
+    return any(folded == p or folded.startswith(p + " ") for p in places)
 
 
 def mask_for_training(text: str, places: Iterable[str] = ()) -> str:

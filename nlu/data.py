@@ -83,7 +83,7 @@ def _strip_entities(line: str) -> tuple[str, str | None]:
 def read_rasa_yaml(path: Path) -> list[Example]:
     """Examples of one Rasa 3 NLU file (``nlu: - intent: X examples: |``)."""
     with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     out: list[Example] = []
     for block in data.get("nlu") or []:
         intent = block.get("intent") if isinstance(block, dict) else None

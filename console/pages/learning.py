@@ -18,7 +18,7 @@ from console.ports import Live
 from console.routing import Ctx, NavItem, Route, ctx
 from flows.privacy import mask_for_training
 
-__all__ = ["EDITORS", "NAV", "RETRAINER", "routes"]
+__all__ = ["EDITORS", "NAV", "RETRAINER", "live_of", "routes"]
 
 #: Who works on what the assistant says: content editors, and admins.
 EDITORS = frozenset({"editor", "admin"})
@@ -48,7 +48,7 @@ OK = {"taught": "Đã lưu câu mẫu. Trợ lý đang học lại; kết quả 
       "removed": "Đã bỏ câu mẫu.", "retry": "Đã đưa các câu bị từ chối vào lần huấn luyện sau."}
 
 
-def _live(c: Ctx) -> Live:
+def live_of(c: Ctx) -> Live:
     live = c.deps.live
     if live is None:
         raise web.HTTPServiceUnavailable(text="the assistant is not attached to this console")
@@ -69,7 +69,7 @@ def _places(c: Ctx) -> list[str]:
 
 async def inbox_page(request: web.Request) -> web.StreamResponse:
     c = ctx(request)
-    live = _live(c)
+    live = live_of(c)
     content = live.content
     by = "guess" if request.query.get("by") == "guess" else "similar"
     async with c.tx() as s:
@@ -109,7 +109,7 @@ def _valid_label(live: Live, label: str) -> bool:
 async def teach_preview(request: web.Request) -> web.StreamResponse:
     """What will be saved: the questions masked again for good (names, house numbers)."""
     c = ctx(request)
-    live = _live(c)
+    live = live_of(c)
     keys, label = _chosen(await request.post())
     if not keys:
         return c.render("error.html", status=400, status_code=400,
@@ -132,7 +132,7 @@ def _confirm(c: Ctx, live: Live, keys: list[str], label: str, texts: list[str],
 
 async def teach(request: web.Request) -> web.StreamResponse:
     c = ctx(request)
-    live = _live(c)
+    live = live_of(c)
     form = await request.post()
     keys = [k for k in str(form.get("keys", "")).split(",") if k]
     label = str(form.get("label", ""))
@@ -221,7 +221,7 @@ def _job_json(m: Any) -> dict[str, Any]:
 
 async def learning_page(request: web.Request) -> web.StreamResponse:
     c = ctx(request)
-    live = _live(c)
+    live = live_of(c)
     async with c.tx() as s:
         jobs = await teaching.jobs(s)
         examples = await teaching.taught(s)
@@ -239,7 +239,7 @@ async def status(request: web.Request) -> web.StreamResponse:
     c = ctx(request)
     async with c.tx() as s:
         jobs = await teaching.jobs(s, limit=5)
-    return web.json_response({"serving": _live(c).engine.version,
+    return web.json_response({"serving": live_of(c).engine.version,
                               "jobs": [_job_json(j) for j in jobs]})
 
 

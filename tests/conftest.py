@@ -93,3 +93,16 @@ async def core(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
 
 def reply_texts(replies: Any) -> list[str]:
     return [r.text for r in replies or []]
+
+
+@pytest.fixture(scope="session")
+def trained_nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the engine trained on content/ (trained once per test session; tests
+    that need the real engine load it from here or copy it into their own cache folder)."""
+    from core.config import NluSettings
+    from flows.content import load_content
+    from nlu import build_builtin
+
+    folder = tmp_path_factory.getbasetemp() / "nlu-shared"
+    build_builtin(NluSettings(), load_content(ROOT / "content", strict=False), folder)
+    return folder

@@ -30,7 +30,7 @@ RETRAINER: web.AppKey[teaching.Retrainer] = web.AppKey("console_retrainer", teac
 
 #: Groups shown on the inbox page, and questions shown per group (the rest are counted).
 MAX_GROUPS = 60
-MAX_SHOWN = 25
+MAX_SHOWN = 40
 
 KIND = {"suggest": "Chỉ gợi ý", "handover": "Chuyển người", "out_of_scope": "Ngoài phạm vi",
         "down": "👎 Chê câu trả lời"}

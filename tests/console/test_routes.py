@@ -33,7 +33,8 @@ def _table(server: Server) -> list[Route]:
 def _path(route: Route, notice_id: int) -> str:
     path = re.sub(r"\{id[^}]*\}", str(notice_id), route.path)
     path = path.replace("{token}", "x" * 43).replace("{name}", "0" * 32 + ".ogg")
-    path = path.replace("{sid}", "cap-ho-chieu").replace("{fid}", "legal-ket-hon-tuoi")
+    path = re.sub(r"\{sid[^}]*\}", "cap-ho-chieu", path)
+    path = re.sub(r"\{fid[^}]*\}", "legal-ket-hon-tuoi", path)
     assert "{" not in path, path
     if route.name == "notices.new":
         path += f"?from={notice_id}"

@@ -21,8 +21,8 @@ def content() -> Any:
 
 
 @pytest.fixture(scope="session")
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("nlu-cache")
+def nlu_cache(trained_nlu_cache: Path) -> Path:
+    return trained_nlu_cache  # the session's engine, trained once for every test package
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from broadcast import audit
 from console import inbox, teaching
 from console.ports import Live
 from console.routing import Ctx, NavItem, Route, ctx
@@ -246,7 +247,8 @@ async def status(request: web.Request) -> web.StreamResponse:
 async def retrain(request: web.Request) -> web.StreamResponse:
     c = ctx(request)
     async with c.tx() as s:
-        await teaching.request_retrain(s, c.who.actor)
+        job = await teaching.request_retrain(s, c.who.actor)
+        await audit.record(s, c.who.actor, "learning.retrain_request", details={"retrain": job})
     _nudge(request)
     raise c.back("/learning", ok="queued")
 

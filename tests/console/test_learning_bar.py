@@ -56,6 +56,7 @@ class World:
     server: Server
     other: App  # a second server process's assistant: same database, same engine cache
     tmp: Path
+    db_url: str
     figures: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,7 +70,7 @@ async def world(sqlite_url: str, tmp_path: Path,
     await other.live.start()
     try:
         async for url in serve(core):
-            yield World(Server(core, url), other, tmp_path)
+            yield World(Server(core, url), other, tmp_path, sqlite_url)
     finally:
         await other.live.stop()
         await other.close()
@@ -268,6 +269,18 @@ async def test_an_editor_teaches_a_new_need_and_a_harmful_retrain_is_refused(
         await page.reload()
         assert "Đã dùng" in await page.content()
         await page.screenshot(path=str(shots / "04-accepted-1366.png"), full_page=True)
+
+        # A process started now serves the taught engine at once (from the engine cache).
+        t0 = time.monotonic()
+        restarted = await build_app(_settings(world.db_url, world.tmp), migrate=False)
+        world.figures["restart_load_s"] = round(time.monotonic() - t0, 2)
+        try:
+            assert (restarted.nlu.version, restarted.nlu.key) == (model.id, model.key)
+            got = await restarted.handle(Incoming("web", "restart", text=taught[0]))
+            assert got
+            assert (await intents(restarted, ["restart"]))[0] == label
+        finally:
+            await restarted.close()
 
         # A harmful retrain: passport questions taught as a death registration.
         version = core.nlu.version

@@ -256,6 +256,7 @@ class Retrainer:
         settings = self.settings
         spec = eval_spec(settings)
         cache = settings.path(settings.nlu.cache_dir)
+        await asyncio.to_thread(_clean, cache, settings.learning.train_timeout_s)
         files = await asyncio.to_thread(_files_hash, spec)
         serving = self.live.engine.builtin
         served = (self.live.engine.version, self.live.engine.key or "")
@@ -344,6 +345,16 @@ async def _set_live(session: AsyncSession, version: int, key: str) -> None:
                                 updated_at=utcnow()))
     else:
         row.version, row.detail, row.updated_at = version, {"key": key}, utcnow()
+
+
+def _clean(cache: Path, older_than_s: float) -> None:
+    """Files left by a retrain whose process died (a candidate, a copy of the serving engine)."""
+    limit = time.time() - older_than_s
+    for pattern in ("candidate-*.pkl", "serving-*.pkl"):
+        for path in cache.glob(pattern):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < limit:
+                    path.unlink()
 
 
 def _dump(engine: Any, cache: Path) -> Path:

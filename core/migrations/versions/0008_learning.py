@@ -2,7 +2,7 @@
 versions every process serves (engine, content), and the question and label kept with each
 👍/👎 (masked as logged); inbox rows remember when an editor reviewed them
 
-Revision ID: 0007
+Revision ID: 0008
 Revises: 0005
 Create Date: 2026-12-02 16:19:10.064948
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 import core.db
 
-revision: str = '0007'
+revision: str = '0008'
 down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -14,6 +14,7 @@ module of ``console/pages/`` named in ``console.web.PAGES``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -158,6 +159,19 @@ class Ctx:
 
     def tx(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         return self.deps.tx()
+
+    async def read(self, *work: Callable[[AsyncSession], Awaitable[Any]]) -> list[Any]:
+        """Independent read-only queries: on PostgreSQL each on its own connection at once
+        (a page's figures come in the time of the slowest), on SQLite one after the other."""
+        if self.deps.engine.dialect.name != "postgresql":
+            async with self.tx() as s:
+                return [await w(s) for w in work]
+
+        async def one(w: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+            async with self.deps.sessionmaker() as s:
+                return await w(s)
+
+        return list(await asyncio.gather(*(one(w) for w in work)))
 
     def nav(self) -> list[NavItem]:
         if self.signed is None:

@@ -8,7 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 import core.models  # noqa: F401  (registers the tables)
@@ -47,3 +47,26 @@ async def test_downgrade_removes_the_broadcast_tables_and_upgrade_restores_them(
     await upgrade(db_url)
     assert {"outbox", "announcements", "subscriptions", "broadcast_jobs"} <= \
         await _tables(db_url)
+
+
+async def test_a_database_made_before_the_core_floor_upgrades_in_place(db_url: str) -> None:
+    """The migrations moved from bot/ to core/ with the same revision ids: a database the old
+    code left at 0004 upgrades to the head, keeps its rows and loses only processed_updates."""
+    await upgrade(db_url, "0004")
+    engine = make_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO users (channel, user_id, created_at, last_seen) "
+                "VALUES ('telegram', '42', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        assert "processed_updates" in await _tables(db_url)
+        await upgrade(db_url)
+        async with engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))
+                       ).scalar_one()
+            users = (await conn.execute(text("SELECT user_id FROM users"))).scalars().all()
+            assert await conn.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
+    assert version == "0005" and users == ["42"]
+    assert "processed_updates" not in await _tables(db_url)

@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.conftest import shared_nlu_cache
 from tests.doubles.telegram_api import BotApiDouble
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,8 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[BotApiDouble, list[str]
     cfg = tmp_path / "config.yaml"
     cfg.write_text((ROOT / "config.yaml").read_text()
                    .replace('dir: "content"', f'dir: "{ROOT / "content"}"')
-                   .replace('cache_dir: "data/nlu-cache"', f'cache_dir: "{tmp_path / "nlu"}"')
+                   .replace('cache_dir: "data/nlu-cache"', f'cache_dir: "{shared_nlu_cache()}"')
+                   .replace("poll_timeout_s: 30 ", "poll_timeout_s: 1 ")
                    .replace("scheduler_poll_s: 10 ", "scheduler_poll_s: 0.3 ")
                    .replace("poll_s: 1.0 ", "poll_s: 0.2 "))
     env = dict(os.environ, TROLYSO_PORT=str(port), TELEGRAM_TOKEN=tg.token,
@@ -96,7 +98,8 @@ async def test_subscribe_in_chat_then_the_cli_announces_now_and_later(
     notice = (await tg.wait_sent(CHAT, 6, wait_s=20))[-1]
     assert notice["text"].startswith("<b>📢 THÔNG BÁO: Cắt điện sáng mai</b>")
 
-    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).isoformat()
+    # Far enough ahead for a command-line process to start on a busy machine.
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)).isoformat()
     await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at", at,
                "--priority", "priority")
     later = (await tg.wait_sent(CHAT, 7, wait_s=30))[-1]

@@ -45,6 +45,9 @@ def _content_check(args: argparse.Namespace) -> int:
     print("unconfirmed fields: " + (", ".join(f"{k}={v}" for k, v in sorted(unconf.items()))
                                     or "none") + f" (total {sum(unconf.values())})")
     print(f"stale reviews: {counts['stale_reviews']}")
+    tiers = counts.get("tiers") or {}
+    print("entries by best source: " + (", ".join(f"{k}={v}" for k, v in tiers.items() if v)
+                                        or "none"))
     print(f"errors: {counts['errors']}, warnings: {counts['warnings']}")
     return 1 if counts["errors"] else 0
 

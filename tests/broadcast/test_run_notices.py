@@ -98,7 +98,7 @@ async def test_subscribe_in_chat_then_the_cli_announces_now_and_later(
     notice = (await tg.wait_sent(CHAT, 6, wait_s=20))[-1]
     assert notice["text"].startswith("<b>📢 THÔNG BÁO: Cắt điện sáng mai</b>")
 
-    # Far enough ahead for a command-line process to start on a busy machine.
+    # Far enough ahead that the CLI, started on a busy machine, still finds it in the future.
     at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)).isoformat()
     await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at", at,
                "--priority", "priority")

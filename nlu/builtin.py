@@ -27,10 +27,12 @@ from nlu.rules import (
     Sentence,
     aspect_of,
     content_words,
+    core_norm,
     is_follow_up,
     question_part,
     sentences,
     topic_clauses,
+    without_formulas,
 )
 from nlu.tables import SERVICE_TERMS
 from nlu.types import Alternative, Decision, Parse
@@ -211,7 +213,11 @@ class BuiltinEngine:
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
                 main_norm: str) -> Alternative | None:
-        """A second topic: another question of the message, about something else."""
+        """A second topic: another question of the message, about something else.
+
+        A second service must be named in its clause ("và đăng ký tạm trú cho con dâu ở
+        đâu?"); a follow-up about the same thing ("sau bao lâu thì nhận tiền?") is not one.
+        """
         pool: list[str] = []
         asked = [i for i in (question or range(len(parts))) if parts[i].question] or question
         for i in asked:
@@ -220,11 +226,11 @@ class BuiltinEngine:
             pool = topic_clauses(main_norm) if len(pool) <= 1 else pool
         if len(pool) < 2:
             return None
-        main = self.labels.index(label) if label in self.labels else -1
+        main = self._index.get(label, -1)
         covered = _COVERS.get(label, frozenset())
         best: Alternative | None = None
-        for clause in pool:
-            if len(clause.split()) < 3:
+        for clause in pool[:4]:
+            if content_words(clause) < 2:
                 continue
             pp = self.probabilities(clause)
             j = int(pp.argmax())
@@ -232,8 +238,10 @@ class BuiltinEngine:
             if (lb == label or lb in covered or lb in _NO_SECOND or pp[j] < _SECOND_MIN
                     or (main >= 0 and pp[main] > 0.2)):
                 continue
+            a_intent, a_service = split_label(lb)
+            if a_service and a_service not in self._mentions(clause):
+                continue
             if best is None or pp[j] > best.confidence:
-                a_intent, a_service = split_label(lb)
                 best = Alternative(a_intent, a_service, float(pp[j]), lb)
         return best
 
@@ -241,7 +249,8 @@ class BuiltinEngine:
 
     def parse(self, text: str, current_service: str | None = None) -> Parse:
         danger = assess(text)
-        parts = sentences(text) if _MANY_SENTENCES_RE.search(text.strip()) else []
+        parts = (without_formulas(sentences(text)) if _MANY_SENTENCES_RE.search(text.strip())
+                 else [])
         norm = " ".join(p.norm for p in parts) if parts else normalize(text)
         question = question_part(parts)
         q_norm = " ".join(parts[i].norm for i in question) if question else norm
@@ -413,7 +422,7 @@ def train(examples: Sequence[Example], content: Any | None = None,
     labels = sorted({e.label for e in base})
     index = {lb: i for i, lb in enumerate(labels)}
     data = augment(base, copies=params.copies, seed=params.seed)
-    norms = [normalize(e.text) for e in data]
+    norms = [core_norm(e.text) for e in data]
     featurizer = Featurizer(word_weight=params.word_weight,
                             min_df_char=params.min_df_char).fit(norms)
     weights, bias = _fit_weights(featurizer, norms, [index[e.label] for e in data],

@@ -17,10 +17,12 @@ __all__ = [
     "Sentence",
     "aspect_of",
     "content_words",
+    "core_norm",
     "is_follow_up",
     "question_part",
     "sentences",
     "topic_clauses",
+    "without_formulas",
 ]
 
 ASPECTS = ("steps", "where", "documents", "fee", "duration", "eligibility")
@@ -121,6 +123,7 @@ def content_words(norm: str) -> int:
 # ---------------------------------------------------------------------- long messages
 
 _SPLIT_RE = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+_MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 
 
 @dataclass(frozen=True)
@@ -162,23 +165,63 @@ def sentences(text: str) -> list[Sentence]:
     return out
 
 
+#: Closing formulas of a letter: polite, but not the question ("Rất mong được giải đáp").
+_FORMULA_RE = re.compile(
+    r"\b(mong|rat mong|xin|kinh mong|tran trong)\b.{0,40}\b(giai dap|tu van|huong dan|tra loi"
+    r"|phan hoi|ho tro|giup do|cam on|chi giao|chi dan)\b( (giup|thac mac|som|cho toi|a|nhe"
+    r"|luat su|quy bao|ban doc))*|^(xin )?(chan thanh )?cam on\b"
+    r"|^(xin )?chao\b")
+
+
+def _content(part: Sentence) -> int:
+    """Words of a sentence that say what it is about (not a closing formula)."""
+    m = _FORMULA_RE.search(part.norm)
+    if m and content_words(part.norm[:m.start()] + " " + part.norm[m.end():]) <= 2:
+        return 0
+    return content_words(part.norm)
+
+
 def question_part(parts: list[Sentence]) -> list[int]:
     """Indices of the sentences that carry the question of a long message.
 
-    The sentence with a cue ("xin hỏi", "cho tôi hỏi", "vậy thì") and the questions after it;
-    else the last question sentence; else nothing (the whole message is the question).
+    The last sentence with a cue ("xin hỏi", "cho tôi hỏi", "vậy thì") and the questions after
+    it; else the last question sentences. Closing formulas ("Mong được giải đáp") are not
+    questions; a short follow-up question ("Nếu được thì cần thủ tục gì?") brings the question
+    before it. Nothing (the whole message is the question) when there is no question.
     """
     if len(parts) < 2:
         return []
-    cues = [i for i, p in enumerate(parts) if p.cue]
+    content = [_content(p) for p in parts]
+    cues = [i for i, p in enumerate(parts) if p.cue and content[i] >= 2]
     if cues:
-        first = cues[-1] if parts[cues[-1]].question or cues[-1] == len(parts) - 1 else cues[0]
-        keep = [first] + [i for i in range(first + 1, len(parts)) if parts[i].question]
-        return keep
-    questions = [i for i, p in enumerate(parts) if p.question]
-    if questions:
-        return [questions[-1]] if len(questions) == 1 else questions[-2:]
-    return []
+        first = cues[-1]
+        keep = [first] + [i for i in range(first + 1, len(parts))
+                          if parts[i].question and content[i] >= 1]
+    else:
+        questions = [i for i, p in enumerate(parts) if p.question and content[i] >= 1]
+        if not questions:
+            return []
+        keep = questions[-2:] if len(questions) >= 2 and questions[-1] - questions[-2] == 1 \
+            else questions[-1:]
+    # A question with few words of its own leans on the sentence before it.
+    if sum(content[i] for i in keep) <= 3 and keep[0] > 0:
+        keep = [keep[0] - 1, *keep]
+    return keep
+
+
+def without_formulas(parts: list[Sentence]) -> list[Sentence]:
+    """The sentences that say something: greetings and closing formulas ("Chào luật sư",
+    "Rất mong được giải đáp") are left out, unless nothing else is left."""
+    kept = [p for p in parts if _content(p) > 0]
+    return kept or parts
+
+
+def core_norm(text: str) -> str:
+    """The normalized text a model reads: the message without its greeting and closing
+    formulas (training examples and messages alike)."""
+    if not _MANY_SENTENCES_RE.search(text.strip()):
+        return normalize(text)
+    return " ".join(p.norm for p in without_formulas(sentences(text))) or normalize(text)
 
 
 # "và", "còn", "với lại", "ngoài ra", "nhân tiện": a second question in the same sentence.

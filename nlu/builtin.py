@@ -251,7 +251,7 @@ class BuiltinEngine:
         danger = assess(text)
         parts = (without_formulas(sentences(text)) if _MANY_SENTENCES_RE.search(text.strip())
                  else [])
-        norm = " ".join(p.norm for p in parts) if parts else normalize(text)
+        norm = " ".join(p.norm for p in parts) if parts else core_norm(text)
         question = question_part(parts)
         q_norm = " ".join(parts[i].norm for i in question) if question else norm
         probs, idx, val = self._scored(norm)

@@ -20,6 +20,7 @@ __all__ = [
     "core_norm",
     "is_follow_up",
     "question_part",
+    "register_free",
     "sentences",
     "topic_clauses",
     "without_formulas",
@@ -150,6 +151,25 @@ _CUE_RE = re.compile(
     r" (muon|can|co nhu cau))\b")
 
 
+#: Words of the letter's register, not of its topic: a question about a service may be put to
+#: a lawyer "theo quy định của pháp luật hiện hành" just like a legal question.
+_REGISTER_RE = re.compile(
+    r"\b(?:theo (?:quy dinh|luat|phap luat)(?: cua (?:phap luat|luat|nha nuoc))?(?: (?:ve|ve viec)"
+    r" \w+(?: \w+)?)?(?: (?:hien hanh|hien nay|moi|nam \d+))?|(?:duoc )?quy dinh (?:nhu the nao"
+    r"|ra sao|the nao)|(?:chao|thua|kinh gui|gui) (?:luat su|quy bao|ban bien tap|cong ty luat"
+    r"(?: \w+){0,3})|(?:nho|mong|xin|de nghi) (?:duoc )?(?:luat su|quy bao|quy co quan|co quan"
+    r" chuc nang|bo cong an|bao|chuyen gia)(?: (?:tu van|giai dap|huong dan|cho biet|tra loi))?"
+    r"(?: giup)?(?: (?:toi|em|chau))?(?: nhu sau)?|(?:toi|em) co (?:cau hoi|thac mac|van de)"
+    r"(?: \w+){0,6} (?:nhu sau|can tu van|can giai dap))\b")
+
+
+def register_free(norm: str) -> str:
+    """A normalized text without the words of the letter's register."""
+    if "luat" not in norm and "quy dinh" not in norm and "nho" not in norm:
+        return norm
+    return " ".join(_REGISTER_RE.sub(" ", norm).split())
+
+
 def sentences(text: str) -> list[Sentence]:
     """The sentences of a message, normalized, with whether each is a question."""
     out: list[Sentence] = []
@@ -157,7 +177,7 @@ def sentences(text: str) -> list[Sentence]:
         raw = raw.strip()
         if not raw:
             continue
-        norm = normalize(raw)
+        norm = register_free(normalize(raw))
         if not norm:
             continue
         question = raw.rstrip().endswith("?") or bool(_QUESTION_RE.search(norm))
@@ -220,7 +240,7 @@ def core_norm(text: str) -> str:
     """The normalized text a model reads: the message without its greeting and closing
     formulas (training examples and messages alike)."""
     if not _MANY_SENTENCES_RE.search(text.strip()):
-        return normalize(text)
+        return register_free(normalize(text)) or normalize(text)
     return " ".join(p.norm for p in without_formulas(sentences(text))) or normalize(text)
 
 

@@ -600,8 +600,9 @@ _PAST = _alt([
     r"chết|bồi thường|giải quyết|xử lý|xét xử|điều trị|dập tắt)", r"(?:ra|xuất) viện",
     r"khỏi bệnh", r"đã (?:từng|có lần)", r"@từng", r"(?:ngày|đêm|tối|sáng|chiều) "
     r"(?:\d+|hôm qua|hôm trước)", r"(?:năm|vào năm) \d{4}", r"\d+/\d+(?:/\d+)?", r"hôm \d+",
-    r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"qua đời", r"đã mất", r"(?:nạn|quỵ|bệnh|biến|"
-    r"đuối|nặng) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
+    r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"(?:đã |phải )?(?:nằm viện|điều trị) "
+    r"(?:\d+|mấy|một|hai|ba|vài|nửa) (?:ngày|tuần|tháng|năm)", r"qua đời", r"đã mất",
+    r"(?:nạn|quỵ|bệnh|biến|đuối|nặng) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
     r"cách đây (?:[^ |]+ )?(?:năm|tháng|tuần|ngày|hôm|bữa)",
 ])
 # A procedure, a benefit, a fine, money, an account: a question about the danger, not in it.
@@ -687,6 +688,14 @@ _DRILL = _alt([
     r"trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)", r"xem (?:tin|phim|clip|video)",
     r"clip", r"video", r"game", r"trò chơi", r"đóng phim", r"@kịch", r"mơ thấy", r"nằm mơ",
     r"giấc mơ", r"ngoại khóa", r"kinh dị",
+])
+# "Xin hỏi ... bồi thường ...": a letter that tells a story, then asks about a procedure or a
+# right. The danger in the story before that question is background, unless it is now.
+_LETTER_QUESTION = _alt([
+    r"(?:xin|cho (?:tôi|em|cháu|tui|mình) )?hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|"
+    r"thủ tục|hồ sơ|giấy|kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đơn|tòa|xử lý|đền bù)",
+    r"(?:tôi|em|cháu|tui) muốn hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|thủ tục|hồ sơ|"
+    r"kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đền bù)",
 ])
 # A drill anywhere in the message calms every sentence of it ("Mai phường diễn tập. Tình
 # huống: cháy nhà dân, có người mắc kẹt.").
@@ -827,6 +836,7 @@ class _Message:
     drill: bool  # the whole message is about a drill, a course or fiction
     emphatic: bool  # "!", a stretched word, or a message of a few words
     exclaim: bool  # "!" or a stretched word
+    letter_at: int  # where a sentence asks about a procedure or a right (-1: none)
     found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
 
     def spans(self, rx: re.Pattern[str], lo: int, hi: int) -> list[tuple[int, int]]:
@@ -876,7 +886,8 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     if drill and not now:
         return "none"
     past = _calms(_PAST[mode], msg, lo, hi, m)
-    proc = "proc" not in quiet and _calms(_PROC[mode], msg, lo, hi, m)
+    # A story told before a question about a procedure or a right is background.
+    proc = "proc" not in quiet and (_calms(_PROC[mode], msg, lo, hi, m) or msg.letter_at >= hi)
     habit = (_calms(_HABIT[mode], msg, lo, hi, m)
              or _calms(_HEARSAY[mode], msg, lo, hi, m, before_only=True))
     howto = "howto" not in quiet and _calms(_HOWTO[mode], msg, lo, hi, m)
@@ -926,8 +937,10 @@ def assess(text: str) -> Danger:
     s, ends, mode = _words(text)
     blanked = _blank_lookalikes(s, mode)
     exclaim = bool(_EMPHASIS_RE.search(text))
+    letter = _LETTER_QUESTION[mode].search(s)
     msg = _Message(s, ends, mode, bool(_DRILL_EVENT[mode].search(s)) and "!" not in text,
-                   exclaim or len(s.split()) <= 3, exclaim)
+                   exclaim or len(s.split()) <= 3, exclaim,
+                   letter.start() if letter is not None else -1)
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None

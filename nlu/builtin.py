@@ -177,7 +177,11 @@ class BuiltinEngine:
 
     def _scored(self, norm: str) -> tuple[NDArray[np.float64], NDArray[np.int64],
                                           NDArray[np.float64]]:
-        idx, val = self.featurizer.transform_one(norm)
+        return self._scored_ids(*self.featurizer.ids(norm))
+
+    def _scored_ids(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
+                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        idx, val = self.featurizer.weigh(word_ids, char_ids)
         scores = self.bias.astype(np.float64)
         if idx.size:
             scores = scores + val.astype(np.float32) @ self.weights[idx]
@@ -229,9 +233,18 @@ class BuiltinEngine:
         main = self._index.get(label, -1)
         covered = _COVERS.get(label, frozenset())
         best: Alternative | None = None
-        for clause in pool[:4]:
+        main_service = split_label(label)[1]
+        main_services = {main_service} | _COVERS_SERVICES.get(main_service or "", set())
+        scored = 0
+        for clause in pool:
             if content_words(clause) < 2:
                 continue
+            named = self._mentions(clause) - main_services
+            if not named and len(pool) > 2:
+                continue  # only a clause naming another service is worth a look
+            scored += 1
+            if scored > 3:
+                break
             pp = self.probabilities(clause)
             j = int(pp.argmax())
             lb = self.labels[j]
@@ -253,10 +266,26 @@ class BuiltinEngine:
                  else [])
         norm = " ".join(p.norm for p in parts) if parts else core_norm(text)
         question = question_part(parts)
+        asked = question
+        if len(question) > 1:
+            # "Xin hỏi làm khai sinh cần gì? Và tạm trú cho con dâu ở đâu?": the first question
+            # is the one to answer; one naming another service is a second topic.
+            first = self._mentions(parts[question[0]].norm)
+            covered = first | {c for f in first for c in _COVERS_SERVICES.get(f, ())}
+            if first:
+                question = [question[0], *(i for i in question[1:]
+                                           if not self._mentions(parts[i].norm) - covered)]
         q_norm = " ".join(parts[i].norm for i in question) if question else norm
-        probs, idx, val = self._scored(norm)
+        if parts:
+            # Each sentence is looked up once; the whole and the question are their sums.
+            ids = [self.featurizer.ids(p.norm) for p in parts]
+            probs, idx, val = self._scored_ids(np.concatenate([w for w, _ in ids]),
+                                               np.concatenate([c for _, c in ids]))
+        else:
+            probs, idx, val = self._scored(norm)
         if q_norm != norm:
-            pq, qidx, qval = self._scored(q_norm)
+            pq, qidx, qval = self._scored_ids(np.concatenate([ids[i][0] for i in question]),
+                                              np.concatenate([ids[i][1] for i in question]))
             probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
         probs = self._combined(parts, probs)
         order = [int(i) for i in np.argsort(-probs)[:6]]
@@ -314,7 +343,7 @@ class BuiltinEngine:
             alternatives.append(Alternative(a_intent, a_service, conf, lb))
         second = None
         if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
-            second = self._second(parts, question, label, norm)
+            second = self._second(parts, asked, label, norm)
         return Parse(text=text, intent=intent, label=out_label, confidence=confidence,
                      decision=decision, service=service, aspect=aspect,
                      alternatives=alternatives, faq=faq, danger=level,

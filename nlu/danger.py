@@ -105,19 +105,21 @@ def _expand(pattern: str, loose: bool = True) -> str:
     return "".join(out)
 
 
-def _first_words(pattern: str, limit: int = 4000) -> set[str]:
-    """Every word an (expanded) pattern can start with."""
-    words: set[str] = set()
+def _first_words(pattern: str, limit: int = 20000) -> set[str]:
+    """The first two words an (expanded) pattern can start with ("có người"), or only the
+    first ("cháy") when the second can be any word or the pattern ends there."""
+    keys: set[str] = set()
 
     def walk(items: list[Any], acc: str) -> None:
-        if len(words) > limit:
+        if len(keys) > limit:
             raise ValueError(f"pattern too open: {pattern[:60]}")
-        if acc and acc[-1] == " " and acc.strip():
-            words.add(acc.strip())
+        words = acc.split()
+        if acc.endswith(" ") and len(words) == 2:
+            keys.add(" ".join(words))
             return
         if not items:
-            if acc.strip():
-                words.add(acc.strip())
+            if words:
+                keys.add(words[0])
             return
         (op, av), rest = items[0], items[1:]
         if op is _c.LITERAL:
@@ -136,11 +138,14 @@ def _first_words(pattern: str, limit: int = 4000) -> set[str]:
         elif op is _c.IN and all(o is _c.LITERAL for o, _ in av):
             for _, ch in av:  # the parser folds "có|co" into "c[óo]"
                 walk(rest, acc + chr(ch))
+        elif words and acc.endswith(" "):
+            keys.add(words[0])  # any second word: the first one is the key
         else:
             raise ValueError(f"a pattern must start with a word: {pattern[:60]}")
 
     walk(list(_p.parse(pattern)), "")
-    return words
+    single = {k for k in keys if " " not in k}
+    return single | {k for k in keys if " " in k and k.split(" ", 1)[0] not in single}
 
 
 _Table = dict[str, list[tuple[str, re.Pattern[str]]]]
@@ -738,7 +743,6 @@ _LOOKALIKE_TABLE = _table({"lookalike": _LOOKALIKES})
 _TOKEN_RE = re.compile(r"[^\W_]+|[.!?;\n]+|,")
 _SPELLED_RE = re.compile(r"\b(?:[^\W\d_][.\-*_]){2,}[^\W\d_]\b")  # "c.h.á.y"
 _REPEAT_RE = re.compile(r"(.)\1{2,}")
-_HAS_MARK_RE = re.compile(r"[^\x00-\x7f]")
 #: Spellings of danger words seen in messages typed in haste or in dialect.
 _SPELLINGS = {
     "cíu": "cứu", "kíu": "cứu", "kứu": "cứu", "cưú": "cứu", "cúu": "cứu", "cưu": "cứu",
@@ -765,7 +769,7 @@ def _canonical(word: str) -> str:
     found = _SPELLINGS.get(word)
     if found is not None:
         return found
-    if _HAS_MARK_RE.search(word):
+    if not word.isascii():
         if not is_syllable(fold(word)):
             squeezed = _REPEAT_RE.sub(r"\1", word)
             if squeezed != word:
@@ -787,18 +791,18 @@ def _words(text: str) -> tuple[str, list[int], int]:
     pos = 1
     last = ""
     marked = words = 0
-    for m in _TOKEN_RE.finditer(text):
-        tok = m.group(0)
+    canonical = _canonical
+    for tok in _TOKEN_RE.findall(text):
         if tok[0] in ".!?;\n":
             if last == "|":
                 continue
             tok = "|"
             ends.append(pos)
         elif tok != ",":
-            if words < 400 and tok.isalpha():
+            if words < 400:
                 words += 1
-                marked += bool(_HAS_MARK_RE.search(tok))
-            tok = _canonical(tok)
+                marked += not tok.isascii()
+            tok = canonical(tok)
         out.append(tok)
         pos += len(tok) + 1
         last = tok
@@ -810,11 +814,26 @@ def _words(text: str) -> tuple[str, list[int], int]:
 _WORD_AT = re.compile(r"[^ ]+")
 
 
-def _matches(s: str, table: _Table) -> Iterator[tuple[str, re.Match[str]]]:
+_Words = list[tuple[int, str, str]]  # (offset, word, "word next-word")
+
+
+def _index(s: str) -> _Words:
+    """The words of a canonical string with their offsets and the pair they start."""
+    found = [(m.start(), m.group(0)) for m in _WORD_AT.finditer(s)]
+    return [(pos, w, f"{w} {found[i + 1][1]}" if i + 1 < len(found) else w)
+            for i, (pos, w) in enumerate(found)]
+
+
+def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Match[str]]]:
     """(family, match) of the table's patterns, word by word from the start."""
-    for w in _WORD_AT.finditer(s):
-        for family, rx in table.get(w.group(0), ()):
-            m = rx.match(s, w.start())
+    get = table.get
+    for pos, first, pair in words:
+        one = get(first)
+        two = get(pair) if pair is not first else None
+        if one is None and two is None:
+            continue
+        for family, rx in (*(one or ()), *(two or ())):
+            m = rx.match(s, pos)
             if m is not None:
                 yield family, m
 
@@ -917,7 +936,7 @@ def _blank_lookalikes(s: str, mode: int) -> str:
     """The word string with look-alike phrases ("sáp nhập", "chạy nhanh") blanked out."""
     chars: list[str] | None = None
     done = 0
-    for _, m in _matches(s, _LOOKALIKE_TABLE[mode]):
+    for _, m in _matches(s, _LOOKALIKE_TABLE[mode], _index(s)):
         if m.start() < done:
             continue
         if chars is None:
@@ -946,8 +965,9 @@ def assess(text: str) -> Danger:
     cue: str | None = None
     sentence_end = -1
     weak_soft: dict[int, list[tuple[int, int, str]]] = {}  # sentence -> soft weak phrases
+    words = _index(blanked)
     for tables, strong in ((_STRONG_TABLE, True), (_WEAK_TABLE, False)):
-        for family, m in _matches(blanked, tables[mode]):
+        for family, m in _matches(blanked, tables[mode], words):
             if best == "now" and m.start() > sentence_end:
                 break  # other kinds of danger are looked for in the same sentence only
             level = _level_of(msg, family, m, strong)

@@ -30,7 +30,7 @@ ASPECTS = ("steps", "where", "documents", "fee", "duration", "eligibility")
 
 # "đâu" typed without diacritics is "dau", like "dấu" (a stamp), "đầu" and "dầu": after a verb
 # of going or filing, and before a question particle, it is "đâu".
-_DAU = r"(?:o|den|di|tai|nop|xin|ra|len|lam|dang ky|cho|toi|ve|gui|hoi) dau\b"
+_DAU = r"\b(?:o|den|di|tai|nop|xin|ra|len|lam|dang ky|cho|toi|ve|gui|hoi) dau\b"
 
 #: Aspect patterns in priority order (the most specific first).
 ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -71,8 +71,8 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|han (chot|nop|cuoi)|thoi han|thoi gian|lau (khong|ko|qua|vay)|nhanh (khong|nhat)"
         r"|den (khi|luc) nao|may hom|bao nhieu lau|\blau\b|tre han|qua han|bao nhieu hom")),
     ("eligibility", re.compile(
-        r"(co|thi) duoc (khong|ko|hong|chu|ha)|duoc khong|co phai .*khong|bao nhieu tuoi"
-        r"|may tuoi|du tuoi|doi tuong|truong hop nao|co can .*khong|co bi phat|bat buoc"
+        r"(co|thi) duoc (khong|ko|hong|chu|ha)|duoc khong|co phai .{0,40}khong|bao nhieu tuoi"
+        r"|may tuoi|du tuoi|doi tuong|truong hop nao|co can .{0,40}khong|co bi phat|bat buoc"
         r"|co duoc|ai lam")),
     ("steps", re.compile(
         r"the nao|ntn|lam sao|cach (lam|nop|dang|xin)|ra sao|cac buoc|huong dan"
@@ -224,7 +224,7 @@ def question_part(parts: list[Sentence]) -> list[int]:
         keep = questions[-2:] if len(questions) >= 2 and questions[-1] - questions[-2] == 1 \
             else questions[-1:]
     # A question with few words of its own leans on the sentence before it.
-    if sum(content[i] for i in keep) <= 3 and keep[0] > 0:
+    if sum(content[i] for i in keep) <= 1 and keep[0] > 0:
         keep = [keep[0] - 1, *keep]
     return keep
 

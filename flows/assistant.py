@@ -21,7 +21,7 @@ from flows.types import Button, Incoming, Reply
 from flows.ui import button, main_menu, menu_button, short_label
 from nlu.types import Parse
 
-__all__ = ["Assistant", "Handler", "Outcome"]
+__all__ = ["Assistant", "Handler", "Outcome", "outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,16 @@ class Outcome:
     parse: Parse | None = None
     forget: bool = False  # the citizen's data was deleted: store nothing more about them
     log_text: str | None = None  # what may be logged of the message (masked)
+
+
+def outcome(state: State, replies: list[Reply], parse: Parse | None = None,
+            log_text: str | None = None) -> Outcome:
+    """Replies with the state to keep; the buttons shown become the numbered options."""
+    options: list[str] = []
+    for r in replies:
+        options += [b.payload for b in r.buttons if b.url is None]
+    state.options = options
+    return Outcome(replies, state, parse=parse, log_text=log_text)
 
 
 #: A plug-in handler (subscriptions, team tools): returns None when it does not apply.
@@ -99,11 +109,7 @@ class Assistant:
 
     def _out(self, state: State, replies: list[Reply], parse: Parse | None = None,
              log_text: str | None = None) -> Outcome:
-        options: list[str] = []
-        for r in replies:
-            options += [b.payload for b in r.buttons if b.url is None]
-        state.options = options
-        return Outcome(replies, state, parse=parse, log_text=log_text)
+        return outcome(state, replies, parse, log_text)
 
     async def _command(self, msg: Incoming, state: State, ctx: Context, cmd: str,
                        arg: str) -> Outcome:
@@ -175,7 +181,8 @@ class Assistant:
     def _with_voice(self, ctx: Context, reply: Reply, ref: str) -> Reply:
         """Add the "🔊 Nghe" button to answers on channels that can play audio."""
         payload = f"v:{ref}"
-        if not (ctx.audio and ctx.speech and reply.speakable) or len(payload.encode()) > 64:
+        speakable = ctx.channel.audio and ctx.speech and reply.speakable
+        if not speakable or len(payload.encode()) > 64:
             return reply
         buttons = list(reply.buttons)
         buttons.insert(max(len(buttons) - 1, 0), button(ctx.content.text("btn.listen"), payload))

@@ -1,0 +1,359 @@
+"""Every table of the project, in one metadata: the conversation core (users, state, logs,
+feedback, platform tokens) and notices (subscriptions, teams, audit, announcements, runs, the
+outbox, rate limits, the scheduler's jobs, radio bulletins).
+
+The schema is owned by the Alembic migrations in ``core/migrations``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Unicode,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, utcnow
+
+__all__ = [
+    "JOBS_TABLE",
+    "Announcement",
+    "AuditEntry",
+    "ChatPace",
+    "Conversation",
+    "Feedback",
+    "Invite",
+    "MessageLog",
+    "OAuthToken",
+    "OutboxItem",
+    "ProcessedUpdate",
+    "RadioBulletin",
+    "RateBucket",
+    "Run",
+    "Subscription",
+    "TeamMember",
+    "Unanswered",
+    "User",
+]
+
+
+class User(Base):
+    """A citizen on one channel. Holds no name: only the platform's opaque id."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The platform refuses messages to this user (Telegram 403 "bot was blocked by the user").
+    blocked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Zalo OA -230: no interaction in 7 days, customer-service messages are refused.
+    unreachable_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Conversation(Base):
+    """Where a citizen is in the conversation. Read and written on every update.
+
+    ``version`` makes the write a compare-and-set, so two processes handling the same user's
+    messages at once cannot overwrite each other's state.
+    """
+
+    __tablename__ = "conversations"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ProcessedUpdate(Base):
+    """Ids of platform updates already handled, so a redelivery is answered once."""
+
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class MessageLog(Base):
+    """One exchange: what was understood (identifiers and numbers masked), kept retention_days."""
+
+    __tablename__ = "message_log"
+    __table_args__ = (Index("ix_message_log_user", "channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    intent: Mapped[str | None] = mapped_column(String(64), default=None)
+    label: Mapped[str | None] = mapped_column(String(96), default=None)
+    decision: Mapped[str | None] = mapped_column(String(16), default=None)
+    confidence: Mapped[float | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Unanswered(Base):
+    """A question the assistant was unsure about, for the content team. No user link."""
+
+    __tablename__ = "unanswered"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    guesses: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    decision: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Feedback(Base):
+    """👍/👎 on an answer."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_user", "channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    answer: Mapped[str] = mapped_column(String(96))
+    value: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OAuthToken(Base):
+    """Platform tokens that rotate (Zalo OA: the refresh token is single-use).
+
+    A refresh writes the new pair here, in one transaction guarded by ``version``, before the
+    new access token is used, so a crash or a second process can never lose the only valid
+    refresh token.
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------------- notices
+
+#: An id column that autoincrements on both PostgreSQL (BIGINT) and SQLite (INTEGER rowid).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Subscription(Base):
+    """A citizen who agreed to receive notices. The row exists only after consent."""
+
+    __tablename__ = "subscriptions"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    areas: Mapped[list[str]] = mapped_column(JSON)
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    # When the citizen tapped "I agree", and which wording they agreed to.
+    consent_at: Mapped[dt.datetime]
+    consent_text: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TeamMember(Base):
+    """A community digital technology team member or radio operator, bound to areas."""
+
+    __tablename__ = "team_members"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    areas: Mapped[list[str]] = mapped_column(JSON)
+    invited_by: Mapped[str] = mapped_column(String(160))
+    joined_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Invite(Base):
+    """A one-time invite code. Only its SHA-256 is stored: the code is shown once."""
+
+    __tablename__ = "team_invites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    areas: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[dt.datetime]
+    used_by: Mapped[str | None] = mapped_column(String(160), default=None)
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """Who did what, when, to whom. Kept: not pruned with the conversation logs."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(160), index=True)
+    action: Mapped[str] = mapped_column(String(48))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Announcement(Base):
+    """A notice. ``state``: scheduled, sending, done or cancelled (interfaces.md).
+
+    ``first_at`` is the only time of a one-off notice and the first occurrence of a repeating
+    one; later occurrences keep its local time (and weekday for ``weekly``).
+    """
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    author: Mapped[str] = mapped_column(String(160))  # audit label: telegram:123, cli:alice
+    author_channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    author_user_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    title: Mapped[str | None] = mapped_column(String(200), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    areas: Mapped[list[str]] = mapped_column(JSON)
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    priority: Mapped[str] = mapped_column(String(16))
+    radio: Mapped[bool] = mapped_column(default=False)  # also read on the ward's loudspeakers
+    repeat: Mapped[str] = mapped_column(String(8), default="none")
+    first_at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Run(Base):
+    """One release of a notice: a repeating notice gets a run per occurrence.
+
+    Unique per (notice, occurrence), so a job that fires twice releases once. ``counts`` keeps
+    the final figures once sending ends, so status survives the pruning of outbox rows.
+    """
+
+    __tablename__ = "announcement_runs"
+    __table_args__ = (UniqueConstraint("announcement_id", "planned_for"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
+    planned_for: Mapped[dt.datetime]
+    released_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recipients: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(Text)  # what citizens receive, rendered at release
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class OutboxItem(Base):
+    """One message to one recipient. ``kind``: ``notice`` (to a subscriber) or ``report`` (the
+    delivery report to the author).
+
+    ``state``: pending → claimed (by a sender, until ``lease_until``) → sending (the request is
+    out) → sent | failed | blocked; or cancelled. A claim whose lease ran out goes back to
+    pending: that is how a crashed sender's rows are picked up by another.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("run_id", "kind", "channel", "user_id"),
+        Index("ix_outbox_claim", "state", "rank", "not_before"),
+        Index("ix_outbox_run_state", "run_id", "state"),
+        Index("ix_outbox_user", "channel", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("announcement_runs.id",
+                                                          ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8), default="notice")
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    rank: Mapped[int] = mapped_column(default=2)  # 0 emergency first
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    claim_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    attempted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)  # reports only
+    reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    platform_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RateBucket(Base):
+    """A channel's message rate, shared by every sender process. ``tat`` (epoch seconds) is
+    the earliest slot for the next message (GCRA spacing); ``recent`` holds when the last
+    messages really left, so no rolling second ever holds more than the limit."""
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float, default=0.0)
+    recent: Mapped[list[float]] = mapped_column(JSON, default=list)
+
+
+class ChatPace(Base):
+    """Earliest time (epoch seconds) the next message may go to one chat (about 1/s)."""
+
+    __tablename__ = "chat_pace"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+#: APScheduler 3's SQLAlchemyJobStore table, created by our migrations (same columns as
+#: APScheduler's own definition) so that schema comparisons know it.
+JOBS_TABLE = Table(
+    "broadcast_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+
+
+class RadioBulletin(Base):
+    """A radio bulletin built (or being built) for one area: a daily slot or an emergency.
+
+    ``key`` is unique per area ("slot:2026-11-27T06:00", "emergency:<run id>"): the process that
+    inserts the row builds the bulletin, so several processes never build the same one.
+    """
+
+    __tablename__ = "radio_bulletins"
+    __table_args__ = (UniqueConstraint("area_code", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # building | ready | empty | failed
+    announcement_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    mp3: Mapped[str | None] = mapped_column(String(300), default=None)  # relative to output_dir
+    error: Mapped[str | None] = mapped_column(String(300), default=None)
+    sent_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # operators it reached
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -310,17 +310,25 @@ class BuiltinEngine:
         if (current_service and not danger.now and f"svc_{current_service}" in self._index
                 and len(aspect_text.split()) <= _FOLLOW_UP_WORDS):
             named = self._mentions(aspect_text) or self._mentions(norm)
-            other = named - {current_service} - _COVERS_SERVICES.get(current_service, set())
             keep_intent = (intent in _OWN_WORDS_INTENTS and confidence >= 0.75
                            and content_words(aspect_text) >= 2)
-            if not other and not keep_intent and (current_service in named
-                                                   or is_follow_up(aspect_text)):
+            target: str | None = None
+            if current_service in named or (not named and is_follow_up(aspect_text)):
+                target = current_service  # "còn giấy tờ gì nữa", "hộ chiếu mất bao lâu"
                 follow_up = True
-                label = f"svc_{current_service}"
+            elif named and not keep_intent and is_follow_up(aspect_text):
+                # "còn ô tô thì sao" on the motorbike card: the named service, the likeliest.
+                target = max(named, key=lambda sid: float(probs[self._index.get(f"svc_{sid}",
+                                                                                top)]))
+            if target is not None and f"svc_{target}" in self._index and (
+                    not keep_intent or target != current_service or current_service in named):
+                label = f"svc_{target}"
                 top = self._index[label]
-                intent, service = "service_howto", current_service
+                intent, service = "service_howto", target
                 confidence = max(float(probs[top]), 0.9)
                 order = [top, *[i for i in order if i != top][:4]]
+            else:
+                follow_up = False
         decision = self._decision(intent, confidence)
         if not (intent in ("service_howto", "out_of_scope") or decision != "answer"):
             aspect = None  # a confident non-service answer: any aspect words belong to it

@@ -11,14 +11,21 @@ levels:
 - ``none``: nothing (look-alikes: "sáp nhập", "chạy nhanh bị phạt", "thẻ BHYT đi cấp cứu",
   "diễn tập phòng cháy chữa cháy", "cháy túi", "đâm đơn"...).
 
-How it reads. Every word is kept in two forms: typed with its diacritics, it must match a
-phrase exactly ("chạy" is not "cháy", "sáp" is not "sập"); typed without diacritics, it matches
-any phrase word that folds to it ("chay" may be "cháy"). Phrases match whole words only.
-Look-alike idioms are blanked out first ("sáp nhập", "phòng cháy chữa cháy", "chạy nhanh").
-Each danger phrase then looks at its sentence: a past time ("năm ngoái", "hôm qua"), a
-procedure ("thẻ BHYT", "bảo hiểm", "hồ sơ", "nộp phạt"), a hypothesis ("nếu", "giả sử") or a
-drill ("diễn tập", "tập huấn") calms it down, unless a present signal sits next to it
-("đang", "bây giờ", "cứu với"): "hôm qua bị đánh, giờ nó lại đang đập cửa" is danger now.
+How it reads. A message typed with diacritics is read word for word ("chạy" is not "cháy",
+"sáp" is not "sập", "tư vấn" is not "tự vẫn"); one typed without them matches any phrase word
+that folds to it ("chay" may be "cháy"), except for words whose folded form is mostly
+something else ("hoc" is "học", not "hóc"; "tu tu" is "từ từ"). Phrases match whole words
+only, and are looked up by their first two words, so a 64 KiB message takes milliseconds.
+Look-alike phrases are blanked out first ("sáp nhập", "phòng cháy chữa cháy", "chạy nhanh",
+"tra cứu", "bất động sản"). Each danger phrase then looks at its sentence: a past time ("năm
+ngoái", "hôm qua"), a procedure or a right ("thẻ BHYT", "bồi thường", "nộp phạt"), a habit or
+health question ("hay bị", "nên khám khoa gì"), hearsay and news ("nghe đài nói"), a general
+how-to ("nếu", "cách sơ cứu"), a scam ("chuyển tiền", "xưng là") or a drill ("diễn tập")
+calms it down, unless a present signal sits next to it ("đang", "bây giờ", "cứu với") or a
+turn word stands between the calming word and the danger ("hôm qua bị đánh, giờ nó lại đang
+đập cửa"; "đang làm căn cước thì nghe tiếng nổ"). A strong phrase ("cháy nhà", "bất tỉnh")
+is danger now unless calmed; a weak one ("tai nạn", "cướp") is only with a present signal, a
+cry ("!", "cứuuu"), a message of a few words or a second sign in the same sentence.
 """
 
 from __future__ import annotations
@@ -76,11 +83,10 @@ _NONE = Danger("none")
 #
 # Patterns are regular expressions over the message's words joined by single spaces, with a
 # space before the first and after the last word. Sentence ends are the word "|". A pattern
-# word written with diacritics also matches the same word typed without them, unless it is
-# marked ``@`` (``@hóc`` is not "hoc", which is mostly "học"); a word written without
-# diacritics matches only itself. ``_`` stands for "any one or two words".
+# word written with diacritics also matches the same word typed without them (in a message
+# typed without diacritics), unless it is marked ``@`` (``@hóc`` is not "hoc", which is mostly
+# "học"); a word written without diacritics matches only itself.
 
-_GAP = r"(?:[^ |]+ ){0,2}"
 _WORD_RE = re.compile(r"\\.|[^\W\d_]+|.", re.S)
 
 
@@ -99,8 +105,6 @@ def _expand(pattern: str, loose: bool = True) -> str:
         elif loose and piece[0].isalpha() and not piece.isascii():
             folded = fold(piece)
             piece = f"(?:{piece}|{folded})" if folded != piece else piece
-        elif piece == "_":
-            piece = _GAP
         out.append(piece)
     return "".join(out)
 

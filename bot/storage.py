@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Delete, delete, update
+from sqlalchemy import Delete, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
@@ -60,6 +60,14 @@ class SqlStore:
             result = await self.session.execute(stmt)
             counts[model.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
         return counts
+
+    async def subscription_areas(self, channel: str, user_id: str) -> list[str]:
+        from broadcast.models import Subscription  # registers itself in USER_DATA on import
+
+        areas = (await self.session.execute(
+            select(Subscription.areas).where(Subscription.channel == channel,
+                                             Subscription.user_id == user_id))).scalar()
+        return [str(a) for a in areas] if isinstance(areas, list) else []
 
 
 async def mark_blocked(sm: async_sessionmaker[AsyncSession], channel: str, user_id: str,

@@ -36,7 +36,7 @@ async def test_chat_api_answers_text_and_buttons(server: str) -> None:
     status, body = await post(server, {"session": "s1", "text": "/start"})
     assert status == 200
     reply = body["replies"][0]  # type: ignore[index]
-    assert set(reply) == {"text", "buttons", "audio_url"}
+    assert set(reply) == {"text", "buttons", "audio_url", "kind", "numbers"}
     assert {"label": "🆘 Khẩn cấp", "payload": "em"} in reply["buttons"]
     status, body = await post(server, {"session": "s1", "button": "em"})
     assert status == 200 and "113" in body["replies"][0]["text"]  # type: ignore[index]

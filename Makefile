@@ -50,14 +50,14 @@ system-packages:
 	fi
 
 lint: dev
-	$(BIN)/ruff check bot nlu flows broadcast tests bench
+	$(BIN)/ruff check core nlu flows broadcast bot tests bench
 	$(BIN)/mypy
 
 check-content: install
 	$(BIN)/trolyso content check
 
 test: dev system-packages
-	$(BIN)/ruff check bot nlu flows broadcast tests bench
+	$(BIN)/ruff check core nlu flows broadcast bot tests bench
 	$(BIN)/mypy
 	$(BIN)/trolyso content check
 	$(BIN)/pytest -q

@@ -35,12 +35,12 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bot.config import load_config  # noqa: E402
-from bot.db import make_engine, make_sessionmaker, upgrade, utcnow  # noqa: E402
 from broadcast import announcements  # noqa: E402
-from broadcast.cli import load_texts  # noqa: E402
-from broadcast.models import OutboxItem, Subscription  # noqa: E402
+from bot.cli.common import load_texts  # noqa: E402
 from broadcast.types import Actor, Draft  # noqa: E402
+from core.config import load_config  # noqa: E402
+from core.db import make_engine, make_sessionmaker, upgrade, utcnow  # noqa: E402
+from core.models import OutboxItem, Subscription  # noqa: E402
 from tests.doubles.telegram_api import BotApiDouble  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

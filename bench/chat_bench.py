@@ -33,11 +33,11 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bot.app import build_core  # noqa: E402
+from bot.app import build_app  # noqa: E402
 from bot.channels.ptb_aiohttp import AiohttpRequest  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
-from bot.config import load_config  # noqa: E402
 from bot.web import make_web_app  # noqa: E402
+from core.config import load_config  # noqa: E402
 
 SECRET = "bench-secret"
 TOKEN = "123456:TEST-token"
@@ -90,7 +90,7 @@ async def bench_assistant(load: Load, db_url: str, n: int,
     settings = settings.model_copy(update={
         "nlu": settings.nlu.model_copy(update={"cache_dir": str(tmp / "nlu")}),
         "telegram": settings.telegram.model_copy(update={"replies_per_second": 0})})
-    core = await build_core(settings)
+    core = await build_app(settings)
     channel = TelegramChannel(core, settings.telegram)
     await channel.start()
     runner, url = await _serve(make_web_app(core, telegram=channel))

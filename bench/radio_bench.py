@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from broadcast.radio.bulletin import build_bulletin
 from broadcast.radio.normalize import Normalizer
-from broadcast.radio.settings import RadioSettings
+from core.config import RadioSettings
 from broadcast.radio.tts import EspeakEngine
 text = Path(sys.argv[2]).read_text(encoding="utf-8")
 started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Assembly: one object that owns the database, content, understanding engine and assistant.
 
-Channels (Telegram, Zalo, web, terminal) get a :class:`Core` and call :meth:`Core.handle` with
+Channels (Telegram, Zalo, web, terminal) get an :class:`App` and call :meth:`App.handle` with
 an :class:`~flows.types.Incoming`; they never talk to the database or the flows directly.
 """
 
@@ -15,18 +15,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from bot.conversation import Conversations
-from bot.db import make_engine, make_sessionmaker, upgrade
-from bot.storage import SqlStore, mark_blocked, purge_expired
+from broadcast.chat import NOTICES
 from broadcast.store import SqlNoticeStore
+from core.config import Settings
+from core.db import make_engine, make_sessionmaker, upgrade
+from core.storage import SqlStore, mark_blocked, purge_expired
 from flows.assistant import Assistant
 from flows.content import Content, load_content
-from flows.ports import Context, FlowSettings, Speech
+from flows.ports import Context, FlowSettings, Ports, Speech
 from flows.types import Incoming, Reply
 from nlu.types import Engine
 
-__all__ = ["AUDIO_CHANNELS", "Core", "build_core"]
+__all__ = ["AUDIO_CHANNELS", "App", "build_app"]
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ AUDIO_CHANNELS = {"telegram", "web"}
 
 
 @dataclass
-class Core:
+class App:
     settings: Settings
     content: Content
     nlu: Engine
@@ -66,9 +67,14 @@ class Core:
             content=self.content, nlu=self.nlu, store=SqlStore(session),
             settings=self.flow_settings, today=self.today(), speech=self.speech,
             audio=msg.channel in AUDIO_CHANNELS and self.speech is not None,
-            extra={"session": session, "core": self,
-                   "notices": SqlNoticeStore(session, self.settings, self.content.texts)},
+            ports=self._ports(session),
         )
+
+    def _ports(self, session: AsyncSession) -> Ports:
+        """What the plugged-in conversations need, bound to this update's transaction."""
+        ports = Ports()
+        ports.set(NOTICES, SqlNoticeStore(session, self.settings, self.content.texts))
+        return ports
 
     async def handle(self, msg: Incoming, update_key: str | None = None) -> list[Reply] | None:
         return await self.conversations.handle(msg, update_key)
@@ -100,8 +106,8 @@ def load_nlu(settings: Settings, content: Content) -> Engine:
     return load_engine(settings.nlu, content, cache_dir=settings.path(settings.nlu.cache_dir))
 
 
-async def build_core(settings: Settings, *, migrate: bool = True,
-                     nlu: Engine | None = None, speech: Speech | None = None) -> Core:
+async def build_app(settings: Settings, *, migrate: bool = True,
+                     nlu: Engine | None = None, speech: Speech | None = None) -> App:
     """Load content, train or load the understanding engine, connect and migrate the database."""
     # A broken entry must not take the whole assistant (and its emergency answers) down: the
     # valid content is served and every problem is logged; `trolyso content check` is the gate.
@@ -114,16 +120,16 @@ async def build_core(settings: Settings, *, migrate: bool = True,
         await upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
     assistant = build_assistant()
-    core = Core(settings=settings, content=content, nlu=nlu, engine=engine,
+    app = App(settings=settings, content=content, nlu=nlu, engine=engine,
                 sessionmaker=make_sessionmaker(engine), assistant=assistant, speech=speech)
-    return core
+    return app
 
 
 def build_assistant() -> Assistant:
     """The assistant with every plug-in flow installed."""
-    from flows import notices
+    from broadcast import chat
 
     assistant = Assistant()
-    notices.install(assistant)
+    chat.install(assistant)
     return assistant
 

@@ -17,9 +17,9 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from bot.db import utcnow, write_lock
-from bot.models import Conversation, MessageLog, User
-from bot.storage import insert_for
+from core.db import utcnow, write_lock
+from core.models import Conversation, MessageLog, User
+from core.storage import insert_for
 from flows.assistant import Assistant, Outcome
 from flows.ports import Context, State
 from flows.types import Incoming, Reply

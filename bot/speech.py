@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
-from broadcast.radio.cli import engine_for, normalizer_for
+from broadcast.radio.engines import engine_for, normalizer_for
+from core.config import Settings
 
 if TYPE_CHECKING:
     from broadcast.radio.tts import TtsEngine

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import Core
+from bot.app import App
 from flows.types import Incoming, Reply
 
 __all__ = ["WebChannel", "check_secret", "make_web_app"]
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024
-CORE_KEY: web.AppKey[Core] = web.AppKey("core", Core)
+APP_KEY: web.AppKey[App] = web.AppKey("assistant", App)
 AUDIO_DIR_KEY: web.AppKey[Path] = web.AppKey("audio_dir", Path)
 
 #: Extra routes contributed by other parts (webhooks of Zalo, radio feeds): (method, path, fn).
@@ -56,8 +56,8 @@ class WebChannel:
 
     name = "web"
 
-    def __init__(self, core: Core, audio_dir: Path | None = None) -> None:
-        self.core = core
+    def __init__(self, app: App, audio_dir: Path | None = None) -> None:
+        self.app = app
         self.audio_dir = audio_dir
 
     async def chat(self, request: web.Request) -> web.Response:
@@ -85,7 +85,7 @@ class WebChannel:
             return _error(400, "'button' must be a string of at most 64 characters")
         msg = (Incoming("web", session, text=text, kind="text") if text is not None
                else Incoming("web", session, button=payload, kind="button"))
-        replies = await self.core.handle(msg) or []
+        replies = await self.app.handle(msg) or []
         return web.json_response({"replies": [reply_json(r, self._audio_url(r))
                                               for r in replies]},
                                  dumps=lambda o: json.dumps(o, ensure_ascii=False))
@@ -110,11 +110,11 @@ async def _index(request: web.Request) -> web.StreamResponse:
 
 
 async def _health(request: web.Request) -> web.Response:
-    core = request.app[CORE_KEY]
-    ok = await core.healthy()
+    app = request.app[APP_KEY]
+    ok = await app.healthy()
     return web.json_response({"status": "ok" if ok else "error",
                               "database": "ok" if ok else "unreachable",
-                              "services": len(core.content.services)},
+                              "services": len(app.content.services)},
                              status=200 if ok else 503)
 
 
@@ -128,47 +128,47 @@ async def _audio(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path)
 
 
-def _base_url(request: web.Request, core: Core) -> str:
+def _base_url(request: web.Request, app: App) -> str:
     """Public address for links in feeds: ``web.public_url`` or what the client asked for."""
-    return core.settings.web.public_url or f"{request.scheme}://{request.host}"
+    return app.settings.web.public_url or f"{request.scheme}://{request.host}"
 
 
 async def _radio_feed(request: web.Request) -> web.StreamResponse:
     from broadcast.radio.publish import list_bulletins, render_feed, render_m3u
 
-    core = request.app[CORE_KEY]
+    app = request.app[APP_KEY]
     area = request.match_info["area"]
-    if area not in {a.code for a in core.settings.areas}:
+    if area not in {a.code for a in app.settings.areas}:
         raise web.HTTPNotFound(text="unknown area")
-    root = core.settings.path(core.settings.radio.output_dir)
+    root = app.settings.path(app.settings.radio.output_dir)
     bulletins = await asyncio.to_thread(list_bulletins, root, area)
-    base = _base_url(request, core)
+    base = _base_url(request, app)
     if request.match_info["kind"] == "feed.xml":
-        body = render_feed(area, core.settings.area_name(area), bulletins, base)
+        body = render_feed(area, app.settings.area_name(area), bulletins, base)
         return web.Response(text=body, content_type="application/rss+xml", charset="utf-8")
-    body = render_m3u(core.settings.area_name(area), bulletins, base)
+    body = render_m3u(app.settings.area_name(area), bulletins, base)
     return web.Response(text=body, content_type="audio/x-mpegurl", charset="utf-8")
 
 
 async def _radio_file(request: web.Request) -> web.StreamResponse:
     from broadcast.radio.publish import resolve_file
 
-    core = request.app[CORE_KEY]
-    root = core.settings.path(core.settings.radio.output_dir)
+    app = request.app[APP_KEY]
+    root = app.settings.path(app.settings.radio.output_dir)
     path = await asyncio.to_thread(resolve_file, root, request.match_info["path"])
     if path is None:
         raise web.HTTPNotFound()
     return web.FileResponse(path, headers={"Content-Type": "audio/mpeg"})
 
 
-def make_web_app(core: Core, *, telegram: Any = None, routes: list[Route] | None = None,
+def make_web_app(assistant: App, *, telegram: Any = None, routes: list[Route] | None = None,
                  audio_dir: Path | None = None) -> web.Application:
     """The aiohttp application; ``telegram`` is a TelegramChannel in webhook mode (or None)."""
     app = web.Application(client_max_size=MAX_BODY)
-    app[CORE_KEY] = core
-    audio_dir = audio_dir or core.settings.path("data/voice")
+    app[APP_KEY] = assistant
+    audio_dir = audio_dir or assistant.settings.path("data/voice")
     app[AUDIO_DIR_KEY] = audio_dir
-    chat = WebChannel(core, audio_dir)
+    chat = WebChannel(assistant, audio_dir)
     app.router.add_get("/", _index)
     app.router.add_static("/static", STATIC)
     app.router.add_post("/api/chat", chat.chat)

@@ -17,5 +17,6 @@ How a notice travels (module by module):
   result right after the send. A sender killed mid-send leaves at most its in-flight rows to
   be sent twice; everything else is sent exactly once.
 * ``cli``: ``trolyso announce create|list|cancel|status`` and ``trolyso team invite``;
-  ``store``: what the chat flows (``flows/notices.py``) use.
+  ``chat``: the notice conversations plugged into the assistant (``/dangky``, ``/thongbao``...);
+  ``store``: the database side they reach through the ``NOTICES`` port.
 """

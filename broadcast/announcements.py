@@ -17,13 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.db import utcnow
-from bot.models import User
-from bot.storage import insert_for
 from broadcast import audit
 from broadcast.compose import render_notice, render_report, split_title
-from broadcast.models import Announcement, OutboxItem, Run
 from broadcast.schedule import latest_fire, next_fire
 from broadcast.subscriptions import matching
 from broadcast.types import (
@@ -35,6 +30,10 @@ from broadcast.types import (
     NoticeError,
     NoticeSummary,
 )
+from core.config import Settings
+from core.db import utcnow
+from core.models import Announcement, OutboxItem, Run, User
+from core.storage import insert_for
 
 __all__ = [
     "OPEN",

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import utcnow
-from broadcast.models import AuditEntry
 from broadcast.types import Actor
+from core.db import utcnow
+from core.models import AuditEntry
 
 __all__ = ["SYSTEM", "entries", "record"]
 

@@ -27,17 +27,16 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db import utcnow, write_lock
-from bot.storage import insert_for
-from broadcast.models import Announcement, RadioBulletin, Run, TeamMember
+from core.db import utcnow, write_lock
+from core.models import Announcement, RadioBulletin, Run, TeamMember
+from core.storage import insert_for
 
 if TYPE_CHECKING:
-    from bot.app import Core
-    from bot.config import Settings
     from broadcast.radio.bulletin import Bulletin
     from broadcast.radio.tts import TtsEngine
+    from core.config import Settings
 
 __all__ = ["NoticeForRadio", "RadioBulletins", "build_for_notices", "notices_for_radio"]
 
@@ -93,7 +92,7 @@ def build_for_notices(settings: Settings, engine: TtsEngine, notices: Sequence[N
                       out_dir: Path | None = None) -> Bulletin:
     """Build the bulletin of ``notices`` for ``area`` (blocking: call it in a thread)."""
     from broadcast.radio.bulletin import build_bulletin, bulletin_dir
-    from broadcast.radio.cli import normalizer_for
+    from broadcast.radio.engines import normalizer_for
 
     root = settings.path(settings.radio.output_dir)
     heading, text = compile_text(notices)
@@ -111,23 +110,24 @@ def build_for_notices(settings: Settings, engine: TtsEngine, notices: Sequence[N
 class RadioBulletins:
     """The component of ``trolyso run`` that builds and sends bulletins."""
 
-    def __init__(self, core: Core, channels: Mapping[str, Any], *,
-                 engine: TtsEngine | None = None, poll_s: float = 15.0) -> None:
-        self.core = core
-        self.settings = core.settings
-        self.sm: async_sessionmaker[AsyncSession] = core.sessionmaker
+    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
+                 settings: Settings, channels: Mapping[str, Any], *,
+                 tts: TtsEngine | None = None, poll_s: float = 15.0) -> None:
+        self.db = engine
+        self.settings = settings
+        self.sm = sessionmaker
         self.channels = channels
         self.poll_s = poll_s
-        self._engine = engine
+        self._tts = tts
         self.tz = ZoneInfo(self.settings.timezone)
 
     @property
-    def engine(self) -> TtsEngine:
-        if self._engine is None:
-            from broadcast.radio.cli import engine_for
+    def tts(self) -> TtsEngine:
+        if self._tts is None:
+            from broadcast.radio.engines import engine_for
 
-            self._engine = engine_for(self.settings)
-        return self._engine
+            self._tts = engine_for(self.settings)
+        return self._tts
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -197,7 +197,7 @@ class RadioBulletins:
 
     async def _claim(self, area: str, key: str, now: dt.datetime) -> RadioBulletin | None:
         """Insert the bulletin's row (or take over one whose builder died); None if taken."""
-        async with write_lock(self.core.engine), self.sm() as session, session.begin():
+        async with write_lock(self.db), self.sm() as session, session.begin():
             new_id = (await session.execute(
                 insert_for(session, RadioBulletin)
                 .values(area_code=area, key=key, state="building", announcement_ids=[],
@@ -215,7 +215,7 @@ class RadioBulletins:
             return await session.get(RadioBulletin, new_id)
 
     async def _finish(self, row_id: int, **values: Any) -> RadioBulletin:
-        async with write_lock(self.core.engine), self.sm() as session, session.begin():
+        async with write_lock(self.db), self.sm() as session, session.begin():
             row = await session.get(RadioBulletin, row_id)
             assert row is not None
             for k, v in values.items():
@@ -229,7 +229,7 @@ class RadioBulletins:
         if not notices:
             return await self._finish(row.id, state="empty")
         try:
-            bulletin = await asyncio.to_thread(build_for_notices, self.settings, self.engine,
+            bulletin = await asyncio.to_thread(build_for_notices, self.settings, self.tts,
                                                notices, row.area_code, when)
         except Exception as exc:
             log.exception("radio: building %s for %s failed", row.key, row.area_code)

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import User
-from bot.storage import insert_for
-from broadcast.models import OutboxItem, Run
+from core.models import OutboxItem, Run, User
+from core.storage import insert_for
 
 __all__ = [
     "Claim",

@@ -20,8 +20,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage import insert_for
-from broadcast.models import ChatPace, RateBucket
+from core.models import ChatPace, RateBucket
+from core.storage import insert_for
 
 __all__ = ["WINDOW_MARGIN_S", "chat_sent", "chat_set", "chat_turn", "pause", "record",
            "reserve"]

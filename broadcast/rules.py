@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broadcast.models import OutboxItem
 from broadcast.outbox import Claim
+from core.models import OutboxItem
 
 __all__ = ["ZaloOaRules"]
 

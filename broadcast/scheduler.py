@@ -32,10 +32,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.db import utcnow, write_lock
 from broadcast import announcements, audit
-from broadcast.models import JOBS_TABLE, Announcement, Run
+from core.config import Settings
+from core.db import utcnow, write_lock
+from core.models import JOBS_TABLE, Announcement, Run
 
 __all__ = ["Scheduler", "jobstore_url", "release_job"]
 

@@ -33,14 +33,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.channels.base import Delivery
-from bot.config import Settings
-from bot.db import write_lock
-from bot.models import User
 from broadcast import announcements, outbox, ratelimit
-from broadcast.models import ChatPace, OutboxItem
 from broadcast.outbox import Claim
 from broadcast.rules import ZaloOaRules
+from core.config import Settings
+from core.db import write_lock
+from core.delivery import Delivery
+from core.models import ChatPace, OutboxItem, User
 
 __all__ = ["RATE_LIMITED", "Deliverer", "Sender"]
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broadcast.scheduler import Scheduler
 from broadcast.sender import Deliverer, Sender
-
-if TYPE_CHECKING:
-    from bot.app import Core
+from core.config import Settings
 
 __all__ = ["BroadcastService"]
 
@@ -20,13 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class BroadcastService:
-    def __init__(self, core: Core, channels: Mapping[str, Deliverer], *,
-                 schedule: bool = True) -> None:
-        texts = core.content.texts
-        self.sender = (Sender(core.sessionmaker, core.settings, texts, channels)
-                       if channels else None)
-        self.scheduler = (Scheduler(core.engine, core.sessionmaker, core.settings, texts)
-                          if schedule else None)
+    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
+                 settings: Settings, texts: Mapping[str, str],
+                 channels: Mapping[str, Deliverer], *, schedule: bool = True) -> None:
+        self.sender = Sender(sessionmaker, settings, texts, channels) if channels else None
+        self.scheduler = Scheduler(engine, sessionmaker, settings, texts) if schedule else None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

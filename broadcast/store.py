@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.db import utcnow
 from broadcast import announcements, subscriptions, teams
-from broadcast.models import Announcement
 from broadcast.types import Actor, Draft, Member, NoticeSummary, Subscription
+from core.config import Settings
+from core.db import utcnow
+from core.models import Announcement
 
 __all__ = ["SqlNoticeStore"]
 

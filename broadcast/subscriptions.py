@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import utcnow
-from broadcast.models import Subscription
 from broadcast.types import Subscription as SubscriptionView
+from core.db import utcnow
+from core.models import Subscription
 
 __all__ = ["delete_subscription", "get_subscription", "matching", "save_subscription"]
 

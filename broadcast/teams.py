@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.db import utcnow
 from broadcast import audit
-from broadcast.models import Invite, TeamMember
 from broadcast.types import ROLES, Actor, Member
+from core.config import Settings
+from core.db import utcnow
+from core.models import Invite, TeamMember
 
 __all__ = ["InviteError", "check_areas", "create_invite", "find_member", "list_members",
            "normalize_code", "redeem_invite", "remove_member"]

@@ -1,7 +1,7 @@
 """Plain data of notices and the store the chat flows use; no database or platform imports.
 
-``flows/notices.py`` talks to the database only through :class:`NoticeStore`, implemented by
-:class:`broadcast.store.SqlNoticeStore` on the update's session.
+The chat flows (``broadcast/chat.py``) talk to the database only through :class:`NoticeStore`,
+implemented by :class:`broadcast.store.SqlNoticeStore` on the update's session.
 """
 
 from __future__ import annotations

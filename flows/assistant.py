@@ -40,7 +40,7 @@ from flows.ward import (
 )
 from nlu.types import Parse
 
-__all__ = ["Assistant", "Handler", "Outcome"]
+__all__ = ["Assistant", "Handler", "Outcome", "outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,27 @@ class Outcome:
     forget: bool = False  # the citizen's data was deleted: store nothing more about them
     log_text: str | None = None  # what may be logged of the message (masked)
     fallback: bool = False  # "not sure what you mean": dropped when danger comes first
+
+
+def outcome(state: State, replies: list[Reply], parse: Parse | None = None,
+            log_text: str | None = None) -> Outcome:
+    """Replies with the state to keep; the buttons shown become the numbered options."""
+    remember(state, replies)
+    return Outcome(replies, state, parse=parse, log_text=log_text)
+
+
+def remember(state: State, replies: list[Reply]) -> None:
+    """The buttons just shown: by number ("2") and by role (typed "tiếp", "không")."""
+    options: list[str] = []
+    nav: dict[str, str] = {}
+    for r in replies:
+        for b in r.buttons:
+            if b.url is None:
+                options.append(b.payload)
+                if b.role is not None:
+                    nav.setdefault(b.role, b.payload)
+    state.options = options
+    state.nav = nav
 
 
 #: A plug-in handler (subscriptions, team tools): returns None when it does not apply.
@@ -141,7 +162,7 @@ class Assistant:
             rest = [] if out.fallback else [r for r in out.replies if r.kind != "emergency"]
             out.replies = [emergency_reply(ctx.content, danger.numbers, alone=not rest), *rest]
             if not out.forget:
-                self._remember(out.state, out.replies)
+                remember(out.state, out.replies)
         elif danger.level == "soft" and out.replies and all(r.kind != "emergency"
                                                             for r in out.replies):
             out.replies = [*out.replies, soft_danger_reply(ctx.content, danger.numbers)]
@@ -182,22 +203,7 @@ class Assistant:
 
     def _out(self, state: State, replies: list[Reply], parse: Parse | None = None,
              log_text: str | None = None) -> Outcome:
-        self._remember(state, replies)
-        return Outcome(replies, state, parse=parse, log_text=log_text)
-
-    @staticmethod
-    def _remember(state: State, replies: list[Reply]) -> None:
-        """The buttons just shown: by number ("2") and by role (typed "tiếp", "không")."""
-        options: list[str] = []
-        nav: dict[str, str] = {}
-        for r in replies:
-            for b in r.buttons:
-                if b.url is None:
-                    options.append(b.payload)
-                    if b.role is not None:
-                        nav.setdefault(b.role, b.payload)
-        state.options = options
-        state.nav = nav
+        return outcome(state, replies, parse, log_text)
 
     async def _command(self, msg: Incoming, state: State, ctx: Context, cmd: str,
                        arg: str) -> Outcome:

@@ -1,20 +1,24 @@
 """What flows need from the outside world, as protocols the assembly (``bot/``) implements.
 
-Flows never import a platform library or an ORM: storage, speech and notices are reached
-through these small interfaces, so a flow can be tested with an in-memory fake and run behind
-any channel.
+Flows never import a platform library or an ORM: storage and speech are reached through these
+small interfaces, so a flow can be tested with an in-memory fake and run behind any channel.
+A higher floor that plugs its own conversations into the assistant (the notices of
+``broadcast/``) declares a typed :class:`PortKey` for what it needs per update; the assembly puts
+the implementation in :attr:`Context.ports`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from flows.content import Content
 from nlu.types import Engine
 
-__all__ = ["Context", "FlowSettings", "Speech", "State", "Store"]
+__all__ = ["Context", "FlowSettings", "PortKey", "Ports", "Speech", "State", "Store"]
+
+T = TypeVar("T")
 
 
 class Store(Protocol):
@@ -35,6 +39,38 @@ class Speech(Protocol):
     """Turns an answer into a voice message file (OGG/Opus); returns its path."""
 
     async def voice(self, text: str) -> str: ...
+
+
+class PortKey(Generic[T]):
+    """A typed name for a port, like aiohttp's ``AppKey``: ``NOTICES: PortKey[NoticeStore] =
+    PortKey("notices")``. Keys compare by identity, so two packages never collide."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<PortKey {self.name}>"
+
+
+class Ports:
+    """What higher floors provide to one update's handling, found by typed key."""
+
+    def __init__(self) -> None:
+        self._items: dict[PortKey[Any], object] = {}
+
+    def set(self, key: PortKey[T], value: T) -> None:
+        self._items[key] = value
+
+    def get(self, key: PortKey[T]) -> T:
+        try:
+            return cast(T, self._items[key])
+        except KeyError:
+            raise LookupError(f"no {key.name!r} port is plugged into this assistant") from None
+
+    def __contains__(self, key: PortKey[Any]) -> bool:
+        return key in self._items
 
 
 @dataclass(frozen=True)
@@ -129,5 +165,5 @@ class Context:
     speech: Speech | None = None
     audio: bool = False  # the channel can play a voice message
     is_team: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    ports: Ports = field(default_factory=Ports)
     now: dt.datetime | None = None  # the update's time (UTC); None: the clock is read

@@ -18,9 +18,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from core.config import NluSettings
 from nlu.builtin import BuiltinEngine, Thresholds, TrainParams, default_thresholds, train
 from nlu.data import Example, training_examples
-from nlu.settings import NluSettings
 from nlu.types import Engine, Parse
 
 __all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "load_engine"]

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import Core, build_core
-from bot.config import Settings, load_config
+from bot.app import App, build_app
+from core.config import Settings, load_config
 from tests.fakes import KeywordNlu
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,8 +82,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def core(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
-    c = await build_core(settings_for(sqlite_url, tmp_path), nlu=KeywordNlu())
+async def core(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
+    c = await build_app(settings_for(sqlite_url, tmp_path), nlu=KeywordNlu())
     try:
         yield c
     finally:

@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from bot.app import build_core  # noqa: E402
+from bot.app import build_app  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
-from bot.config import load_config  # noqa: E402
 from broadcast.sender import Sender  # noqa: E402
+from core.config import load_config  # noqa: E402
 from nlu.types import Parse  # noqa: E402
 
 
@@ -47,7 +47,7 @@ async def main(args: argparse.Namespace) -> None:
     settings = settings.model_copy(update={"broadcast": settings.broadcast.model_copy(update={
         "lease_s": args.lease, "send_timeout_s": min(args.lease / 2, 15.0),
         "poll_s": 0.2})})
-    core = await build_core(settings, migrate=False, nlu=NoNlu())
+    core = await build_app(settings, migrate=False, nlu=NoNlu())
     channel = TelegramChannel(core, settings.telegram)
     await channel.start()
     sender = Sender(core.sessionmaker, settings, core.content.texts, {"telegram": channel},

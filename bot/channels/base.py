@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
-__all__ = ["Channel", "Delivery", "Route"]
+from core.delivery import Delivery
+
+__all__ = ["Channel", "Route"]
 
 #: (method, path, handler) added to the web server, e.g. a platform's webhook.
 Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The outcome of sending one notice to one recipient.
-
-    ``retry``: try again later (429, 5xx, timeout, a platform's quiet hours), not before
-    ``retry_at`` when given; ``blocked``: the user refuses the bot (stop sending to them);
-    ``failed``: the platform will not accept this recipient at all (``reason`` says why).
-    """
-
-    status: Literal["sent", "retry", "blocked", "failed"]
-    reason: str | None = None
-    retry_at: dt.datetime | None = None
-    platform_id: str | None = None  # the platform's message id when sent
 
 
 class Channel(Protocol):

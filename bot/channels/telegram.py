@@ -1,8 +1,8 @@
-"""Telegram channel: python-telegram-bot 22 as the Bot API client, our core as the brain.
+"""Telegram channel: python-telegram-bot 22 as the Bot API client, our app as the brain.
 
 PTB provides the HTTP client, typed updates, long polling and AIORateLimiter (which also waits
 out 429 ``retry_after`` and resends). Conversation state is NOT kept in PTB (no
-ConversationHandler): every update goes to :meth:`Core.handle`, which reads and writes the
+ConversationHandler): every update goes to :meth:`App.handle`, which reads and writes the
 database. Updates of one chat are handled in order; different chats concurrently.
 """
 
@@ -35,11 +35,11 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
 
-from bot.app import Core
-from bot.channels.base import Delivery
+from bot.app import App
 from bot.channels.ptb_aiohttp import AiohttpRequest
-from bot.config import TelegramCfg
 from bot.render import numbered
+from core.config import TelegramCfg
+from core.delivery import Delivery
 from flows.types import Button, Incoming, IncomingKind, Reply
 
 __all__ = ["COMMANDS", "SafeBot", "TelegramChannel", "to_incoming"]
@@ -154,10 +154,10 @@ def to_html(text: str) -> str:
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, core: Core, cfg: TelegramCfg) -> None:
+    def __init__(self, app: App, cfg: TelegramCfg) -> None:
         if not cfg.token:
             raise ValueError("TELEGRAM_TOKEN is not set")
-        self.core = core
+        self.app = app
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         base_file = cfg.base_file_url or cfg.base_url.replace("/bot", "/file/bot")
@@ -177,9 +177,9 @@ class TelegramChannel:
         )
         if self.webhook:
             builder = builder.updater(None)
-        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.app.add_handler(TypeHandler(Update, self._on_update))
-        self.app.add_error_handler(self._on_error)
+        self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.ptb.add_handler(TypeHandler(Update, self._on_update))
+        self.ptb.add_error_handler(self._on_error)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._notices: Bot | None = None
         self._notices_lock = asyncio.Lock()
@@ -187,36 +187,36 @@ class TelegramChannel:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        await self.app.initialize()
+        await self.ptb.initialize()
         await self._notices_bot()  # ready before the first notice (its getMe is not a send)
         try:
-            await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+            await self.ptb.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         except TelegramError as exc:  # not fatal: commands still work when typed
             log.warning("could not set the Telegram command menu: %s", exc)
         if self.webhook:
-            await self.app.bot.set_webhook(
+            await self.ptb.bot.set_webhook(
                 url=self.cfg.webhook_url or "", secret_token=self.cfg.webhook_secret,
                 allowed_updates=["message", "edited_message", "callback_query",
                                  "my_chat_member"],
             )
             log.info("Telegram: webhook mode at %s", self.cfg.webhook_url)
         else:
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(
+            assert self.ptb.updater is not None
+            await self.ptb.updater.start_polling(
                 timeout=self.cfg.poll_timeout_s,
                 allowed_updates=["message", "edited_message", "callback_query",
                                  "my_chat_member"],
                 error_callback=lambda exc: log.warning("Telegram polling error: %s", exc),
             )
             log.info("Telegram: long polling")
-        await self.app.start()
+        await self.ptb.start()
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
+        if self.ptb.updater is not None and self.ptb.updater.running:
+            await self.ptb.updater.stop()
+        if self.ptb.running:
+            await self.ptb.stop()
+        await self.ptb.shutdown()
         if self._notices is not None:
             await self._notices.shutdown()
 
@@ -225,11 +225,11 @@ class TelegramChannel:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return False
         try:
-            update = Update.de_json(data, self.app.bot)
+            update = Update.de_json(data, self.ptb.bot)
         except Exception:
             log.warning("rejected malformed Telegram webhook update %r", data.get("update_id"))
             return False
-        await self.app.update_queue.put(update)
+        await self.ptb.update_queue.put(update)
         return True
 
     # ------------------------------------------------------------------ handling
@@ -247,7 +247,7 @@ class TelegramChannel:
         if msg is None:
             return
         async with self._locks[msg.user_id]:
-            replies = await self.core.handle(msg, update_key=str(update.update_id))
+            replies = await self.app.handle(msg, update_key=str(update.update_id))
             if replies:
                 await self.send(msg.user_id, replies)
         if not self._locks[msg.user_id].locked():
@@ -259,7 +259,7 @@ class TelegramChannel:
         if m.chat.type != "private":
             return
         if m.new_chat_member.status == ChatMemberStatus.BANNED:  # "kicked": the user blocked us
-            await self.core.mark_blocked("telegram", str(m.chat.id))
+            await self.app.mark_blocked("telegram", str(m.chat.id))
 
     async def send(self, chat_id: str, replies: list[Reply]) -> bool:
         """Send replies in order; False when Telegram refuses (the user blocked the bot)."""
@@ -268,7 +268,7 @@ class TelegramChannel:
                                       native_max=100):
                 for piece in pieces:
                     if piece.text:
-                        await self.app.bot.send_message(
+                        await self.ptb.bot.send_message(
                             chat_id, to_html(piece.text), parse_mode=ParseMode.HTML,
                             reply_markup=keyboard(piece.buttons),
                             disable_web_page_preview=True,
@@ -276,10 +276,10 @@ class TelegramChannel:
             for r in replies:
                 if r.audio_path:
                     voice = await asyncio.to_thread(Path(r.audio_path).read_bytes)
-                    await self.app.bot.send_voice(chat_id, voice=voice)
+                    await self.ptb.bot.send_voice(chat_id, voice=voice)
         except Forbidden as exc:
             log.info("Telegram refused chat %s: %s", chat_id, exc.message)
-            await self.core.mark_blocked("telegram", chat_id)
+            await self.app.mark_blocked("telegram", chat_id)
             return False
         except RetryAfter as exc:  # AIORateLimiter already retried max_retries times
             log.warning("Telegram flood control persists (retry after %s s)", exc.retry_after)

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.app import Core
+from bot.app import App
 from bot.render import numbered
 from flows.types import Incoming, Reply
 
@@ -23,13 +23,13 @@ def render_terminal(replies: list[Reply]) -> str:
     return "\n\n".join(out)
 
 
-async def run_terminal(core: Core, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+async def run_terminal(app: App, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
                        user_id: str = "local") -> None:
     """Read lines until end of input or "/thoat"; print the assistant's replies."""
     loop = asyncio.get_running_loop()
 
     async def say(text: str) -> None:
-        replies = await core.handle(Incoming("terminal", user_id, text=text)) or []
+        replies = await app.handle(Incoming("terminal", user_id, text=text)) or []
         print(render_terminal(replies), file=stdout, flush=True)
         print("─" * 40, file=stdout, flush=True)
 

@@ -21,13 +21,13 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import Core
+from bot.app import App
 from bot.channels.base import Delivery, Route
 from bot.channels.zalo_common import TEXT_LIMIT, Handlers, ZaloError, resend_transient
-from bot.config import ZaloBotCfg
-from bot.models import User
 from bot.render import numbered, split_text
 from bot.web import check_secret
+from core.config import ZaloBotCfg
+from core.models import User
 from flows.types import Incoming, IncomingKind, Reply
 
 __all__ = ["SECRET_HEADER", "ZaloBotChannel", "to_incoming"]
@@ -100,14 +100,14 @@ def to_incoming(body: Any) -> tuple[Incoming, str | None] | None:
 
 
 class ZaloBotChannel:
-    """The Zalo Bot Platform as a channel of the conversation core."""
+    """The Zalo Bot Platform as a channel of the conversation app."""
 
     name = "zalo_bot"
 
-    def __init__(self, core: Core, cfg: ZaloBotCfg) -> None:
+    def __init__(self, app: App, cfg: ZaloBotCfg) -> None:
         if not cfg.token:
             raise ValueError("ZALO_BOT_TOKEN is not set")
-        self.core = core
+        self.app = app
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         self._http: aiohttp.ClientSession | None = None
@@ -198,7 +198,7 @@ class ZaloBotChannel:
         return True
 
     async def _handle(self, msg: Incoming, key: str | None) -> None:
-        replies = await self.core.handle(msg, update_key=key)
+        replies = await self.app.handle(msg, update_key=key)
         if replies:  # None: a redelivery already answered
             await self.send(msg.user_id, replies)
 
@@ -268,7 +268,7 @@ class ZaloBotChannel:
         return True
 
     async def _has_written(self, user_id: str) -> bool:
-        async with self.core.sessionmaker() as session:
+        async with self.app.sessionmaker() as session:
             found = await session.execute(select(User.id).where(
                 User.channel == self.name, User.user_id == user_id))
             return found.first() is not None

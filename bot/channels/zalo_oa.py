@@ -32,7 +32,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import Core
+from bot.app import App
 from bot.channels.base import Delivery, Route
 from bot.channels.zalo_common import (
     TEXT_LIMIT,
@@ -41,12 +41,12 @@ from bot.channels.zalo_common import (
     next_local_time,
     resend_transient,
 )
-from bot.config import ZaloOaCfg
-from bot.db import utcnow, write_lock
-from bot.models import OAuthToken, User
 from bot.render import numbered, split_text
-from bot.storage import insert_for
 from bot.web import check_secret
+from core.config import ZaloOaCfg
+from core.db import utcnow, write_lock
+from core.models import OAuthToken, User
+from core.storage import insert_for
 from flows.types import Button, Incoming, IncomingKind, Reply
 
 __all__ = [
@@ -215,7 +215,7 @@ class OaTokens:
     The refresh token is single-use: each refresh returns a new pair and the old refresh token
     stops working. So a refresh locks the row (``SELECT ... FOR UPDATE`` on PostgreSQL; on
     SQLite the transaction begins IMMEDIATE and holds the database write lock, and this
-    process's other writers queue on :func:`bot.db.write_lock`), calls Zalo, and writes the new
+    process's other writers queue on :func:`core.db.write_lock`), calls Zalo, and writes the new
     pair with a version check before anyone uses it. A second process that wanted to refresh at
     the same time waits, then finds a newer version and uses that token instead of spending the
     refresh token again.
@@ -318,19 +318,19 @@ class OaTokens:
 
 
 class ZaloOaChannel:
-    """A Zalo Official Account as a channel of the conversation core."""
+    """A Zalo Official Account as a channel of the conversation app."""
 
     name = "zalo_oa"
 
-    def __init__(self, core: Core, cfg: ZaloOaCfg) -> None:
+    def __init__(self, app: App, cfg: ZaloOaCfg) -> None:
         missing = [var for var, value in (("ZALO_OA_APP_ID", cfg.app_id),
                                           ("ZALO_OA_APP_SECRET", cfg.app_secret),
                                           ("ZALO_OA_SECRET_KEY", cfg.secret_key)) if not value]
         if missing:
             raise ValueError(f"the Zalo OA channel needs {', '.join(missing)}")
-        self.core = core
+        self.app = app
         self.cfg = cfg
-        self.tokens = OaTokens(core.sessionmaker, cfg)
+        self.tokens = OaTokens(app.sessionmaker, cfg)
         self._http: aiohttp.ClientSession | None = None
         self._handlers = Handlers()
 
@@ -376,7 +376,7 @@ class ZaloOaChannel:
         return web.json_response({"ok": True})
 
     async def _handle(self, msg: Incoming, key: str) -> None:
-        replies = await self.core.handle(msg, update_key=key)
+        replies = await self.app.handle(msg, update_key=key)
         if replies:  # None: a redelivery already answered
             await self.send(msg.user_id, replies)
 
@@ -439,7 +439,7 @@ class ZaloOaChannel:
     async def _unreachable(self, user_id: str, exc: ZaloError) -> None:
         # -230: no interaction for 7 days. Retrying cannot help until the user writes again.
         log.info("Zalo OA user %s is outside the interaction window: %s", user_id, exc)
-        await self.core.mark_blocked(self.name, user_id, unreachable=True)
+        await self.app.mark_blocked(self.name, user_id, unreachable=True)
 
     async def send(self, user_id: str, replies: list[Reply]) -> bool:
         """Send replies as customer-service messages with up to ``max_buttons`` buttons each,
@@ -461,7 +461,7 @@ class ZaloOaChannel:
 
     async def _in_window(self, user_id: str) -> bool:
         """Whether the user wrote to us recently enough for a customer-service message."""
-        async with self.core.sessionmaker() as session:
+        async with self.app.sessionmaker() as session:
             row = (await session.execute(select(User.last_seen, User.unreachable_at).where(
                 User.channel == self.name, User.user_id == user_id))).first()
         if row is None:
@@ -523,7 +523,7 @@ class ZaloOaChannel:
             if exc.transient or exc.code in TOKEN_ERRORS or exc.code == TOKEN_TROUBLE:
                 return Delivery("retry", reason=str(exc))
             if exc.code == NIGHT_WINDOW:
-                resume = self.core.settings.broadcast.zalo_quiet_hours[1]
+                resume = self.app.settings.broadcast.zalo_quiet_hours[1]
                 return Delivery("retry", reason=str(exc), retry_at=next_local_time(resume))
             before = f"customer-service message refused ({cs_refusal}); " if cs_refusal else ""
             return Delivery("failed", reason=f"{before}Zalo OA refused: {exc}")

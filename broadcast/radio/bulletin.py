@@ -41,8 +41,8 @@ from broadcast.radio.audio import (
 )
 from broadcast.radio.mp3 import FRAME, TAIL, encode_streams, level_change_db
 from broadcast.radio.normalize import Normalizer
-from broadcast.radio.settings import RadioSettings
 from broadcast.radio.tts import Speech, TtsEngine
+from core.config import RadioSettings
 
 __all__ = [
     "PRIORITIES",
@@ -50,6 +50,7 @@ __all__ = [
     "Priority",
     "build_bulletin",
     "bulletin_dir",
+    "bulletin_stem",
     "script_for",
     "station_line",
 ]
@@ -147,11 +148,28 @@ def _local(when: datetime) -> datetime:
     return when.replace(tzinfo=_LOCAL_TZ) if when.tzinfo is None else when.astimezone(_LOCAL_TZ)
 
 
-def _slug(text: str, limit: int = 40) -> str:
+def bulletin_stem(folder: Path, when: datetime, area_code: str, title: str) -> str:
+    """The file name, without extension, shared by a bulletin's MP3, transcript and JSON.
+
+    ``2026-12-02_20h36_12454_lich-tiem-chung``: local date, time ("20h36", which cannot be
+    mistaken for a year), area code and title, so that bulletins of several areas or days can
+    share one folder and still sort by time. A counter is added only when a bulletin with the
+    same date, minute, area and title is already in ``folder``.
+    """
+    local = _local(when)
+    base = f"{local:%Y-%m-%d}_{local:%H}h{local:%M}_{_slug(area_code, 12, 'vung')}_{_slug(title)}"
+    stem, n = base, 1
+    while any((folder / f"{stem}{ext}").exists() for ext in (".json", ".mp3", ".txt")):
+        n += 1
+        stem = f"{base}-{n}"
+    return stem
+
+
+def _slug(text: str, limit: int = 40, empty: str = "ban-tin") -> str:
     ascii_text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
     ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    return slug[:limit].rstrip("-") or "ban-tin"
+    return slug[:limit].rstrip("-") or empty
 
 
 def _speak(engine: TtsEngine, texts: list[str]) -> list[Speech]:
@@ -413,11 +431,7 @@ def _write(
     folder = Path(out_dir) if out_dir is not None else bulletin_dir(
         settings.output_dir, area_code, when)
     folder.mkdir(parents=True, exist_ok=True)
-    base = f"{when:%H%M}-{priority}-{_slug(title)}"
-    stem, n = base, 1
-    while (folder / f"{stem}.json").exists() or (folder / f"{stem}.mp3").exists():
-        n += 1
-        stem = f"{base}-{n}"
+    stem = bulletin_stem(folder, when, area_code, title)
     mp3_path = folder / f"{stem}.mp3"
     txt_path = folder / f"{stem}.txt"
     meta_path = folder / f"{stem}.json"
@@ -426,7 +440,7 @@ def _write(
     tag_mp3(mp3_path, title=title or station, station=station, area_code=area_code,
             area_name=area_name, when=when, priority=priority)
     txt_path.write_text(script.transcript(), encoding="utf-8")
-    bulletin_id = f"{area_code}-{when:%Y%m%d-%H%M}-{stem.split('-', 2)[-1]}"
+    bulletin_id = f"{area_code}-{when:%Y%m%d-%H%M}-{stem.split('_', 3)[-1]}"
     meta = {
         "id": bulletin_id,
         "title": title,

@@ -6,6 +6,21 @@ announcer would say (shared spec speech.md): numbers, dates, times, money, units
 numbers, Roman numerals, legal document codes, abbreviations from the editable lexicon
 (``content/lexicon.yaml``) and web addresses, keeping sentence punctuation. No digits remain.
 The operator reads this script before synthesis and may correct it.
+
+Readings decided from context (README "For radio operators" lists them for operators):
+
+- A number written N/M after "số nhà", "nhà số", "ngõ", "ngách", "hẻm", "kiệt", "lớp",
+  "địa chỉ" (and after "số" or "nhà" when it holds a "/" or a letter, or another part of the
+  address follows) is an address, read "N trên M", never a date; a comma (a pause) goes before
+  the next part: "số 12/3 ngõ 45" "số mười hai trên ba, ngõ bốn mươi lăm".
+- Codes of a number and letters are read number then letter names: "9A1" "chín a một".
+- 111-115 are read digit by digit when they name the emergency service: after a calling word
+  or a service name, as an alternative ("hoặc 113"), in a list of them, or at the start of a
+  clause, and only if nothing counted follows ("113 người" stays a quantity). Other short
+  numbers are read digit by digit only after a calling word ("gọi", "tổng đài", ...).
+- After a price, "/" before a measure is "một" ("đồng/kg" "đồng một ki lô gam") and before
+  anything counted "mỗi" ("đ/hộ" "đồng mỗi hộ", "/tháng", "/lần"); after a measure "/" another
+  measure is "trên" ("kg/m2"); "15 kg gạo/người" "mỗi người" once a number is said.
 """
 
 from __future__ import annotations
@@ -54,7 +69,7 @@ _PHONE_TRIGGER = re.compile(
     r"tài khoản)(?:\s+(?:ngay|số|tới|đến|cho|theo))*\s*[:：]?\s*\(?\s*$",
     re.IGNORECASE,
 )
-_SO_BEFORE = re.compile(r"(?:^|[^\w])số\s*$", re.IGNORECASE)
+_SO_BEFORE = re.compile(r"(?<![^\W_])số\s*:?\s*$", re.IGNORECASE)
 # "ngày" already said, also for the last day of a list: "các ngày 05, 06 và 07/12".
 _NGAY_BEFORE = re.compile(
     r"(?:^|[^\w])(?:ngày|mùng|mồng)(?:\s+\d{1,2}(?:\s*,\s*\d{1,2})*\s*(?:,|và|hoặc|đến))?\s*$",
@@ -74,6 +89,61 @@ _ROMAN_CONTEXT = (
     r"khóa|khoá|kỳ|kì|quý|đại hội|thế kỷ|thế kỉ|phần|chương|mục|đợt|giai đoạn|cấp độ|"
     r"báo động|khu vực|tập|hạng|loại|phụ lục|thứ"
 )
+# Addresses: a number written N/M (or 12A) after these words is a house or lane number, never
+# a date ("số 12/3 ngõ 45", "hẻm 34/7"). After "số" or "nhà" alone the number must hold a "/" or
+# a letter, or be followed by another part of the address, to count as one.
+_ADDRESS_HEAD = r"số nhà|nhà số|địa chỉ|ngõ|ngách|hẻm|kiệt|lớp"
+_ADDRESS_WEAK_HEAD = r"số|nhà"
+# The next part of an address: the spoken form pauses (a comma) before it.
+_ADDRESS_NEXT = (
+    r"ngõ|ngách|hẻm|kiệt|đường|phố|tổ dân phố|tổ|thôn|xóm|ấp|khu phố|khu|khối|phường|xã"
+)
+_HOUSE_NUMBER = r"\d{1,4}[A-Za-z]?(?:/\d{1,4}[A-Za-z]?)*"
+
+# The national emergency and service numbers (111 child protection, 112 rescue, 113 police,
+# 114 fire, 115 ambulance) are read digit by digit ("một một ba") when they name the service,
+# and as quantities when something is counted ("113 người"). See ``_is_service_number``.
+_SERVICE_NUMBERS = frozenset({"111", "112", "113", "114", "115"})
+_SERVICE_WORDS = re.compile(
+    r"(?:công an|cảnh sát|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|cứu hộ|cứu nạn cứu hộ|khẩn cấp|"
+    r"bảo vệ trẻ em|cấp cứu|báo cháy)\s*[:：]?\s*\(?\s*$",
+    re.IGNORECASE,
+)
+# What may follow a service number: nothing, punctuation or a linking word ("gọi 113 hoặc
+# 114", "113 (công an)"); a following word is counted ("113 người", "115 km").
+_AFTER_SERVICE = re.compile(
+    r"\s*(?:$|[,.;:!?)(\]]|[-–—]\s|(?:hoặc|hay|và|để|khi|ngay|miễn phí|của|nếu|thì|là|"
+    r"trong|từ|bất kể|suốt)(?![^\W_]))",
+    re.IGNORECASE,
+)
+# "Tổng số: 113." counts; so does a number after these words.
+_COUNT_BEFORE = re.compile(
+    r"(?<![^\W_])(?:tổng|tổng số|tổng cộng|số lượng|gồm|có|đạt|còn|thêm)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_SERVICE_LIST = re.compile(r"(?:\s*(?:,|và|hoặc|hay)\s*\d{3,4}(?![\w.,]\d))*")
+
+# Per-unit prices and rates: "25.000đ/kg" "... đồng một ki lô gam", "đ/hộ" "đồng mỗi hộ".
+_MONEY_WORDS = ("đồng", "đ", "nghìn", "triệu", "tỷ", "đô la mỹ", "đô la")
+# Measures a price is given for: read "một" (one kilogram); anything else is counted with
+# "mỗi" (each person, household, month, time).
+_MEASURE_WORDS = frozenset({
+    "cân", "tấn", "tạ", "yến", "lạng", "lít", "mét", "gam", "ki lô gam", "ki lô mét",
+    "mét vuông", "mét khối", "héc ta", "sào", "mẫu",
+})
+
+# What a quantity is given for, after any word once a number was said in the clause
+# ("15 kg gạo/người/tháng"): read "mỗi" (each).
+_PER_COUNTED = (
+    r"nhân khẩu|khẩu|người|hộ|tháng|năm|ngày|tuần|quý|lần|lượt|suất|học sinh|cháu|trẻ|buổi|"
+    r"ca|xe|chiếc|con|cái"
+)
+_NUMBER_WORD = re.compile(
+    r"(?<![^\W_])(?:không|một|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi|mốt|trăm|"
+    r"nghìn|triệu|tỷ)(?![^\W_])",
+    re.IGNORECASE,
+)
+
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _SYLLABLE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
@@ -204,6 +274,39 @@ def _read_plain(digits: str, digitwise_zero: bool) -> str:
     return read_int(int(digits))
 
 
+def _read_house_number(token: str) -> str:
+    """A house, lane or class number: "12" "mười hai", "12A" "mười hai a", "06" "không sáu"."""
+    digits = re.match(r"\d*", token).group(0)  # type: ignore[union-attr]
+    letters = token[len(digits):]
+    words = read_leading_zero(digits) if digits.startswith("0") else read_int(int(digits))
+    return f"{words} {_spell(letters)}" if letters else words
+
+
+def _is_service_number(s: str, start: int, end: int) -> bool:
+    """Whether an emergency number at ``s[start:end]`` names the service (read digit by digit).
+
+    It does when nothing is counted after it (what follows, past a list such as "113, 114 và
+    115", is the end, punctuation or a linking word) and it is listed with another one, follows
+    a service name ("công an 113"), is an alternative ("... hoặc 113") or stands at the start
+    of a clause (the line, after punctuation, or after "số" there). After a counting word
+    ("tổng số: 113", "có 113") it is a quantity, as are "113 người" and "Điều 113".
+    """
+    listed = _SERVICE_LIST.match(s, end)
+    assert listed is not None  # the pattern matches the empty string
+    if not _AFTER_SERVICE.match(s, listed.end()):
+        return False
+    before = s[:start]
+    if _COUNT_BEFORE.search(before):
+        return False
+    return bool(
+        _SERVICE_NUMBERS.intersection(re.findall(r"\d+", listed.group(0)))
+        or _SERVICE_WORDS.search(before)
+        or re.search(r"(?<![^\W_])(?:hoặc|hay)\s*$", before, re.IGNORECASE)
+        or re.search(r"(?:^|[,;:.!?(\[]|[-–—]\s)\s*(?:số\s*:?\s*)?$", before, re.IGNORECASE)
+        or re.search(r"(?<!\d)11[1-5]\s*(?:,|và|hoặc|hay)\s*$", before)
+    )
+
+
 def _day(d: str) -> str:
     n = int(d)
     return ("mùng " if n <= 10 else "") + read_int(n)
@@ -228,6 +331,14 @@ class Normalizer:
         self._units = dict(tables.units)
         self._types = dict(tables.doc_types)
         self._issuers = dict(tables.issuers)
+        self._types_ci = {k.upper(): v for k, v in self._types.items()}
+        self._issuers_ci = {k.upper(): v for k, v in self._issuers.items()}
+        per_from = [*_MONEY_WORDS, *self._units.values()]
+        self._rate_re = re.compile(
+            rf"(?<![^\W_])({_alternation(per_from)})((?:\s*/\s*[^\W\d_]+[23²³]?)+)(?![\w/])",
+            re.IGNORECASE,
+        )
+        self._unit_readings = {v.lower() for v in self._units.values()}
         self._web = {k.lower(): v for k, v in tables.web_words.items()}
         self._prefixes = dict(tables.code_prefixes)
         self._prefix_re = re.compile(
@@ -281,6 +392,9 @@ class Normalizer:
             self._legal_codes,
             self._code_prefixes,
             self._lexicon,
+            self._flu_subtypes,
+            self._dimensions,
+            self._addresses,
             self._phones,
             self._dates,
             self._times,
@@ -289,6 +403,7 @@ class Normalizer:
             self._with_units,
             self._letter_digit_codes,
             self._numbers,
+            self._rates,
             self._acronyms,
             self._symbols,
         ]
@@ -350,20 +465,29 @@ class Normalizer:
         return " ".join(out)
 
     def _legal_codes(self, s: str) -> str:
-        part = r"[A-ZĐ][A-Za-zĐđ&]*\d*"
+        part = r"[A-Za-zĐđ][A-Za-zĐđ&]*\d*"
         pattern = re.compile(
-            rf"(?<![\w/])(\d{{1,5}})(?:/(\d{{4}}))?/({part}(?:-{part})*)(?![\w/])"
+            rf"(?<![\w/])(\d{{1,5}})(?:/(\d{{4}}))?(\s*/\s*)({part}(?:-{part})*)(?![\w/])"
         )
 
         def speak(m: re.Match[str]) -> str:
-            number, year, code = m.group(1), m.group(2), m.group(3)
+            number, year, slash, code = m.groups()
             parts = code.split("-")
-            doc_type = self._types.get(parts[0])
+            doc_type = self._types.get(parts[0]) or self._types_ci.get(parts[0].upper())
+            known = doc_type is not None or parts[0].upper() in self._issuers_ci
+            if not parts[0][0].isupper() and not (
+                doc_type and len(parts[0]) > 1 and (year or len(parts) > 1)
+            ):
+                return m.group(0)  # "5/l", "100.000/người": not a document code
+            if slash != "/" and not known:
+                return m.group(0)  # "12 / KG" is not one either
             issuers = [self._issuer(p) for p in (parts[1:] if doc_type else parts)]
             before = s[: m.start()].rstrip().lower()
-            has_so = bool(_SO_BEFORE.search(before))
-            core = before[: -len("số")].rstrip() if has_so else before
-            type_said = doc_type is not None and core.endswith(doc_type.lower())
+            so = _SO_BEFORE.search(before)
+            has_so = so is not None
+            core = before[: so.start()].rstrip() if so else before
+            type_said = doc_type is not None and (  # "Quyết định 06/QĐ-TTg", "QĐ 06/QĐ-TTg"
+                core.endswith(doc_type.lower()) or core.endswith(parts[0].lower()))
             num = read_leading_zero(number) if number.startswith("0") else read_int(int(number))
             words: list[str] = []
             if year:
@@ -387,14 +511,16 @@ class Normalizer:
     def _issuer(self, part: str) -> str:
         if part in self._issuers:
             return self._issuers[part]
+        if part.upper() in self._issuers_ci:
+            return self._issuers_ci[part.upper()]
         m = re.fullmatch(r"(.*?[A-Za-zĐđ])(\d+)", part)
         if m and m.group(1) in self._issuers:
             name = self._issuers[m.group(1)]
             term = read_int(int(m.group(2)))
             # QH14, UBTVQH15: the National Assembly of a given term ("khóa").
             return f"{name} khóa {term}" if m.group(1).endswith("QH") else f"{name} {term}"
-        if part in self._types:
-            return self._types[part]
+        if part in self._types or part.upper() in self._types_ci:
+            return self._types.get(part) or self._types_ci[part.upper()]
         if part in self._entries:
             return self._entries[part]
         return _spell(part)
@@ -422,7 +548,7 @@ class Normalizer:
             r"\+84" + sep + r"\(?\d{1,3}\)?(?:" + sep + r"\d{2,4}){2,3}",
             r"\(0\d{1,3}\)\s?\d{3,4}(?:" + sep + r"\d{3,4}){1,2}",
             r"0\d{1,4}(?:" + sep + r"\d{2,4}){1,4}",
-            r"1[89]00" + sep + r"\d{3,4}(?:" + sep + r"\d{1,4})?",
+            r"1[89]00(?:" + sep + r"\d{2,4}){1,3}",
         ]
         shape_re = re.compile(rf"(?<![\w.,/:+\-])(?:{'|'.join(shapes)})(?![\w/]|[.,]\d)")
 
@@ -443,11 +569,83 @@ class Normalizer:
         short = re.compile(r"(?<![\w.,/:+\-])(\d{3,6})(?![\w/]|[.,:]\d)")
 
         def speak_short(m: re.Match[str]) -> str:
-            if _PHONE_TRIGGER.search(s[: m.start()]):
+            if _PHONE_TRIGGER.search(s[: m.start()]) or (
+                m.group(1) in _SERVICE_NUMBERS and _is_service_number(s, m.start(), m.end())
+            ):
                 return read_digits(m.group(1))
             return m.group(0)
 
         return short.sub(speak_short, s)
+
+    @staticmethod
+    def _flu_subtypes(s: str) -> str:
+        """Influenza subtypes: "A/H5N1", "A(H1N1)", "H7N9" -> "a hát năm en một"."""
+        def speak(m: re.Match[str]) -> str:
+            kind, h, n = m.group(1) or m.group(2), m.group(3), m.group(4)
+            head = f"{_LETTERS[kind.lower()]} " if kind else ""
+            return f"{head}hát {read_int(int(h))} en {read_int(int(n))}"
+
+        return re.sub(
+            r"(?<![\w/])(?:([AB])\s*\(\s*(?=[Hh]\d{1,2}[Nn]\d{1,2}\s*\))|([AB])\s*/\s*)?"
+            r"[Hh](\d{1,2})[Nn](\d{1,2})(?![\w/])(?(1)\s*\))",
+            speak, s,
+        )
+
+    @staticmethod
+    def _dimensions(s: str) -> str:
+        """Sizes: "ảnh 3x4 cm" -> "ảnh 3 nhân 4 cm" (the numbers and unit are read later)."""
+        return re.sub(r"(?<![\w.,])(\d+(?:,\d+)?)\s*[xX×]\s*(?=\d)", r"\1 nhân ", s)
+
+    def _addresses(self, s: str) -> str:
+        """House, lane and class numbers: "số 12/3 ngõ 45" -> "số mười hai trên ba, ngõ ..."."""
+        pattern = re.compile(
+            rf"{_NOT_W_BEFORE}({_ADDRESS_HEAD}|{_ADDRESS_WEAK_HEAD})(\s*:?\s*)"
+            rf"({_HOUSE_NUMBER})(?![\w/]|[.,]\d)",
+            re.IGNORECASE,
+        )
+        next_part = re.compile(rf"\s+(?:{_ADDRESS_NEXT}){_NOT_W_AFTER}", re.IGNORECASE)
+
+        def speak(m: re.Match[str]) -> str:
+            head, space, number = m.groups()
+            followed = next_part.match(s, m.end()) is not None
+            plain = number.isdigit()
+            if head.lower() in ("số", "nhà") and plain and not followed:
+                return m.group(0)  # "bão số 5", "số 113": not (known to be) an address
+            words = " trên ".join(_read_house_number(n) for n in number.split("/"))
+            return f"{head}{space or ' '}{words}{',' if followed else ''}"
+
+        return pattern.sub(speak, s)
+
+    def _rates(self, s: str) -> str:
+        """Per-unit prices and rates: "đồng/kg" "đồng một ki lô gam", "đ/hộ" "đồng mỗi hộ",
+        "ki lô gam/người" "ki lô gam mỗi người", "ki lô gam/mét vuông" "... trên mét vuông"."""
+        def speak(m: re.Match[str]) -> str:
+            head = m.group(1)
+            money = head.lower() in _MONEY_WORDS
+            words = ["đồng" if head.lower() == "đ" else head]
+            for per in re.findall(r"[^\W\d_]+[23²³]?", m.group(2)):
+                measure = self._units.get(per) or (per if per.lower() in _MEASURE_WORDS
+                                                   or per.lower() in self._unit_readings
+                                                   else None)
+                if measure is None:
+                    words += ["mỗi", per]
+                else:
+                    words += ["một" if money else "trên", measure]
+            return " ".join(words)
+
+        s = self._rate_re.sub(speak, s)
+
+        def speak_counted(m: re.Match[str]) -> str:
+            clause = re.split(r"[,.;:!?()]", s[: m.start()])[-1]
+            if not _NUMBER_WORD.search(clause):
+                return m.group(0)  # "ngày/tháng/năm sinh" is a label, not a rate
+            pers = re.split(r"\s*/\s*", m.group(2).strip().lstrip("/").strip())
+            return m.group(1) + "".join(f" mỗi {p}" for p in pers)
+
+        return re.sub(
+            rf"{_NOT_W_BEFORE}([^\W\d_]+)((?:\s*/\s*(?:{_PER_COUNTED}){_NOT_W_AFTER})+)",
+            speak_counted, s, flags=re.IGNORECASE,
+        )
 
     def _dates(self, s: str) -> str:
         def prefix(before: str) -> str:
@@ -585,7 +783,23 @@ class Normalizer:
                     out.append(_spell(run))
             return " ".join(out)
 
-        return re.sub(r"(?<![\w])(?:[A-ZĐ]{1,5}\d+)+[A-ZĐ]{0,5}(?![\w])", speak, s)
+        s = re.sub(r"(?<![\w])(?:[A-ZĐ]{1,5}\d+)+[A-ZĐ]{0,5}(?![\w])", speak, s)
+
+        def speak_class(m: re.Match[str]) -> str:
+            runs = re.findall(r"\d+|[^\d]+", m.group(0))
+            out = [_read_house_number(runs[0])]
+            for run in runs[1:]:
+                out.append(_spell(run) if not run.isdigit() else
+                           read_int(int(run)) if len(run) <= 2 and not run.startswith("0")
+                           else read_digits(run))
+            return " ".join(out)
+
+        # Classes, rooms, teams, house numbers: "9A1" "chín a một", "2B", "tổ 3A", "12a".
+        # Lower-case g and h are left to times ("7g30"); units were read before.
+        return re.sub(
+            r"(?<![\w.,/:+\-])\d{1,4}(?:(?:[A-ZĐ]{1,3}|[a-fi-wyzđ])\d{0,3})+(?![\w])",
+            speak_class, s,
+        )
 
     @staticmethod
     def _numbers(s: str) -> str:
@@ -601,7 +815,9 @@ class Normalizer:
             before = s[: m.start()]
             digitwise = bool(_SO_BEFORE.search(before))
             words = _read_number(tok, digitwise_zero=digitwise)
-            return ("âm " + words) if neg else words
+            words = ("âm " + words) if neg else words
+            glued = s[m.end():m.end() + 1].isalpha()  # "15ngày" -> "mười lăm ngày"
+            return words + " " if glued else words
 
         return re.sub(rf"(?:(?<![^\s(])(-)(?=\d))?(?<![\w.,])({_NUM})", speak, s)
 

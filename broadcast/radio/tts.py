@@ -40,7 +40,7 @@ from gtts import gTTS
 from gtts.tokenizer import pre_processors
 
 from broadcast.radio.audio import workers
-from broadcast.radio.settings import (
+from core.config import (
     EspeakSettings,
     FptSettings,
     GttsSettings,

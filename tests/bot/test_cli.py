@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core
+from bot.app import App
 from bot.channels.terminal import run_terminal
-from bot.config import ConfigError, load_config
+from core.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,7 @@ def test_db_upgrade_and_content_export(tmp_path: Path) -> None:
     assert passport["where"][0]["channel"] == "bocongan" and passport["reviewed"]
 
 
-async def test_terminal_chat_numbers_the_buttons_and_accepts_numbers(core: Core) -> None:
+async def test_terminal_chat_numbers_the_buttons_and_accepts_numbers(core: App) -> None:
     stdin = io.StringIO("1\nlàm hộ chiếu\n/thoat\n")
     stdout = io.StringIO()
     await run_terminal(core, stdin=stdin, stdout=stdout)

@@ -1,4 +1,4 @@
-"""The conversation core end to end through Core.handle, on a real SQLite database."""
+"""The conversation core end to end through App.handle, on a real SQLite database."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.app import Core, build_core
-from bot.models import Conversation, Feedback, MessageLog, Unanswered, User
+from bot.app import App, build_app
+from core.models import Conversation, Feedback, MessageLog, Unanswered, User
 from flows.types import Incoming, Reply
 from tests.conftest import settings_for
 from tests.fakes import KeywordNlu
 
 
-async def say(core: Core, text: str, user: str = "u1") -> list[Reply]:
+async def say(core: App, text: str, user: str = "u1") -> list[Reply]:
     return await core.handle(Incoming("web", user, text=text)) or []
 
 
-async def tap(core: Core, payload: str, user: str = "u1") -> list[Reply]:
+async def tap(core: App, payload: str, user: str = "u1") -> list[Reply]:
     return await core.handle(Incoming("web", user, button=payload, kind="button")) or []
 
 
@@ -26,12 +26,12 @@ def payloads(replies: list[Reply]) -> list[str]:
     return [b.payload for r in replies for b in r.buttons]
 
 
-async def count(core: Core, model: type) -> int:
+async def count(core: App, model: type) -> int:
     async with core.sessionmaker() as s:
         return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
 
 
-async def test_start_shows_the_eight_doors_of_the_main_menu(core: Core) -> None:
+async def test_start_shows_the_eight_doors_of_the_main_menu(core: App) -> None:
     replies = await say(core, "/start")
     assert "Xin chào" in replies[0].text
     assert payloads(replies) == ["svc", "t:crime", "t:legal", "t:vneid", "t:scam", "sub", "em",
@@ -39,7 +39,7 @@ async def test_start_shows_the_eight_doors_of_the_main_menu(core: Core) -> None:
 
 
 async def test_a_full_walkthrough_step_by_step_ends_with_papers_fee_time_and_where(
-        core: Core) -> None:
+        core: App) -> None:
     groups = await tap(core, "svc")
     assert "g:cu-tru" in payloads(groups)
     services = await tap(core, "g:cu-tru")
@@ -62,7 +62,7 @@ async def test_a_full_walkthrough_step_by_step_ends_with_papers_fee_time_and_whe
     assert "dichvucong.bocongan.gov.vn" in text
 
 
-async def test_an_expired_fact_is_no_longer_said(core: Core) -> None:
+async def test_an_expired_fact_is_no_longer_said(core: App) -> None:
     # The 10% online discount on passports ended on 31/12/2025 (Thông tư 63/2023/TT-BTC).
     fee = (await tap(core, "a:cap-ho-chieu:fee"))[0].text
     assert "200.000" in fee
@@ -70,7 +70,7 @@ async def test_an_expired_fact_is_no_longer_said(core: Core) -> None:
 
 
 async def test_free_text_naming_a_service_jumps_there_and_an_aspect_is_answered_first(
-        core: Core) -> None:
+        core: App) -> None:
     replies = await say(core, "làm hộ chiếu hết bao nhiêu tiền")
     assert replies[0].text.startswith("💰 Lệ phí")
     follow = await say(core, "mất mấy ngày")  # about the service already being discussed
@@ -78,7 +78,7 @@ async def test_free_text_naming_a_service_jumps_there_and_an_aspect_is_answered_
     assert "chưa được xác nhận" in follow[0].text  # duration is unconfirmed for passports
 
 
-async def test_danger_gets_the_emergency_numbers_first_even_mid_walkthrough(core: Core) -> None:
+async def test_danger_gets_the_emergency_numbers_first_even_mid_walkthrough(core: App) -> None:
     await tap(core, "st:cap-ho-chieu:1")
     replies = await say(core, "cứu với cháy nhà rồi")
     first = replies[0].text
@@ -88,7 +88,7 @@ async def test_danger_gets_the_emergency_numbers_first_even_mid_walkthrough(core
 
 
 async def test_unsure_offers_three_guesses_and_a_person_and_logs_without_personal_data(
-        core: Core) -> None:
+        core: App) -> None:
     replies = await say(core, "mơ hồ quá, số tôi 0912345678")
     buttons = payloads(replies)
     assert buttons[:3] == ["s:cap-ho-chieu", "i:legal_help", "s:dang-ky-khai-sinh"]
@@ -100,13 +100,13 @@ async def test_unsure_offers_three_guesses_and_a_person_and_logs_without_persona
     assert all("0912345678" not in (t or "") for t in logs)
 
 
-async def test_numbered_choice_picks_the_button_at_that_position(core: Core) -> None:
+async def test_numbered_choice_picks_the_button_at_that_position(core: App) -> None:
     await say(core, "/menu")
     replies = await say(core, "1")  # first door: public services
     assert "g:cu-tru" in payloads(replies)
 
 
-async def test_feedback_is_stored(core: Core) -> None:
+async def test_feedback_is_stored(core: App) -> None:
     await tap(core, "f:+:a:cap-ho-chieu:fee")
     await tap(core, "f:-:q:legal-x")
     async with core.sessionmaker() as s:
@@ -114,7 +114,7 @@ async def test_feedback_is_stored(core: Core) -> None:
     assert sorted(rows) == [("a:cap-ho-chieu:fee", 1), ("q:legal-x", -1)]
 
 
-async def test_delete_my_data_asks_first_then_removes_everything(core: Core) -> None:
+async def test_delete_my_data_asks_first_then_removes_everything(core: App) -> None:
     await say(core, "làm hộ chiếu")
     await tap(core, "f:+:s:cap-ho-chieu")
     await say(core, "/xoadulieu")
@@ -127,7 +127,7 @@ async def test_delete_my_data_asks_first_then_removes_everything(core: Core) -> 
         assert await count(core, model) == 0
 
 
-async def test_logs_older_than_retention_days_are_purged(core: Core) -> None:
+async def test_logs_older_than_retention_days_are_purged(core: App) -> None:
     await say(core, "làm hộ chiếu")
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=core.settings.retention_days + 1)
     async with core.sessionmaker() as s, s.begin():
@@ -137,7 +137,7 @@ async def test_logs_older_than_retention_days_are_purged(core: Core) -> None:
     assert await count(core, MessageLog) == 1
 
 
-async def test_bad_input_gets_a_clear_answer_and_keeps_state(core: Core) -> None:
+async def test_bad_input_gets_a_clear_answer_and_keeps_state(core: App) -> None:
     await tap(core, "s:cap-ho-chieu")
     assert "ngắn lại" in (await say(core, "a" * 10_000))[0].text
     assert "chưa gõ" in (await say(core, "   "))[0].text
@@ -150,10 +150,10 @@ async def test_bad_input_gets_a_clear_answer_and_keeps_state(core: Core) -> None
 async def test_a_restart_in_the_middle_of_a_walkthrough_continues_where_the_user_was(
         sqlite_url: str, tmp_path: Path) -> None:
     settings = settings_for(sqlite_url, tmp_path)
-    first = await build_core(settings, nlu=KeywordNlu())
+    first = await build_app(settings, nlu=KeywordNlu())
     await tap(first, "st:cap-ho-chieu:2")
     await first.close()
-    second = await build_core(settings, nlu=KeywordNlu())
+    second = await build_app(settings, nlu=KeywordNlu())
     try:
         replies = await say(second, "hết bao nhiêu tiền")  # "it": the passport
         assert replies[0].text.startswith("💰 Lệ phí: Cấp, cấp lại hộ chiếu")
@@ -161,7 +161,7 @@ async def test_a_restart_in_the_middle_of_a_walkthrough_continues_where_the_user
         await second.close()
 
 
-async def test_a_redelivered_update_is_answered_once(core: Core) -> None:
+async def test_a_redelivered_update_is_answered_once(core: App) -> None:
     msg = Incoming("telegram", "42", text="/start")
     assert await core.handle(msg, update_key="1001")
     assert await core.handle(msg, update_key="1001") is None

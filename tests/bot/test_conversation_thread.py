@@ -8,20 +8,20 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from bot.app import Core
-from bot.models import Conversation
+from bot.app import App
 from broadcast import subscriptions
+from core.models import Conversation
 from flows.types import Incoming, Reply
 from flows.ui import ANSWER_LIMIT
 
 LONG_CALM = "Tôi muốn hỏi về thủ tục giấy tờ cho gia đình. " * 100  # about 4,700 characters
 
 
-async def say(core: Core, text: str, user: str = "u1") -> list[Reply]:
+async def say(core: App, text: str, user: str = "u1") -> list[Reply]:
     return await core.handle(Incoming("web", user, text=text)) or []
 
 
-async def tap(core: Core, payload: str, user: str = "u1") -> list[Reply]:
+async def tap(core: App, payload: str, user: str = "u1") -> list[Reply]:
     return await core.handle(Incoming("web", user, button=payload, kind="button")) or []
 
 
@@ -33,21 +33,21 @@ def payloads(replies: list[Reply]) -> list[str]:
 
 
 async def test_danger_at_the_end_of_an_overlong_message_gets_the_numbers_then_the_limit(
-        core: Core) -> None:
+        core: App) -> None:
     replies = await say(core, LONG_CALM + " Nhà tôi đang cháy, cứu với!")
     assert replies[0].kind == "emergency"
     assert {"113", "114", "115", "112"} <= set(replies[0].numbers)
     assert "4000" in replies[1].text and "ngắn lại" in replies[1].text
 
 
-async def test_an_overlong_calm_message_says_the_limit_and_keeps_the_buttons(core: Core) -> None:
+async def test_an_overlong_calm_message_says_the_limit_and_keeps_the_buttons(core: App) -> None:
     await say(core, "/menu")
     [reply] = await say(core, LONG_CALM)
     assert reply.kind != "emergency" and "4000" in reply.text
     assert "g:cu-tru" in payloads(await say(core, "1"))  # the menu shown before still answers
 
 
-async def test_danger_typed_as_an_answer_to_a_questionnaire_comes_first(core: Core) -> None:
+async def test_danger_typed_as_an_answer_to_a_questionnaire_comes_first(core: App) -> None:
     await tap(core, "la:0:s")
     replies = await say(core, "cứu với có người ngất")
     assert replies[0].kind == "emergency"
@@ -55,7 +55,7 @@ async def test_danger_typed_as_an_answer_to_a_questionnaire_comes_first(core: Co
 
 
 async def test_the_emergency_reply_lists_every_number_it_names_for_tap_to_call(
-        core: Core) -> None:
+        core: App) -> None:
     [reply] = await tap(core, "em")
     assert reply.kind == "emergency"
     assert reply.numbers[:4] == ("113", "114", "115", "112")
@@ -67,7 +67,7 @@ async def test_the_emergency_reply_lists_every_number_it_names_for_tap_to_call(
 # ---------------------------------------------------------------- typed words act as buttons
 
 
-async def test_typed_words_walk_through_the_steps(core: Core) -> None:
+async def test_typed_words_walk_through_the_steps(core: App) -> None:
     svc = core.content.services["cap-ho-chieu"]
     await tap(core, "st:cap-ho-chieu:0")
     assert "Bước 2/" in (await say(core, "tiếp"))[0].text
@@ -82,7 +82,7 @@ async def test_typed_words_walk_through_the_steps(core: Core) -> None:
     assert menu[0].text == core.content.text("menu.title")
 
 
-async def test_typed_yes_and_no_answer_the_legal_aid_questions(core: Core) -> None:
+async def test_typed_yes_and_no_answer_the_legal_aid_questions(core: App) -> None:
     first = await tap(core, "la:0:s")
     assert "la:0:n" in payloads(first)
     second = await say(core, "không")
@@ -91,14 +91,14 @@ async def test_typed_yes_and_no_answer_the_legal_aid_questions(core: Core) -> No
     assert payloads(answer)[:2] in (["lf:1:y", "lf:1:n"], ["la:0:s", "t:legal"])
 
 
-async def test_a_number_out_of_range_says_which_numbers_are_valid(core: Core) -> None:
+async def test_a_number_out_of_range_says_which_numbers_are_valid(core: App) -> None:
     await say(core, "/menu")
     [reply] = await say(core, "99")
     assert reply.text.startswith("Bạn chọn từ 1 đến 8")
     assert "g:cu-tru" in payloads(await say(core, "1"))
 
 
-async def test_menu_shows_the_menu_without_the_greeting_and_start_greets(core: Core) -> None:
+async def test_menu_shows_the_menu_without_the_greeting_and_start_greets(core: App) -> None:
     menu = await say(core, "/menu")
     assert "Xin chào" not in menu[0].text and "svc" in payloads(menu)
     start = await say(core, "/start")
@@ -108,7 +108,7 @@ async def test_menu_shows_the_menu_without_the_greeting_and_start_greets(core: C
 # ---------------------------------------------------------------- the ward, asked once
 
 
-async def test_a_person_asks_the_ward_once_then_shows_its_offices_first(core: Core) -> None:
+async def test_a_person_asks_the_ward_once_then_shows_its_offices_first(core: App) -> None:
     ask = await tap(core, "hu")
     assert "phường nào" in ask[0].text and "w:12454:hu" in payloads(ask)
     shown = await say(core, "p tran lam")
@@ -123,7 +123,7 @@ async def test_a_person_asks_the_ward_once_then_shows_its_offices_first(core: Co
     assert "phường nào" in (await tap(core, "hu"))[0].text  # deleted with the rest
 
 
-async def test_the_ward_is_prefilled_from_a_notice_subscription(core: Core) -> None:
+async def test_the_ward_is_prefilled_from_a_notice_subscription(core: App) -> None:
     async with core.sessionmaker() as s, s.begin():
         await subscriptions.save_subscription(s, "web", "sub1", ["12817"], ["chung"], "test")
     [reply] = await tap(core, "hu", user="sub1")
@@ -131,7 +131,7 @@ async def test_the_ward_is_prefilled_from_a_notice_subscription(core: Core) -> N
     assert "Công an phường Trà Lý" in reply.text
 
 
-async def test_where_to_file_names_the_ward_office_once_the_ward_is_known(core: Core) -> None:
+async def test_where_to_file_names_the_ward_office_once_the_ward_is_known(core: App) -> None:
     first = await tap(core, "a:dang-ky-tam-tru:where")
     assert "w:12466:a:dang-ky-tam-tru:where" in payloads(first)
     after = await tap(core, "w:12466:a:dang-ky-tam-tru:where")
@@ -143,12 +143,12 @@ async def test_where_to_file_names_the_ward_office_once_the_ward_is_known(core: 
 # ---------------------------------------------------------------- short answers, once-notes
 
 
-async def _legal_faq_ids(core: Core) -> list[str]:
+async def _legal_faq_ids(core: App) -> list[str]:
     topic = core.content.faqs["legal"]
     return [e.id for e in topic.entries]
 
 
-async def test_the_legal_disclaimer_is_shown_once_per_conversation(core: Core) -> None:
+async def test_the_legal_disclaimer_is_shown_once_per_conversation(core: App) -> None:
     disclaimer = core.content.faqs["legal"].disclaimer
     a, b = (await _legal_faq_ids(core))[:2]
     assert disclaimer in (await tap(core, f"q:{a}"))[0].text
@@ -168,7 +168,7 @@ async def test_the_legal_disclaimer_is_shown_once_per_conversation(core: Core) -
 
 
 async def test_long_answers_show_the_key_point_first_and_the_rest_behind_more(
-        core: Core) -> None:
+        core: App) -> None:
     for sid, svc in core.content.services.items():
         for aspect in ("documents", "steps", "where"):
             [reply] = await tap(core, f"a:{sid}:{aspect}")
@@ -183,7 +183,7 @@ async def test_long_answers_show_the_key_point_first_and_the_rest_behind_more(
 # ---------------------------------------------------------------- knowing what it does not know
 
 
-async def test_a_procedure_outside_the_53_is_said_to_be_outside(core: Core) -> None:
+async def test_a_procedure_outside_the_53_is_said_to_be_outside(core: App) -> None:
     [reply] = await say(core, "thủ tục nhận con nuôi làm thế nào")
     assert "không nằm trong 53 thủ tục" in reply.text and "dichvucong.gov.vn" in reply.text
     assert any(b.url == "https://dichvucong.gov.vn" for b in reply.buttons)
@@ -193,14 +193,14 @@ async def test_a_procedure_outside_the_53_is_said_to_be_outside(core: Core) -> N
     assert state.service is None  # nothing was walked through
 
 
-async def test_who_are_you_and_an_insult_get_honest_kind_replies(core: Core) -> None:
+async def test_who_are_you_and_an_insult_get_honest_kind_replies(core: App) -> None:
     [who] = await say(core, "bạn là ai vậy")
     assert "không phải người thật" in who.text and "hu" in payloads([who])
     [hurt] = await say(core, "bot ngu thế")
     assert hurt.text.startswith("Xin lỗi") and "hu" in payloads([hurt])
 
 
-async def test_the_state_row_holds_what_the_conversation_learnt(core: Core) -> None:
+async def test_the_state_row_holds_what_the_conversation_learnt(core: App) -> None:
     await tap(core, "w:12452:a:cap-ho-chieu:where")
     async with core.sessionmaker() as s:
         raw = (await s.execute(select(Conversation.state))).scalar_one()

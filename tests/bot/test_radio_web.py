@@ -11,15 +11,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import Core
+from bot.app import App
 from bot.web import make_web_app
 from broadcast.radio.bulletin import build_bulletin, bulletin_dir
-from broadcast.radio.cli import normalizer_for
+from broadcast.radio.engines import normalizer_for
 from broadcast.radio.tts import EspeakEngine
 
 
 @pytest.fixture
-async def base(core: Core) -> AsyncIterator[str]:
+async def base(core: App) -> AsyncIterator[str]:
     runner = web.AppRunner(make_web_app(core))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -28,7 +28,7 @@ async def base(core: Core) -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-def _publish(core: Core, title: str, when: dt.datetime) -> Path:
+def _publish(core: App, title: str, when: dt.datetime) -> Path:
     s = core.settings
     out = bulletin_dir(s.path(s.radio.output_dir), "12454", when)
     b = build_bulletin("Ngày 15/12 tiêm chủng tại trạm y tế phường.", title=title,
@@ -38,7 +38,7 @@ def _publish(core: Core, title: str, when: dt.datetime) -> Path:
     return b.mp3
 
 
-async def test_feed_playlist_and_files(core: Core, base: str) -> None:
+async def test_feed_playlist_and_files(core: App, base: str) -> None:
     tz = dt.timezone(dt.timedelta(hours=7))
     _publish(core, "Tiêm chủng & <vắc-xin>", dt.datetime(2026, 11, 20, 6, 0, tzinfo=tz))
     _publish(core, "Lịch cắt điện", dt.datetime(2026, 11, 21, 17, 0, tzinfo=tz))

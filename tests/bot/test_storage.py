@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.app import build_core
-from bot.models import Conversation, MessageLog
+from bot.app import build_app
+from core.models import Conversation, MessageLog
 from flows.types import Incoming
 from tests.conftest import settings_for
 from tests.fakes import KeywordNlu
@@ -16,10 +16,10 @@ from tests.fakes import KeywordNlu
 
 async def test_state_survives_a_restart_on_both_databases(db_url: str, tmp_path: Path) -> None:
     settings = settings_for(db_url, tmp_path)
-    first = await build_core(settings, nlu=KeywordNlu())
+    first = await build_app(settings, nlu=KeywordNlu())
     await first.handle(Incoming("telegram", "7", button="st:cap-ho-chieu:2", kind="button"))
     await first.close()
-    second = await build_core(settings, nlu=KeywordNlu())
+    second = await build_app(settings, nlu=KeywordNlu())
     try:
         state = await second.conversations.load_state("telegram", "7")
         assert state.service == "cap-ho-chieu" and state.flow == "service"
@@ -33,8 +33,8 @@ async def test_two_processes_serving_the_same_user_lose_no_update(db_url: str,
                                                                   tmp_path: Path) -> None:
     """Two cores with their own connection pools stand in for two processes."""
     settings = settings_for(db_url, tmp_path)
-    a = await build_core(settings, nlu=KeywordNlu())
-    b = await build_core(settings, migrate=False, nlu=KeywordNlu())
+    a = await build_app(settings, nlu=KeywordNlu())
+    b = await build_app(settings, migrate=False, nlu=KeywordNlu())
     try:
         n = 15
         jobs = []
@@ -56,8 +56,8 @@ async def test_two_processes_serving_the_same_user_lose_no_update(db_url: str,
 async def test_the_same_update_through_two_processes_is_answered_once(db_url: str,
                                                                       tmp_path: Path) -> None:
     settings = settings_for(db_url, tmp_path)
-    a = await build_core(settings, nlu=KeywordNlu())
-    b = await build_core(settings, migrate=False, nlu=KeywordNlu())
+    a = await build_app(settings, nlu=KeywordNlu())
+    b = await build_app(settings, migrate=False, nlu=KeywordNlu())
     try:
         msg = Incoming("telegram", "9", text="/start")
         results = await asyncio.gather(a.handle(msg, "u-1"), b.handle(msg, "u-1"))

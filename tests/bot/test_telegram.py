@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import Core, build_core
+from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
-from bot.models import Conversation, User
 from bot.web import make_web_app
+from core.models import Conversation, User
 from tests.conftest import settings_for
 from tests.doubles.telegram_api import BotApiDouble, Fault
 from tests.fakes import KeywordNlu
@@ -31,15 +31,15 @@ async def api() -> AsyncIterator[BotApiDouble]:
     await double.stop()
 
 
-async def _core(sqlite_url: str, tmp_path: Path, api: BotApiDouble, **env: str) -> Core:
+async def _core(sqlite_url: str, tmp_path: Path, api: BotApiDouble, **env: str) -> App:
     settings = settings_for(sqlite_url, tmp_path, TELEGRAM_TOKEN=api.token,
                             TELEGRAM_BASE_URL=api.base_url, **env)
-    return await build_core(settings, nlu=KeywordNlu())
+    return await build_app(settings, nlu=KeywordNlu())
 
 
 @pytest.fixture
 async def polling(sqlite_url: str, tmp_path: Path,
-                  api: BotApiDouble) -> AsyncIterator[tuple[Core, TelegramChannel]]:
+                  api: BotApiDouble) -> AsyncIterator[tuple[App, TelegramChannel]]:
     core = await _core(sqlite_url, tmp_path, api)
     channel = TelegramChannel(core, core.settings.telegram.model_copy(
         update={"poll_timeout_s": 1}))
@@ -55,7 +55,7 @@ def buttons(message: dict[str, Any]) -> list[str]:
 
 
 async def test_start_menu_taps_and_a_full_walkthrough(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     core, _ = polling
     await api.send_text(CHAT, "/start")
     [menu] = await api.wait_sent(CHAT, 1)
@@ -78,7 +78,7 @@ async def test_start_menu_taps_and_a_full_walkthrough(
 
 
 async def test_free_text_and_emergency_first(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     await api.send_text(CHAT, "làm hộ chiếu hết bao nhiêu tiền")
     [fee] = await api.wait_sent(CHAT, 1)
     assert "Lệ phí" in fee["text"].split("\n")[0]
@@ -88,14 +88,14 @@ async def test_free_text_and_emergency_first(
 
 
 async def test_text_is_escaped_for_html(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     await api.send_text(CHAT, "<b>gia vang</b> & <script>")
     [reply] = await api.wait_sent(CHAT, 1)
     assert "<script>" not in reply["text"]
 
 
 async def test_unsure_offers_guesses_and_a_person(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     await api.send_text(CHAT, "cái này mơ hồ")
     [reply] = await api.wait_sent(CHAT, 1)
     assert buttons(reply)[:3] == ["s:cap-ho-chieu", "i:legal_help", "s:dang-ky-khai-sinh"]
@@ -103,7 +103,7 @@ async def test_unsure_offers_guesses_and_a_person(
 
 
 async def test_a_user_who_blocked_the_bot_is_marked_blocked(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     core, _ = polling
     api.blocked.add(str(CHAT))
     await api.send_text(CHAT, "/start")
@@ -118,7 +118,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_blocked(
 
 
 async def test_a_429_waits_retry_after_then_delivers(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     api.faults.append(Fault("sendMessage", 429, "Too Many Requests: retry after 1",
                             retry_after=1))
     started = time.monotonic()
@@ -129,7 +129,7 @@ async def test_a_429_waits_retry_after_then_delivers(
 
 
 async def test_a_malformed_update_is_rejected_and_the_next_one_answered(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     await api.push({"message": "not an object", "update_id": 1})
     await api.push({"callback_query": {"id": "x", "data": "svc"}})  # missing required fields
     await api.send_text(CHAT, "/start")
@@ -138,14 +138,14 @@ async def test_a_malformed_update_is_rejected_and_the_next_one_answered(
 
 
 async def test_unknown_callback_data_gets_a_clear_answer(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     await api.tap(CHAT, "x" * 64)
     [reply] = await api.wait_sent(CHAT, 1)
     assert "cũ" in reply["text"]
 
 
 async def test_long_answers_are_split_under_4096_characters(
-        polling: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     from flows.types import Reply
 
     _, channel = polling

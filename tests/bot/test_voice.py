@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import Core, build_core
+from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.speech import VoiceSpeech, speakable
 from bot.web import make_web_app
@@ -22,12 +22,12 @@ CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 @pytest.fixture
-async def voiced(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
+async def voiced(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
     settings = settings_for(sqlite_url, tmp_path)
     settings = settings.model_copy(update={
         "radio": settings.radio.model_copy(update={"engine": "espeak"}),
         "base_dir": tmp_path})
-    core = await build_core(settings.model_copy(update={
+    core = await build_app(settings.model_copy(update={
         "content": settings.content.model_copy(update={
             "dir": str(CONTENT)})}),
         nlu=KeywordNlu(), speech=None)
@@ -40,7 +40,7 @@ def test_source_lines_and_emoji_are_not_read_aloud() -> None:
     assert speakable("💰 Lệ phí: 200.000 đồng\n\n📚 Nguồn: a.vn") == "Lệ phí: 200.000 đồng"
 
 
-async def test_web_answer_offers_listen_and_serves_ogg(voiced: Core) -> None:
+async def test_web_answer_offers_listen_and_serves_ogg(voiced: App) -> None:
     replies = await voiced.handle(Incoming("web", "w", button="a:cap-ho-chieu:fee",
                                            kind="button")) or []
     listen = [b.payload for b in replies[0].buttons if b.label == "🔊 Nghe"]
@@ -66,7 +66,7 @@ async def test_web_answer_offers_listen_and_serves_ogg(voiced: Core) -> None:
         await runner.cleanup()
 
 
-async def test_telegram_listen_sends_a_voice_message(voiced: Core) -> None:
+async def test_telegram_listen_sends_a_voice_message(voiced: App) -> None:
     api = await BotApiDouble().start()
     cfg = voiced.settings.telegram.model_copy(update={
         "token": api.token, "base_url": api.base_url, "poll_timeout_s": 1})

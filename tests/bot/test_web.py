@@ -10,12 +10,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import Core
+from bot.app import App
 from bot.web import make_web_app
 
 
 @pytest.fixture
-async def server(core: Core) -> AsyncIterator[str]:
+async def server(core: App) -> AsyncIterator[str]:
     runner = web.AppRunner(make_web_app(core))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

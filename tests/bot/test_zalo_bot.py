@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import Core, build_core
+from bot.app import App, build_app
 from bot.channels.zalo_bot import SECRET_HEADER, ZaloBotChannel
-from bot.models import Conversation, ProcessedUpdate
 from bot.web import make_web_app
+from core.models import Conversation, ProcessedUpdate
 from flows.types import Button, Incoming, Reply
 from tests.conftest import settings_for
 from tests.doubles.zalo_api import BotFault, ZaloBotApiDouble
@@ -34,15 +34,15 @@ async def api() -> AsyncIterator[ZaloBotApiDouble]:
     await double.stop()
 
 
-async def _core(sqlite_url: str, tmp_path: Path, api: ZaloBotApiDouble, **env: str) -> Core:
+async def _core(sqlite_url: str, tmp_path: Path, api: ZaloBotApiDouble, **env: str) -> App:
     settings = settings_for(sqlite_url, tmp_path, ZALO_BOT_TOKEN=api.token,
                             ZALO_BOT_BASE_URL=api.base_url, **env)
-    return await build_core(settings, nlu=KeywordNlu())
+    return await build_app(settings, nlu=KeywordNlu())
 
 
 @pytest.fixture
 async def polling(sqlite_url: str, tmp_path: Path,
-                  api: ZaloBotApiDouble) -> AsyncIterator[tuple[Core, ZaloBotChannel]]:
+                  api: ZaloBotApiDouble) -> AsyncIterator[tuple[App, ZaloBotChannel]]:
     core = await _core(sqlite_url, tmp_path, api)
     channel = ZaloBotChannel(core, core.settings.zalo.bot.model_copy(
         update={"poll_timeout_s": 1}))
@@ -54,7 +54,7 @@ async def polling(sqlite_url: str, tmp_path: Path,
 
 @pytest.fixture
 async def webhook(sqlite_url: str, tmp_path: Path,
-                  api: ZaloBotApiDouble) -> AsyncIterator[tuple[Core, str]]:
+                  api: ZaloBotApiDouble) -> AsyncIterator[tuple[App, str]]:
     core = await _core(sqlite_url, tmp_path, api, ZALO_BOT_WEBHOOK_URL=HOOK_URL,
                        ZALO_BOT_WEBHOOK_SECRET=SECRET)
     channel = ZaloBotChannel(core, core.settings.zalo.bot)
@@ -78,7 +78,7 @@ async def post(url: str, body: Any, secret: str | None = SECRET) -> int:
             return resp.status
 
 
-async def count(core: Core, model: type) -> int:
+async def count(core: App, model: type) -> int:
     async with core.sessionmaker() as s:
         return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
 
@@ -88,7 +88,7 @@ def options(text: str) -> list[int]:
 
 
 async def test_a_full_conversation_with_numbered_options(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     core, _ = polling
     await api.send_text(CHAT, "/start")
     [menu] = await api.wait_sent(CHAT, 1)
@@ -114,14 +114,14 @@ async def test_a_full_conversation_with_numbered_options(
 
 
 async def test_polling_clears_a_webhook_first(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     await api.send_text(CHAT, "/start")
     await api.wait_sent(CHAT, 1)
     assert api.calls[0][0] == "deleteWebhook"
 
 
 async def test_polling_rides_out_an_outage(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     api.faults.append(BotFault("getUpdates", 502, "Bad Gateway", times=2))
     await api.send_text(CHAT, "/start")
     [menu] = await api.wait_sent(CHAT, 1)
@@ -129,7 +129,7 @@ async def test_polling_rides_out_an_outage(
 
 
 async def test_images_and_stickers_get_a_short_polite_text_answer(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     await api.push(api.update(CHAT, kind="image"))
     await api.push(api.update(CHAT, kind="sticker", event_name=False))
     sent = await api.wait_sent(CHAT, 2)
@@ -137,7 +137,7 @@ async def test_images_and_stickers_get_a_short_polite_text_answer(
 
 
 async def test_group_messages_are_not_answered(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     await api.push(api.update("group-1", "/start", chat_type="GROUP"))
     await api.send_text(CHAT, "/start")
     await api.wait_sent(CHAT, 1)
@@ -145,7 +145,7 @@ async def test_group_messages_are_not_answered(
 
 
 async def test_long_answers_are_split_under_2000_characters_with_the_options_last(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     _, channel = polling
     long = "\n\n".join(f"Đoạn {i}. " + "Chữ rất dài. " * 60 for i in range(6))
     reply = Reply(long, [Button("Có", "y"), Button("Không", "n")])
@@ -169,12 +169,12 @@ async def test_a_wrong_token_stops_start_with_a_clear_error(
 
 
 async def test_webhook_mode_registers_the_url_and_secret(
-        webhook: tuple[Core, str], api: ZaloBotApiDouble) -> None:
+        webhook: tuple[App, str], api: ZaloBotApiDouble) -> None:
     assert api.webhook == {"url": HOOK_URL, "secret_token": SECRET}
 
 
 async def test_webhook_refuses_a_wrong_or_missing_secret_and_changes_nothing(
-        webhook: tuple[Core, str], api: ZaloBotApiDouble) -> None:
+        webhook: tuple[App, str], api: ZaloBotApiDouble) -> None:
     core, url = webhook
     update = {"ok": True, "result": api.update(CHAT, "/start")}
     assert await post(url, update, secret=None) == 403
@@ -185,13 +185,13 @@ async def test_webhook_refuses_a_wrong_or_missing_secret_and_changes_nothing(
 
 
 async def test_webhook_answers_400_to_a_body_that_is_not_json(
-        webhook: tuple[Core, str], api: ZaloBotApiDouble) -> None:
+        webhook: tuple[App, str], api: ZaloBotApiDouble) -> None:
     _, url = webhook
     assert await post(url, b"{not json") == 400
 
 
 async def test_webhook_accepts_wrapped_and_flat_bodies(
-        webhook: tuple[Core, str], api: ZaloBotApiDouble) -> None:
+        webhook: tuple[App, str], api: ZaloBotApiDouble) -> None:
     _, url = webhook
     assert await post(url, {"ok": True, "result": api.update(CHAT, "/start")}) == 200
     assert await post(url, api.update("flat-user", "/start")) == 200
@@ -200,7 +200,7 @@ async def test_webhook_accepts_wrapped_and_flat_bodies(
 
 
 async def test_a_duplicate_delivery_is_answered_once(
-        webhook: tuple[Core, str], api: ZaloBotApiDouble) -> None:
+        webhook: tuple[App, str], api: ZaloBotApiDouble) -> None:
     _, url = webhook
     update = {"ok": True, "result": api.update(CHAT, "/start")}
     assert await post(url, update) == 200
@@ -211,7 +211,7 @@ async def test_a_duplicate_delivery_is_answered_once(
 
 
 async def test_a_notice_reaches_a_user_who_wrote_to_the_bot(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     core, channel = polling
     await core.handle(Incoming("zalo_bot", CHAT, text="/start"))
     outcome = await channel.deliver(CHAT, "Lịch tiêm chủng tuần này: thứ Bảy, 7 giờ.")
@@ -220,7 +220,7 @@ async def test_a_notice_reaches_a_user_who_wrote_to_the_bot(
 
 
 async def test_a_notice_to_a_user_who_never_wrote_fails_with_a_reason(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     _, channel = polling
     outcome = await channel.deliver("stranger", "Thông báo")
     assert outcome.status == "failed" and "never wrote" in (outcome.reason or "")
@@ -229,7 +229,7 @@ async def test_a_notice_to_a_user_who_never_wrote_fails_with_a_reason(
 
 @pytest.mark.parametrize("status", [429, 502])
 async def test_a_notice_hit_by_429_or_5xx_is_retried_later(
-        polling: tuple[Core, ZaloBotChannel], api: ZaloBotApiDouble, status: int) -> None:
+        polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble, status: int) -> None:
     core, channel = polling
     await core.handle(Incoming("zalo_bot", CHAT, text="/start"))
     api.faults.append(BotFault("sendMessage", status, "Too Many Requests or Bad Gateway"))

@@ -17,11 +17,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import Core, build_core
+from bot.app import App, build_app
 from bot.channels.zalo_oa import ZaloOaChannel
-from bot.db import utcnow
-from bot.models import Conversation, OAuthToken, ProcessedUpdate, User
 from bot.web import make_web_app
+from core.db import utcnow
+from core.models import Conversation, OAuthToken, ProcessedUpdate, User
 from flows.assistant import Outcome
 from flows.ports import Context, State
 from flows.types import Button, Incoming, Reply
@@ -46,14 +46,14 @@ def _env(oa: ZaloOaApiDouble) -> dict[str, str]:
             "ZALO_OAUTH_BASE_URL": oa.base_url}
 
 
-async def _core(db_url: str, tmp_path: Path, oa: ZaloOaApiDouble) -> Core:
-    return await build_core(settings_for(db_url, tmp_path, **_env(oa)), nlu=KeywordNlu())
+async def _core(db_url: str, tmp_path: Path, oa: ZaloOaApiDouble) -> App:
+    return await build_app(settings_for(db_url, tmp_path, **_env(oa)), nlu=KeywordNlu())
 
 
 class Server:
     """Our web app with the OA channel's webhook, on loopback."""
 
-    def __init__(self, core: Core, channel: ZaloOaChannel, oa: ZaloOaApiDouble) -> None:
+    def __init__(self, core: App, channel: ZaloOaChannel, oa: ZaloOaApiDouble) -> None:
         self.core, self.channel, self.oa = core, channel, oa
         self.runner = web.AppRunner(make_web_app(core, routes=channel.routes()))
         self.url = ""
@@ -91,12 +91,12 @@ async def server(sqlite_url: str, tmp_path: Path,
     await core.close()
 
 
-async def count(core: Core, model: type) -> int:
+async def count(core: App, model: type) -> int:
     async with core.sessionmaker() as s:
         return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
 
 
-async def token_row(core: Core) -> OAuthToken:
+async def token_row(core: App) -> OAuthToken:
     async with core.sessionmaker() as s:
         row = await s.get(OAuthToken, "zalo_oa")
         assert row is not None
@@ -358,7 +358,7 @@ async def test_no_interaction_for_7_days_marks_the_user_unreachable_without_retr
 # ---------------------------------------------------------------------- notices
 
 
-async def _wrote(core: Core, user: str, days_ago: float = 0) -> None:
+async def _wrote(core: App, user: str, days_ago: float = 0) -> None:
     await core.handle(Incoming("zalo_oa", user, text="/start"))
     if days_ago:
         async with core.sessionmaker() as s, s.begin():

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Core, build_core
-from bot.channels.base import Delivery
-from bot.config import AdminCfg, Settings
+from bot.app import App, build_app
 from broadcast import announcements, subscriptions
-from broadcast.models import Announcement, OutboxItem
 from broadcast.sender import Sender
 from broadcast.types import Actor, Draft, NoticeSummary
+from core.config import AdminCfg, Settings
+from core.delivery import Delivery
+from core.models import Announcement, OutboxItem
 from flows.types import Incoming, Reply
 from tests.conftest import settings_for
 from tests.fakes import KeywordNlu
@@ -43,12 +43,12 @@ def broadcast_settings(db_url: str, tmp: Path, env: dict[str, str] | None = None
 
 
 async def make_core(db_url: str, tmp: Path, env: dict[str, str] | None = None,
-                    **cfg: Any) -> Core:
-    return await build_core(broadcast_settings(db_url, tmp, env, **cfg), nlu=KeywordNlu())
+                    **cfg: Any) -> App:
+    return await build_app(broadcast_settings(db_url, tmp, env, **cfg), nlu=KeywordNlu())
 
 
 @pytest.fixture
-async def bcore(db_url: str, tmp_path: Path) -> AsyncIterator[Core]:
+async def bcore(db_url: str, tmp_path: Path) -> AsyncIterator[App]:
     """A core on SQLite and on PostgreSQL."""
     core = await make_core(db_url, tmp_path)
     try:
@@ -58,7 +58,7 @@ async def bcore(db_url: str, tmp_path: Path) -> AsyncIterator[Core]:
 
 
 @pytest.fixture
-async def score(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
+async def score(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
     """A core on SQLite only (conversation tests)."""
     core = await make_core(sqlite_url, tmp_path)
     try:
@@ -67,12 +67,12 @@ async def score(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
         await core.close()
 
 
-async def say(core: Core, text: str, user: str = "u1", channel: str = "telegram"
+async def say(core: App, text: str, user: str = "u1", channel: str = "telegram"
               ) -> list[Reply]:
     return await core.handle(Incoming(channel, user, text=text)) or []
 
 
-async def tap(core: Core, payload: str, user: str = "u1", channel: str = "telegram"
+async def tap(core: App, payload: str, user: str = "u1", channel: str = "telegram"
               ) -> list[Reply]:
     return await core.handle(Incoming(channel, user, button=payload, kind="button")) or []
 
@@ -110,7 +110,7 @@ class FakeChannel:
         return [text for uid, text, _, _ in self.sent if uid == user_id]
 
 
-async def subscribe(core: Core, users: list[str], *, channel: str = "telegram",
+async def subscribe(core: App, users: list[str], *, channel: str = "telegram",
                     areas: list[str] | None = None, topics: list[str] | None = None) -> None:
     async with core.sessionmaker() as s, s.begin():
         for u in users:
@@ -118,7 +118,7 @@ async def subscribe(core: Core, users: list[str], *, channel: str = "telegram",
                                                   topics or ALL_TOPICS, "test")
 
 
-async def announce(core: Core, text: str = "Lịch tiêm chủng\nSáng thứ Bảy tại trạm y tế.",
+async def announce(core: App, text: str = "Lịch tiêm chủng\nSáng thứ Bảy tại trạm y tế.",
                    *, by: Actor | None = None, **kw: Any) -> int:
     """Create a notice (released now unless ``at`` is given); its id."""
     draft = Draft(text=text, areas=kw.pop("areas", [AREA]), topics=kw.pop("topics", ALL_TOPICS),
@@ -129,14 +129,14 @@ async def announce(core: Core, text: str = "Lịch tiêm chủng\nSáng thứ B�
         return ann.id
 
 
-async def status(core: Core, notice_id: int) -> NoticeSummary:
+async def status(core: App, notice_id: int) -> NoticeSummary:
     async with core.sessionmaker() as s:
         ann = await s.get(Announcement, notice_id)
         assert ann is not None
         return await announcements.summary(s, ann)
 
 
-async def outbox_count(core: Core, **where: Any) -> int:
+async def outbox_count(core: App, **where: Any) -> int:
     async with core.sessionmaker() as s:
         stmt = select(func.count()).select_from(OutboxItem)
         for k, v in where.items():
@@ -144,13 +144,13 @@ async def outbox_count(core: Core, **where: Any) -> int:
         return int((await s.execute(stmt)).scalar_one())
 
 
-def sender_for(core: Core, *channels: FakeChannel, clock: Callable[[], float] | None = None,
+def sender_for(core: App, *channels: FakeChannel, clock: Callable[[], float] | None = None,
                settings: Settings | None = None) -> Sender:
     return Sender(core.sessionmaker, settings or core.settings, core.content.texts,
                   {c.name: c for c in channels}, **({"clock": clock} if clock else {}))
 
 
-async def settle(sender: Sender, core: Core, limit_s: float = 20.0) -> None:
+async def settle(sender: Sender, core: App, limit_s: float = 20.0) -> None:
     """Drain, waiting for deferred rows (backoff) to come due, until nothing is pending."""
     deadline = time.monotonic() + limit_s
     while True:
@@ -164,5 +164,5 @@ async def settle(sender: Sender, core: Core, limit_s: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def local(core: Core, y: int, mo: int, d: int, h: int, mi: int = 0) -> dt.datetime:
+def local(core: App, y: int, mo: int, d: int, h: int, mi: int = 0) -> dt.datetime:
     return dt.datetime(y, mo, d, h, mi, tzinfo=core.tz)

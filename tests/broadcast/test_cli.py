@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_core
+from bot.app import build_app
 from bot.cli import main
 from broadcast import audit, subscriptions
 from flows.types import Incoming
@@ -37,7 +37,7 @@ def cli(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
 
 def _subscribe(url: str, tmp: Path, users: list[str]) -> None:
     async def go() -> None:
-        core = await build_core(broadcast_settings(url, tmp), nlu=KeywordNlu())
+        core = await build_app(broadcast_settings(url, tmp), nlu=KeywordNlu())
         try:
             async with core.sessionmaker() as s, s.begin():
                 for u in users:
@@ -67,7 +67,7 @@ def test_cli_actions_are_audited_as_the_operating_system_user(
     cli("announce", "create", "--text", "Cắt nước", "--at", "23:59")
 
     async def actors() -> list[tuple[str, str]]:
-        from bot.db import make_engine, make_sessionmaker
+        from core.db import make_engine, make_sessionmaker
 
         engine = make_engine(sqlite_url)
         try:
@@ -118,7 +118,7 @@ def test_an_invite_code_from_the_cli_lets_a_member_join_in_chat(
     code = out.split()[-1]
 
     async def join() -> str:
-        core = await build_core(broadcast_settings(sqlite_url, tmp_path), nlu=KeywordNlu())
+        core = await build_app(broadcast_settings(sqlite_url, tmp_path), nlu=KeywordNlu())
         try:
             [reply] = await core.handle(Incoming("telegram", "77", text=f"/thamgia {code}")) \
                 or []
@@ -145,7 +145,7 @@ def test_a_member_who_left_is_listed_then_removed_and_loses_the_right_to_broadca
     code = cli("team", "invite", "--role", "member", "--areas", "12454")[1].split()[-1]
 
     async def say(text: str) -> str:
-        core = await build_core(broadcast_settings(sqlite_url, tmp_path), nlu=KeywordNlu())
+        core = await build_app(broadcast_settings(sqlite_url, tmp_path), nlu=KeywordNlu())
         try:
             replies = await core.handle(Incoming("telegram", "77", text=text)) or []
             return "\n".join(r.text for r in replies)
@@ -171,7 +171,7 @@ def test_a_member_who_left_is_listed_then_removed_and_loses_the_right_to_broadca
     assert cli("team", "remove", "77")[0] == 1
 
     async def actions() -> list[str]:
-        from bot.db import make_engine, make_sessionmaker
+        from core.db import make_engine, make_sessionmaker
 
         engine = make_engine(sqlite_url)
         try:

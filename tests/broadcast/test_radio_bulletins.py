@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.app import Core
-from bot.channels.base import Delivery
+from bot.app import App
 from broadcast import announcements
 from broadcast.bulletins import RadioBulletins
-from broadcast.models import RadioBulletin, TeamMember
 from broadcast.radio.tts import EspeakEngine
 from broadcast.types import Actor, Draft
+from core.delivery import Delivery
+from core.models import RadioBulletin, TeamMember
 from tests.broadcast.conftest import AREA, AREA2, make_core
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -42,7 +42,7 @@ class FakeOperatorChannel:
 
 
 @pytest.fixture
-async def rcore(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
+async def rcore(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
     core = await make_core(sqlite_url, tmp_path)
     async with core.sessionmaker() as s, s.begin():
         s.add(TeamMember(channel="telegram", user_id="op1", role="radio", areas=[AREA],
@@ -53,7 +53,7 @@ async def rcore(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Core]:
     await core.close()
 
 
-async def notice(core: Core, text: str, *, at: dt.datetime, areas: list[str],
+async def notice(core: App, text: str, *, at: dt.datetime, areas: list[str],
                  priority: str = "normal", radio: bool = True) -> int:
     async with core.sessionmaker() as s, s.begin():
         ann = await announcements.create(
@@ -63,18 +63,18 @@ async def notice(core: Core, text: str, *, at: dt.datetime, areas: list[str],
         return ann.id
 
 
-def component(core: Core, channel: FakeOperatorChannel) -> RadioBulletins:
-    return RadioBulletins(core, {"telegram": channel},
-                          engine=EspeakEngine(core.settings.radio.espeak))
+def component(core: App, channel: FakeOperatorChannel) -> RadioBulletins:
+    return RadioBulletins(core.engine, core.sessionmaker, core.settings, {"telegram": channel},
+                          tts=EspeakEngine(core.settings.radio.espeak))
 
 
-async def rows(core: Core) -> list[RadioBulletin]:
+async def rows(core: App) -> list[RadioBulletin]:
     async with core.sessionmaker() as s:
         return list((await s.execute(select(RadioBulletin).order_by(RadioBulletin.id)))
                     .scalars())
 
 
-async def test_a_slot_compiles_the_days_radio_notices_per_area_once(rcore: Core) -> None:
+async def test_a_slot_compiles_the_days_radio_notices_per_area_once(rcore: App) -> None:
     day = dt.date(2026, 11, 27)
     await notice(rcore, "Lịch tiêm chủng\nNgày 30/11 tiêm vắc-xin tại trạm y tế.",
                  at=dt.datetime.combine(day, dt.time(9), VN), areas=[AREA])
@@ -104,7 +104,7 @@ async def test_a_slot_compiles_the_days_radio_notices_per_area_once(rcore: Core)
     assert len(await rows(rcore)) == 5
 
 
-async def test_an_emergency_radio_notice_is_built_and_sent_at_once(rcore: Core) -> None:
+async def test_an_emergency_radio_notice_is_built_and_sent_at_once(rcore: App) -> None:
     now = dt.datetime(2026, 11, 27, 14, 5, tzinfo=VN)
     await notice(rcore, "Bão số 3\nSơ tán ngay khỏi nhà yếu, gọi 112 khi cần cứu nạn.", at=now,
                  areas=[AREA], priority="emergency")
@@ -115,7 +115,7 @@ async def test_an_emergency_radio_notice_is_built_and_sent_at_once(rcore: Core) 
     assert len(ops.audio) == 1 and "khẩn cấp" in ops.audio[0][2]
 
 
-async def test_a_slot_missed_beyond_the_grace_is_not_built_late(rcore: Core) -> None:
+async def test_a_slot_missed_beyond_the_grace_is_not_built_late(rcore: App) -> None:
     day = dt.date(2026, 11, 27)
     await notice(rcore, "Họp tổ dân phố\nTối nay 19h30 họp.",
                  at=dt.datetime.combine(day, dt.time(9), VN), areas=[AREA])
@@ -124,7 +124,7 @@ async def test_a_slot_missed_beyond_the_grace_is_not_built_late(rcore: Core) -> 
     assert await component(rcore, FakeOperatorChannel()).tick(late) == []
 
 
-async def test_radio_build_from_a_stored_announcement(rcore: Core, tmp_path: Path) -> None:
+async def test_radio_build_from_a_stored_announcement(rcore: App, tmp_path: Path) -> None:
     ann = await notice(rcore, "Thu gom rác\nThứ bảy tổng vệ sinh đường phố.",
                        at=dt.datetime.now(VN), areas=[AREA, AREA2])
     cfg = tmp_path / "c.yaml"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from bot.app import Core
-from bot.db import utcnow
+from bot.app import App
 from broadcast import announcements, audit
-from broadcast.models import JOBS_TABLE, OutboxItem, Run
 from broadcast.scheduler import Scheduler, jobstore_url
 from broadcast.types import Actor
+from core.db import utcnow
+from core.models import JOBS_TABLE, OutboxItem, Run
 from tests.broadcast.conftest import (
     ADMIN,
     FakeChannel,
@@ -30,7 +30,7 @@ from tests.broadcast.conftest import (
 )
 
 
-def scheduler(core: Core) -> Scheduler:
+def scheduler(core: App) -> Scheduler:
     return Scheduler(core.engine, core.sessionmaker, core.settings, core.content.texts)
 
 
@@ -43,7 +43,7 @@ async def running() -> AsyncIterator[list[Scheduler]]:
         await s.step_down()
 
 
-async def stored_next_runs(core: Core) -> list[float]:
+async def stored_next_runs(core: App) -> list[float]:
     """What the job store table holds (a side file on SQLite, the database on PostgreSQL)."""
 
     def read() -> list[float]:
@@ -57,7 +57,7 @@ async def stored_next_runs(core: Core) -> list[float]:
     return await asyncio.to_thread(read)
 
 
-async def wait_for_state(core: Core, nid: int, state: str, limit_s: float = 10) -> float:
+async def wait_for_state(core: App, nid: int, state: str, limit_s: float = 10) -> float:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if (await status(core, nid)).state == state:
@@ -66,7 +66,7 @@ async def wait_for_state(core: Core, nid: int, state: str, limit_s: float = 10) 
     raise AssertionError(f"notice {nid} never became {state}")
 
 
-async def test_a_notice_is_released_at_its_time(bcore: Core,
+async def test_a_notice_is_released_at_its_time(bcore: App,
                                                 running: list[Scheduler]) -> None:
     await subscribe(bcore, ["u1"])
     nid = await announce(bcore, at=utcnow() + dt.timedelta(seconds=1.5))
@@ -85,7 +85,7 @@ async def test_a_notice_is_released_at_its_time(bcore: Core,
 
 
 async def test_a_daily_time_missed_while_down_runs_after_restart(
-        bcore: Core, running: list[Scheduler]) -> None:
+        bcore: App, running: list[Scheduler]) -> None:
     await subscribe(bcore, ["u1"])
     first = (utcnow() + dt.timedelta(seconds=2)).replace(microsecond=0)
     nid = await announce(bcore, at=first, repeat="daily")
@@ -134,7 +134,7 @@ async def test_beyond_the_grace_a_one_off_is_given_up_and_audited(
         await core.close()
 
 
-async def test_a_cancelled_notice_loses_its_job(bcore: Core,
+async def test_a_cancelled_notice_loses_its_job(bcore: App,
                                                 running: list[Scheduler]) -> None:
     nid = await announce(bcore, at=utcnow() + dt.timedelta(hours=3), repeat="weekly")
     sched = scheduler(bcore)

@@ -9,14 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import Core
-from bot.channels.base import Delivery
-from bot.db import utcnow
-from bot.models import User
-from bot.storage import mark_blocked
+from bot.app import App
 from broadcast import announcements, outbox
-from broadcast.models import Announcement, OutboxItem, Run
 from broadcast.types import Actor
+from core.db import utcnow
+from core.delivery import Delivery
+from core.models import Announcement, OutboxItem, Run, User
+from core.storage import mark_blocked
 from tests.broadcast.conftest import (
     ADMIN,
     AREA2,
@@ -32,7 +31,7 @@ from tests.broadcast.conftest import (
 
 
 async def test_a_released_notice_reaches_every_subscriber_once_and_reports(
-        bcore: Core) -> None:
+        bcore: App) -> None:
     users = [f"u{i}" for i in range(25)]
     await subscribe(bcore, users)
     await subscribe(bcore, ["other"], areas=[AREA2])
@@ -48,7 +47,7 @@ async def test_a_released_notice_reaches_every_subscriber_once_and_reports(
     assert "Đã gửi: 25/25" in report
 
 
-async def test_status_counts_sent_failed_blocked_and_pending(bcore: Core) -> None:
+async def test_status_counts_sent_failed_blocked_and_pending(bcore: App) -> None:
     await subscribe(bcore, ["ok", "gone", "refused", "later"])
     await mark_blocked(bcore.sessionmaker, "telegram", "gone")
     tg = FakeChannel(script={
@@ -65,7 +64,7 @@ async def test_status_counts_sent_failed_blocked_and_pending(bcore: Core) -> Non
     assert reason == "Bad Request: chat not found"
 
 
-async def test_a_403_marks_the_user_blocked_and_stops_sending_to_them(bcore: Core) -> None:
+async def test_a_403_marks_the_user_blocked_and_stops_sending_to_them(bcore: App) -> None:
     await subscribe(bcore, ["u1", "u2"])
     tg = FakeChannel(script={"u1": [Delivery("blocked", reason="bot was blocked by the user")]})
     sender = sender_for(bcore, tg)
@@ -82,7 +81,7 @@ async def test_a_403_marks_the_user_blocked_and_stops_sending_to_them(bcore: Cor
         assert await s.scalar(select(User.blocked_at).where(User.user_id == "u1")) is not None
 
 
-async def test_timeouts_are_retried_with_backoff_then_sent(bcore: Core) -> None:
+async def test_timeouts_are_retried_with_backoff_then_sent(bcore: App) -> None:
     await subscribe(bcore, ["u1"])
     tg = FakeChannel(script={"u1": [Delivery("retry", reason="Timed out"),
                                     Delivery("retry", reason="Bad Gateway")]})
@@ -111,7 +110,7 @@ async def test_after_max_attempts_a_row_fails_with_the_reason(db_url: str,
         await core.close()
 
 
-async def test_a_429_defers_the_row_and_pauses_the_whole_channel(bcore: Core) -> None:
+async def test_a_429_defers_the_row_and_pauses_the_whole_channel(bcore: App) -> None:
     await subscribe(bcore, ["u1", "u2"])
     retry_at = utcnow() + dt.timedelta(seconds=1)
     tg = FakeChannel(script={"u1": [Delivery("retry", reason="rate_limited: retry after 1 s",
@@ -129,7 +128,7 @@ async def test_a_429_defers_the_row_and_pauses_the_whole_channel(bcore: Core) ->
     assert (s.sent, s.failed) == (2, 0)  # a 429 is not a failed attempt
 
 
-async def test_emergency_rows_jump_the_queue(bcore: Core) -> None:
+async def test_emergency_rows_jump_the_queue(bcore: App) -> None:
     users = [f"u{i}" for i in range(30)]
     await subscribe(bcore, users)
     normal = await announce(bcore, "Họp tổ dân phố")
@@ -144,7 +143,7 @@ async def test_emergency_rows_jump_the_queue(bcore: Core) -> None:
     assert [p for _, _, p, _ in tg.sent[:30]] == ["emergency"] * 30
 
 
-async def test_one_chat_gets_at_most_one_message_per_interval(bcore: Core) -> None:
+async def test_one_chat_gets_at_most_one_message_per_interval(bcore: App) -> None:
     await subscribe(bcore, ["u1"])
     await announce(bcore, "Thông báo một")
     await announce(bcore, "Thông báo hai")
@@ -154,7 +153,7 @@ async def test_one_chat_gets_at_most_one_message_per_interval(bcore: Core) -> No
     assert len(times) == 2 and times[1] - times[0] >= 0.95
 
 
-async def test_cancelling_mid_send_stops_the_rest(bcore: Core) -> None:
+async def test_cancelling_mid_send_stops_the_rest(bcore: App) -> None:
     await subscribe(bcore, [f"u{i}" for i in range(10)])
     nid = await announce(bcore)
     tg = FakeChannel()
@@ -170,7 +169,7 @@ async def test_cancelling_mid_send_stops_the_rest(bcore: Core) -> None:
     assert "Không gửi vì đã hủy: 7" in tg.to(ADMIN)[0]
 
 
-async def test_rows_of_a_sender_that_died_are_sent_once_by_another(bcore: Core) -> None:
+async def test_rows_of_a_sender_that_died_are_sent_once_by_another(bcore: App) -> None:
     await subscribe(bcore, [f"u{i}" for i in range(12)])
     nid = await announce(bcore)
     now = utcnow()
@@ -186,7 +185,7 @@ async def test_rows_of_a_sender_that_died_are_sent_once_by_another(bcore: Core) 
     assert (await status(bcore, nid)).sent == 12
 
 
-async def test_two_senders_never_send_the_same_row(bcore: Core) -> None:
+async def test_two_senders_never_send_the_same_row(bcore: App) -> None:
     users = [f"u{i}" for i in range(60)]
     await subscribe(bcore, users)
     await announce(bcore)
@@ -201,7 +200,7 @@ async def test_two_senders_never_send_the_same_row(bcore: Core) -> None:
     assert tg.to(ADMIN) and len(tg.to(ADMIN)) == 1
 
 
-async def test_the_same_occurrence_is_released_once(bcore: Core) -> None:
+async def test_the_same_occurrence_is_released_once(bcore: App) -> None:
     await subscribe(bcore, ["u1"])
     first = utcnow() + dt.timedelta(minutes=5)
     nid = await announce(bcore, at=first, repeat="daily")
@@ -221,7 +220,7 @@ async def test_the_same_occurrence_is_released_once(bcore: Core) -> None:
     assert planned == [first, first + dt.timedelta(days=1)]
 
 
-async def test_a_repeating_notice_goes_back_to_scheduled_after_each_run(bcore: Core) -> None:
+async def test_a_repeating_notice_goes_back_to_scheduled_after_each_run(bcore: App) -> None:
     await subscribe(bcore, ["u1"])
     first = utcnow() + dt.timedelta(minutes=5)
     nid = await announce(bcore, at=first, repeat="weekly")

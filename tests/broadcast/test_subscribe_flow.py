@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.app import Core
-from broadcast.models import Subscription
+from bot.app import App
+from core.models import Subscription
 from flows.types import Incoming
 from tests.broadcast.conftest import AREA, AREA2, payloads, say, tap
 
 
-async def stored(core: Core, user: str = "u1", channel: str = "telegram") -> Subscription | None:
+async def stored(core: App, user: str = "u1", channel: str = "telegram") -> Subscription | None:
     async with core.sessionmaker() as s:
         return await s.get(Subscription, (channel, user))
 
 
-async def count(core: Core) -> int:
+async def count(core: App) -> int:
     async with core.sessionmaker() as s:
         return int((await s.execute(select(func.count()).select_from(Subscription)))
                    .scalar_one())
 
 
 async def test_consent_says_what_why_who_and_rights_before_anything_is_stored(
-        score: Core) -> None:
+        score: App) -> None:
     [consent] = await say(score, "/dangky")
     text = consent.text
     for words in ("mã tài khoản", "khu vực", "Để làm gì", "Ai dùng", "/huy", "/xoadulieu",
@@ -32,7 +32,7 @@ async def test_consent_says_what_why_who_and_rights_before_anything_is_stored(
     assert await count(score) == 0
 
 
-async def test_saying_no_or_saying_nothing_stores_nothing(score: Core) -> None:
+async def test_saying_no_or_saying_nothing_stores_nothing(score: App) -> None:
     await say(score, "/dangky")
     [no] = await tap(score, "sub:n")
     assert "chưa lưu gì" in no.text
@@ -42,7 +42,7 @@ async def test_saying_no_or_saying_nothing_stores_nothing(score: Core) -> None:
     assert await count(score) == 0
 
 
-async def test_agree_then_area_then_topics_subscribes(score: Core) -> None:
+async def test_agree_then_area_then_topics_subscribes(score: App) -> None:
     await say(score, "/dangky")
     areas = await tap(score, "sub:y")
     assert f"sub:a:{AREA}" in payloads(areas)
@@ -60,7 +60,7 @@ async def test_agree_then_area_then_topics_subscribes(score: Core) -> None:
     assert sub.consent_text == "sub.consent@1"
 
 
-async def test_finishing_without_an_area_asks_again(score: Core) -> None:
+async def test_finishing_without_an_area_asks_again(score: App) -> None:
     await say(score, "/dangky")
     await tap(score, "sub:y")
     [again] = await tap(score, "sub:a:ok")
@@ -68,7 +68,7 @@ async def test_finishing_without_an_area_asks_again(score: Core) -> None:
     assert await stored(score) is None
 
 
-async def test_numbers_pick_the_same_buttons(score: Core) -> None:
+async def test_numbers_pick_the_same_buttons(score: App) -> None:
     await say(score, "/dangky")
     await say(score, "1")  # "Tôi đồng ý"
     await say(score, "2")  # the second area
@@ -79,7 +79,7 @@ async def test_numbers_pick_the_same_buttons(score: Core) -> None:
     assert sub is not None and sub.areas == [AREA] and len(sub.topics) == 6
 
 
-async def subscribed(core: Core, user: str = "u1") -> None:
+async def subscribed(core: App, user: str = "u1") -> None:
     await say(core, "/dangky", user=user)
     await tap(core, "sub:y", user=user)
     await tap(core, f"sub:a:{AREA}", user=user)
@@ -87,7 +87,7 @@ async def subscribed(core: Core, user: str = "u1") -> None:
     await tap(core, "sub:t:*", user=user)
 
 
-async def test_a_subscriber_sees_and_changes_their_settings(score: Core) -> None:
+async def test_a_subscriber_sees_and_changes_their_settings(score: App) -> None:
     await subscribed(score)
     [current] = await say(score, "/dangky")
     assert "đang nhận" in current.text and "Phường Trần Lãm" in current.text
@@ -100,7 +100,7 @@ async def test_a_subscriber_sees_and_changes_their_settings(score: Core) -> None
     assert sub is not None and sub.areas == sorted([AREA, AREA2]) and len(sub.topics) == 6
 
 
-async def test_huy_deletes_the_subscription(score: Core) -> None:
+async def test_huy_deletes_the_subscription(score: App) -> None:
     await subscribed(score)
     [bye] = await say(score, "/huy")
     assert "Đã thôi nhận" in bye.text
@@ -109,26 +109,26 @@ async def test_huy_deletes_the_subscription(score: Core) -> None:
     assert "chưa đăng ký" in again.text
 
 
-async def test_deleting_my_data_deletes_my_subscription(score: Core) -> None:
+async def test_deleting_my_data_deletes_my_subscription(score: App) -> None:
     await subscribed(score)
     await say(score, "/xoadulieu")
     await tap(score, "del:y")
     assert await stored(score) is None
 
 
-async def test_the_web_chat_explains_notices_come_by_telegram_or_zalo(score: Core) -> None:
+async def test_the_web_chat_explains_notices_come_by_telegram_or_zalo(score: App) -> None:
     [reply] = await say(score, "/dangky", channel="web")
     assert "Telegram hoặc Zalo" in reply.text
     await tap(score, "sub:y", channel="web")
     assert await count(score) == 0
 
 
-async def test_asking_in_words_starts_the_same_conversation(score: Core) -> None:
+async def test_asking_in_words_starts_the_same_conversation(score: App) -> None:
     [consent] = await say(score, "cho tôi đăng ký nhận thông báo")
     assert payloads([consent]) == ["sub:y", "sub:n"]
 
 
-async def test_a_zalo_follow_asks_consent_and_an_unfollow_unsubscribes(score: Core) -> None:
+async def test_a_zalo_follow_asks_consent_and_an_unfollow_unsubscribes(score: App) -> None:
     [consent] = await score.handle(Incoming("zalo_oa", "z1", kind="follow")) or []
     assert payloads([consent]) == ["sub:y", "sub:n"]
     assert await stored(score, "z1", "zalo_oa") is None

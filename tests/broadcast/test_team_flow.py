@@ -6,36 +6,36 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from bot.app import Core
-from bot.db import utcnow
+from bot.app import App
 from broadcast import audit, teams
-from broadcast.models import Announcement, Invite, OutboxItem, TeamMember
 from broadcast.types import Actor
+from core.db import utcnow
+from core.models import Announcement, Invite, OutboxItem, TeamMember
 from tests.broadcast.conftest import ADMIN, AREA, AREA2, payloads, say, subscribe, tap
 
 MEMBER = "700001"
 
 
-async def invite(core: Core, role: str = "member", areas: list[str] | None = None) -> str:
+async def invite(core: App, role: str = "member", areas: list[str] | None = None) -> str:
     async with core.sessionmaker() as s, s.begin():
         return await teams.create_invite(s, core.settings, Actor.cli("tester"), role,
                                          areas or [AREA])
 
 
-async def join(core: Core, user: str = MEMBER, areas: list[str] | None = None) -> None:
+async def join(core: App, user: str = MEMBER, areas: list[str] | None = None) -> None:
     code = await invite(core, areas=areas)
     [ok] = await say(core, f"/thamgia {code}", user=user)
     assert "Bạn đã vào tổ" in ok.text
 
 
-async def test_a_citizen_cannot_compose(score: Core) -> None:
+async def test_a_citizen_cannot_compose(score: App) -> None:
     [reply] = await say(score, "/thongbao")
     assert "dành cho Tổ công nghệ số" in reply.text
     [again] = await tap(score, "nb:new")
     assert "dành cho Tổ công nghệ số" in again.text
 
 
-async def test_an_invite_code_works_once_in_any_case_and_is_audited(score: Core) -> None:
+async def test_an_invite_code_works_once_in_any_case_and_is_audited(score: App) -> None:
     code = await invite(score, "radio", [AREA, AREA2])
     [ok] = await say(score, f"/thamgia {code.lower().replace('-', ' ')}", user=MEMBER)
     assert "phát thanh viên" in ok.text and "Phường Trần Lãm" in ok.text
@@ -49,7 +49,7 @@ async def test_an_invite_code_works_once_in_any_case_and_is_audited(score: Core)
     assert (f"telegram:{MEMBER}", "team.join") in actions
 
 
-async def test_an_expired_code_is_refused(score: Core) -> None:
+async def test_an_expired_code_is_refused(score: App) -> None:
     code = await invite(score)
     async with score.sessionmaker() as s, s.begin():
         await s.execute(update(Invite).values(expires_at=utcnow() - dt.timedelta(minutes=1)))
@@ -57,7 +57,7 @@ async def test_an_expired_code_is_refused(score: Core) -> None:
     assert "hết hạn" in reply.text
 
 
-async def test_an_admin_creates_an_invite_in_chat(score: Core) -> None:
+async def test_an_admin_creates_an_invite_in_chat(score: App) -> None:
     [menu] = await say(score, "/thongbao", user=ADMIN)
     assert "nb:inv" in payloads([menu])
     await tap(score, "nb:inv", user=ADMIN)
@@ -69,7 +69,7 @@ async def test_an_admin_creates_an_invite_in_chat(score: Core) -> None:
     assert "Phường Trần Hưng Đạo" in ok.text
 
 
-async def test_a_member_cannot_create_invites(score: Core) -> None:
+async def test_a_member_cannot_create_invites(score: App) -> None:
     await join(score)
     [menu] = await say(score, "/thongbao", user=MEMBER)
     assert "nb:inv" not in payloads([menu])
@@ -77,7 +77,7 @@ async def test_a_member_cannot_create_invites(score: Core) -> None:
     assert "Chỉ quản trị viên" in refused.text
 
 
-async def compose_until_preview(core: Core, user: str, text: str, area: str) -> str:
+async def compose_until_preview(core: App, user: str, text: str, area: str) -> str:
     await say(core, "/thongbao", user=user)
     await tap(core, "nb:new", user=user)
     [picker] = await say(core, text, user=user)
@@ -92,7 +92,7 @@ async def compose_until_preview(core: Core, user: str, text: str, area: str) -> 
     return preview.text
 
 
-async def test_compose_preview_confirm_sends_to_matching_subscribers_only(score: Core) -> None:
+async def test_compose_preview_confirm_sends_to_matching_subscribers_only(score: App) -> None:
     await join(score)
     await subscribe(score, ["s1", "s2"], topics=["tiem-chung"])
     await subscribe(score, ["s3"], topics=["dien-nuoc"])  # another topic
@@ -115,7 +115,7 @@ async def test_compose_preview_confirm_sends_to_matching_subscribers_only(score:
 
 
 async def test_with_the_loudspeakers_on_the_preview_shows_what_will_be_read(
-        score: Core) -> None:
+        score: App) -> None:
     await join(score)
     preview = await compose_until_preview(
         score, MEMBER, "Cắt điện ngày 30/11 từ 7h30\nLiên hệ UBND phường.", AREA)
@@ -128,7 +128,7 @@ async def test_with_the_loudspeakers_on_the_preview_shows_what_will_be_read(
     assert "Loa phường sẽ đọc" not in off.text
 
 
-async def test_a_member_only_sees_and_targets_their_own_areas(score: Core) -> None:
+async def test_a_member_only_sees_and_targets_their_own_areas(score: App) -> None:
     await join(score)
     await say(score, "/thongbao", user=MEMBER)
     await tap(score, "nb:new", user=MEMBER)
@@ -139,7 +139,7 @@ async def test_a_member_only_sees_and_targets_their_own_areas(score: Core) -> No
     assert "Trần Hưng Đạo" not in " ".join(b.label for b in still.buttons)
 
 
-async def test_a_notice_at_a_typed_time_is_scheduled_not_sent(score: Core) -> None:
+async def test_a_notice_at_a_typed_time_is_scheduled_not_sent(score: App) -> None:
     await subscribe(score, ["s1"])
     await say(score, "/thongbao", user=ADMIN)
     await tap(score, "nb:new", user=ADMIN)
@@ -163,7 +163,7 @@ async def test_a_notice_at_a_typed_time_is_scheduled_not_sent(score: Core) -> No
     assert ann.first_at == when.replace(second=0, microsecond=0).astimezone(dt.UTC)
 
 
-async def test_a_weekly_notice_keeps_its_weekday_and_time(score: Core) -> None:
+async def test_a_weekly_notice_keeps_its_weekday_and_time(score: App) -> None:
     await say(score, "/thongbao", user=ADMIN)
     await tap(score, "nb:new", user=ADMIN)
     await say(score, "Họp tổ dân phố", user=ADMIN)
@@ -178,7 +178,7 @@ async def test_a_weekly_notice_keeps_its_weekday_and_time(score: Core) -> None:
     assert (ann.repeat, first.weekday(), first.hour, first.minute) == ("weekly", 0, 19, 0)
 
 
-async def test_list_and_cancel_in_chat(score: Core) -> None:
+async def test_list_and_cancel_in_chat(score: App) -> None:
     await join(score)
     await compose_until_preview(score, MEMBER, "Tiêm chủng", AREA)
     await tap(score, "nb:w:at", user=MEMBER)
@@ -196,7 +196,7 @@ async def test_list_and_cancel_in_chat(score: Core) -> None:
     assert ann.state == "cancelled" and "announce.cancel" in actions
 
 
-async def test_a_member_cannot_cancel_a_notice_beyond_their_areas(score: Core) -> None:
+async def test_a_member_cannot_cancel_a_notice_beyond_their_areas(score: App) -> None:
     await join(score)
     await say(score, "/thongbao", user=ADMIN)
     await tap(score, "nb:new", user=ADMIN)
@@ -213,7 +213,7 @@ async def test_a_member_cannot_cancel_a_notice_beyond_their_areas(score: Core) -
         assert (await s.execute(select(Announcement.state))).scalar_one() == "scheduled"
 
 
-async def test_abandoning_a_draft_sends_nothing(score: Core) -> None:
+async def test_abandoning_a_draft_sends_nothing(score: App) -> None:
     await subscribe(score, ["s1"])
     await compose_until_preview(score, ADMIN, "Nháp", AREA)
     [gone] = await tap(score, "nb:x", user=ADMIN)

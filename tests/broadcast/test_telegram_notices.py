@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core
+from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from broadcast.sender import Sender
 from tests.broadcast.conftest import (
@@ -35,7 +35,7 @@ async def api() -> AsyncIterator[BotApiDouble]:
 
 @pytest.fixture
 async def tg(sqlite_url: str, tmp_path: Path,
-             api: BotApiDouble) -> AsyncIterator[tuple[Core, TelegramChannel]]:
+             api: BotApiDouble) -> AsyncIterator[tuple[App, TelegramChannel]]:
     core = await make_core(sqlite_url, tmp_path, {"TELEGRAM_TOKEN": api.token,
                                                   "TELEGRAM_BASE_URL": api.base_url},
                            telegram_per_second=30.0)
@@ -48,7 +48,7 @@ async def tg(sqlite_url: str, tmp_path: Path,
 
 
 async def test_a_notice_is_sent_with_its_title_in_bold(
-        tg: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        tg: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     _, channel = tg
     result = await channel.deliver(CHAT, "📢 THÔNG BÁO: Cắt điện\n\nTừ 8 giờ <sáng> mai.")
     assert result.status == "sent" and result.platform_id
@@ -58,7 +58,7 @@ async def test_a_notice_is_sent_with_its_title_in_bold(
 
 
 async def test_telegram_errors_become_delivery_outcomes(
-        tg: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        tg: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     _, channel = tg
     api.blocked.add("1")
     assert (await channel.deliver("1", "x")).status == "blocked"
@@ -77,13 +77,13 @@ async def test_telegram_errors_become_delivery_outcomes(
 
 
 async def _failed(reason: str) -> object:
-    from bot.channels.base import Delivery
+    from core.delivery import Delivery
 
     return Delivery("failed", reason=reason)
 
 
 async def test_a_broadcast_stays_under_30_per_second_and_1_per_chat(
-        tg: tuple[Core, TelegramChannel], api: BotApiDouble) -> None:
+        tg: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     core, channel = tg
     users = [str(6000 + i) for i in range(60)]
     await subscribe(core, users)

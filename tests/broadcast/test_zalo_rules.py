@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot.app import Core
-from bot.channels.base import Delivery
-from broadcast.models import OutboxItem
+from bot.app import App
+from core.delivery import Delivery
+from core.models import OutboxItem
 from tests.broadcast.conftest import FakeChannel, announce, sender_for, status, subscribe
 
 
@@ -21,19 +21,19 @@ def fake_clock(when: dt.datetime) -> Callable[[], float]:
     return lambda: start + (time.time() - real)
 
 
-def tomorrow_at(core: Core, hour: int, minute: int = 0, days: int = 1) -> dt.datetime:
+def tomorrow_at(core: App, hour: int, minute: int = 0, days: int = 1) -> dt.datetime:
     d = dt.datetime.now(core.tz).date() + dt.timedelta(days=days)
     return dt.datetime(d.year, d.month, d.day, hour, minute, tzinfo=core.tz)
 
 
-async def not_before(core: Core, user: str) -> list[dt.datetime]:
+async def not_before(core: App, user: str) -> list[dt.datetime]:
     async with core.sessionmaker() as s:
         return list((await s.execute(select(OutboxItem.not_before).where(
             OutboxItem.user_id == user, OutboxItem.state == "pending")
             .order_by(OutboxItem.id))).scalars())
 
 
-async def test_oa_notices_wait_for_the_morning_and_then_go(score: Core) -> None:
+async def test_oa_notices_wait_for_the_morning_and_then_go(score: App) -> None:
     await subscribe(score, ["z1"], channel="zalo_oa")
     nid = await announce(score, "Lịch cắt điện ngày mai")
     oa = FakeChannel("zalo_oa")
@@ -49,7 +49,7 @@ async def test_oa_notices_wait_for_the_morning_and_then_go(score: Core) -> None:
     assert (await status(score, nid)).sent == 1
 
 
-async def test_an_emergency_is_handed_to_the_oa_channel_even_at_night(score: Core) -> None:
+async def test_an_emergency_is_handed_to_the_oa_channel_even_at_night(score: App) -> None:
     await subscribe(score, ["z1"], channel="zalo_oa")
     await announce(score, "Bão số 3 đổ bộ, sơ tán ngay", priority="emergency")
     oa = FakeChannel("zalo_oa")
@@ -57,7 +57,7 @@ async def test_an_emergency_is_handed_to_the_oa_channel_even_at_night(score: Cor
     assert [p for _, _, p, _ in oa.calls] == ["emergency"]
 
 
-async def test_at_most_one_oa_notice_per_follower_per_day(score: Core) -> None:
+async def test_at_most_one_oa_notice_per_follower_per_day(score: App) -> None:
     await subscribe(score, ["z1"], channel="zalo_oa")
     await subscribe(score, ["t1"])  # Telegram has no such rule
     first = await announce(score, "Thông báo một")
@@ -76,7 +76,7 @@ async def test_at_most_one_oa_notice_per_follower_per_day(score: Core) -> None:
 
 
 async def test_a_recipient_the_platform_refuses_is_failed_with_the_reason(
-        score: Core) -> None:
+        score: App) -> None:
     await subscribe(score, ["b1"], channel="zalo_bot")
     why = "this user never wrote to the Zalo bot"
     bot = FakeChannel("zalo_bot", script={"b1": [Delivery("failed", reason=why)]})
@@ -88,7 +88,7 @@ async def test_a_recipient_the_platform_refuses_is_failed_with_the_reason(
         assert await ss.scalar(select(OutboxItem.reason)) == why
 
 
-async def test_rows_for_a_channel_this_process_lacks_stay_pending(score: Core) -> None:
+async def test_rows_for_a_channel_this_process_lacks_stay_pending(score: App) -> None:
     await subscribe(score, ["z1"], channel="zalo_oa")
     await subscribe(score, ["t1"])
     nid = await announce(score)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core, build_core, load_nlu
+from bot.app import App, build_app, load_nlu
 from flows.content import load_content
 from flows.types import Incoming
 from nlu.types import Engine
@@ -22,13 +22,13 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 @pytest.fixture
-async def real(sqlite_url: str, tmp_path: Path, engine: Engine) -> AsyncIterator[Core]:
-    core = await build_core(settings_for(sqlite_url, tmp_path), nlu=engine)
+async def real(sqlite_url: str, tmp_path: Path, engine: Engine) -> AsyncIterator[App]:
+    core = await build_app(settings_for(sqlite_url, tmp_path), nlu=engine)
     yield core
     await core.close()
 
 
-async def first_reply(core: Core, text: str, user: str = "c") -> str:
+async def first_reply(core: App, text: str, user: str = "c") -> str:
     replies = await core.handle(Incoming("web", user, text=text)) or []
     return replies[0].text
 
@@ -41,12 +41,12 @@ async def first_reply(core: Core, text: str, user: str = "c") -> str:
     ("có người gọi xưng công an bảo cài app để cập nhật định danh", "❓"),
     ("giá vàng hôm nay bao nhiêu", "Câu này nằm ngoài"),
 ])
-async def test_what_citizens_type_gets_the_right_first_answer(real: Core, text: str,
+async def test_what_citizens_type_gets_the_right_first_answer(real: App, text: str,
                                                               expected: str) -> None:
     assert expected in await first_reply(real, text)
 
 
-async def test_a_follow_up_aspect_stays_on_the_same_service(real: Core) -> None:
+async def test_a_follow_up_aspect_stays_on_the_same_service(real: App) -> None:
     await first_reply(real, "đăng ký tạm trú online thế nào", user="f")
     follow = await first_reply(real, "mất mấy ngày vậy", user="f")
     assert follow.startswith("⏱ Thời gian giải quyết: Đăng ký tạm trú")

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from core.config import NluSettings
 from flows.content import load_content
 from nlu import build_builtin
 from nlu.builtin import BuiltinEngine
-from nlu.settings import NluSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from bot.cli import main
+from core.config import NluSettings
 from nlu import build_builtin
-from nlu.settings import NluSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,10 +15,16 @@ import soundfile as sf
 from mutagen.mp3 import MP3
 
 from broadcast.radio.audio import Heard, LoudnessMeter, alert_tone, chime, true_peak_db
-from broadcast.radio.bulletin import Bulletin, build_bulletin, bulletin_dir, station_line
+from broadcast.radio.bulletin import (
+    Bulletin,
+    build_bulletin,
+    bulletin_dir,
+    bulletin_stem,
+    station_line,
+)
 from broadcast.radio.normalize import Normalizer
-from broadcast.radio.settings import RadioSettings
 from broadcast.radio.tts import EspeakEngine
+from core.config import RadioSettings
 
 NOTICE = (
     "UBND phường Trần Lãm thông báo: từ 7h30 ngày 15/11/2025, tổ chức tiêm vắc xin sởi "
@@ -122,6 +128,39 @@ def test_loudness_target_is_configurable(tmp_path: Path, espeak: str) -> None:
 def test_default_folder_is_area_then_local_date(tmp_path: Path) -> None:
     late = datetime(2025, 11, 14, 23, 30, tzinfo=ZoneInfo("UTC"))  # 06:30 next day in Hà Nội
     assert bulletin_dir(tmp_path, "12454", late) == tmp_path / "12454" / "2025-11-15"
+
+
+def test_files_are_named_by_date_time_area_and_title(bulletin: Bulletin) -> None:
+    stem = "2025-11-14_17h00_12454_tiem-vac-xin-soi"
+    assert bulletin.mp3.name == f"{stem}.mp3"
+    assert bulletin.transcript.name == f"{stem}.txt"
+    assert bulletin.metadata.name == f"{stem}.json"
+    assert bulletin.id == "12454-20251114-1700-tiem-vac-xin-soi"
+
+
+def test_the_time_in_a_file_name_cannot_pass_for_a_year(tmp_path: Path) -> None:
+    evening = datetime(2026, 12, 2, 20, 36, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert bulletin_stem(tmp_path, evening, "12454", "Lịch tiêm chủng") == (
+        "2026-12-02_20h36_12454_lich-tiem-chung"
+    )
+    utc = datetime(2026, 12, 2, 13, 36, tzinfo=ZoneInfo("UTC"))  # the same moment
+    assert bulletin_stem(tmp_path, utc, "12454", "Lịch tiêm chủng").startswith(
+        "2026-12-02_20h36_"
+    )
+    assert bulletin_stem(tmp_path, evening, "12454", "") == "2026-12-02_20h36_12454_ban-tin"
+
+
+def test_areas_sharing_one_folder_get_their_own_names(tmp_path: Path) -> None:
+    when = datetime(2026, 12, 2, 6, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    names = []
+    for area in ("12454", "12452", "12451"):
+        stem = bulletin_stem(tmp_path, when, area, "")
+        (tmp_path / f"{stem}.json").write_text("{}", encoding="utf-8")
+        names.append(stem)
+    assert names == ["2026-12-02_06h00_12454_ban-tin", "2026-12-02_06h00_12452_ban-tin",
+                     "2026-12-02_06h00_12451_ban-tin"]
+    # Only a second bulletin of the same area, minute and title needs a counter.
+    assert bulletin_stem(tmp_path, when, "12454", "") == "2026-12-02_06h00_12454_ban-tin-2"
 
 
 def test_station_name_is_not_repeated() -> None:

@@ -46,6 +46,22 @@ def test_an_edited_script_is_not_changed_again(normalizer: Normalizer) -> None:
     assert normalizer.spoken(script) == script
 
 
+def test_words_joined_by_a_slash_without_a_quantity_are_not_a_rate(
+    normalizer: Normalizer,
+) -> None:
+    # "mỗi" (each) belongs to prices and rates, not to a form's labels.
+    assert "mỗi" not in normalizer.spoken("Ghi rõ ngày/tháng/năm sinh")
+    assert "mỗi" in normalizer.spoken("Hỗ trợ 15 kg gạo/người/tháng")
+
+
+def test_a_service_number_keeps_one_reading_through_a_list(normalizer: Normalizer) -> None:
+    out = normalizer.spoken("Nối với 113, 114 và 115.")
+    assert out == "Nối với một một ba, một một bốn và một một năm."
+    assert normalizer.spoken("Có 113, 114 và 115 hộ.") == (
+        "Có một trăm mười ba, một trăm mười bốn và một trăm mười lăm hộ."
+    )
+
+
 def test_the_content_lexicon_drives_abbreviations(tmp_path: Path) -> None:
     n = Normalizer({"HTX": "hợp tác xã nông nghiệp"}, Lexicon())
     assert n.spoken("HTX Vũ Phúc") == "hợp tác xã nông nghiệp Vũ Phúc"

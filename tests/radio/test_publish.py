@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from broadcast.radio.bulletin import build_bulletin, bulletin_dir
+from broadcast.radio.normalize import Normalizer
 from broadcast.radio.publish import ITUNES, list_bulletins, render_feed, render_m3u, resolve_file
+from broadcast.radio.settings import RadioSettings
+from broadcast.radio.tts import EspeakEngine
 
 BASE = "https://trolyso.example.vn"
 
 
 def _publish(root: Path, day: str, hhmm: str, title: str, size: int = 1000) -> None:
+    """A bulletin as published before file names carried the date and area ("0600-normal-x")."""
     folder = root / "12454" / day
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{hhmm}-normal-x"
@@ -68,3 +76,29 @@ def test_file_requests_cannot_leave_the_output_folder(tmp_path: Path) -> None:
     assert resolve_file(tmp_path / "radio", "12454/2025-11-14/0600-normal-x.mp3") is not None
     assert resolve_file(tmp_path / "radio", "../secret.mp3") is None
     assert resolve_file(tmp_path / "radio", "12454/2025-11-14/0600-normal-x.json") is None
+
+
+def test_new_and_earlier_file_names_are_listed_and_served_together(
+    tmp_path: Path, espeak: str
+) -> None:
+    _publish(tmp_path, "2025-11-14", "0600", "Bản tin cũ")
+    when = datetime(2026, 12, 2, 20, 36, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    built = build_bulletin(
+        "Ngày 5/12 tiêm chủng tại trạm y tế phường.", title="Lịch tiêm chủng",
+        area_code="12454", area_name="Phường Trần Lãm", priority="normal", when=when,
+        settings=RadioSettings(), lexicon=Normalizer.from_file(),
+        out_dir=bulletin_dir(tmp_path, "12454", when), engine=EspeakEngine(),
+    )
+    listed = list_bulletins(tmp_path, "12454")
+    assert [b.title for b in listed] == ["Lịch tiêm chủng", "Bản tin cũ"]
+    assert [b.relpath for b in listed] == [
+        "12454/2026-12-02/2026-12-02_20h36_12454_lich-tiem-chung.mp3",
+        "12454/2025-11-14/0600-normal-x.mp3",
+    ]
+    feed = ET.fromstring(render_feed("12454", "Phường Trần Lãm", listed, BASE))
+    urls = [e.get("url") or "" for e in feed.iter("enclosure")]
+    assert urls[0] == f"{BASE}/radio/files/{listed[0].relpath}"
+    for url in urls:  # what the web server does with a request for each enclosure
+        relpath = urllib.parse.unquote(url.removeprefix(f"{BASE}/radio/files/"))
+        assert resolve_file(tmp_path, relpath) is not None, url
+    assert resolve_file(tmp_path, listed[0].relpath) == built.mp3.resolve()

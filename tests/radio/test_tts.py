@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcast.radio.settings import FptSettings, GttsSettings, RadioSettings, ZaloAiSettings
 from broadcast.radio.tts import (
     CachedEngine,
     EspeakEngine,
@@ -24,6 +23,7 @@ from broadcast.radio.tts import (
     _pieces,
     make_engine,
 )
+from core.config import FptSettings, GttsSettings, RadioSettings, ZaloAiSettings
 from tests.radio.doubles import TtsDouble
 
 TEXT = (

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-import bot.db
+import core.db
 
 revision: str = '0004'
 down_revision: str | None = '0003'
@@ -33,8 +33,8 @@ def upgrade() -> None:
     sa.Column('mp3', sa.String(length=300), nullable=True),
     sa.Column('error', sa.String(length=300), nullable=True),
     sa.Column('sent_to', sa.JSON(), nullable=False),
-    sa.Column('created_at', bot.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', bot.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_radio_bulletins')),
     sa.UniqueConstraint('area_code', 'key', name=op.f('uq_radio_bulletins_area_code'))
     )

@@ -8,14 +8,8 @@ from alembic import context
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 
-import bot.models  # noqa: F401  (registers tables)
-from bot.db import Base, make_engine
-
-try:  # broadcast tables live with the broadcast package
-    import broadcast.models  # noqa: F401
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if exc.name != "broadcast.models":
-        raise
+import core.models  # noqa: F401  (registers tables)
+from core.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

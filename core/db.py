@@ -1,7 +1,7 @@
 """Database plumbing: the declarative base, engines, sessions and migrations.
 
 SQLite (aiosqlite) by default, PostgreSQL (asyncpg) via ``DATABASE_URL``. The schema is owned by
-Alembic migrations in ``bot/migrations``; ``trolyso db upgrade`` (and ``trolyso run``) apply them.
+Alembic migrations in ``core/migrations``; ``trolyso db upgrade`` (and ``trolyso run``) apply them.
 """
 
 from __future__ import annotations

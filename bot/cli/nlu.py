@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    from bot.config import load_config
+    from core.config import load_config
     from flows.content import load_content
 
     settings = load_config(args.config)

@@ -2,9 +2,10 @@
 one's settings; joining a team (/thamgia); composing, previewing, confirming, listing and
 cancelling notices (/thongbao); inviting team members (admins).
 
-The database is reached through :class:`broadcast.types.NoticeStore` in
-``ctx.extra["notices"]``. Nothing is stored as a subscription before the citizen taps
-"Tôi đồng ý" and picks areas and topics: until then the choices live in the conversation state.
+The database is reached through :class:`broadcast.types.NoticeStore`, plugged into each
+update's context under :data:`NOTICES` by the assembly. Nothing is stored as a subscription
+before the citizen taps "Tôi đồng ý" and picks areas and topics: until then the choices live in
+the conversation state.
 """
 
 from __future__ import annotations
@@ -26,20 +27,23 @@ from broadcast.types import (
     NoticeSummary,
     Subscription,
 )
-from flows.assistant import Assistant, Outcome
-from flows.ports import Context, State
+from flows.assistant import Assistant, Outcome, outcome
+from flows.ports import Context, PortKey, State
 from flows.types import Button, Incoming, Reply
 from flows.ui import button, fmt_date, menu_button, short_label
 
-__all__ = ["CONSENT", "install"]
+__all__ = ["CONSENT", "NOTICES", "install"]
 
 #: Which consent wording a subscriber agreed to (stored with the subscription).
 CONSENT = "sub.consent@1"
 
+#: The notice store of the update being handled (``broadcast.store.SqlNoticeStore``).
+NOTICES: PortKey[NoticeStore] = PortKey("notices")
+
 
 def install(assistant: Assistant) -> None:
     """Plug the notice conversations into the assistant."""
-    f = _NoticeFlows(assistant)
+    f = _NoticeFlows()
     assistant.commands.update({"dangky": f.subscribe, "huy": f.unsubscribe,
                                "thongbao": f.compose, "thamgia": f.join})
     assistant.payloads.update({"sub": f.sub_payload, "nb": f.nb_payload})
@@ -51,8 +55,7 @@ def install(assistant: Assistant) -> None:
 
 
 def _store(ctx: Context) -> NoticeStore:
-    store: NoticeStore = ctx.extra["notices"]
-    return store
+    return ctx.ports.get(NOTICES)
 
 
 def _names(pairs: Sequence[tuple[str, str]], ids: Sequence[str]) -> str:
@@ -85,12 +88,10 @@ def _normalizer(ctx: Context) -> Normalizer:
         _normalizers[key] = Normalizer(ctx.content.lexicon)
     return _normalizers[key]
 
-class _NoticeFlows:
-    def __init__(self, assistant: Assistant) -> None:
-        self.a = assistant
 
+class _NoticeFlows:
     def _out(self, state: State, replies: list[Reply], log: str) -> Outcome:
-        return self.a._out(state, replies, log_text=log)
+        return outcome(state, replies, log_text=log)
 
     # ================================================================ subscriptions
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=128), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", "user_id", name=op.f("pk_conversations")),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=128), nullable=False),
         sa.Column("answer", sa.String(length=96), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
     )
     with op.batch_alter_table("feedback", schema=None) as batch_op:
@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column("label", sa.String(length=96), nullable=True),
         sa.Column("decision", sa.String(length=16), nullable=True),
         sa.Column("confidence", sa.Double(), nullable=True),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_message_log")),
     )
     with op.batch_alter_table("message_log", schema=None) as batch_op:
@@ -73,7 +73,7 @@ def upgrade() -> None:
         "processed_updates",
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=160), nullable=False),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", "key", name=op.f("pk_processed_updates")),
     )
     with op.batch_alter_table("processed_updates", schema=None) as batch_op:
@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("guesses", sa.JSON(), nullable=False),
         sa.Column("decision", sa.String(length=16), nullable=False),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unanswered")),
     )
     with op.batch_alter_table("unanswered", schema=None) as batch_op:
@@ -98,10 +98,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("user_id", sa.String(length=128), nullable=False),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen", bot.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("blocked_at", bot.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("unreachable_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("blocked_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unreachable_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("channel", "user_id", name=op.f("uq_users_channel")),
     )

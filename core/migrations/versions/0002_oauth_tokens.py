@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-import bot.db
+import core.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -28,9 +28,9 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=32), nullable=False),
         sa.Column("access_token", sa.Text(), nullable=False),
         sa.Column("refresh_token", sa.Text(), nullable=False),
-        sa.Column("expires_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("provider", name=op.f("pk_oauth_tokens")),
     )
     # ### end Alembic commands ###

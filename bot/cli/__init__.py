@@ -1,8 +1,8 @@
 """The ``trolyso`` command (also ``python -m bot``).
 
-Each package contributes its own subcommands through a ``register(subparsers)`` function:
-``nlu.cli``, ``broadcast.cli`` and ``broadcast.radio.cli``. A subcommand's handler takes the
-parsed arguments and returns the exit status.
+One module per command group, each with a ``register(subparsers)`` function. A subcommand's
+handler takes the parsed arguments and returns the exit status. The commands only call: what
+they do lives in the packages below (``core``, ``nlu``, ``flows``, ``broadcast``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError
+from core.config import ConfigError
 
 __all__ = ["main"]
 
-_PLUGINS = ("bot.commands", "nlu.cli", "broadcast.cli", "broadcast.radio.cli")
+_GROUPS = ("run", "chat", "db", "content", "nlu", "announce", "team", "radio")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,14 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration file (default: $TROLYSO_CONFIG, else config.yaml)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in _PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+    for name in _GROUPS:
+        importlib.import_module(f"bot.cli.{name}").register(sub)
     return parser
 
 

@@ -1,36 +1,24 @@
-"""``trolyso announce create|list|cancel|status`` and ``trolyso team invite`` (interfaces.md).
-
-The command line acts as the local administrator (every area); the audit log records it as
-``cli:<operating-system user>``.
-"""
+"""``trolyso announce create|list|cancel|status`` (interfaces.md)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
 import json
-import sys
-import unicodedata
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings, load_config
-from bot.db import make_engine, make_sessionmaker, upgrade, utcnow
-from broadcast import announcements, teams
-from broadcast.models import Announcement
+from bot.cli.common import actor, fail, in_db, list_arg, load_texts
+from broadcast import announcements
 from broadcast.schedule import ScheduleError, parse_at
-from broadcast.teams import InviteError
-from broadcast.types import PRIORITIES, ROLES, Actor, Draft, NoticeError, NoticeSummary
+from broadcast.types import PRIORITIES, Draft, NoticeError, NoticeSummary
+from core.config import load_config
+from core.db import utcnow
+from core.models import Announcement
 
 __all__ = ["register", "status_json"]
-
-T = TypeVar("T")
 
 
 def register(sub: Any) -> None:
@@ -62,56 +50,6 @@ def register(sub: Any) -> None:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=_status)
 
-    team = sub.add_parser("team", help="community digital technology team")
-    tsub = team.add_subparsers(dest="team_command", required=True)
-    invite = tsub.add_parser("invite", help="a one-time invite code; prints the code last")
-    invite.add_argument("--role", choices=ROLES, required=True)
-    invite.add_argument("--areas", required=True, help="comma-separated area codes")
-    invite.set_defaults(func=_invite)
-    members = tsub.add_parser("list", help="team members and radio operators")
-    members.add_argument("--json", action="store_true")
-    members.set_defaults(func=_members)
-    remove = tsub.add_parser("remove", help="take away a member's rights (audited)")
-    remove.add_argument("member", help="CHANNEL:USER_ID, as `trolyso team list` shows it")
-    remove.set_defaults(func=_remove)
-
-
-# ------------------------------------------------------------------ plumbing
-
-def _actor() -> Actor:
-    return Actor.cli(getpass.getuser())
-
-
-def _list_arg(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
-def load_texts(settings: Settings) -> dict[str, str]:
-    """The interface texts only (notices and reports are rendered from them)."""
-    path = settings.path(settings.content.dir) / "texts.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): unicodedata.normalize("NFC", str(v)) for k, v in raw.items()}
-
-
-def _in_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Migrate, then run ``work`` in one transaction."""
-
-    async def main() -> T:
-        await upgrade(settings.db_url)
-        engine = make_engine(settings.db_url)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
-def _fail(command: str, message: str) -> int:
-    print(f"trolyso: {command}: {message}", file=sys.stderr)
-    return 1
-
 
 def status_json(n: NoticeSummary) -> dict[str, Any]:
     """The status object of interfaces.md: exactly these keys."""
@@ -125,31 +63,29 @@ def _list_json(n: NoticeSummary) -> dict[str, Any]:
             "topics": list(n.topics), "radio": n.radio, "author": n.author, "runs": n.runs}
 
 
-# ------------------------------------------------------------------ commands
-
 def _create(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
     tz = ZoneInfo(settings.timezone)
     try:
         at = parse_at(args.at, utcnow(), tz)
     except ScheduleError as exc:
-        return _fail("announce create", str(exc))
+        return fail("announce create", str(exc))
     if args.repeat and at is None:
-        return _fail("announce create", "--repeat needs --at HH:MM or a date and time")
+        return fail("announce create", "--repeat needs --at HH:MM or a date and time")
     draft = Draft(text=args.text, title=args.title,
-                  areas=_list_arg(args.areas) or [a.code for a in settings.areas],
-                  topics=_list_arg(args.topics) or [t.id for t in settings.topics],
+                  areas=list_arg(args.areas) or [a.code for a in settings.areas],
+                  topics=list_arg(args.topics) or [t.id for t in settings.topics],
                   priority=args.priority, at=at, repeat=args.repeat or "none", radio=args.radio)
     texts = load_texts(settings)
 
     async def work(session: AsyncSession) -> NoticeSummary:
-        ann = await announcements.create(session, settings, texts, _actor(), draft)
+        ann = await announcements.create(session, settings, texts, actor(), draft)
         return await announcements.summary(session, ann)
 
     try:
-        made = _in_db(settings, work)
+        made = in_db(settings, work)
     except NoticeError as exc:
-        return _fail("announce create", str(exc))
+        return fail("announce create", str(exc))
     if at is None:
         print(f"announcement sending now to {made.recipients} recipients: {made.id}")
     else:
@@ -165,7 +101,7 @@ def _list(args: argparse.Namespace) -> int:
     async def work(session: AsyncSession) -> list[NoticeSummary]:
         return await announcements.summaries(session, limit=args.limit)
 
-    items = _in_db(settings, work)
+    items = in_db(settings, work)
     if args.json:
         print(json.dumps([_list_json(n) for n in items], ensure_ascii=False, indent=2))
         return 0
@@ -189,14 +125,14 @@ def _cancel(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
 
     async def work(session: AsyncSession) -> Announcement | None:
-        return await announcements.cancel(session, _actor(), args.id)
+        return await announcements.cancel(session, actor(), args.id)
 
     try:
-        ann = _in_db(settings, work)
+        ann = in_db(settings, work)
     except NoticeError as exc:
-        return _fail("announce cancel", str(exc))
+        return fail("announce cancel", str(exc))
     if ann is None:
-        return _fail("announce cancel", f"no announcement {args.id}")
+        return fail("announce cancel", f"no announcement {args.id}")
     print(f"cancelled announcement {args.id}")
     return 0
 
@@ -209,9 +145,9 @@ def _status(args: argparse.Namespace) -> int:
             Announcement.id == args.id))).scalar_one_or_none()
         return None if ann is None else await announcements.summary(session, ann)
 
-    n = _in_db(settings, work)
+    n = in_db(settings, work)
     if n is None:
-        return _fail("announce status", f"no announcement {args.id}")
+        return fail("announce status", f"no announcement {args.id}")
     if args.json:
         print(json.dumps(status_json(n)))
         return 0
@@ -223,57 +159,4 @@ def _status(args: argparse.Namespace) -> int:
           f"recipients: {n.recipients}  sent: {n.sent}  failed: {n.failed}  "
           f"blocked: {n.blocked}  pending: {n.pending}  "
           f"cancelled: {n.extra.get('cancelled', 0)}")
-    return 0
-
-
-def _invite(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
-
-    async def work(session: AsyncSession) -> str:
-        return await teams.create_invite(session, settings, _actor(), args.role,
-                                         _list_arg(args.areas))
-
-    try:
-        code = _in_db(settings, work)
-    except InviteError as exc:
-        return _fail("team invite", str(exc))
-    hours = settings.broadcast.invite_ttl_hours
-    print(f"one-time invite ({args.role}, areas {args.areas}, valid {hours} h; redeem with "
-          f"/thamgia CODE): {code}")
-    return 0
-
-
-def _members(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
-
-    async def work(session: AsyncSession) -> list[dict[str, Any]]:
-        return [{"member": f"{m.channel}:{m.user_id}", "role": m.role, "areas": list(m.areas),
-                 "invited_by": m.invited_by, "joined_at": m.joined_at.isoformat()}
-                for m in await teams.list_members(session)]
-
-    rows = _in_db(settings, work)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return 0
-    if not rows:
-        print("no team members yet (admins are listed under admins: in config.yaml)")
-    for r in rows:
-        print(f"{r['member']:<28} {r['role']:<7} {','.join(r['areas']):<24} "
-              f"joined {r['joined_at'][:16]} (invited by {r['invited_by']})")
-    return 0
-
-
-def _remove(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
-    channel, sep, user_id = args.member.partition(":")
-    if not sep or not channel or not user_id:
-        return _fail("team remove", f"expected CHANNEL:USER_ID, got {args.member!r}")
-
-    async def work(session: AsyncSession) -> bool:
-        return await teams.remove_member(session, _actor(), channel, user_id)
-
-    if not _in_db(settings, work):
-        return _fail("team remove", f"{args.member} is not a team member")
-    print(f"removed {args.member}; their scheduled notices still go out unless cancelled "
-          "(trolyso announce list / cancel)")
     return 0

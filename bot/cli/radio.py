@@ -1,4 +1,4 @@
-"""`trolyso radio normalize` and `trolyso radio build`."""
+"""``trolyso radio normalize`` and ``trolyso radio build``."""
 
 from __future__ import annotations
 
@@ -7,20 +7,17 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings, load_config
-from broadcast.radio.normalize import Normalizer
-
-if TYPE_CHECKING:
-    from broadcast.radio.tts import TtsEngine
+from broadcast.radio.engines import engine_for, normalizer_for
+from broadcast.types import PRIORITIES
+from core.config import Settings, load_config
 
 # The audio stack (scipy, pyloudnorm, lameenc) is imported only by `radio build`, so that every
 # other `trolyso` command starts quickly.
-PRIORITIES = ("normal", "priority", "emergency")
 
-__all__ = ["normalizer_for", "register"]
+__all__ = ["register"]
 
 
 def register(sub: Any) -> None:
@@ -47,23 +44,6 @@ def register(sub: Any) -> None:
     build.add_argument("--spoken", action="store_true",
                        help="the text file is already a (corrected) spoken script")
     build.set_defaults(func=_build)
-
-
-def engine_for(settings: Settings, engine: str | None = None) -> TtsEngine:
-    """The configured speech engine with its on-disk cache (``engine`` overrides the choice).
-
-    Imported here, not at the top: the audio stack (numpy, scipy, codecs) is heavy and most
-    commands and an idle assistant never need it."""
-    from broadcast.radio.tts import make_engine
-
-    radio = settings.radio
-    return make_engine(radio, engine=engine, cache_dir=settings.path(radio.cache_dir))
-
-
-def normalizer_for(settings: Settings) -> Normalizer:
-    """The normalizer reading the configured content folder's lexicon.yaml."""
-    path = settings.path(settings.content.dir) / "lexicon.yaml"
-    return Normalizer.from_file(path) if path.exists() else Normalizer.from_file()
 
 
 def _read(path: str) -> str:
@@ -137,9 +117,9 @@ def _build(args: argparse.Namespace) -> int:
 
 async def _build_announcement(args: argparse.Namespace, settings: Settings) -> int:
     """`radio build --announcement ID`: the stored notice, for each area it targets."""
-    from bot.db import make_engine, make_sessionmaker
     from broadcast.bulletins import NoticeForRadio, build_for_notices
-    from broadcast.models import Announcement
+    from core.db import make_engine, make_sessionmaker
+    from core.models import Announcement
 
     engine = make_engine(settings.db_url)
     try:

@@ -1,4 +1,4 @@
-"""The 0003 migration creates exactly the tables the models describe, on both databases."""
+"""The migrations create exactly the tables the models describe, on both databases."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-import broadcast.models  # noqa: F401  (registers the tables)
-from bot.db import Base, _alembic_config, make_engine, upgrade
+import core.models  # noqa: F401  (registers the tables)
+from core.db import Base, _alembic_config, make_engine, upgrade
 
 
 def _diff(conn: Connection) -> list[Any]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -35,10 +35,10 @@ def upgrade() -> None:
         sa.Column("priority", sa.String(length=16), nullable=False),
         sa.Column("radio", sa.Boolean(), nullable=False),
         sa.Column("repeat", sa.String(length=8), nullable=False),
-        sa.Column("first_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_announcements")),
     )
     with op.batch_alter_table("announcements", schema=None) as batch_op:
@@ -47,7 +47,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=160), nullable=False),
         sa.Column("action", sa.String(length=48), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
@@ -93,10 +93,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=128), nullable=False),
         sa.Column("areas", sa.JSON(), nullable=False),
         sa.Column("topics", sa.JSON(), nullable=False),
-        sa.Column("consent_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("consent_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("consent_text", sa.String(length=32), nullable=False),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", "user_id", name=op.f("pk_subscriptions")),
     )
     op.create_table(
@@ -106,10 +106,10 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("areas", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=160), nullable=False),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_by", sa.String(length=160), nullable=True),
-        sa.Column("used_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("used_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_team_invites")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_team_invites_code_hash")),
     )
@@ -125,7 +125,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("areas", sa.JSON(), nullable=False),
         sa.Column("invited_by", sa.String(length=160), nullable=False),
-        sa.Column("joined_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("joined_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", "user_id", name=op.f("pk_team_members")),
     )
     op.create_table(
@@ -134,11 +134,11 @@ def upgrade() -> None:
         sa.Column(
             "announcement_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("planned_for", bot.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("released_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("planned_for", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("released_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recipients", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("finished_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("counts", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["announcement_id"],
@@ -170,15 +170,15 @@ def upgrade() -> None:
         sa.Column("priority", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("not_before", bot.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("lease_until", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("not_before", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("claim_token", sa.String(length=32), nullable=True),
-        sa.Column("attempted_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempted_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("reason", sa.String(length=300), nullable=True),
         sa.Column("platform_id", sa.String(length=64), nullable=True),
-        sa.Column("sent_at", bot.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["announcement_runs.id"],

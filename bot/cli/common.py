@@ -1,0 +1,60 @@
+"""What the commands that change the database share: the CLI actor, transactions, errors.
+
+The command line acts as the local administrator (every area); the audit log records it as
+``cli:<operating-system user>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import unicodedata
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broadcast.types import Actor
+from core.config import Settings
+from core.db import make_engine, make_sessionmaker, upgrade
+
+__all__ = ["actor", "fail", "in_db", "list_arg", "load_texts"]
+
+T = TypeVar("T")
+
+
+def actor() -> Actor:
+    return Actor.cli(getpass.getuser())
+
+
+def list_arg(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def load_texts(settings: Settings) -> dict[str, str]:
+    """The interface texts only (notices and reports are rendered from them)."""
+    path = settings.path(settings.content.dir) / "texts.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): unicodedata.normalize("NFC", str(v)) for k, v in raw.items()}
+
+
+def in_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Migrate, then run ``work`` in one transaction."""
+
+    async def main() -> T:
+        await upgrade(settings.db_url)
+        engine = make_engine(settings.db_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def fail(command: str, message: str) -> int:
+    print(f"trolyso: {command}: {message}", file=sys.stderr)
+    return 1

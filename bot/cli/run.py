@@ -1,0 +1,126 @@
+"""``trolyso run``: everything configured in one process (web, chat channels, notices, radio)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from core.config import Settings, load_config
+
+__all__ = ["make_channels", "register", "serve"]
+
+log = logging.getLogger("trolyso")
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="start everything configured (web, chat channels, scheduler)")
+    run.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_config(args.config)
+    logging.getLogger().setLevel(settings.log_level)
+    try:  # uvloop roughly doubles what one process can serve; plain asyncio otherwise
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(settings))
+    else:
+        uvloop.run(serve(settings))
+    return 0
+
+
+def make_channels(app: Any) -> dict[str, Any]:
+    """The chat channels whose credentials are configured, by name."""
+    settings = app.settings
+    channels: dict[str, Any] = {}
+    if settings.telegram.token:
+        from bot.channels.telegram import TelegramChannel
+
+        channels["telegram"] = TelegramChannel(app, settings.telegram)
+    else:
+        log.info("Telegram is off. To enable it, create a bot with @BotFather and set "
+                 "TELEGRAM_TOKEN (see README, 'Telegram').")
+    if settings.zalo.bot.token:
+        from bot.channels.zalo_bot import ZaloBotChannel
+
+        channels["zalo_bot"] = ZaloBotChannel(app, settings.zalo.bot)
+    if settings.zalo.oa.app_id:
+        from bot.channels.zalo_oa import ZaloOaChannel
+
+        channels["zalo_oa"] = ZaloOaChannel(app, settings.zalo.oa)
+    return channels
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
+    from aiohttp import web
+
+    from bot.app import build_app
+    from bot.speech import VoiceSpeech
+    from bot.web import make_web_app
+
+    speech = VoiceSpeech(settings)
+    app = await build_app(settings, speech=speech)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not main thread
+            pass
+
+    channels = make_channels(app)
+    telegram = channels.get("telegram")
+    routes = [r for name, ch in channels.items() if name != "telegram" for r in ch.routes()]
+    web_app = make_web_app(app, telegram=telegram, routes=routes)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web.host, settings.web.port)
+    await site.start()
+    log.info("web chat at http://%s:%s/", settings.web.host, settings.web.port)
+    started = []
+    for name, channel in channels.items():
+        await channel.start()
+        started.append(channel)
+        log.info("%s channel started", name)
+    from broadcast.service import BroadcastService
+
+    # Notices: a sender for the channels that can deliver them, and the scheduler.
+    notices = BroadcastService(app.engine, app.sessionmaker, settings, app.content.texts,
+                               {n: c for n, c in channels.items() if hasattr(c, "deliver")})
+    await notices.start()
+    # Radio bulletins: daily slots per area and emergencies, sent to the radio operators.
+    from broadcast.bulletins import RadioBulletins
+
+    radio_stop = asyncio.Event()
+    radio = RadioBulletins(app.engine, app.sessionmaker, settings, channels)
+    radio_task = asyncio.create_task(radio.run(radio_stop))
+
+    async def retention() -> None:
+        while True:
+            try:
+                await app.purge()
+                speech.prune()
+            except Exception:
+                log.exception("retention purge failed")
+            await asyncio.sleep(6 * 3600)
+
+    purge_task = asyncio.create_task(retention())
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        purge_task.cancel()
+        radio_stop.set()
+        await asyncio.gather(radio_task, return_exceptions=True)
+        await notices.stop()  # finishes the sends in flight before the channels close
+        for channel in reversed(started):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping a channel failed")
+        await runner.cleanup()
+        await app.close()

@@ -101,12 +101,17 @@ class WebChannel:
         return f"/api/audio/{path.name}"
 
 
-async def _index(request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(STATIC / "index.html", headers={
-        "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                   "media-src 'self'; img-src 'self' data:",
-        "X-Content-Type-Options": "nosniff",
-    })
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "media-src 'self'; img-src 'self' data:",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _page(max_text_chars: int) -> str:
+    """The chat page, told the message length limit so it can say so instead of cutting."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    return html.replace("{{max_text_chars}}", str(max_text_chars))
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -169,7 +174,13 @@ def make_web_app(assistant: App, *, telegram: Any = None, routes: list[Route] | 
     audio_dir = audio_dir or assistant.settings.path("data/voice")
     app[AUDIO_DIR_KEY] = audio_dir
     chat = WebChannel(assistant, audio_dir)
-    app.router.add_get("/", _index)
+    page = _page(assistant.settings.web.max_text_chars)
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        return web.Response(text=page, content_type="text/html", charset="utf-8",
+                            headers=_PAGE_HEADERS)
+
+    app.router.add_get("/", index)
     app.router.add_static("/static", STATIC)
     app.router.add_post("/api/chat", chat.chat)
     app.router.add_get("/api/audio/{name}", _audio)

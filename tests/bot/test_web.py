@@ -57,6 +57,23 @@ async def test_an_overlong_text_gets_a_normal_reply_asking_to_shorten(server: st
     assert status == 200 and "ngắn lại" in body["replies"][0]["text"]  # type: ignore[index]
 
 
+async def test_a_body_up_to_64_kib_is_read_whole_and_danger_at_its_end_comes_first(
+        server: str) -> None:
+    text = "Tôi kể chuyện nhà mình cho bạn nghe. " * 1350 + "Nhà tôi đang cháy, cứu với!"
+    body = json.dumps({"session": "s3", "text": text}, ensure_ascii=False).encode()
+    assert 50_000 < len(body) <= 64 * 1024
+    status, data = await post(server, body)
+    first, second = data["replies"][:2]  # type: ignore[index]
+    assert status == 200 and first["kind"] == "emergency"
+    assert {"113", "114", "115", "112"} <= set(first["numbers"])
+    assert "4000" in second["text"]
+
+
+async def test_a_body_over_64_kib_gets_413(server: str) -> None:
+    status, data = await post(server, {"session": "s4", "text": "a" * (64 * 1024)})
+    assert status == 413 and isinstance(data.get("error"), str)
+
+
 async def test_healthz_reports_the_database(server: str) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{server}/healthz") as r:
         assert r.status == 200 and (await r.json())["status"] == "ok"

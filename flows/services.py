@@ -146,7 +146,7 @@ def aspect_reply(content: Content, svc: Service, aspect: str, today: dt.date, *,
     if rest:
         buttons.append(more_button(content, f"am:{svc.id}:{aspect}"))
     buttons += local_buttons or []
-    if svc.steps and aspect != "steps":
+    if svc.steps:
         buttons.append(button(content.text("btn.walkthrough"), f"st:{svc.id}:0"))
     buttons += _aspect_buttons(content, svc, skip=aspect)
     buttons += feedback_buttons(content, f"a:{svc.id}:{aspect}")

@@ -78,14 +78,21 @@ def _fold_name(text: str) -> str:
 
 
 def match_ward(ctx: Context, text: str) -> str | None:
-    """The area code a typed answer names ("Trần Lãm", "p tran lam", "o vu phuc a")."""
+    """The area code a typed answer names ("Trần Lãm", "p tran lam", "o vu phuc a").
+
+    Only a short answer counts: "phường Trần Lãm nộp hộ chiếu ở đâu" is a new question.
+    """
     said = _fold_name(text)
     if not said:
         return None
     for code, name in ctx.settings.areas:
         if _fold_name(name) == said or code == said:
             return code
-    hits = [code for code, name in ctx.settings.areas if _fold_name(name) in said]
+    hits = []
+    for code, name in ctx.settings.areas:
+        folded = _fold_name(name)
+        if folded and folded in said and len(said.split()) - len(folded.split()) <= 2:
+            hits.append(code)
     return hits[0] if len(hits) == 1 else None
 
 

@@ -118,6 +118,10 @@ async def test_a_person_asks_the_ward_once_then_shows_its_offices_first(core: Ap
     assert again[0].text.startswith("📍 Phường Trần Lãm")
     state = await core.conversations.load_state("web", "u1")
     assert state.ward == "12454"
+    await tap(core, "w:?:hu")  # "Đổi phường", then a question naming a ward is not an answer
+    other = await say(core, "phường Vũ Phúc làm hộ chiếu thế nào")
+    assert "hộ chiếu" in other[0].text
+    assert (await core.conversations.load_state("web", "u1")).ward == "12454"
     await say(core, "/xoadulieu")
     await tap(core, "del:y")
     assert "phường nào" in (await tap(core, "hu"))[0].text  # deleted with the rest
@@ -170,7 +174,7 @@ async def test_the_legal_disclaimer_is_shown_once_per_conversation(core: App) ->
 async def test_long_answers_show_the_key_point_first_and_the_rest_behind_more(
         core: App) -> None:
     for sid, svc in core.content.services.items():
-        for aspect in ("documents", "steps", "where"):
+        for aspect in ("documents", "steps", "where", "fee", "duration", "eligibility"):
             [reply] = await tap(core, f"a:{sid}:{aspect}")
             body = reply.text.split("\n\n", 1)[1].rsplit("\n\n📚", 1)[0]
             assert len(body) <= ANSWER_LIMIT, (sid, aspect)

@@ -35,8 +35,8 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from broadcast import announcements  # noqa: E402
 from bot.cli.common import load_texts  # noqa: E402
+from broadcast import announcements  # noqa: E402
 from broadcast.types import Actor, Draft  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.db import make_engine, make_sessionmaker, upgrade, utcnow  # noqa: E402

@@ -93,7 +93,7 @@ async def bench_assistant(load: Load, db_url: str, n: int,
     core = await build_app(settings)
     channel = TelegramChannel(core, settings.telegram)
     await channel.start()
-    runner, url = await _serve(make_web_app(core, telegram=channel))
+    runner, url = await _serve(make_web_app(core, routes=channel.routes()))
     try:
         return await load.go(url, n, rate)
     finally:

@@ -27,13 +27,9 @@ from flows.ports import Context, FlowSettings, Ports, Speech
 from flows.types import Incoming, Reply
 from nlu.types import Engine
 
-__all__ = ["AUDIO_CHANNELS", "App", "build_app"]
+__all__ = ["App", "build_app"]
 
 log = logging.getLogger(__name__)
-
-#: Channels that can play a voice message, so answers offer "🔊 Nghe".
-AUDIO_CHANNELS = {"telegram", "web"}
-
 
 @dataclass
 class App:
@@ -66,7 +62,7 @@ class App:
         return Context(
             content=self.content, nlu=self.nlu, store=SqlStore(session),
             settings=self.flow_settings, today=self.today(), speech=self.speech,
-            audio=msg.channel in AUDIO_CHANNELS and self.speech is not None,
+            channel=self.settings.channels[msg.channel],
             ports=self._ports(session),
         )
 
@@ -108,7 +104,13 @@ def load_nlu(settings: Settings, content: Content) -> Engine:
 
 async def build_app(settings: Settings, *, migrate: bool = True,
                      nlu: Engine | None = None, speech: Speech | None = None) -> App:
-    """Load content, train or load the understanding engine, connect and migrate the database."""
+    """Load content, train or load the understanding engine, connect and migrate the database.
+
+    The settings are bound to the declared channels first (``bot.channels``): a key naming an
+    unknown channel stops here with a ConfigError."""
+    from bot.channels import bind
+
+    settings = bind(settings)
     # A broken entry must not take the whole assistant (and its emergency answers) down: the
     # valid content is served and every problem is logged; `trolyso content check` is the gate.
     content = load_content(settings.path(settings.content.dir), strict=False)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.channels import ChannelSpec
 from flows.types import Button, Reply
 
-__all__ = ["Rendered", "numbered", "split_text"]
+__all__ = ["Rendered", "numbered", "render", "split_text"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -82,3 +83,11 @@ def numbered(replies: list[Reply], *, limit: int, native_max: int = 0,
         rendered[-1].buttons = native
         out.append((reply, rendered))
     return out
+
+
+def render(replies: list[Reply], spec: ChannelSpec, *, limit: int | None = None
+           ) -> list[tuple[Reply, list[Rendered]]]:
+    """Replies as the channel ``spec`` declares it can show them: up to ``spec.buttons`` native
+    buttons per message, the rest numbered, pieces under ``limit`` (default its text limit)."""
+    cut = limit if limit is not None else spec.text_limit
+    return numbered(replies, limit=cut or 1_000_000, native_max=spec.buttons)

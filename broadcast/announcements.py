@@ -23,7 +23,6 @@ from broadcast.schedule import latest_fire, next_fire
 from broadcast.subscriptions import matching
 from broadcast.types import (
     PRIORITIES,
-    PUSH_CHANNELS,
     RANK,
     Actor,
     Draft,
@@ -162,7 +161,7 @@ async def release(session: AsyncSession, settings: Settings, texts: Mapping[str,
         if (channel, user_id) in blocked:
             # Counted, never sent: the platform told us this person blocked the bot.
             row.update(state="blocked", reason="blocked the bot before this notice")
-        elif channel not in PUSH_CHANNELS:
+        elif channel not in settings.push_channels:
             row.update(state="failed", reason=f"{channel} cannot send notices")
         rows.append(row)
     stmt = insert_for(session, OutboxItem).on_conflict_do_nothing()
@@ -237,7 +236,7 @@ async def finish_runs(session: AsyncSession, settings: Settings, texts: Mapping[
         await audit.record(session, audit.SYSTEM, "announce.sent", at=now,
                            details={"id": ann.id, "run": run_id, **counts},
                            targets={"areas": ann.areas, "topics": ann.topics})
-        if ann.author_channel in PUSH_CHANNELS and ann.author_user_id:
+        if ann.author_channel in settings.push_channels and ann.author_user_id:
             title = split_title(ann.title, ann.text)[0]
             await session.execute(insert_for(session, OutboxItem).values(
                 run_id=run_id, kind="report", channel=ann.author_channel,
@@ -254,7 +253,7 @@ async def report_missed(session: AsyncSession, settings: Settings, texts: Mappin
     """Tell a chat author that their one-off notice was not sent because its time passed while
     nothing was running. The report rides the outbox like a delivery report, on a run that
     records the missed occurrence (0 recipients, finished at once)."""
-    if ann.author_channel not in PUSH_CHANNELS or not ann.author_user_id:
+    if ann.author_channel not in settings.push_channels or not ann.author_user_id:
         return
     run_id = (await session.execute(
         insert_for(session, Run)

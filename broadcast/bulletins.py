@@ -23,13 +23,15 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from broadcast.sender import Deliverer
 from core.db import utcnow, write_lock
+from core.delivery import Delivery
 from core.models import Announcement, RadioBulletin, Run, TeamMember
 from core.storage import insert_for
 
@@ -38,13 +40,20 @@ if TYPE_CHECKING:
     from broadcast.radio.tts import TtsEngine
     from core.config import Settings
 
-__all__ = ["NoticeForRadio", "RadioBulletins", "build_for_notices", "notices_for_radio"]
+__all__ = ["AudioDeliverer", "NoticeForRadio", "RadioBulletins", "build_for_notices",
+           "notices_for_radio"]
 
 log = logging.getLogger(__name__)
 
 _ORDINAL = ["nhất", "hai", "ba", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười"]
 _RANK = {"emergency": 0, "priority": 1, "normal": 2}
 _STALE_BUILD = dt.timedelta(minutes=15)
+
+
+class AudioDeliverer(Deliverer, Protocol):
+    """A channel declared with ``files``: the bulletin goes to operators as the MP3 itself."""
+
+    async def deliver_audio(self, user_id: str, path: Path, caption: str) -> Delivery: ...
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class RadioBulletins:
     """The component of ``trolyso run`` that builds and sends bulletins."""
 
     def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
-                 settings: Settings, channels: Mapping[str, Any], *,
+                 settings: Settings, channels: Mapping[str, Deliverer], *,
                  tts: TtsEngine | None = None, poll_s: float = 15.0) -> None:
         self.db = engine
         self.settings = settings
@@ -214,7 +223,7 @@ class RadioBulletins:
                 return None
             return await session.get(RadioBulletin, new_id)
 
-    async def _finish(self, row_id: int, **values: Any) -> RadioBulletin:
+    async def _finish(self, row_id: int, **values: object) -> RadioBulletin:
         async with write_lock(self.db), self.sm() as session, session.begin():
             row = await session.get(RadioBulletin, row_id)
             assert row is not None
@@ -262,8 +271,9 @@ class RadioBulletins:
             if channel is None:
                 continue
             try:
-                if hasattr(channel, "deliver_audio"):
-                    result = await channel.deliver_audio(op.user_id, bulletin.mp3, caption)
+                if self.settings.channels[op.channel].files:
+                    result = await cast(AudioDeliverer, channel).deliver_audio(
+                        op.user_id, bulletin.mp3, caption)
                 else:
                     text = caption + (f"\nTải tệp MP3: {link}" if link else
                                       "\nTệp MP3 có trên máy chủ của phường.")

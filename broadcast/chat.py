@@ -19,7 +19,6 @@ from broadcast.radio.normalize import Normalizer
 from broadcast.schedule import next_at_time, parse_chat_when, parse_hhmm
 from broadcast.types import (
     PRIORITIES,
-    PUSH_CHANNELS,
     Draft,
     Member,
     NoticeError,
@@ -98,7 +97,7 @@ class _NoticeFlows:
     async def subscribe(self, msg: Incoming, state: State, ctx: Context, arg: str) -> Outcome:
         """/dangky: the current settings for a subscriber, else the consent question."""
         t = ctx.content.text
-        if msg.channel not in PUSH_CHANNELS:
+        if not ctx.channel.push:
             return self._out(state, [Reply(t("sub.no_push"), [menu_button(ctx.content)])],
                              "/dangky")
         sub = await _store(ctx).subscription(msg.channel, msg.user_id)
@@ -144,7 +143,7 @@ class _NoticeFlows:
         rest = payload.partition(":")[2]
         store = _store(ctx)
         log = f"[{payload}]"
-        if msg.channel not in PUSH_CHANNELS or rest == "":
+        if not ctx.channel.push or rest == "":
             return await self.subscribe(msg, state, ctx, "")
         if rest == "n":
             state.flow = None

@@ -9,12 +9,13 @@ Several sender processes can run against one PostgreSQL database: claims never o
 3. take a slot of the channel's shared rate and wait for it;
 4. send, then write the result at once in its own transaction.
 
-Policy for what a channel answers (``bot.channels.base.Delivery``): ``sent``, ``blocked``
+Policy for what a channel answers (``core.delivery.Delivery``): ``sent``, ``blocked``
 (the user refuses the bot: never sent to again until they write), ``failed`` (the platform will
 not take this recipient: kept with the reason), ``retry`` with ``retry_at`` (deferred, not a
-failed attempt; a reason starting with ``rate_limited`` also pauses the whole channel until
-then, as Telegram's 429 is for the whole bot) and ``retry`` without it (timeout, 5xx: backoff,
-``failed`` after ``max_attempts``).
+failed attempt; with ``pause_channel`` the whole channel also waits until then, as Telegram's
+429 is for the whole bot) and ``retry`` without it (timeout, 5xx: backoff, ``failed`` after
+``max_attempts``). Each channel's pace comes from its declaration (``core.channels``), its
+platform rules from its own file, handed over by the assembly.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,24 +35,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broadcast import announcements, outbox, ratelimit
 from broadcast.outbox import Claim
-from broadcast.rules import ZaloOaRules
+from broadcast.rules import DeliveryRule
 from core.config import Settings
 from core.db import write_lock
 from core.delivery import Delivery
 from core.models import ChatPace, OutboxItem, User
 
-__all__ = ["RATE_LIMITED", "Deliverer", "Sender"]
+__all__ = ["Deliverer", "Sender"]
 
 log = logging.getLogger(__name__)
 
-#: ``Delivery.reason`` prefix of a platform's flood control (Telegram 429).
-RATE_LIMITED = "rate_limited"
 _SWEEP_S = 1.0
 _PRUNE_S = 600.0
 
 
 class Deliverer(Protocol):
-    """What a channel offers for notices (``bot.channels.base.Channel.deliver``)."""
+    """What a channel offers for notices (``bot.channels.base.Channel.deliver``): it maps
+    its platform's errors to a :class:`~core.delivery.Delivery`."""
 
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal"
                       ) -> Delivery: ...
@@ -63,6 +62,7 @@ class Sender:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
                  texts: Mapping[str, str], channels: Mapping[str, Deliverer], *,
+                 rules: Mapping[str, Sequence[DeliveryRule]] | None = None,
                  clock: Callable[[], float] = time.time, name: str | None = None) -> None:
         self.sm = sessionmaker
         self.engine: AsyncEngine = sessionmaker.kw["bind"]
@@ -72,8 +72,8 @@ class Sender:
         self.channels = dict(channels)
         self.clock = clock
         self.name = name or uuid.uuid4().hex[:8]
-        self.rules = [ZaloOaRules(ZoneInfo(settings.timezone), self.cfg.zalo_quiet_hours,
-                                  self.cfg.zalo_oa_daily_limit)]
+        self.specs = settings.channels
+        self.rules = {name: list(r) for name, r in (rules or {}).items()}
         self._run_texts: dict[int, str] = {}
         self._last_sweep = 0.0
         self._last_prune = 0.0
@@ -90,7 +90,7 @@ class Sender:
             yield s
 
     def _rate(self, channel: str) -> float:
-        return self.cfg.telegram_per_second if channel == "telegram" else self.cfg.zalo_per_second
+        return self.specs[channel].rate_per_s
 
     # ------------------------------------------------------------------ loops
 
@@ -265,13 +265,13 @@ class Sender:
         if blocked is not None:
             await outbox.mark(s, c, "blocked", now, reason="blocked the bot")
             return None
-        for rule in self.rules:
+        for rule in self.rules.get(c.channel, ()):
             until = await rule.defer_until(s, c, now)
             if until is not None:
                 await outbox.defer(s, c, until, reason=f"{c.channel} rules: wait until "
                                                        f"{until.isoformat()}")
                 return None
-        interval = self.cfg.telegram_per_chat_interval_s
+        interval = self.specs[c.channel].per_chat_interval_s
         busy = await ratelimit.chat_turn(s, c.channel, c.user_id, now_f, interval)
         if busy is not None:
             await outbox.defer(s, c, dt.datetime.fromtimestamp(busy, dt.UTC))
@@ -295,7 +295,7 @@ class Sender:
                     if d.status == "sent":
                         # The chat's next turn counts from when this request really left.
                         await ratelimit.chat_sent(s, c.channel, c.user_id, started,
-                                                  self.cfg.telegram_per_chat_interval_s)
+                                                  self.specs[c.channel].per_chat_interval_s)
                     await ratelimit.record(s, c.channel, slot, started, self._rate(c.channel))
                 return
             except SQLAlchemyError:
@@ -314,7 +314,7 @@ class Sender:
         if d.retry_at is not None:
             until = max(d.retry_at, now)
             await outbox.defer(s, c, until, reason=reason)
-            if reason.startswith(RATE_LIMITED):
+            if d.pause_channel:
                 await ratelimit.pause(s, c.channel, until.timestamp())
                 log.warning("%s flood control: channel paused until %s", c.channel,
                             until.isoformat())

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from broadcast.rules import DeliveryRule
 from broadcast.scheduler import Scheduler
 from broadcast.sender import Deliverer, Sender
 from core.config import Settings
@@ -21,8 +22,11 @@ log = logging.getLogger(__name__)
 class BroadcastService:
     def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
                  settings: Settings, texts: Mapping[str, str],
-                 channels: Mapping[str, Deliverer], *, schedule: bool = True) -> None:
-        self.sender = Sender(sessionmaker, settings, texts, channels) if channels else None
+                 channels: Mapping[str, Deliverer], *,
+                 rules: Mapping[str, Sequence[DeliveryRule]] | None = None,
+                 schedule: bool = True) -> None:
+        self.sender = (Sender(sessionmaker, settings, texts, channels, rules=rules)
+                       if channels else None)
         self.scheduler = Scheduler(engine, sessionmaker, settings, texts) if schedule else None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

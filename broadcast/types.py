@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "PRIORITIES",
-    "PUSH_CHANNELS",
     "RANK",
     "ROLES",
     "STATES",
@@ -39,10 +38,6 @@ Repeat = Literal["none", "daily", "weekly"]
 Role = Literal["admin", "member", "radio"]
 ROLES: tuple[str, ...] = ("member", "radio")  # roles an invite can give; admins come from config
 STATES = ("scheduled", "sending", "done", "cancelled")
-
-#: Channels that can send a message the citizen did not ask for. The web chat and the terminal
-#: only answer, so subscribing there would silently never deliver.
-PUSH_CHANNELS = frozenset({"telegram", "zalo_bot", "zalo_oa"})
 
 
 class NoticeError(ValueError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,10 +17,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+from core.channels import ChannelSpec
 
 __all__ = [
     "AdminCfg",
@@ -68,7 +71,7 @@ class TopicCfg(_Section):
 
 
 class AdminCfg(_Section):
-    channel: Literal["telegram", "zalo_bot", "zalo_oa", "web", "terminal"]
+    channel: str  # a declared channel's name, checked when the assistant is assembled
     user_id: str
 
     @field_validator("user_id", mode="before")
@@ -330,6 +333,8 @@ class Settings(_Section):
 
     # where the file was loaded from; relative paths resolve against it
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
+    # the channels the assembly declared (bot/channels), bound by with_channels()
+    _channels: dict[str, ChannelSpec] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:
@@ -339,6 +344,30 @@ class Settings(_Section):
             if dup:
                 raise ValueError(f"{name}: duplicate {sorted(dup)}")
         return self
+
+    def with_channels(self, specs: Iterable[ChannelSpec]) -> Settings:
+        """These settings with the declared channels, checking every key that names one."""
+        declared = {spec.name: spec for spec in specs}
+        names = ", ".join(declared)
+        bad = [f"admins.{i}.channel: unknown channel {a.channel!r} (declared: {names})"
+               for i, a in enumerate(self.admins) if a.channel not in declared]
+        if bad:
+            raise ConfigError("\n".join(bad))
+        bound = self.model_copy()
+        bound._channels = declared
+        return bound
+
+    @property
+    def channels(self) -> Mapping[str, ChannelSpec]:
+        """The declared channels by name (after :meth:`with_channels`)."""
+        if self._channels is None:
+            raise RuntimeError("channels are not declared yet: use bot.channels.bind(settings)")
+        return self._channels
+
+    @property
+    def push_channels(self) -> frozenset[str]:
+        """Channels that can send notices and reports."""
+        return frozenset(name for name, spec in self.channels.items() if spec.push)
 
     def path(self, rel: str) -> Path:
         p = Path(rel)

@@ -26,7 +26,16 @@ from core.models import (
     User,
 )
 
-__all__ = ["RETAINED", "USER_DATA", "SqlStore", "insert_for", "mark_blocked", "purge_expired"]
+__all__ = [
+    "RETAINED",
+    "USER_DATA",
+    "SqlStore",
+    "has_written",
+    "insert_for",
+    "last_seen",
+    "mark_blocked",
+    "purge_expired",
+]
 
 _Column = InstrumentedAttribute[Any]
 
@@ -101,6 +110,23 @@ async def mark_blocked(sm: async_sessionmaker[AsyncSession], channel: str, user_
         stmt = stmt.on_conflict_do_update(index_elements=[User.channel, User.user_id],
                                           set_={col: utcnow()})
         await session.execute(stmt)
+
+
+async def has_written(sm: async_sessionmaker[AsyncSession], channel: str, user_id: str) -> bool:
+    """Whether this user ever wrote to us on ``channel`` (Zalo's bot may only answer them)."""
+    async with sm() as session:
+        found = await session.execute(select(User.id).where(
+            User.channel == channel, User.user_id == user_id))
+        return found.first() is not None
+
+
+async def last_seen(sm: async_sessionmaker[AsyncSession], channel: str, user_id: str
+                    ) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """(when the user last wrote, when the platform last said they are unreachable)."""
+    async with sm() as session:
+        row = (await session.execute(select(User.last_seen, User.unreachable_at).where(
+            User.channel == channel, User.user_id == user_id))).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def purge_expired(sm: async_sessionmaker[AsyncSession], retention_days: int,

@@ -292,7 +292,8 @@ class Assistant:
     def _with_voice(self, ctx: Context, reply: Reply, ref: str) -> Reply:
         """Add the "🔊 Nghe" button to answers on channels that can play audio."""
         payload = f"v:{ref}"
-        if not (ctx.audio and ctx.speech and reply.speakable) or len(payload.encode()) > 64:
+        speakable = ctx.channel.audio and ctx.speech and reply.speakable
+        if not speakable or len(payload.encode()) > 64:
             return reply
         buttons = list(reply.buttons)
         buttons.insert(max(len(buttons) - 1, 0), button(ctx.content.text("btn.listen"), payload))
@@ -448,13 +449,26 @@ class Assistant:
 
     async def _free_text(self, msg: Incoming, state: State, ctx: Context, text: str,
                          danger: Danger = _NO_DANGER) -> Outcome:
-        parse = await ctx.nlu.aparse(text)
+        # The service being discussed lets a short follow-up ("mất bao lâu", "ở đâu") be
+        # read as a question about it.
+        parse = await ctx.nlu.aparse(text, current_service=state.service)
         masked = scrub(text)
-        replies: list[Reply] = []
         if parse.intent == "emergency":
             # Danger now: the numbers come first, before anything else is said.
             state.flow = None
-            return self._out(state, [emergency_reply(ctx.content, danger.numbers)], parse, masked)
+            numbers = parse.numbers or danger.numbers
+            return self._out(state, [emergency_reply(ctx.content, numbers)], parse, masked)
+        out = await self._understood(msg, state, ctx, parse, masked)
+        if parse.danger == "soft" and danger.level == "none" and not out.fallback:
+            # The model smells danger the rules did not see: say where help is, briefly.
+            out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
+                                                           or danger.numbers)]
+        return out
+
+    async def _understood(self, msg: Incoming, state: State, ctx: Context, parse: Parse,
+                          masked: str) -> Outcome:
+        """The answer to what the engine understood (or its best guesses)."""
+        replies: list[Reply] = []
 
         own = self._own_reply(ctx, state, parse)
         if own is not None:
@@ -469,7 +483,12 @@ class Assistant:
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
         if parse.decision == "answer":
-            return await self._intent(msg, state, ctx, parse.intent, parse, masked)
+            out = await self._intent(msg, state, ctx, parse.intent, parse, masked)
+            offer = self._second_topic(ctx, parse)
+            if offer is not None:
+                out.replies = [*out.replies, offer]
+                remember(state, out.replies)
+            return out
 
         await ctx.store.log_unanswered(masked, {
             "intent": parse.intent, "label": parse.label,
@@ -486,6 +505,17 @@ class Assistant:
         out = self._out(state, replies, parse, masked)
         out.fallback = True
         return out
+
+    def _second_topic(self, ctx: Context, parse: Parse) -> Reply | None:
+        """A long message about two things: the second one offered as a button."""
+        second = parse.second
+        if second is None:
+            return None
+        offer = self._guess_button(ctx, second.intent, second.service, second.label)
+        first = (parse.service, parse.faq or parse.label)
+        if offer is None or (second.service or second.label) in first:
+            return None
+        return Reply(ctx.content.text("topic.second"), [offer])
 
     def _own_reply(self, ctx: Context, state: State, parse: Parse) -> Reply | None:
         """Short, honest replies about what the assistant is and is not: a procedure outside

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,9 +24,11 @@ from pydantic import (
     field_validator,
 )
 
+from flows.source_tiers import RANKED_TIERS, SourceTiers, Tier
+
 __all__ = [
+    "ANSWER_LIMIT",
     "ASPECTS",
-    "CHANNEL_LIMITS",
     "Content",
     "ContentError",
     "Dated",
@@ -34,13 +36,19 @@ __all__ = [
     "FaqTopic",
     "Problem",
     "Service",
+    "SourceTiers",
     "check_content",
     "load_content",
 ]
 
-#: Longest single message each channel accepts (Telegram sendMessage, Zalo Bot sendMessage).
-CHANNEL_LIMITS = {"telegram": 4096, "zalo": 2000}
 ASPECTS = ("steps", "documents", "fee", "duration", "eligibility")
+#: A FAQ answer is read before "Xem thêm": at most this many characters (the rest goes in
+#: ``more``).
+ANSWER_LIMIT = 600
+#: Disclaimers and per-topic notes are shown once per conversation: keep them this short.
+DISCLAIMER_LIMIT = 160
+#: Training phrasings each FAQ entry needs (the understanding learns from them).
+MIN_FAQ_QUESTIONS = 10
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", re.IGNORECASE)
 _SERVICE_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -156,13 +164,15 @@ class Faq(_Strict):
     category: str = ""
     question: str = Field(min_length=5)
     questions: list[str] = Field(default_factory=list)  # other ways citizens ask it
-    answer: str = Field(min_length=10)
+    answer: str = Field(min_length=10)  # the key point first; at most ANSWER_LIMIT characters
+    more: str = ""  # the rest, shown behind a "Xem thêm" button
     legal_basis: list[str] = Field(default_factory=list)
     steps: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     reviewed: dt.date | None = None
     valid_until: dt.date | None = Field(default=None, alias="until")
     unconfirmed: list[str] = Field(default_factory=list)
+    note: str = ""  # for editors: why something is unconfirmed and what is known
     services: list[str] = Field(default_factory=list)  # related service ids
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -211,6 +221,7 @@ class Contact(_Strict):
     name: str
     address: str | None = None
     phone: str | None = None
+    hours: str | None = None  # opening hours as the source states them
     url: str | None = None
     confirmed: bool = False
     note: str = ""
@@ -231,7 +242,7 @@ class Area(_Strict):
     @classmethod
     def _fields(cls, v: list[str]) -> list[str]:
         allowed = {"name", "formed_from"} | {f"{c}.{f}" for c in ("police", "one_stop")
-                                            for f in ("name", "address", "phone", "url")}
+                                            for f in ("name", "address", "phone", "hours", "url")}
         bad = [f for f in v if f not in allowed]
         if bad:
             raise ValueError(f"unknown field(s) in unconfirmed: {bad} (use {sorted(allowed)}; "
@@ -289,6 +300,7 @@ class Content:
     nlu_files: list[Path]
     service_files: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    source_tiers: SourceTiers | None = None
 
     def text(self, key: str, **kw: Any) -> str:
         """An interface text by key, formatted with ``kw``."""
@@ -463,6 +475,7 @@ def load_content(root: Path | None = None, *, strict: bool = True) -> Content:
         nlu_files=sorted((root / "nlu").glob("*.yml")),
         service_files=service_files,
         problems=problems,
+        source_tiers=optional("sources.yaml", SourceTiers),
     )
     errors = [p for p in problems if p.severity == "error"]
     if strict and errors:
@@ -512,18 +525,29 @@ def _service_texts(svc: Service) -> Iterable[tuple[str, str]]:
             yield f"{name}[{i}]", d.text
 
 
+def _limit_groups(limits: Mapping[str, int]) -> list[tuple[str, int]]:
+    """[("zalo_bot/zalo_oa", 2000), ...]: channels sharing a limit are checked once."""
+    by_limit: dict[int, list[str]] = {}
+    for name, limit in limits.items():
+        by_limit.setdefault(limit, []).append(name)
+    return [("/".join(names), limit) for limit, names in sorted(by_limit.items(), reverse=True)]
+
+
 def check_content(
     root: Path | None = None,
     *,
     today: dt.date | None = None,
     max_review_age_days: int = 365,
     render: Any = None,
+    text_limits: Mapping[str, int] | None = None,
 ) -> tuple[list[Problem], dict[str, Any]]:
     """Every problem in ``content/`` and summary counts (``trolyso content check``).
 
     ``render`` is an optional callable ``(content, service) -> list[str]`` producing the
-    messages a citizen would receive, so the check can hold them to channel limits.
+    messages a citizen would receive, so the check can hold them to ``text_limits``: the
+    longest message of each channel, as the channels declare it.
     """
+    limits = _limit_groups(text_limits or {})
     today = today or dt.date.today()
     content = load_content(root, strict=False)
     problems = list(content.problems)
@@ -576,7 +600,7 @@ def check_content(
             problems.extend(readability_problems(file, sid, fname, text))
         if render is not None:
             for i, msg in enumerate(render(content, svc)):
-                for channel, limit in CHANNEL_LIMITS.items():
+                for channel, limit in limits:
                     if len(msg) > limit:
                         problems.append(Problem(file, sid, f"message[{i}]",
                                                 f"{len(msg)} characters, over {channel}'s "
@@ -603,14 +627,32 @@ def check_content(
             problems.extend(_review_problems(file, e.id, e.reviewed, today,
                                              max_review_age_days, counts))
             problems.extend(readability_problems(file, e.id, "answer", e.answer))
+            problems.extend(readability_problems(file, e.id, "more", e.more))
+            if len(e.answer) > ANSWER_LIMIT:
+                problems.append(Problem(file, e.id, "answer", f"{len(e.answer)} characters, over "
+                                        f"{ANSWER_LIMIT}: key point first, the rest in 'more'"))
+            if len(e.questions) < MIN_FAQ_QUESTIONS:
+                problems.append(Problem(file, e.id, "questions", f"{len(e.questions)} phrasings, "
+                                        f"want at least {MIN_FAQ_QUESTIONS} in citizens' words"))
+            if e.unconfirmed and not e.note.strip():
+                problems.append(Problem(file, e.id, "note", "say why it is unconfirmed and what "
+                                        "is known"))
             for sid in e.services:
                 if sid not in content.services:
                     problems.append(Problem(file, e.id, "services", f"unknown service {sid!r}"))
             full = f"{e.question}\n\n{e.answer}\n" + "\n".join(e.steps)
-            for channel, limit in CHANNEL_LIMITS.items():
-                if len(full) > limit:
-                    problems.append(Problem(file, e.id, "answer", f"{len(full)} characters, "
-                                            f"over {channel}'s {limit}"))
+            for label, text in (("answer", full), ("more", e.more)):
+                for channel, limit in limits:
+                    if len(text) > limit:
+                        problems.append(Problem(file, e.id, label, f"{len(text)} characters, "
+                                                f"over {channel}'s {limit}"))
+        if len(topic.disclaimer) > DISCLAIMER_LIMIT:
+            problems.append(Problem(file, "-", "disclaimer", f"{len(topic.disclaimer)} characters,"
+                                    f" over {DISCLAIMER_LIMIT}"))
+    disclaimer = content.texts.get("faq.disclaimer", "")
+    if len(disclaimer) > DISCLAIMER_LIMIT:
+        problems.append(Problem("content/texts.yaml", "faq.disclaimer", "-",
+                                f"{len(disclaimer)} characters, over {DISCLAIMER_LIMIT}"))
 
     for h in content.hotlines:
         counts["entries"] += 1
@@ -622,15 +664,75 @@ def check_content(
             counts["entries"] += 1
             for f in a.unconfirmed:
                 counts["unconfirmed"][f] = counts["unconfirmed"].get(f, 0) + 1
+            if a.unconfirmed and not a.note.strip():
+                problems.append(Problem("content/locality.yaml", a.code, "note", "say why it is "
+                                        "unconfirmed and what is known"))
             if not a.sources:
                 problems.append(Problem("content/locality.yaml", a.code, "sources", "no source"))
 
     if not content.nlu_files:
         problems.append(Problem("content/nlu", "-", "-", "no NLU training files"))
 
+    counts["tiers"] = {}
+    if content.source_tiers is not None:
+        problems.extend(_tier_problems(content, content.source_tiers, counts["tiers"]))
+
     counts["errors"] = sum(1 for p in problems if p.severity == "error")
     counts["warnings"] = sum(1 for p in problems if p.severity == "warning")
     return problems, counts
+
+
+def _sourced_entries(content: Content) -> Iterable[tuple[str, str, list[str], str | None]]:
+    """(file, entry, source addresses, official page) for every entry that cites sources."""
+    for sid, svc in content.services.items():
+        yield (content.service_files.get(sid, "content/services"), sid,
+               [s.url for s in svc.sources], svc.official_page)
+    for topic in content.faqs.values():
+        for e in topic.entries:
+            yield f"content/faq/{topic.topic}", e.id, [s.url for s in e.sources], None
+    for h in content.hotlines:
+        yield "content/hotlines.yaml", h.number, [s.url for s in h.sources], None
+    if content.locality:
+        yield "content/locality.yaml", "-", [s.url for s in content.locality.sources], None
+        for a in content.locality.areas:
+            yield "content/locality.yaml", a.code, [s.url for s in a.sources], None
+    if content.legal_aid:
+        yield ("content/legal_aid_check.yaml", "-", [s.url for s in content.legal_aid.sources],
+               None)
+
+
+def _tier_problems(content: Content, tiers: SourceTiers, by_tier: dict[str, int]
+                   ) -> list[Problem]:
+    """Banned sources are errors; an entry resting on news or an unlisted site is a warning.
+
+    ``by_tier`` receives how many entries rest on each tier (by their best source).
+    """
+    out: list[Problem] = []
+    for tier in (*RANKED_TIERS, "none"):
+        by_tier[tier] = 0
+    for file, entry, urls, official_page in _sourced_entries(content):
+        for url in urls:
+            tier = tiers.tier_of(url)
+            if tier == "banned":
+                out.append(Problem(file, entry, "sources", f"banned source {url}: gossip, blog, "
+                                   "copy or code-hosting site; cite an official page or the "
+                                   "press instead"))
+            elif tier == "unlisted":
+                out.append(Problem(file, entry, "sources", f"{url}: site in no tier of "
+                                   "content/sources.yaml (add it to the right tier)",
+                                   severity="warning"))
+        best: Tier | None = tiers.best_tier(urls)
+        by_tier[best or "none"] += 1
+        if best == "reference":
+            out.append(Problem(file, entry, "sources", "only a reference work (Wikipedia) "
+                               "is cited: it may stand only beside another source"))
+        elif best in ("news", "unlisted"):
+            page = (f" (its official page {official_page} is not among the sources)"
+                    if official_page and tiers.tier_of(official_page) == "official" else "")
+            out.append(Problem(file, entry, "sources", f"best source is {best}{page}: cite the "
+                               "official page (law text, ministry, province) or state press",
+                               severity="warning"))
+    return out
 
 
 def _review_problems(

@@ -16,7 +16,14 @@ from flows.ui import (
     split_more,
 )
 
-__all__ = ["TOPIC_OF_INTENT", "category_menu", "faq_answer", "live_entries", "topic_menu"]
+__all__ = [
+    "TOPIC_OF_INTENT",
+    "category_menu",
+    "disclaimer_of",
+    "faq_answer",
+    "live_entries",
+    "topic_menu",
+]
 
 #: Which FAQ topics answer which canonical intent (intents.md).
 TOPIC_OF_INTENT = {
@@ -81,11 +88,20 @@ def category_menu(content: Content, topic_id: str, category: str, today: dt.date
                  kind="menu")
 
 
+def disclaimer_of(content: Content, topic: FaqTopic) -> str:
+    """The note a topic's answers carry once per conversation: the topic's own, or for legal
+    answers the one legal disclaimer (``faq.disclaimer`` in texts.yaml)."""
+    if topic.disclaimer:
+        return topic.disclaimer
+    return content.texts.get("faq.disclaimer", "") if topic.topic == "legal" else ""
+
+
 def faq_answer(content: Content, faq_id: str, today: dt.date, *, disclaimer: bool = True,
                more: bool = False) -> Reply | None:
-    """The key point of an answer first (at most :data:`~flows.ui.ANSWER_LIMIT` characters),
-    the rest (steps, legal basis) behind "Xem thêm" (``qm:``). The topic's disclaimer is shown
-    when ``disclaimer`` is set: the assistant sets it once per conversation."""
+    """The key point of an answer first (at most :data:`~flows.content.ANSWER_LIMIT`
+    characters), the rest (``more``, steps, legal basis) behind "Xem thêm" (``qm:``). The
+    topic's disclaimer is shown when ``disclaimer`` is set: the assistant sets it once per
+    conversation."""
     found = content.faq(faq_id)
     if found is None:
         return None
@@ -95,7 +111,7 @@ def faq_answer(content: Content, faq_id: str, today: dt.date, *, disclaimer: boo
                                                            f"t:{topic.topic}"),
                                                     menu_button(content)])
     head, cut = split_more(e.answer)
-    rest = [cut] if cut else []
+    rest = [x for x in (cut, e.more.strip()) if x]
     if e.steps:
         rest.append("\n".join(f"{i}. {s}" for i, s in enumerate(e.steps, 1)))
     if e.legal_basis:
@@ -107,8 +123,9 @@ def faq_answer(content: Content, faq_id: str, today: dt.date, *, disclaimer: boo
         parts = [title, head]
         if e.unconfirmed:
             parts.append(content.text("faq.unconfirmed"))
-        if disclaimer and topic.disclaimer:
-            parts.append(topic.disclaimer)
+        note = disclaimer_of(content, topic)
+        if disclaimer and note:
+            parts.append(note)
     src = sources_line(content, e.sources, e.reviewed)
     if src:
         parts.append(src)

@@ -1,7 +1,9 @@
 """The guided check "Am I entitled to free legal aid?" (Điều 7 Luật Trợ giúp pháp lý 2017).
 
+Điều 7 as amended by Luật 53/2024/QH15 (from 01/7/2025) and Luật 59/2024/QH15 (from 01/01/2026);
+which groups need the financial-hardship question is content (``needs_financial_hardship``).
 Each button carries the group index and the answer, so the check needs no stored state and an
-old button still does the right thing.
+old button still works after a restart.
 """
 
 from __future__ import annotations

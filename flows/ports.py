@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from core.channels import ChannelSpec
 from flows.content import Content
 from nlu.types import Engine
 
@@ -162,8 +163,8 @@ class Context:
     store: Store
     settings: FlowSettings
     today: dt.date
+    channel: ChannelSpec  # what the citizen's channel can do (push, buttons, audio...)
     speech: Speech | None = None
-    audio: bool = False  # the channel can play a voice message
     is_team: bool = False
     ports: Ports = field(default_factory=Ports)
     now: dt.datetime | None = None  # the update's time (UTC); None: the clock is read

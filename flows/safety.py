@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Literal
 
 from flows.content import Area, Content
 from flows.types import Reply
 from flows.ui import button, menu_button
 from flows.ward import contact_block
-from nlu.normalize import normalize
-from nlu.rules import emergency_level
+from nlu.danger import NUMBERS, Danger, assess
 
 __all__ = [
     "EMERGENCY_NUMBERS",
@@ -27,7 +24,7 @@ __all__ = [
 
 #: The national emergency numbers in their usual order: police, fire and rescue, ambulance,
 #: and 112 (disasters, incidents; connects to the others).
-EMERGENCY_NUMBERS = ("113", "114", "115", "112")
+EMERGENCY_NUMBERS = NUMBERS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u200b-\u200f\u2028-\u202e]")
 _LONG_DIGITS = re.compile(r"(?:\+?\d[\d .\-]{5,}\d)")
@@ -48,22 +45,13 @@ def scrub(text: str, limit: int = 500) -> str:
     return text[:limit]
 
 
-@dataclass(frozen=True)
-class Danger:
-    """How much a message speaks of danger to life now, and which numbers matter most.
-
-    ``now``: the emergency numbers are the first reply. ``soft``: a weak or doubtful signal;
-    the question is answered and one short line of the numbers ends the answer.
-    """
-
-    level: Literal["now", "soft", "none"]
-    numbers: tuple[str, ...] = EMERGENCY_NUMBERS
-
-
 def detect_danger(text: str) -> Danger:
-    """Danger in the WHOLE message, whatever its length (checked before "too long")."""
-    level = emergency_level(normalize(text))
-    return Danger("now" if level == 2 else "soft" if level == 1 else "none")
+    """Danger in the WHOLE message, whatever its length (checked before "too long").
+
+    ``now``: the emergency numbers are the first reply; ``soft``: the question is answered
+    and one short line of the numbers ends the answer; ``numbers``: most relevant first.
+    """
+    return assess(text)
 
 
 _NUMBER_LINE = re.compile(r"^\W*(\d{3})\b")

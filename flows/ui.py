@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from urllib.parse import urlparse
 
-from flows.content import Content, Source
+from flows.content import ANSWER_LIMIT, Content, Source
 from flows.types import Button, ButtonRole
 
 __all__ = [
@@ -25,8 +25,6 @@ __all__ = [
 
 #: Telegram's callback_data limit is 64 bytes of UTF-8; payloads are ASCII and stay under it.
 MAX_PAYLOAD_BYTES = 64
-#: An answer's key point fits in this many characters; the rest waits behind "Xem thêm".
-ANSWER_LIMIT = 600
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+")
 
 

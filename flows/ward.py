@@ -104,9 +104,8 @@ def _contact_lines(content: Content, icon: str, c: Contact) -> tuple[list[str], 
     if c.phone:
         lines.append("   📞 " + c.phone)
         numbers += [m.group(0).strip() for m in _PHONE.finditer(c.phone)]
-    hours = getattr(c, "hours", None)
-    if isinstance(hours, str) and hours:
-        lines.append("   🕒 " + hours)
+    if c.hours:
+        lines.append("   🕒 " + c.hours)
     if not (c.address or c.phone):
         lines.append("   " + content.text("contact.no_details"))
     elif not c.confirmed:

@@ -28,7 +28,7 @@ __all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "load_engine"]
 log = logging.getLogger(__name__)
 
 #: Bump when normalization, features or training change: old caches are then ignored.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 def _cache_key(examples: list[Example], content: Any, params: TrainParams) -> str:
@@ -37,7 +37,7 @@ def _cache_key(examples: list[Example], content: Any, params: TrainParams) -> st
     for code in sorted(Path(__file__).parent.glob("*.py")):
         h.update(code.read_bytes())  # any change to the engine's code retrains
     for e in examples:
-        h.update(f"\n{e.label}\t{e.aspect}\t{e.text}".encode())
+        h.update(f"\n{e.label}\t{e.aspect}\t{e.faq}\t{e.text}".encode())
     for topic_id, topic in sorted(getattr(content, "faqs", {}).items()):
         for f in topic.entries:
             h.update(f"\n{topic_id}\t{f.id}\t{f.question}\t{'|'.join(f.questions)}".encode())

@@ -19,17 +19,73 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nlu.augment import augment
-from nlu.data import FAQ_TOPICS, Example, dedupe, split_label
+from nlu.danger import assess
+from nlu.data import FAQ_TOPICS, FINER, Example, dedupe, split_label
 from nlu.features import Featurizer
 from nlu.normalize import normalize
-from nlu.rules import aspect_of, emergency_level
+from nlu.rules import (
+    Sentence,
+    aspect_of,
+    content_words,
+    is_follow_up,
+    question_part,
+    sentences,
+    topic_clauses,
+)
+from nlu.tables import SERVICE_TERMS
 from nlu.types import Alternative, Decision, Parse
 
 __all__ = ["BuiltinEngine", "Thresholds", "TrainParams", "default_thresholds", "train"]
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.json")
-_SENTENCE_RE = re.compile(r"[.!?;\n]+|,\s+(?:(?:nhưng|mà|còn|giờ|vậy|thì)\s)")
 _SOCIAL = frozenset({"greet", "goodbye", "thanks"})
+_MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
+#: How much the question found inside a long message weighs against the whole message.
+_QUESTION_WEIGHT = 0.6
+#: A follow-up on the current service is a short question (in words).
+_FOLLOW_UP_WORDS = 14
+#: Intents whose own words beat a follow-up reading ("ai được trợ giúp pháp lý miễn phí").
+_OWN_WORDS_INTENTS = frozenset({
+    "legal_help", "vneid_account", "scam_report", "crime_report", "subscribe", "unsubscribe",
+    "human", "service_list", "menu_help", "goodbye", "thanks", "greet"})
+#: A second topic must be this likely on its own.
+_SECOND_MIN = 0.5
+_NO_SECOND = frozenset({"greet", "goodbye", "thanks", "out_of_scope", "emergency", "menu_help",
+                        "bot_identity", "insult"})
+#: Services whose answer already covers others (no need to offer those as a second topic).
+_COVERS_SERVICES: dict[str, set[str]] = {
+    "lien-thong-khai-sinh": {"dang-ky-khai-sinh", "dang-ky-thuong-tru", "can-cuoc-tre-duoi-6",
+                             "gia-han-bhyt-ho-gia-dinh", "cap-lai-the-bhyt"},
+    "lien-thong-khai-tu": {"dang-ky-khai-tu", "xoa-dang-ky-thuong-tru", "ho-tro-mai-tang"},
+    "dang-ky-khai-sinh": {"lien-thong-khai-sinh"}, "dang-ky-khai-tu": {"lien-thong-khai-tu"},
+    "ho-tro-mai-tang": {"lien-thong-khai-tu"}, "cap-doi-the-can-cuoc": {"can-cuoc-tre-duoi-6"},
+    "can-cuoc-tre-duoi-6": {"cap-doi-the-can-cuoc"},
+    "doi-giay-phep-lai-xe": {"cap-lai-giay-phep-lai-xe"},
+    "cap-lai-giay-phep-lai-xe": {"doi-giay-phep-lai-xe"},
+    "gia-han-bhyt-ho-gia-dinh": {"cap-lai-the-bhyt"},
+    "cap-lai-the-bhyt": {"gia-han-bhyt-ho-gia-dinh"},
+    "dang-ky-xe-may": {"sang-ten-xe", "dang-ky-o-to"},
+    "dang-ky-o-to": {"sang-ten-xe", "dang-ky-xe-may"},
+    "sang-ten-xe": {"dang-ky-xe-may", "dang-ky-o-to"},
+    "con-dau-moi": {"con-dau-thu-nho"}, "con-dau-thu-nho": {"con-dau-moi"},
+    "cap-so-do-lan-dau": {"dang-ky-bien-dong-dat-dai", "thong-tin-dat-dai"},
+    "dang-ky-bien-dong-dat-dai": {"cap-so-do-lan-dau", "thong-tin-dat-dai"},
+    "thong-tin-dat-dai": {"cap-so-do-lan-dau", "dang-ky-bien-dong-dat-dai"},
+    "dang-ky-thuong-tru": {"xoa-dang-ky-thuong-tru", "xac-nhan-thong-tin-cu-tru"},
+    "xoa-dang-ky-thuong-tru": {"dang-ky-thuong-tru"},
+    "dang-ky-thue": {"quyet-toan-thue-tncn"}, "quyet-toan-thue-tncn": {"dang-ky-thue"},
+    "dang-ky-ho-kinh-doanh": {"dang-ky-doanh-nghiep", "dang-ky-thue"},
+    "dang-ky-doanh-nghiep": {"dang-ky-ho-kinh-doanh", "dang-ky-thue"},
+    "thi-tot-nghiep-thpt": {"xet-tuyen-dai-hoc"}, "xet-tuyen-dai-hoc": {"thi-tot-nghiep-thpt"},
+}
+_COVERS: dict[str, frozenset[str]] = {
+    f"svc_{k}": frozenset(f"svc_{x}" for x in v) for k, v in _COVERS_SERVICES.items()}
+_TERM_OWNERS: dict[str, set[str]] = {}
+for _sid, _terms in SERVICE_TERMS.items():
+    for _t in _terms:
+        _TERM_OWNERS.setdefault(_t, set()).add(_sid)
+_TERMS_RE = re.compile("(?<= )(?:" + "|".join(
+    sorted((re.escape(t) for t in _TERM_OWNERS), key=len, reverse=True)) + ")(?= )")
 
 
 @dataclass(frozen=True)
@@ -100,7 +156,8 @@ class BuiltinEngine:
 
     def __post_init__(self) -> None:
         self._intents = [split_label(lb) for lb in self.labels]
-        self._emergency = self.labels.index("emergency") if "emergency" in self.labels else -1
+        self._index = {lb: i for i, lb in enumerate(self.labels)}
+        self._emergency = self._index.get("emergency", -1)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -126,20 +183,17 @@ class BuiltinEngine:
         e = np.exp(scores)
         return np.asarray(e / e.sum(), dtype=np.float64), idx, val
 
-    def _combined(self, text: str, probs: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _combined(self, parts: list[Sentence], probs: NDArray[np.float64]) -> NDArray[np.float64]:
         """A long message may be carried by one of its sentences.
 
         A greeting or a thank-you wrapped around a request must not win over the request.
         """
-        if self.labels[int(probs.argmax())] not in _SOCIAL:
-            return probs
-        parts = [p for p in (normalize(s) for s in _SENTENCE_RE.split(text)) if p]
-        if len(parts) < 2:
+        if self.labels[int(probs.argmax())] not in _SOCIAL or len(parts) < 2:
             return probs
         best = probs
         best_p = 0.0
         for part in parts:
-            pp = self.probabilities(part)
+            pp = self.probabilities(part.norm)
             j = int(pp.argmax())
             if self.labels[j] not in _SOCIAL and pp[j] > best_p:
                 best, best_p = pp, float(pp[j])
@@ -147,48 +201,120 @@ class BuiltinEngine:
             return 0.3 * probs + 0.7 * best
         return probs
 
+    @staticmethod
+    def _mentions(norm: str) -> set[str]:
+        """Services the text names clearly (SERVICE_TERMS)."""
+        out: set[str] = set()
+        for m in _TERMS_RE.finditer(f" {norm} "):
+            out |= _TERM_OWNERS[m.group(0)]
+        return out
+
+    def _second(self, parts: list[Sentence], question: list[int], label: str,
+                main_norm: str) -> Alternative | None:
+        """A second topic: another question of the message, about something else."""
+        pool: list[str] = []
+        asked = [i for i in (question or range(len(parts))) if parts[i].question] or question
+        for i in asked:
+            pool.extend(topic_clauses(parts[i].norm))
+        if len(parts) <= 1 or not question:
+            pool = topic_clauses(main_norm) if len(pool) <= 1 else pool
+        if len(pool) < 2:
+            return None
+        main = self.labels.index(label) if label in self.labels else -1
+        covered = _COVERS.get(label, frozenset())
+        best: Alternative | None = None
+        for clause in pool:
+            if len(clause.split()) < 3:
+                continue
+            pp = self.probabilities(clause)
+            j = int(pp.argmax())
+            lb = self.labels[j]
+            if (lb == label or lb in covered or lb in _NO_SECOND or pp[j] < _SECOND_MIN
+                    or (main >= 0 and pp[main] > 0.2)):
+                continue
+            if best is None or pp[j] > best.confidence:
+                a_intent, a_service = split_label(lb)
+                best = Alternative(a_intent, a_service, float(pp[j]), lb)
+        return best
+
     # ------------------------------------------------------------------ parse
 
-    def parse(self, text: str) -> Parse:
-        norm = normalize(text)
+    def parse(self, text: str, current_service: str | None = None) -> Parse:
+        danger = assess(text)
+        parts = sentences(text) if _MANY_SENTENCES_RE.search(text.strip()) else []
+        norm = " ".join(p.norm for p in parts) if parts else normalize(text)
+        question = question_part(parts)
+        q_norm = " ".join(parts[i].norm for i in question) if question else norm
         probs, idx, val = self._scored(norm)
-        probs = self._combined(text, probs)
-        order = np.argsort(-probs)[:5]
-        top = int(order[0])
+        if q_norm != norm:
+            pq, qidx, qval = self._scored(q_norm)
+            probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
+        probs = self._combined(parts, probs)
+        order = [int(i) for i in np.argsort(-probs)[:6]]
+        level = danger.level
+        if danger.now:
+            if self._emergency >= 0:
+                order = [self._emergency, *[i for i in order if i != self._emergency][:4]]
+        elif self._emergency >= 0:
+            if order[0] == self._emergency and level == "none":
+                level = "soft"  # the model smells danger the rules did not see: say where help is
+            order = [i for i in order if i != self._emergency]
+        order = order[:5]
+        top = order[0]
         label = self.labels[top]
         confidence = float(probs[top])
-        level = emergency_level(norm)
-        p_emergency = float(probs[self._emergency]) if self._emergency >= 0 else 0.0
-        if level == 2 or (level == 1 and label != "emergency"
-                          and p_emergency >= self.thresholds.soft_emergency):
-            if label != "emergency":
-                label = "emergency"
-                confidence = max(p_emergency, 0.9 if level == 2 else 0.6)
-                rest = [int(i) for i in order if i != self._emergency][:4]
-                order = np.asarray([self._emergency, *rest])
+        if danger.now:
+            confidence = max(confidence, 0.9)
         intent, service = split_label(label)
+        aspect_text = q_norm if q_norm != norm else norm
+        aspect = aspect_of(aspect_text)
+        follow_up = False
+        if (current_service and not danger.now and f"svc_{current_service}" in self._index
+                and len(aspect_text.split()) <= _FOLLOW_UP_WORDS):
+            named = self._mentions(aspect_text) or self._mentions(norm)
+            other = named - {current_service} - _COVERS_SERVICES.get(current_service, set())
+            keep_intent = (intent in _OWN_WORDS_INTENTS and confidence >= 0.75
+                           and content_words(aspect_text) >= 2)
+            if not other and not keep_intent and (current_service in named
+                                                   or is_follow_up(aspect_text)):
+                follow_up = True
+                label = f"svc_{current_service}"
+                top = self._index[label]
+                intent, service = "service_howto", current_service
+                confidence = max(float(probs[top]), 0.9)
+                order = [top, *[i for i in order if i != top][:4]]
         decision = self._decision(intent, confidence)
-        aspect = None  # a confident non-service answer: any aspect words belong to it
-        if intent in ("service_howto", "out_of_scope") or decision != "answer":
-            aspect = aspect_of(norm)
+        if not (intent in ("service_howto", "out_of_scope") or decision != "answer"):
+            aspect = None  # a confident non-service answer: any aspect words belong to it
         faq = None
-        out_label: str | None = label if service else None
-        if intent in self.faq_index:
-            fid, score = self.faq_index[intent].best(idx, val)
+        out_label: str | None = label if (service or label in FINER) else None
+        if intent in self.faq_index and not follow_up:
+            fidx, fval = (qidx, qval) if q_norm != norm else (idx, val)
+            fid, score = self.faq_index[intent].best(fidx, fval)
+            if q_norm != norm:
+                fid2, score2 = self.faq_index[intent].best(idx, val)
+                if fid2 is not None and score2 > score:
+                    fid, score = fid2, score2
             if fid is not None and score >= self.thresholds.faq:
                 faq = out_label = fid
         alternatives = []
         for i in order:
-            lb = self.labels[int(i)]
+            lb = self.labels[i]
             a_intent, a_service = split_label(lb)
-            conf = confidence if lb == label else float(probs[int(i)])
+            conf = confidence if lb == label else float(probs[i])
             alternatives.append(Alternative(a_intent, a_service, conf, lb))
+        second = None
+        if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
+            second = self._second(parts, question, label, norm)
         return Parse(text=text, intent=intent, label=out_label, confidence=confidence,
                      decision=decision, service=service, aspect=aspect,
-                     alternatives=alternatives, faq=faq)
+                     alternatives=alternatives, faq=faq, danger=level,
+                     numbers=danger.numbers if level != "none" else (), second=second,
+                     question=" ".join(parts[i].raw for i in question) if question else None,
+                     follow_up=follow_up)
 
-    async def aparse(self, text: str) -> Parse:
-        return self.parse(text)
+    async def aparse(self, text: str, current_service: str | None = None) -> Parse:
+        return self.parse(text, current_service)
 
     def _decision(self, intent: str, confidence: float) -> Decision:
         if intent == "emergency":
@@ -226,10 +352,17 @@ def _fit_weights(featurizer: Featurizer, norms: Sequence[str], y: Sequence[int],
     return np.ascontiguousarray(coef.T), bias
 
 
-def _faq_indexes(featurizer: Featurizer, content: Any) -> dict[str, _FaqIndex]:
+def _faq_indexes(featurizer: Featurizer, content: Any,
+                 examples: Sequence[Example] = ()) -> dict[str, _FaqIndex]:
+    """FAQ entries of each intent's topics, each the sum of its questions' vectors (the entry's
+    own questions, and the training examples written for it: ``intent/faq-id``)."""
     out: dict[str, _FaqIndex] = {}
     if content is None:
         return out
+    extra: dict[str, list[str]] = {}
+    for e in examples:
+        if e.faq:
+            extra.setdefault(e.faq, []).append(e.text)
     for intent, topics in FAQ_TOPICS.items():
         ids: list[str] = []
         vectors: list[dict[int, float]] = []
@@ -239,7 +372,7 @@ def _faq_indexes(featurizer: Featurizer, content: Any) -> dict[str, _FaqIndex]:
                 continue
             for e in topic.entries:
                 acc: dict[int, float] = {}
-                for q in (e.question, *e.questions):
+                for q in (e.question, *e.questions, *extra.get(e.id, ())):
                     i, v = featurizer.transform_one(normalize(q))
                     for j, w in zip(i.tolist(), v.tolist(), strict=True):
                         acc[j] = acc.get(j, 0.0) + w
@@ -288,7 +421,7 @@ def train(examples: Sequence[Example], content: Any | None = None,
     return BuiltinEngine(
         featurizer=featurizer, labels=labels, weights=weights, bias=bias,
         thresholds=thresholds or default_thresholds(),
-        faq_index=_faq_indexes(featurizer, content),
+        faq_index=_faq_indexes(featurizer, content, base),
         info={"examples": len(base), "augmented": len(data), "features": featurizer.size,
               "params": params.__dict__},
     )

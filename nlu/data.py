@@ -13,6 +13,7 @@ import yaml
 
 __all__ = [
     "FAQ_TOPICS",
+    "FINER",
     "Example",
     "content_examples",
     "label_of",
@@ -31,6 +32,13 @@ FAQ_TOPICS: dict[str, tuple[str, ...]] = {
     "human": ("hotline",),
 }
 
+#: Finer labels of the training data and the canonical intent each maps to (README).
+FINER: dict[str, str] = {
+    "other_procedure": "out_of_scope",  # a public procedure that is not among the 53
+    "bot_identity": "menu_help",  # "bạn là ai", "bạn có phải người thật không"
+    "insult": "human",  # "bot ngu", "vô dụng": the bot failed them; offer a person
+}
+
 _ENTITY_RE = re.compile(r"\[([^\]]+)\]\((\w+):([\w-]+)\)")
 _ENTITY_JSON_RE = re.compile(r'\[([^\]]+)\]\{"entity":\s*"(\w+)",\s*"value":\s*"([\w-]+)"\}')
 
@@ -40,16 +48,18 @@ class Example:
     """One labelled message; ``aspect`` is the annotated aspect value, if any."""
 
     text: str
-    label: str  # a canonical intent or svc_<id>
+    label: str  # a canonical intent, a finer label (FINER) or svc_<id>
     aspect: str | None = None
     source: str = "nlu"  # nlu | name | alias | faq
+    faq: str | None = None  # the FAQ entry it asks about (Rasa retrieval intent "intent/faq-id")
 
 
 def split_label(label: str) -> tuple[str, str | None]:
-    """``svc_cap-ho-chieu`` → (``service_howto``, ``cap-ho-chieu``); others unchanged."""
+    """``svc_cap-ho-chieu`` → (``service_howto``, ``cap-ho-chieu``); ``other_procedure`` →
+    (``out_of_scope``, None); canonical intents unchanged."""
     if label.startswith("svc_"):
         return "service_howto", label[4:]
-    return label, None
+    return FINER.get(label, label), None
 
 
 def label_of(intent: str, service: str | None) -> str:
@@ -79,6 +89,7 @@ def read_rasa_yaml(path: Path) -> list[Example]:
         intent = block.get("intent") if isinstance(block, dict) else None
         if not intent:
             continue
+        intent, _, faq = str(intent).partition("/")
         raw = block.get("examples") or ""
         lines = raw.splitlines() if isinstance(raw, str) else [str(x) for x in raw]
         for line in lines:
@@ -88,7 +99,7 @@ def read_rasa_yaml(path: Path) -> list[Example]:
             if not line:
                 continue
             text, aspect = _strip_entities(unicodedata.normalize("NFC", line))
-            out.append(Example(text, str(intent), aspect, "nlu"))
+            out.append(Example(text, intent, aspect, "nlu", faq or None))
     return out
 
 

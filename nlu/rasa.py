@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 
 from nlu.builtin import BuiltinEngine
+from nlu.danger import assess
 from nlu.data import split_label
 from nlu.normalize import normalize
-from nlu.rules import aspect_of, emergency_level
+from nlu.rules import aspect_of
 from nlu.types import Alternative, Parse
 
 __all__ = ["RasaEngine"]
@@ -42,24 +44,27 @@ class RasaEngine:
         """Whether the last call to Rasa failed (the built-in engine is answering)."""
         return self._down_since is not None
 
-    def parse(self, text: str) -> Parse:
+    def parse(self, text: str, current_service: str | None = None) -> Parse:
         """In-process parse: the built-in engine (Rasa is only called from ``aparse``)."""
-        return self.fallback.parse(text)
+        return self.fallback.parse(text, current_service)
 
-    async def aparse(self, text: str) -> Parse:
+    async def aparse(self, text: str, current_service: str | None = None) -> Parse:
+        base = self.fallback.parse(text, current_service)
+        if base.follow_up or base.danger == "now":
+            return base  # the thread and danger now are decided by the built-in rules
         now = time.monotonic()
         if self._down_since is not None and now - self._down_since < self.retry_after_s:
-            return self.fallback.parse(text)
+            return base
         try:
             data = await self._post(text)
-            result = self._from_rasa(text, data)
+            result = self._from_rasa(text, data, base)
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError, KeyError,
                 TypeError) as exc:
             if self._down_since is None:
                 log.warning("Rasa at %s failed (%s: %s); using the built-in engine until it "
                             "recovers", self.url, type(exc).__name__, exc)
             self._down_since = now
-            return self.fallback.parse(text)
+            return base
         if self._down_since is not None:
             log.info("Rasa at %s answers again", self.url)
             self._down_since = None
@@ -82,10 +87,10 @@ class RasaEngine:
             raise ValueError("not a JSON object")
         return data
 
-    def _from_rasa(self, text: str, data: dict[str, Any]) -> Parse:
+    def _from_rasa(self, text: str, data: dict[str, Any], base: Parse | None = None) -> Parse:
         """Map Rasa's answer (intent, intent_ranking, entities) to a Parse."""
         intent_obj = data["intent"]
-        label = str(intent_obj["name"])
+        label = str(intent_obj["name"]).partition("/")[0]
         confidence = float(intent_obj.get("confidence") or 0.0)
         known = set(self.fallback.labels)
         if label not in known:
@@ -99,17 +104,28 @@ class RasaEngine:
                 alternatives.append(Alternative(a_intent, a_service,
                                                 float(item.get("confidence") or 0.0), lb))
         norm = normalize(text)
-        if emergency_level(norm) == 2 and label != "emergency":
+        danger = assess(text)
+        if danger.now and label != "emergency":
             label, confidence = "emergency", max(confidence, 0.9)
             alternatives.insert(0, Alternative("emergency", None, confidence, "emergency"))
+        elif not danger.now and label == "emergency":
+            # Danger now is decided by the rules: a look-alike ("sáp nhập") is not an alarm.
+            rest = [a for a in alternatives if a.intent != "emergency"]
+            if not rest:
+                raise ValueError("Rasa says emergency; the rules do not")
+            label = rest[0].label or rest[0].intent
+            confidence = rest[0].confidence
+            alternatives = rest
         intent, service = split_label(label)
         aspect = next((str(e.get("value")) for e in data.get("entities") or []
                        if e.get("entity") == "aspect"), None) or aspect_of(norm)
-        base = self.fallback.parse(text) if intent in self.fallback.faq_index else None
-        faq = base.faq if base is not None and base.intent == intent else None
+        base = base or self.fallback.parse(text)
+        faq = base.faq if base.intent == intent else None
         decision = self.fallback._decision(intent, confidence)
         if intent != "service_howto" and decision == "answer" and intent != "out_of_scope":
             aspect = None
-        return Parse(text=text, intent=intent, label=faq or (label if service else None),
-                     confidence=confidence, decision=decision, service=service,
-                     aspect=aspect, alternatives=alternatives, faq=faq)
+        level = danger.level if danger.level != "none" else base.danger
+        return replace(base, intent=intent, label=faq or (label if label != intent else None),
+                       confidence=confidence, decision=decision, service=service,
+                       aspect=aspect, alternatives=alternatives, faq=faq, danger=level,
+                       numbers=danger.numbers if level != "none" else ())

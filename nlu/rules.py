@@ -1,96 +1,81 @@
-"""Rules on normalized (folded) text: danger-now phrases and the aspect a question asks about.
+"""Rules on normalized (folded) text: the aspect a question asks about, the question inside a
+long story, a second topic, and whether a short message follows up on the current service.
 
-Emergency recall comes first: a message about danger now must never be read as something
-harmless, whatever the statistical model says. ``STRONG`` phrases always mean an emergency;
-``SOFT`` ones (an accident, a robbery: maybe over, maybe now) do when the model also gives the
-emergency class some weight.
+Danger detection lives in ``nlu.danger`` (it reads the raw text, diacritics included).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-__all__ = ["ASPECT_PATTERNS", "aspect_of", "emergency_level"]
+from nlu.normalize import normalize
 
-_STRONG = [
-    r"cuu (voi|toi|em|chau|con|me|bo|ba|bac|nguoi|tui|minh|giup|gap|tro)",
-    r"(cuu|cuuu+)$", r"^cuu\b", r"\bsos\b", r"cap cuu", r"cuu hoa", r"cuu thuong",
-    r"chay nha", r"nha (dang |bi )?chay", r"boc chay", r"hoa hoan", r"chay rung", r"dam chay",
-    r"(dang|bi) chay (lon|to|du|ngun)", r"chay (lon|to|du) (lam|qua)", r"chay mau",
-    r"khoi (mu|den|bao trum|um)", r"(chay|no) (binh )?gas?\b", r"ro ri (khi )?(gas?|ga)\b",
-    r"ro (khi )?gas?\b", r"xi gas?\b", r"mui gas?\b", r"phat no", r"sap no\b", r"no (tung|to)",
-    r"dang (bi )?(danh|dam|chem|cuop|bat coc|hanh hung|bop co|siet co|ham hiep|de doa giet)",
-    r"bi (dam|chem|bat coc|bop co|siet co)", r"cuop.* dang|dang cuop",
-    r"danh (toi|em|con|me) (qua|chet)",
-    r"(cam|vung|rut) (dao|sung|hung khi|ma tau|kiem)", r"(dam|chem|ban) (nhau|nguoi|chet)",
-    r"giet (nguoi|toi|em|con|chet)", r"doa giet", r"bat coc", r"(dang|ke|co) (trom|cuop) dang",
-    r"(trom|cuop) dang (o|trong|vao|pha)", r"dot nhap", r"dang (bi )?(theo doi|rinh) .*giet",
-    r"duoi nuoc", r"chet duoi", r"(lu|nuoc|song) cuon", r"bi cuon troi", r"sap (nha|cau|tuong|"
-    r"mai|ham)", r"(nha|cau|tuong) (bi )?sap", r"sat lo", r"vui lap", r"mac ket", r"ket trong",
-    r"ngat xiu", r"(bi|da|vua) ngat", r"ngat (roi|luon)", r"bat tinh", r"(bi|da|vua) xiu",
-    r"xiu (roi|luon|mat)",
-    r"(khong|ko) (tho|con tho) (duoc|nua)", r"kho tho", r"tat tho\b", r"ngung tho", r"co giat",
-    r"dot quy", r"(len|nhoi mau|dau) (con )?tim", r"tu tu (roi|chet)", r"(muon|dinh|doi|se|dang"
-    r"|da|nguoi|ai|con|chong|vo|me|bo|ban) tu tu", r"nhay (cau|song|lau)", r"treo co",
-    r"uong thuoc (sau|chuot|tu tu)", r"dien giat", r"giat dien(?! thoai)", r"ngo doc",
-    r"tai nan .*(dang|nam|chay mau|bat tinh|cap cuu|nghiem trong|bi thuong nang|mat nhieu mau"
-    r"|gay)",
-    r"(vua|dang) (bi )?tai nan", r"nguy hiem (den )?tinh mang", r"dang gap nguy hiem",
-    r"(te|nga|rot|roi|lan) xuong (cau thang|ao|ho|song|gieng|muong|kenh|nuoc|vuc)",
-    r"(te|nga|rot|lan) (cau thang|tu tren|mai nha|ao|song|gieng)",
-    r"(nam|nam im) (im )?(khong|ko) (nhuc nhich|cu dong)", r"bat dong", r"nam im .*(khong|ko) "
-    r"(tho|tinh)", r"(tong|dam|dung) (phai )?(nguoi|chet|nat)", r"mau (me )?(nhieu|lenh "
-    r"lang|chay|tum lum)", r"(dang|vua) (giat|cuop) (do|tui|dien thoai|xe|day chuyen)",
-    r"(goi|cho xe) (113|114|115)", r"^(113|114|115)$", r"khan cap.*(nguy|cuu|chay|chet)",
+__all__ = [
+    "ASPECTS",
+    "ASPECT_PATTERNS",
+    "Sentence",
+    "aspect_of",
+    "content_words",
+    "is_follow_up",
+    "question_part",
+    "sentences",
+    "topic_clauses",
 ]
-_SOFT = [
-    r"tai nan", r"cuop", r"trom", r"danh nhau", r"bi danh", r"nguy hiem", r"khan cap",
-    r"gap lam", r"chay", r"ngat", r"sung", r"chet", r"bao lu", r"lu lut",
-    r"de doa", r"hanh hung", r"bao luc", r"say ruou",
-]
-_STRONG_RE = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in _STRONG) + ")")
-_SOFT_RE = re.compile("|".join(rf"(?:\b{p}\b)" for p in _SOFT))
-# Scams are urgent too, but they are scam reports, not danger to life.
-_SCAM_RE = re.compile(r"\blua\b|lua dao|chuyen (khoan|tien)|\botp\b|mao danh|gia danh|link")
+
+ASPECTS = ("steps", "where", "documents", "fee", "duration", "eligibility")
+
+# "đâu" typed without diacritics is "dau", like "dấu" (a stamp), "đầu" and "dầu": after a verb
+# of going or filing, and before a question particle, it is "đâu".
+_DAU = r"(?:o|den|di|tai|nop|xin|ra|len|lam|dang ky|cho|toi|ve|gui|hoi) dau\b"
 
 #: Aspect patterns in priority order (the most specific first).
 ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("fee", re.compile(
-        r"bao nhieu tien|(het|ton|mat|la|phi|gia|dong) bao nhieu|bao nhieu (mot|1) (thang|nam)"
+        r"bao nhieu tien|(het|ton|mat|la|phi|gia|dong|tra) bao nhieu|bao nhieu (mot|1) (thang|nam)"
         r"|le phi|\bphi\b|chi phi|mien phi|(mat|ton|het|dong|tra) tien|bao nhieu dong"
         r"|(duoc|nhan|lanh|linh) bao nhieu|muc (dong|huong)|giam (tru|phi|gia|bao nhieu)"
-        r"|\btien\b.*bao nhieu|mat phi|ton phi|co phi|thi (duoc )?giam|duoc giam")),
+        r"|\btien\b.{0,30}bao nhieu|mat phi|ton phi|co phi|thi (duoc )?giam|duoc giam"
+        r"|bao nhieu (phan tram|%)|(mat|ton) (bao nhieu|nhieu) (khong|ko)")),
     ("documents", re.compile(
-        r"giay to (gi|nao|can)|can (nhung )?(gi|giay|ho so|mang)|mang (theo )?(gi|nhung)"
+        r"giay to (gi|nao|can|chi)|can (nhung )?(gi|giay|ho so|mang)|mang (theo )?(gi|nhung)"
         r"|ho so (gom|can|co)|can chuan bi|chuan bi (gi|nhung)|nop (nhung )?(gi|giay)"
         r"|thanh phan ho so|giay gi|giay to can|can nhung thu|can co gi|(can|phai) co (giay|anh)"
-        r"|kham suc khoe|(co phai|can) chup anh|xet nghiem adn")),
+        r"|kham suc khoe|(co phai|can) chup anh|xet nghiem adn|(giay to|ho so|giay) .{0,12}nua"
+        r"|(con|them) (giay|ho so|gi) (nua|khac)|ban (sao|chinh) (gi|nao)"
+        r"|mau (don|to khai) (gi|nao)|to khai (gi|nao|mau)")),
+    ("where", re.compile(
+        _DAU + r"|\bo mo\b|\bdau (lam|nop|xin|de|ha|vay|the)\b|\b(cho|noi|co quan|ben|phong"
+        r"|bo phan|don vi|cap) nao\b|\bo cho nao|dia chi (nop|lam|o dau|nao|cua|lien he|phong)"
+        r"|(trang|web|website|link|duong link|cong) (nao|gi|o dau)"
+        r"|\b(o|tai) (phuong|xa|huyen|tinh|cong an|uy ban) (hay|hoac|nao)"
+        r"|(ra|den|len|xuong|toi|ve) (phuong|xa|huyen|quan|tinh|cong an|uy ban|bo phan mot cua)"
+        r" (lam|nop|xin|de|khong|ko|hay)|truc tiep hay|hay (la )?(online|truc tuyen|qua mang)"
+        r"|(online|truc tuyen|qua mang|tren mang|tren vneid|tren app|tai nha) (duoc )?"
+        r"(khong|ko|hong|chua|duoc khong|dc khong|ha|a)\b"
+        r"|co (the )?(lam|nop|xin|dang ky|lam thu tuc)? ?(online|truc tuyen|qua mang|tren mang"
+        r"|tai nha) (duoc )?(khong|ko|hong)"
+        r"|\b(nop|lam|xin) o\b|phai (den|ra|len|di) (tan|truc tiep)|co phai (den|ra|len|di) "
+        r"(phuong|xa|cong an|uy ban|tan noi)"
+        r"|nop (truc tiep|qua buu dien|online|truc tuyen) (o|tai)"
+        r"|(o|tai) dau$")),
     ("eligibility", re.compile(
-        r"ai (duoc|phai|co the|thi duoc)|dieu kien|thi duoc (huong|nhan|lam|lanh|rut|cap)"
-        r"|(co|thi) \w+ duoc (khong|ko|hong|chu|ha)$|co \w+ \w+ duoc (khong|ko)$")),
+        r"ai (duoc|phai|co the|thi duoc|lam duoc|dung ten)|dieu kien|thi duoc (huong|nhan|lam|lanh"
+        r"|rut|cap)|(co|thi) \w+ duoc (khong|ko|hong|chu|ha)$|co \w+ \w+ duoc (khong|ko)$"
+        r"|ai (duoc|co the) (lam|dang ky|nop|xin|nhan)")),
     ("duration", re.compile(
         r"bao lau|may ngay|bao nhieu ngay|may thang|may tuan|mat may|khi nao|bao gio"
         r"|han (chot|nop|cuoi)|thoi han|thoi gian|lau (khong|ko|qua|vay)|nhanh (khong|nhat)"
-        r"|den (khi|luc) nao|may hom|bao nhieu lau|\blau\b")),
+        r"|den (khi|luc) nao|may hom|bao nhieu lau|\blau\b|tre han|qua han|bao nhieu hom")),
     ("eligibility", re.compile(
         r"(co|thi) duoc (khong|ko|hong|chu|ha)|duoc khong|co phai .*khong|bao nhieu tuoi"
         r"|may tuoi|du tuoi|doi tuong|truong hop nao|co can .*khong|co bi phat|bat buoc"
-        r"|co duoc")),
+        r"|co duoc|ai lam")),
     ("steps", re.compile(
-        r"the nao|ntn|lam sao|cach (lam|nop|dang|xin)|o dau|ra sao|cac buoc|huong dan"
-        r"|quy trinh|thu tuc|lam gi|bat dau|o cho nao|cho nao|nop o|lam o|online|truc tuyen"
-        r"|qua mang|tren mang|vneid|tren app")),
+        r"the nao|ntn|lam sao|cach (lam|nop|dang|xin)|ra sao|cac buoc|huong dan"
+        r"|quy trinh|thu tuc|lam gi|bat dau|o cho nao|nop o|lam o|online|truc tuyen"
+        r"|qua mang|tren mang|vneid|tren app|lam tiep|buoc tiep|sau do")),
 )
-
-
-def emergency_level(norm: str) -> int:
-    """2: a danger-now phrase; 1: a word that may mean danger; 0: nothing."""
-    if _STRONG_RE.search(norm):
-        if _SCAM_RE.search(norm) and not re.search(
-                r"chay|duoi|ngat|bat tinh|dam|chem|sung|dao|giet|tai nan|tu tu", norm):
-            return 1
-        return 2
-    return 1 if _SOFT_RE.search(norm) else 0
 
 
 def aspect_of(norm: str) -> str | None:
@@ -99,3 +84,109 @@ def aspect_of(norm: str) -> str | None:
         if pattern.search(norm):
             return name
     return None
+
+
+# ---------------------------------------------------------------------- follow-ups
+
+_FOLLOW_UP_RE = re.compile(
+    r"^(con|the con|vay con|roi|xong roi|the|vay|con nua|them)\b|\bnua (khong|ko|hong|a|vay)?\s*$"
+    r"|\bnua\b|^(vay |the )?(thi )?(sao|the nao|ntn)\b|\b(cai do|cai nay|thu tuc nay|viec nay"
+    r"|cai nay thi|no)\b|^(lam|nop|xin) (o dau|the nao|online)|^(mat|het|ton) |^(o dau|ai|bao lau)"
+    r"|^(co|can) (mat|phai|can|lam)\b")
+
+
+def is_follow_up(norm: str) -> bool:
+    """Whether a message reads like a follow-up question ("còn giấy tờ gì nữa", "mất bao lâu")."""
+    return bool(_FOLLOW_UP_RE.search(norm)) or aspect_of(norm) is not None
+
+
+#: Words of questions about an aspect and of everyday chatter (folded): what is left of a
+#: message without them is what it is about.
+_QUESTION_WORDS = frozenset("""
+con giay to gi nua khong ko hong chua mat bao lau het nhieu tien phi le o dau ai duoc lam co
+the online truc tuyen tiep nop xin can nhung phai den di ra len sao nao vay thi roi a ha nhe
+nha oi em anh chi ban toi minh tui chau bac cho hoi may ngay thang tuan ton ho so mang theo
+chuan bi buoc tiep theo cach nhu nhanh cham qua mang tren app vneid la va voi hay hoac ma
+mot cai viec thu tuc nay do kia day gio bay uh uhm vang da ok xem biet muon can dieu kien
+doi tuong cho nao noi co quan phuong xa uy ban cong an truc tiep tai nha dau tien sau nua
+duoc khong tra dong mien giam
+""".split())
+
+
+def content_words(norm: str) -> int:
+    """How many words of the message say what it is about (beyond question words)."""
+    return sum(1 for w in norm.split() if w not in _QUESTION_WORDS)
+
+
+# ---------------------------------------------------------------------- long messages
+
+_SPLIT_RE = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    raw: str
+    norm: str
+    question: bool  # reads as a question
+    cue: bool  # introduced by "xin hỏi", "cho tôi hỏi", "vậy thì"...
+
+
+_QUESTION_RE = re.compile(
+    r"\b(khong|ko|hong|chua|chang)\s*$|\b(gi|nao|sao|dau|bao nhieu|bao lau|the nao|ra sao|ntn"
+    r"|hay khong|duoc khong|phai khong|co dung khong|khong a|khong vay|ha|hong|chu|mo|rang)\b"
+    r"|\bkhong (a|ha|vay|nhi|nhe|em|chi|anh|ban)\s*$|\bnhu the nao\b|\bai\b")
+_CUE_RE = re.compile(
+    r"\b(xin hoi|cho (toi |em |chau |con |minh |tui |tao |bac |co |chu |ong |ba )?hoi"
+    r"|(toi|em|chau|minh|tui) (muon|can|xin) hoi|muon hoi|hoi (la|giup|xem|thu)|vay thi"
+    r"|vay (cho|xin) hoi|nho (ban |anh |chi |em |ad |admin )?(chi|huong dan|tu van|giai dap|"
+    r"giup)|mong (duoc |nhan duoc )?(giai dap|huong dan|tu van|tra loi|chi)|xin (duoc )?tu van"
+    r"|tu van (giup|cho)|giup (toi|em|chau|minh|tui) voi|thac mac|cau hoi (la|cua toi)"
+    r"|cho (toi|em|chau|minh) biet|(toi|em|chau|minh|tui) (phai|nen|can) (lam|di|den)"
+    r"|bay gio (toi|em|chau|minh|tui|nha toi|gia dinh toi) (muon|can|phai)"
+    r"|gio (toi|em|chau|minh|tui) (muon|can|phai)|nay (toi|em|chau|minh|tui|gia dinh toi)"
+    r" (muon|can|co nhu cau))\b")
+
+
+def sentences(text: str) -> list[Sentence]:
+    """The sentences of a message, normalized, with whether each is a question."""
+    out: list[Sentence] = []
+    for raw in _SPLIT_RE.split(text):
+        raw = raw.strip()
+        if not raw:
+            continue
+        norm = normalize(raw)
+        if not norm:
+            continue
+        question = raw.rstrip().endswith("?") or bool(_QUESTION_RE.search(norm))
+        out.append(Sentence(raw, norm, question, bool(_CUE_RE.search(norm))))
+    return out
+
+
+def question_part(parts: list[Sentence]) -> list[int]:
+    """Indices of the sentences that carry the question of a long message.
+
+    The sentence with a cue ("xin hỏi", "cho tôi hỏi", "vậy thì") and the questions after it;
+    else the last question sentence; else nothing (the whole message is the question).
+    """
+    if len(parts) < 2:
+        return []
+    cues = [i for i, p in enumerate(parts) if p.cue]
+    if cues:
+        first = cues[-1] if parts[cues[-1]].question or cues[-1] == len(parts) - 1 else cues[0]
+        keep = [first] + [i for i in range(first + 1, len(parts)) if parts[i].question]
+        return keep
+    questions = [i for i, p in enumerate(parts) if p.question]
+    if questions:
+        return [questions[-1]] if len(questions) == 1 else questions[-2:]
+    return []
+
+
+# "và", "còn", "với lại", "ngoài ra", "nhân tiện": a second question in the same sentence.
+_TOPIC_SPLIT_RE = re.compile(
+    r"\s(?:va|con|voi lai|ngoai ra|them nua|nhan tien|tien the|tien day|mot viec nua"
+    r"|mot cau nua|cau nua|them mot viec|mat khac|dong thoi|sau do|rieng)\s(?=\S+\s\S+\s\S+)")
+
+
+def topic_clauses(norm: str) -> list[str]:
+    """A normalized question cut where a second topic may start."""
+    return [c for c in _TOPIC_SPLIT_RE.split(norm) if c.strip()]

@@ -7,7 +7,7 @@ because the folded form is ambiguous ("mô" is Central for "đâu", but "mo" is 
 
 from __future__ import annotations
 
-__all__ = ["ACCENTED", "FOLDED", "NOT_BEFORE_CHI"]
+__all__ = ["ACCENTED", "FOLDED", "NOT_BEFORE_CHI", "SERVICE_TERMS"]
 
 #: Folded token -> folded replacement (teencode, abbreviations, unambiguous regional words).
 FOLDED: dict[str, str] = {
@@ -83,7 +83,7 @@ ACCENTED: dict[str, str] = {
     "hok": "không", "nhìu": "nhiều", "bít": "biết", "pít": "biết", "wá": "quá",
     "zì": "gì", "thik": "thích", "lun": "luôn", "thui": "thôi", "iu": "yêu",
 
-    "giựt": "giật", "té": "ngã", "hén": "nhé", "nghen": "nhé", "nha": "nhé",
+    "giựt": "giật", "té": "ngã", "hén": "nhé", "nghen": "nhé",
 }
 
 #: Folded words after which "chi" means money ("chi phí"), not the Central "gì".
@@ -91,3 +91,75 @@ NOT_BEFORE_CHI = frozenset({
     "phi", "tra", "tieu", "tiet", "nhanh", "cuc", "doan", "bo", "hoi", "em", "ho",
     "luong", "tien", "ra",
 })
+
+#: Words that name a service clearly enough to leave the service a citizen is looking at
+#: (folded, whole words). Shared words ("khai sinh") may name several services.
+SERVICE_TERMS: dict[str, tuple[str, ...]] = {
+    "dang-ky-thuong-tru": ("thuong tru", "ho khau", "nhap khau", "chuyen khau"),
+    "dang-ky-tam-tru": ("tam tru",),
+    "khai-bao-tam-vang": ("tam vang",),
+    "thong-bao-luu-tru": ("luu tru", "khach o qua dem", "khach ngu lai"),
+    "xoa-dang-ky-thuong-tru": ("xoa thuong tru", "xoa ho khau", "cat khau", "cat ho khau"),
+    "xac-nhan-thong-tin-cu-tru": ("xac nhan cu tru", "ct07", "xac nhan thong tin cu tru"),
+    "cap-doi-the-can-cuoc": ("can cuoc", "cccd", "chung minh nhan dan", "chung minh thu"),
+    "can-cuoc-tre-duoi-6": ("can cuoc cho be", "can cuoc cho con", "duoi 6 tuoi",
+                            "can cuoc tre em"),
+    "xac-nhan-so-cmnd": ("xac nhan so chung minh", "xac nhan chung minh", "cmnd cu",
+                         "chung minh 9 so", "so cmnd cu"),
+    "cap-ho-chieu": ("ho chieu", "passport"),
+    "dang-ky-khai-sinh": ("khai sinh",),
+    "lien-thong-khai-sinh": ("khai sinh", "lien thong"),
+    "dang-ky-khai-tu": ("khai tu", "bao tu", "chung tu"),
+    "lien-thong-khai-tu": ("khai tu", "bao tu", "tu tuat", "lien thong"),
+    "dang-ky-ket-hon": ("ket hon", "hon thu"),
+    "xac-nhan-tinh-trang-hon-nhan": ("doc than", "tinh trang hon nhan"),
+    "trich-luc-ho-tich": ("trich luc", "ban sao giay khai sinh", "ban sao khai sinh"),
+    "thay-doi-cai-chinh-ho-tich": ("cai chinh", "doi ten", "doi ho", "sua ngay sinh",
+                                   "sua giay khai sinh"),
+    "dang-ky-nhan-cha-me-con": ("nhan cha", "nhan me", "nhan con", "nhan cha con"),
+    "ly-lich-tu-phap": ("ly lich tu phap", "tien an"),
+    "chung-thuc-ban-sao-dien-tu": ("chung thuc", "sao y", "ban sao dien tu", "cong chung"),
+    "doi-giay-phep-lai-xe": ("doi bang lai", "doi giay phep lai xe", "bang lai het han",
+                             "gia han bang lai", "bang lai giay"),
+    "cap-lai-giay-phep-lai-xe": ("mat bang lai", "cap lai bang lai", "lam lai bang lai",
+                                 "bang lai bi mat", "bang lai bi hong"),
+    "gplx-quoc-te": ("bang lai quoc te", "giay phep lai xe quoc te", "idp"),
+    "dang-ky-xe-may": ("dang ky xe may", "bien so xe may", "bam bien", "ca vet"),
+    "dang-ky-o-to": ("dang ky o to", "bien so o to", "dang ky xe hoi", "o to moi"),
+    "sang-ten-xe": ("sang ten xe", "mua xe cu", "ban xe", "sang ten o to", "sang ten xe may"),
+    "nop-phat-giao-thong": ("phat nguoi", "nop phat", "vi pham giao thong"),
+    "tro-cap-that-nghiep": ("that nghiep",),
+    "gia-han-bhyt-ho-gia-dinh": ("gia han bao hiem y te", "bao hiem y te ho gia dinh",
+                                 "mua bao hiem y te", "the bao hiem het han"),
+    "cap-lai-the-bhyt": ("mat the bao hiem", "cap lai the bao hiem", "doi the bao hiem",
+                         "the bao hiem bi rach", "lam lai the bao hiem"),
+    "che-do-thai-san": ("thai san", "nghi sinh"),
+    "bhxh-mot-lan": ("mot lan", "1 lan", "rut so bao hiem", "rut bao hiem"),
+    "bhxh-tu-nguyen": ("tu nguyen",),
+    "tro-cap-xa-hoi": ("tro cap xa hoi", "bao tro xa hoi", "tro cap hang thang",
+                       "tro cap nguoi gia", "khuyet tat"),
+    "ho-tro-mai-tang": ("mai tang", "ma chay", "tang le"),
+    "dang-ky-thue": ("ma so thue", "dang ky thue", "nguoi phu thuoc"),
+    "quyet-toan-thue-tncn": ("quyet toan", "hoan thue", "thue thu nhap ca nhan"),
+    "dang-ky-ho-kinh-doanh": ("ho kinh doanh", "kinh doanh ca the", "mo quan", "buon ban"),
+    "dang-ky-doanh-nghiep": ("doanh nghiep", "cong ty", "thanh lap cong ty"),
+    "con-dau-moi": ("con dau", "khac dau", "mau dau"),
+    "con-dau-thu-nho": ("dau noi", "dau thu nho", "dau xi", "dau niem phong"),
+    "dang-ky-bien-dong-dat-dai": ("sang ten so do", "sang ten so hong", "sang ten dat",
+                                  "chuyen nhuong", "tang cho", "thua ke", "bien dong",
+                                  "mua ban dat"),
+    "cap-so-do-lan-dau": ("so do lan dau", "chua co so", "lam so do", "cap so do",
+                          "lam so hong", "giay chung nhan quyen su dung dat"),
+    "thong-tin-dat-dai": ("quy hoach", "thua dat", "ban do dia chinh", "thong tin dat"),
+    "giay-phep-xay-dung": ("giay phep xay dung", "xin phep xay", "cap phep xay dung",
+                           "xay nha", "sua nha"),
+    "cap-dien-moi": ("cong to", "dong ho dien", "lap dien", "keo dien", "dien moi"),
+    "doi-chu-hop-dong-dien": ("hop dong dien", "sang ten dien", "doi ten cong to",
+                              "hoa don tien dien"),
+    "thi-tot-nghiep-thpt": ("thi tot nghiep", "thi thpt", "thi trung hoc pho thong",
+                            "thi cap 3"),
+    "xet-tuyen-dai-hoc": ("xet tuyen", "nguyen vong", "dai hoc", "cao dang"),
+    "tuyen-sinh-dau-cap": ("tuyen sinh", "vao lop 1", "vao lop 6", "mam non", "lop mot"),
+    "nghia-vu-quan-su": ("nghia vu quan su", "bo doi", "quan su", "nvqs"),
+    "chung-nhan-antt": ("an ninh trat tu", "antt", "cam do", "karaoke", "nha nghi"),
+}

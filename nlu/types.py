@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-__all__ = ["INTENTS", "Alternative", "Decision", "Engine", "Parse"]
+__all__ = ["INTENTS", "Alternative", "DangerLevel", "Decision", "Engine", "Parse"]
 
 #: Canonical intents (../shared/spec/intents.md). Every parse maps to one of these.
 INTENTS = (
@@ -25,8 +25,21 @@ class Alternative:
     label: str | None = None
 
 
+DangerLevel = Literal["now", "soft", "none"]
+
+
 @dataclass(frozen=True)
 class Parse:
+    """What a message means.
+
+    Beyond the JSON keys of interfaces.md, the flows may read:
+    ``danger`` (``now``: the emergency numbers first; ``soft``: answer, then one line with the
+    numbers; ``none``) and ``numbers`` (the emergency numbers, the most relevant first);
+    ``second`` (a second topic in the same message, to offer after answering the first);
+    ``question`` (the question found inside a long story); ``follow_up`` (the message was read
+    as a question about ``current_service``).
+    """
+
     text: str
     intent: str
     label: str | None
@@ -36,11 +49,17 @@ class Parse:
     aspect: str | None = None
     alternatives: list[Alternative] = field(default_factory=list)
     faq: str | None = None  # best matching FAQ id inside the intent's topic, when confident
+    danger: DangerLevel = "none"
+    numbers: tuple[str, ...] = ()
+    second: Alternative | None = None
+    question: str | None = None
+    follow_up: bool = False
 
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
-        d.pop("text")
-        d.pop("faq")  # the FAQ id is also the label; the JSON keys are fixed by interfaces.md
+        # The JSON keys are fixed by interfaces.md: the extra fields stay in Python.
+        for key in ("text", "faq", "danger", "numbers", "second", "question", "follow_up"):
+            d.pop(key)
         d["alternatives"] = [
             {"intent": a.intent, "service": a.service, "confidence": round(a.confidence, 4)}
             for a in self.alternatives
@@ -50,8 +69,12 @@ class Parse:
 
 
 class Engine(Protocol):
-    """An understanding backend. ``parse`` is in-process; ``aparse`` may do I/O (Rasa)."""
+    """An understanding backend. ``parse`` is in-process; ``aparse`` may do I/O (Rasa).
 
-    def parse(self, text: str) -> Parse: ...
+    ``current_service`` is the service the citizen is looking at: a short follow-up ("còn
+    giấy tờ gì nữa", "mất bao lâu", "ở đâu") is then read as a question about it.
+    """
 
-    async def aparse(self, text: str) -> Parse: ...
+    def parse(self, text: str, current_service: str | None = None) -> Parse: ...
+
+    async def aparse(self, text: str, current_service: str | None = None) -> Parse: ...

@@ -40,7 +40,7 @@ class KeywordNlu:
         ("bao nhieu tien", "fee"), ("le phi", "fee"), ("may ngay", "duration"),
         ("giay to gi", "documents")]
 
-    def parse(self, text: str) -> Parse:
+    def parse(self, text: str, current_service: str | None = None) -> Parse:
         folded = _fold(text)
         aspect = next((a for k, a in self.ASPECTS if k in folded), None)
         for key, intent, service, label in self.RULES:
@@ -59,5 +59,5 @@ class KeywordNlu:
             return Parse(text, "service_howto", None, 0.3, "suggest", None, aspect, [])
         return Parse(text, "out_of_scope", None, 0.2, "handover", None, None, [])
 
-    async def aparse(self, text: str) -> Parse:
-        return self.parse(text)
+    async def aparse(self, text: str, current_service: str | None = None) -> Parse:
+        return self.parse(text, current_service)

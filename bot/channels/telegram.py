@@ -1,9 +1,13 @@
-"""Telegram channel: python-telegram-bot 22 as the Bot API client, our app as the brain.
+"""Telegram channel: python-telegram-bot 22 as the Bot API client, our assistant as the brain.
 
 PTB provides the HTTP client, typed updates, long polling and AIORateLimiter (which also waits
 out 429 ``retry_after`` and resends). Conversation state is NOT kept in PTB (no
-ConversationHandler): every update goes to :meth:`App.handle`, which reads and writes the
+ConversationHandler): every update goes to the host's ``handle``, which reads and writes the
 database. Updates of one chat are handled in order; different chats concurrently.
+
+Error policy (written once, :func:`mapped`): 429 → wait ``retry_after`` (for the whole bot);
+403 → the user blocked the bot; 400 → refused, never retried; timeouts, network errors, 5xx and
+a bad token → retry with backoff; anything else Telegram refuses → failed with its words.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
+import json
 import logging
 import os
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -35,19 +42,57 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
 
-from bot.app import App
+from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.ptb_aiohttp import AiohttpRequest
-from bot.render import numbered
-from core.config import TelegramCfg
-from core.delivery import Delivery
+from bot.render import render
+from core.channels import ChannelSpec
+from core.config import Settings, TelegramCfg
+from core.delivery import (
+    Blocked,
+    Delivery,
+    DeliveryError,
+    RateLimited,
+    Rejected,
+    Retry,
+)
 from flows.types import Button, Incoming, IncomingKind, Reply
 
-__all__ = ["COMMANDS", "SafeBot", "TelegramChannel", "to_incoming"]
+__all__ = ["COMMANDS", "SPEC", "SafeBot", "TelegramChannel", "mapped", "to_incoming"]
 
 log = logging.getLogger(__name__)
 
 # Opt in to PTB's future behaviour (time periods as timedelta) instead of deprecation warnings.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+SPEC = ChannelSpec(
+    name="telegram", push=True, buttons=100, audio=True, files=True,
+    text_limit=MessageLimit.MAX_TEXT_LENGTH,  # 4096 (sendMessage)
+    # About 30 messages per second over the whole bot and one per second per chat (Bot API
+    # FAQ); broadcast.telegram_per_second and telegram_per_chat_interval_s override them.
+    rate_per_s=30.0, per_chat_interval_s=1.0,
+)
+#: Room left under the text limit for the HTML markup added to a reply (bold title, escapes).
+_HTML_ROOM = 96
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def mapped(exc: TelegramError) -> DeliveryError:
+    """Telegram's errors in our terms, once. Order matters: in python-telegram-bot
+    ``BadRequest`` (400) and ``TimedOut`` are subclasses of ``NetworkError``, so a 400 must be
+    recognised before the network failures it would otherwise be retried as."""
+    if isinstance(exc, RetryAfter):
+        wait = exc.retry_after
+        secs = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+        return RateLimited(f"rate_limited: Telegram 429, retry after {secs:g} s", secs)
+    if isinstance(exc, Forbidden):
+        return Blocked(exc.message)
+    if isinstance(exc, BadRequest):
+        return Rejected(f"Telegram refused: {exc.message}")
+    if isinstance(exc, (NetworkError, InvalidToken)):  # timeouts, 5xx, a token being changed
+        return Retry(f"Telegram: {exc.message}")
+    return Rejected(f"Telegram refused: {exc.message}")  # a group that moved, a conflict...
+
 
 #: Chat commands shown in Telegram's menu (interfaces.md).
 COMMANDS = [
@@ -151,13 +196,32 @@ def to_html(text: str) -> str:
     return f"<b>{html.escape(first)}</b>{sep}{html.escape(rest)}" if sep else html.escape(text)
 
 
-class TelegramChannel:
+class TelegramChannel(ChannelBase):
+    SPEC = SPEC
     name = "telegram"
 
-    def __init__(self, app: App, cfg: TelegramCfg) -> None:
+    @classmethod
+    def declare(cls, settings: Settings) -> ChannelSpec:
+        b = settings.broadcast
+        return replace(SPEC, rate_per_s=b.telegram_per_second,
+                       per_chat_interval_s=b.telegram_per_chat_interval_s)
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        if not settings.telegram.token:
+            log.info("Telegram is off. To enable it, create a bot with @BotFather and set "
+                     "TELEGRAM_TOKEN (see README, 'Telegram').")
+        return bool(settings.telegram.token)
+
+    @classmethod
+    def create(cls, host: Host) -> TelegramChannel:
+        return cls(host, host.settings.telegram)
+
+    def __init__(self, app: Host, cfg: TelegramCfg) -> None:
         if not cfg.token:
             raise ValueError("TELEGRAM_TOKEN is not set")
         self.app = app
+        self.spec = self.declare(app.settings)
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         base_file = cfg.base_file_url or cfg.base_url.replace("/bot", "/file/bot")
@@ -220,6 +284,22 @@ class TelegramChannel:
         if self._notices is not None:
             await self._notices.shutdown()
 
+    def routes(self) -> list[Route]:
+        return [("POST", WEBHOOK_PATH, self._on_webhook)] if self.webhook else []
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        if not check_secret(request.headers.get(SECRET_HEADER), self.cfg.webhook_secret):
+            log.warning("Telegram webhook: wrong or missing secret from %s", request.remote)
+            return web.json_response({"error": "forbidden"}, status=403)
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("Telegram webhook: body is not JSON")
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        if not await self.feed_webhook(data):
+            return web.json_response({"error": "not a Telegram update"}, status=400)
+        return web.json_response({"ok": True})
+
     async def feed_webhook(self, data: Any) -> bool:
         """Queue one webhook update; False when it is not a Telegram update."""
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -264,8 +344,8 @@ class TelegramChannel:
     async def send(self, chat_id: str, replies: list[Reply]) -> bool:
         """Send replies in order; False when Telegram refuses (the user blocked the bot)."""
         try:
-            for _, pieces in numbered(replies, limit=MessageLimit.MAX_TEXT_LENGTH - 96,
-                                      native_max=100):
+            for _, pieces in render(replies, self.spec,
+                                    limit=self.spec.text_limit - _HTML_ROOM):
                 for piece in pieces:
                     if piece.text:
                         await self.ptb.bot.send_message(
@@ -277,15 +357,15 @@ class TelegramChannel:
                 if r.audio_path:
                     voice = await asyncio.to_thread(Path(r.audio_path).read_bytes)
                     await self.ptb.bot.send_voice(chat_id, voice=voice)
-        except Forbidden as exc:
-            log.info("Telegram refused chat %s: %s", chat_id, exc.message)
-            await self.app.mark_blocked("telegram", chat_id)
-            return False
-        except RetryAfter as exc:  # AIORateLimiter already retried max_retries times
-            log.warning("Telegram flood control persists (retry after %s s)", exc.retry_after)
-            return False
-        except NetworkError as exc:
-            log.warning("Telegram send failed: %s", exc)
+        except TelegramError as exc:
+            # A reply is not resent later: the citizen asks again (AIORateLimiter has already
+            # waited out 429s max_retries times).
+            error = mapped(exc)
+            if isinstance(error, Blocked):
+                log.info("Telegram refused chat %s: %s", chat_id, error.reason)
+                await self.app.mark_blocked("telegram", chat_id)
+            else:
+                log.warning("Telegram send to %s failed: %s", chat_id, error.reason)
             return False
         return True
 
@@ -313,32 +393,16 @@ class TelegramChannel:
             data = await asyncio.to_thread(Path(path).read_bytes)
             msg = await bot.send_audio(user_id, audio=data, filename=Path(path).name,
                                        caption=caption[:1024], title=Path(path).stem)
-        except Forbidden as exc:
-            return Delivery("blocked", reason=exc.message)
         except TelegramError as exc:
-            return Delivery("retry" if isinstance(exc, (NetworkError, RetryAfter)) else "failed",
-                            reason=f"Telegram: {exc.message}")
+            return Delivery.of(mapped(exc))
         return Delivery("sent", platform_id=str(msg.message_id))
 
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
-        """Send one notice. 403 → blocked; 429 → retry after ``retry_after`` (for the whole
-        bot); timeouts, network errors, 5xx and a bad token → retry with backoff; any other
-        refusal (400 chat not found, a group that moved) → failed with Telegram's words."""
+        """Send one notice; Telegram's errors become outcomes by :func:`mapped`."""
         try:
             bot = await self._notices_bot()
             msg = await bot.send_message(user_id, to_html(text), parse_mode=ParseMode.HTML,
                                          disable_web_page_preview=True)
-        except Forbidden as exc:
-            return Delivery("blocked", reason=exc.message)
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            secs = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
-            return Delivery("retry", reason=f"rate_limited: Telegram 429, retry after {secs:g} s",
-                            retry_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=secs))
-        except BadRequest as exc:
-            return Delivery("failed", reason=f"Telegram refused: {exc.message}")
-        except (NetworkError, InvalidToken) as exc:
-            return Delivery("retry", reason=f"Telegram: {exc.message}")
         except TelegramError as exc:
-            return Delivery("failed", reason=f"Telegram refused: {exc.message}")
+            return Delivery.of(mapped(exc))
         return Delivery("sent", platform_id=str(msg.message_id))

@@ -6,24 +6,33 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.app import App
-from bot.render import numbered
+from bot.channels.base import ChannelBase, Host
+from bot.render import render
+from core.channels import ChannelSpec
 from flows.types import Incoming, Reply
 
-__all__ = ["render_terminal", "run_terminal"]
+__all__ = ["SPEC", "TerminalChannel", "render_terminal", "run_terminal"]
+
+SPEC = ChannelSpec(name="terminal", push=False, buttons=0, audio=False, text_limit=0)
+
+
+class TerminalChannel(ChannelBase):
+    """``trolyso chat``: one local user; not started by ``trolyso run``."""
+
+    SPEC = SPEC
 
 
 def render_terminal(replies: list[Reply]) -> str:
     """What a terminal shows: every button becomes a numbered line (like the Zalo Bot)."""
     out = []
-    for reply, pieces in numbered(replies, limit=100_000, native_max=0):
+    for reply, pieces in render(replies, SPEC):
         out += [p.text for p in pieces]
         if reply.audio_path:
             out.append(f"[âm thanh: {reply.audio_path}]")
     return "\n\n".join(out)
 
 
-async def run_terminal(app: App, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+async def run_terminal(app: Host, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
                        user_id: str = "local") -> None:
     """Read lines until end of input or "/thoat"; print the assistant's replies."""
     loop = asyncio.get_running_loop()

@@ -7,6 +7,9 @@ server moves its own cursor) or by webhook (POST /webhooks/zalo-bot with the hea
 X-Bot-Api-Secret-Token). All calls are POST with a JSON body to
 ``{base_url}{token}/{method}``; answers are ``{"ok": true, "result": ...}`` or
 ``{"ok": false, "error_code": N, "description": "..."}``.
+
+Error policy (:func:`mapped`): 429, 5xx, timeouts and the network → retry; any other refusal →
+failed with Zalo's words. A bot can only write to users who wrote to it first.
 """
 
 from __future__ import annotations
@@ -14,26 +17,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select
 
-from bot.app import App
-from bot.channels.base import Delivery, Route
+from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.zalo_common import TEXT_LIMIT, Handlers, ZaloError, resend_transient
-from bot.render import numbered, split_text
-from bot.web import check_secret
-from core.config import ZaloBotCfg
-from core.models import User
+from bot.render import render, split_text
+from core.channels import ChannelSpec
+from core.config import Settings, ZaloBotCfg
+from core.delivery import Delivery, DeliveryError, Rejected, Retry
+from core.storage import has_written
 from flows.types import Incoming, IncomingKind, Reply
 
-__all__ = ["SECRET_HEADER", "ZaloBotChannel", "to_incoming"]
+__all__ = ["SECRET_HEADER", "SPEC", "ZaloBotChannel", "mapped", "to_incoming"]
 
 log = logging.getLogger(__name__)
 
+SPEC = ChannelSpec(
+    name="zalo_bot", push=True, buttons=0, audio=False, text_limit=TEXT_LIMIT,
+    # No published rate: broadcast.zalo_per_second (10) and the per-chat interval apply.
+    rate_per_s=10.0, per_chat_interval_s=1.0,
+)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/webhooks/zalo-bot"
 
@@ -63,6 +71,13 @@ def _event_name(update: dict[str, Any], msg: dict[str, Any]) -> str:
     if msg.get("voice_url") or msg.get("voice"):
         return "message.voice.received"
     return "message.unsupported.received"
+
+
+def mapped(exc: ZaloError) -> DeliveryError:
+    """The Bot Platform's errors in our terms, once."""
+    if exc.transient:
+        return Retry(str(exc))
+    return Rejected(f"Zalo Bot Platform refused: {exc}")
 
 
 def to_incoming(body: Any) -> tuple[Incoming, str | None] | None:
@@ -99,15 +114,31 @@ def to_incoming(body: Any) -> tuple[Incoming, str | None] | None:
     return Incoming("zalo_bot", str(chat_id), text=text, kind=kind, message_id=message_id), key
 
 
-class ZaloBotChannel:
-    """The Zalo Bot Platform as a channel of the conversation app."""
+class ZaloBotChannel(ChannelBase):
+    """The Zalo Bot Platform as a channel of the conversation core."""
 
+    SPEC = SPEC
     name = "zalo_bot"
 
-    def __init__(self, app: App, cfg: ZaloBotCfg) -> None:
+    @classmethod
+    def declare(cls, settings: Settings) -> ChannelSpec:
+        b = settings.broadcast
+        return replace(SPEC, rate_per_s=b.zalo_per_second,
+                       per_chat_interval_s=b.telegram_per_chat_interval_s)
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return bool(settings.zalo.bot.token)
+
+    @classmethod
+    def create(cls, host: Host) -> ZaloBotChannel:
+        return cls(host, host.settings.zalo.bot)
+
+    def __init__(self, app: Host, cfg: ZaloBotCfg) -> None:
         if not cfg.token:
             raise ValueError("ZALO_BOT_TOKEN is not set")
         self.app = app
+        self.spec = self.declare(app.settings)
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         self._http: aiohttp.ClientSession | None = None
@@ -254,7 +285,7 @@ class ZaloBotChannel:
 
     async def send(self, chat_id: str, replies: list[Reply]) -> bool:
         """Send replies as text with numbered options; False when Zalo refused one."""
-        for _, pieces in numbered(replies, limit=TEXT_LIMIT, native_max=0):
+        for _, pieces in render(replies, self.spec):
             for piece in pieces:
                 if not piece.text:
                     continue
@@ -263,19 +294,13 @@ class ZaloBotChannel:
                 except ZaloError as exc:
                     log.warning("Zalo Bot reply to %s not sent: %s", chat_id, exc)
                     return False
-        # Voice answers are not offered here (bot.app.AUDIO_CHANNELS): sendVoice is not in the
-        # official docs [U].
+        # Voice answers are not offered here (SPEC.audio): sendVoice is not in the official
+        # docs [U].
         return True
-
-    async def _has_written(self, user_id: str) -> bool:
-        async with self.app.sessionmaker() as session:
-            found = await session.execute(select(User.id).where(
-                User.channel == self.name, User.user_id == user_id))
-            return found.first() is not None
 
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice. A bot can only write to users who wrote to it first."""
-        if not await self._has_written(user_id):
+        if not await has_written(self.app.sessionmaker, self.name, user_id):
             return Delivery("failed", reason="this user never wrote to the Zalo bot; the Bot "
                                              "Platform only sends to users who wrote first")
         first_id: str | None = None
@@ -283,9 +308,7 @@ class ZaloBotChannel:
             try:
                 result = await self._send_text(user_id, piece)
             except ZaloError as exc:
-                if exc.transient:
-                    return Delivery("retry", reason=str(exc))
-                return Delivery("failed", reason=f"Zalo Bot Platform refused: {exc}")
+                return Delivery.of(mapped(exc))
             if first_id is None and isinstance(result, dict) and result.get("message_id"):
                 first_id = str(result["message_id"])
         return Delivery("sent", platform_id=first_id)

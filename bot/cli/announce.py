@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.common import actor, fail, in_db, list_arg, load_texts
+from bot.cli.common import actor, fail, in_db, list_arg, load_settings, load_texts
 from broadcast import announcements
 from broadcast.schedule import ScheduleError, parse_at
 from broadcast.types import PRIORITIES, Draft, NoticeError, NoticeSummary
-from core.config import load_config
 from core.db import utcnow
 from core.models import Announcement
 
@@ -64,7 +63,7 @@ def _list_json(n: NoticeSummary) -> dict[str, Any]:
 
 
 def _create(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
     tz = ZoneInfo(settings.timezone)
     try:
         at = parse_at(args.at, utcnow(), tz)
@@ -96,7 +95,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> list[NoticeSummary]:
         return await announcements.summaries(session, limit=args.limit)
@@ -122,7 +121,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> Announcement | None:
         return await announcements.cancel(session, actor(), args.id)
@@ -138,7 +137,7 @@ def _cancel(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> NoticeSummary | None:
         ann = (await session.execute(select(Announcement).where(

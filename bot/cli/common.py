@@ -6,6 +6,7 @@ The command line acts as the local administrator (every area); the audit log rec
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import getpass
 import sys
@@ -17,12 +18,19 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast.types import Actor
-from core.config import Settings
+from core.config import Settings, load_config
 from core.db import make_engine, make_sessionmaker, upgrade
 
-__all__ = ["actor", "fail", "in_db", "list_arg", "load_texts"]
+__all__ = ["actor", "fail", "in_db", "list_arg", "load_settings", "load_texts"]
 
 T = TypeVar("T")
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """The configuration, bound to the declared channels (which take notices, and so on)."""
+    from bot.channels import bind
+
+    return bind(load_config(args.config))
 
 
 def actor() -> Actor:

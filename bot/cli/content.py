@@ -29,12 +29,14 @@ def _content_dir(args: argparse.Namespace) -> Any:
 
 
 def _content_check(args: argparse.Namespace) -> int:
+    from bot.channels import text_limits
     from flows.content import check_content
     from flows.services import render_all
 
     settings, root = _content_dir(args)
     problems, counts = check_content(
         root, max_review_age_days=settings.content.max_review_age_days, render=render_all,
+        text_limits=text_limits(settings),
     )
     for p in problems:
         print(("WARNING " if p.severity == "warning" else "") + str(p))
@@ -43,6 +45,9 @@ def _content_check(args: argparse.Namespace) -> int:
     print("unconfirmed fields: " + (", ".join(f"{k}={v}" for k, v in sorted(unconf.items()))
                                     or "none") + f" (total {sum(unconf.values())})")
     print(f"stale reviews: {counts['stale_reviews']}")
+    tiers = counts.get("tiers") or {}
+    print("entries by best source: " + (", ".join(f"{k}={v}" for k, v in tiers.items() if v)
+                                        or "none"))
     print(f"errors: {counts['errors']}, warnings: {counts['warnings']}")
     return 1 if counts["errors"] else 0
 

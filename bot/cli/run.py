@@ -10,7 +10,7 @@ from typing import Any
 
 from core.config import Settings, load_config
 
-__all__ = ["make_channels", "register", "serve"]
+__all__ = ["register", "serve"]
 
 log = logging.getLogger("trolyso")
 
@@ -32,33 +32,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def make_channels(app: Any) -> dict[str, Any]:
-    """The chat channels whose credentials are configured, by name."""
-    settings = app.settings
-    channels: dict[str, Any] = {}
-    if settings.telegram.token:
-        from bot.channels.telegram import TelegramChannel
-
-        channels["telegram"] = TelegramChannel(app, settings.telegram)
-    else:
-        log.info("Telegram is off. To enable it, create a bot with @BotFather and set "
-                 "TELEGRAM_TOKEN (see README, 'Telegram').")
-    if settings.zalo.bot.token:
-        from bot.channels.zalo_bot import ZaloBotChannel
-
-        channels["zalo_bot"] = ZaloBotChannel(app, settings.zalo.bot)
-    if settings.zalo.oa.app_id:
-        from bot.channels.zalo_oa import ZaloOaChannel
-
-        channels["zalo_oa"] = ZaloOaChannel(app, settings.zalo.oa)
-    return channels
-
-
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     from aiohttp import web
 
     from bot.app import build_app
+    from bot.channels import configured, delivery_rules
     from bot.speech import VoiceSpeech
     from bot.web import make_web_app
 
@@ -72,10 +51,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not main thread
             pass
 
-    channels = make_channels(app)
-    telegram = channels.get("telegram")
-    routes = [r for name, ch in channels.items() if name != "telegram" for r in ch.routes()]
-    web_app = make_web_app(app, telegram=telegram, routes=routes)
+    channels = configured(app)
+    web_app = make_web_app(app, routes=[r for ch in channels.values() for r in ch.routes()])
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web.host, settings.web.port)
@@ -89,14 +66,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from broadcast.service import BroadcastService
 
     # Notices: a sender for the channels that can deliver them, and the scheduler.
-    notices = BroadcastService(app.engine, app.sessionmaker, settings, app.content.texts,
-                               {n: c for n, c in channels.items() if hasattr(c, "deliver")})
+    notices = BroadcastService(app.engine, app.sessionmaker, app.settings, app.content.texts,
+                               {n: c for n, c in channels.items() if c.spec.push},
+                               rules=delivery_rules(app.settings))
     await notices.start()
     # Radio bulletins: daily slots per area and emergencies, sent to the radio operators.
     from broadcast.bulletins import RadioBulletins
 
     radio_stop = asyncio.Event()
-    radio = RadioBulletins(app.engine, app.sessionmaker, settings, channels)
+    radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, channels)
     radio_task = asyncio.create_task(radio.run(radio_stop))
 
     async def retention() -> None:

@@ -8,11 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.common import actor, fail, in_db, list_arg
+from bot.cli.common import actor, fail, in_db, list_arg, load_settings
 from broadcast import teams
 from broadcast.teams import InviteError
 from broadcast.types import ROLES
-from core.config import load_config
 
 __all__ = ["register"]
 
@@ -33,7 +32,7 @@ def register(sub: Any) -> None:
 
 
 def _invite(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> str:
         return await teams.create_invite(session, settings, actor(), args.role,
@@ -50,7 +49,7 @@ def _invite(args: argparse.Namespace) -> int:
 
 
 def _members(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
         return [{"member": f"{m.channel}:{m.user_id}", "role": m.role, "areas": list(m.areas),
@@ -70,7 +69,7 @@ def _members(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    settings = load_config(args.config)
+    settings = load_settings(args)
     channel, sep, user_id = args.member.partition(":")
     if not sep or not channel or not user_id:
         return fail("team remove", f"expected CHANNEL:USER_ID, got {args.member!r}")

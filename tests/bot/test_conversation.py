@@ -75,7 +75,15 @@ async def test_free_text_naming_a_service_jumps_there_and_an_aspect_is_answered_
     assert replies[0].text.startswith("💰 Lệ phí")
     follow = await say(core, "mất mấy ngày")  # about the service already being discussed
     assert follow[0].text.startswith("⏱ Thời gian giải quyết")
-    assert "chưa được xác nhận" in follow[0].text  # duration is unconfirmed for passports
+    assert "8 ngày làm việc" in follow[0].text  # Luật Xuất cảnh, nhập cảnh 2019, Điều 15
+    assert "chưa được xác nhận" not in follow[0].text  # confirmed since the 2026-12 fact-check
+
+
+async def test_an_unconfirmed_aspect_carries_the_warning_and_where_to_check(core: App) -> None:
+    svc = next(s for s in core.content.services.values() if "fee" in s.unconfirmed)
+    text = (await tap(core, f"a:{svc.id}:fee"))[0].text
+    assert "chưa được xác nhận" in text
+    assert str(svc.official_page) in text
 
 
 async def test_danger_gets_the_emergency_numbers_first_even_mid_walkthrough(core: App) -> None:

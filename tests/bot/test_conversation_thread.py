@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from bot.app import App
 from broadcast import subscriptions
 from core.models import Conversation
+from flows.faq import disclaimer_of
 from flows.types import Incoming, Reply
 from flows.ui import ANSWER_LIMIT
 
@@ -153,7 +154,8 @@ async def _legal_faq_ids(core: App) -> list[str]:
 
 
 async def test_the_legal_disclaimer_is_shown_once_per_conversation(core: App) -> None:
-    disclaimer = core.content.faqs["legal"].disclaimer
+    disclaimer = disclaimer_of(core.content, core.content.faqs["legal"])
+    assert disclaimer
     a, b = (await _legal_faq_ids(core))[:2]
     assert disclaimer in (await tap(core, f"q:{a}"))[0].text
     assert disclaimer not in (await tap(core, f"q:{b}"))[0].text

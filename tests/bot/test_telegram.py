@@ -164,7 +164,7 @@ async def test_webhook_checks_the_secret(sqlite_url: str, tmp_path: Path,
     await channel.start()
     assert api.webhook == {"url": "https://example.vn/webhooks/telegram",
                            "secret_token": "s3cret-Token_1"}
-    runner = web.AppRunner(make_web_app(core, telegram=channel))
+    runner = web.AppRunner(make_web_app(core, routes=channel.routes()))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
+from bot.channels import delivery_rules
 from broadcast import announcements, subscriptions
 from broadcast.sender import Sender
 from broadcast.types import Actor, Draft, NoticeSummary
@@ -146,8 +147,10 @@ async def outbox_count(core: App, **where: Any) -> int:
 
 def sender_for(core: App, *channels: FakeChannel, clock: Callable[[], float] | None = None,
                settings: Settings | None = None) -> Sender:
-    return Sender(core.sessionmaker, settings or core.settings, core.content.texts,
-                  {c.name: c for c in channels}, **({"clock": clock} if clock else {}))
+    settings = settings or core.settings
+    return Sender(core.sessionmaker, settings, core.content.texts,
+                  {c.name: c for c in channels}, rules=delivery_rules(settings),
+                  **({"clock": clock} if clock else {}))
 
 
 async def settle(sender: Sender, core: App, limit_s: float = 20.0) -> None:

@@ -121,3 +121,39 @@ async def test_the_rate_is_shared_by_sender_processes(db_url: str, tmp_path: Pat
     finally:
         await one.close()
         await two.close()
+
+
+def test_telegram_errors_are_mapped_once_and_a_400_is_never_a_network_failure() -> None:
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+    from bot.channels.telegram import mapped
+    from core.delivery import Blocked, RateLimited, Rejected, Retry
+
+    assert issubclass(BadRequest, NetworkError)  # why the order of the mapping matters
+    assert type(mapped(BadRequest("Chat not found"))) is Rejected
+    assert type(mapped(Forbidden("bot was blocked by the user"))) is Blocked
+    assert type(mapped(TimedOut())) is Retry
+    assert type(mapped(NetworkError("Bad Gateway"))) is Retry
+    flood = mapped(RetryAfter(dt.timedelta(seconds=3)))
+    assert isinstance(flood, RateLimited) and flood.retry_after_s == 3
+
+
+async def test_a_400_on_a_bulletin_mp3_is_failed_not_retried(
+        tg: tuple[App, TelegramChannel], api: BotApiDouble, tmp_path: Path) -> None:
+    _, channel = tg
+    mp3 = tmp_path / "ban-tin.mp3"
+    mp3.write_bytes(b"ID3" + b"\0" * 64)
+    api.faults.append(Fault("sendAudio", 400, "Bad Request: chat not found"))
+    result = await channel.deliver_audio("7", mp3, "Bản tin")
+    assert result.status == "failed" and "chat not found" in (result.reason or "").lower()
+    assert sum(1 for m, _ in api.calls if m == "sendAudio") == 1
+
+
+async def test_a_reply_refused_with_400_is_not_sent_again(
+        tg: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
+    from flows.types import Reply
+
+    _, channel = tg
+    api.faults.append(Fault("sendMessage", 400, "Bad Request: chat not found"))
+    assert await channel.send("8", [Reply("Xin chào")]) is False
+    assert sum(1 for m, _ in api.calls if m == "sendMessage") == 1

@@ -26,7 +26,8 @@ content, and buttons by their payloads.
 - ``identity`` / ``insult`` / ``menu`` / ``greeting`` / ``ask_ward``: those replies.
 - ``ward``: the first reply shows this ward's offices (area code) before the hotlines.
 - ``aid``: a legal-aid question number (1-based), or ``financial``, ``eligible``, ``not_eligible``.
-- ``offers``: payloads that must be among the buttons; ``second``: a second topic offered.
+- ``offers``: payloads that must be among the buttons; ``second``: a second topic offered;
+  ``two_topics``: one of the two services answered, the other offered as a button.
 - ``picker``: the notice flow's area picker is shown.
 """
 
@@ -50,8 +51,8 @@ from bot.app import App, build_app, load_nlu
 from bot.web import make_web_app
 from broadcast import teams
 from broadcast.types import Actor
-from flows.content import Content, load_content
-from flows.ui import ANSWER_LIMIT
+from flows.content import ANSWER_LIMIT, Content, load_content
+from flows.faq import disclaimer_of
 from tests.conftest import ROOT, settings_for
 
 HERE = Path(__file__).resolve().parent
@@ -232,12 +233,14 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
         topic, entry = found
         assert answer["text"].startswith(f"❓ {entry.question}"), ctx
         assert f"f:+:q:{entry.id}" in payloads, ctx
-        if "disclaimer" in exp and topic.disclaimer:
-            assert (topic.disclaimer in answer["text"]) == bool(exp["disclaimer"]), ctx
+        note = disclaimer_of(content, topic)
+        if "disclaimer" in exp:
+            assert note, f"{where}: the topic {topic.topic} has no disclaimer"
+            assert (note in answer["text"]) == bool(exp["disclaimer"]), ctx
         if exp.get("short"):
             # The key point before "Xem thêm": what is left after the question line, the
             # once-per-conversation notes and the sources line.
-            notes = {topic.disclaimer, content.text("faq.unconfirmed")}
+            notes = {note, content.text("faq.unconfirmed")}
             body = [p for p in answer["text"].split("\n\n")[1:]
                     if p not in notes and not p.startswith(content.text("sources.prefix"))]
             assert len("\n\n".join(body)) <= ANSWER_LIMIT, ctx
@@ -277,6 +280,16 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
             assert f"la:{int(step) - 1}:y" in payloads, ctx
     for p in exp.get("offers", []):
         assert p in payloads, ctx
+    if "two_topics" in exp:
+        # One is answered, the other offered as a button after the answer (which one comes
+        # first is the understanding engine's reading of the message).
+        a, b = (str(x) for x in exp["two_topics"])
+        about = a if chat.export[a]["name"] in answer["text"] else b
+        other = b if about == a else a
+        assert chat.export[about]["name"] in answer["text"], ctx
+        assert content.text("topic.second") in texts, ctx
+        offer = replies[texts.index(content.text("topic.second"))]
+        assert [x["payload"] for x in offer["buttons"]] == [f"s:{other}"], ctx
     if "second" in exp:
         assert any(t == content.text("topic.second") for t in texts), ctx
         assert str(exp["second"]) in payloads, ctx

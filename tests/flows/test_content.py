@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.channels import text_limits
 from flows.content import (
     MAX_SENTENCE_WORDS,
     check_content,
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_content_has_no_errors() -> None:
-    problems, counts = check_content(render=render_all)
+    problems, counts = check_content(render=render_all, text_limits=text_limits())
     errors = [str(p) for p in problems if p.severity == "error"]
     assert errors == []
     assert counts["entries"] > 100
@@ -42,12 +43,25 @@ def test_every_catalogue_service_has_content_with_the_same_id_name_and_group() -
 def test_every_interface_text_the_code_uses_exists() -> None:
     texts = load_content().texts
     used: set[str] = set()
-    for py in (ROOT / "flows").glob("*.py"):
+    for py in [*(ROOT / "flows").glob("*.py"), ROOT / "broadcast" / "chat.py"]:
         used |= set(re.findall(r'\.text\(\s*"([a-z_.]+)"', py.read_text()))
         used |= set(re.findall(r'content\.text\(\s*f?"([a-z_]+)\.', py.read_text()))
     missing = sorted(k for k in used if k not in texts and not any(
         t.startswith(k + ".") for t in texts))
     assert missing == []
+
+
+def test_messages_are_held_to_the_limits_the_channels_declare(tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(default_content_dir(), root)
+    path = root / "faq" / sorted(p.name for p in (root / "faq").glob("*.yaml"))[0]
+    data = yaml.safe_load(path.read_text())
+    data["entries"][0]["answer"] = "Câu trả lời ngắn. " * 150  # about 2,700 characters
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    problems, _ = check_content(root, text_limits=text_limits())
+    over = [p.message for p in problems if p.entry == data["entries"][0]["id"]
+            and "characters, over" in p.message]
+    assert len(over) == 1 and "zalo_bot/zalo_oa's 2000" in over[0]
 
 
 def test_readability_limit_flags_long_sentences() -> None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from nlu.data import read_rasa_yaml
+from nlu.data import FINER, read_rasa_yaml
+from nlu.rules import ASPECTS
 from nlu.types import INTENTS
 
 
-def test_every_label_is_canonical_or_a_catalogue_service(content: Any) -> None:
+def test_every_label_is_canonical_finer_or_a_catalogue_service(content: Any) -> None:
     ids = {e["id"] for e in content.catalogue.entries}
     labels = {e.label for f in content.nlu_files for e in read_rasa_yaml(f)}
-    allowed = (set(INTENTS) - {"service_howto"}) | {f"svc_{i}" for i in ids}
+    allowed = (set(INTENTS) - {"service_howto"}) | {f"svc_{i}" for i in ids} | set(FINER)
     assert labels == allowed
+    assert set(FINER.values()) <= set(INTENTS)
 
 
 def test_every_label_has_at_least_fifteen_examples(content: Any) -> None:
@@ -21,6 +23,23 @@ def test_every_label_has_at_least_fifteen_examples(content: Any) -> None:
     assert min(counts.values()) >= 15
 
 
-def test_aspect_annotations_use_the_five_aspects(content: Any) -> None:
+def test_every_label_has_ten_examples_in_the_citizens_style(content: Any) -> None:
+    """Issue 11: written like citizens write (a situation, then the question; regional words;
+    no diacritics in some), in the citizens_*.yml files."""
+    files = [f for f in content.nlu_files if f.name.startswith("citizens_")]
+    counts = Counter(e.label for f in files for e in read_rasa_yaml(f))
+    thin = {lb: n for lb, n in counts.items() if n < 10}
+    every = {e.label for f in content.nlu_files for e in read_rasa_yaml(f)}
+    assert thin == {} and every <= set(counts)
+
+
+def test_aspect_annotations_use_the_six_aspects(content: Any) -> None:
     aspects = {e.aspect for f in content.nlu_files for e in read_rasa_yaml(f)} - {None}
-    assert aspects == {"steps", "documents", "fee", "duration", "eligibility"}
+    assert aspects <= set(ASPECTS) and {"where", "documents", "fee"} <= aspects
+
+
+def test_faq_examples_name_their_intent(content: Any) -> None:
+    """``intent/faq-id`` examples train the intent whose topics hold that FAQ."""
+    faq_examples = [e for f in content.nlu_files for e in read_rasa_yaml(f) if e.faq]
+    assert faq_examples
+    assert {e.label for e in faq_examples} <= {"legal_help", "vneid_account"}

@@ -1,0 +1,967 @@
+"""Danger detection: is someone's life in danger now, and which numbers matter most.
+
+``assess(text)`` reads the WHOLE message (any length; linear time, no backtracking blow-up),
+so the conversation can call it before any "message too long" check. It returns one of three
+levels:
+
+- ``now``: danger to life now (fire, violence in progress, someone unconscious, drowning...):
+  the emergency numbers are the first reply;
+- ``soft``: a danger word in a calmer setting (a past event, an accident being asked about,
+  domestic violence in general): answer the question, then one short line with the numbers;
+- ``none``: nothing (look-alikes: "sáp nhập", "chạy nhanh bị phạt", "thẻ BHYT đi cấp cứu",
+  "diễn tập phòng cháy chữa cháy", "cháy túi", "đâm đơn"...).
+
+How it reads. Every word is kept in two forms: typed with its diacritics, it must match a
+phrase exactly ("chạy" is not "cháy", "sáp" is not "sập"); typed without diacritics, it matches
+any phrase word that folds to it ("chay" may be "cháy"). Phrases match whole words only.
+Look-alike idioms are blanked out first ("sáp nhập", "phòng cháy chữa cháy", "chạy nhanh").
+Each danger phrase then looks at its sentence: a past time ("năm ngoái", "hôm qua"), a
+procedure ("thẻ BHYT", "bảo hiểm", "hồ sơ", "nộp phạt"), a hypothesis ("nếu", "giả sử") or a
+drill ("diễn tập", "tập huấn") calms it down, unless a present signal sits next to it
+("đang", "bây giờ", "cứu với"): "hôm qua bị đánh, giờ nó lại đang đập cửa" is danger now.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from nlu.normalize import _norm_token, fold, is_syllable
+
+__all__ = ["NUMBERS", "Danger", "Level", "assess"]
+
+# The regex parser gives the words a pattern can start with (see ``_table``); it is private
+# to ``re`` (stable since Python 3.11), hence the indirect import.
+_p: Any = importlib.import_module("re._parser")
+_c: Any = importlib.import_module("re._constants")
+
+Level = Literal["now", "soft", "none"]
+
+#: Emergency numbers in Vietnam (content/hotlines.yaml has their names).
+NUMBERS = ("113", "114", "115", "112")
+
+#: Which numbers come first for each kind of danger.
+_FIRST: dict[str, tuple[str, ...]] = {
+    "fire": ("114",), "gas": ("114",), "collapse": ("114", "115"), "water": ("114", "115"),
+    "disaster": ("112", "114"), "violence": ("113", "115"), "crime": ("113",),
+    "medical": ("115",), "self_harm": ("115", "113"), "accident": ("115", "113"),
+    "fire_loose": ("114",), "help": (),
+    "generic": (),
+}
+
+
+@dataclass(frozen=True)
+class Danger:
+    """The danger level of a message, the kinds of danger seen and the numbers in order."""
+
+    level: Level
+    kinds: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = NUMBERS
+    cue: str | None = None  # the phrase that decided (for logs and tests)
+
+    @property
+    def now(self) -> bool:
+        return self.level == "now"
+
+
+_NONE = Danger("none")
+
+# ---------------------------------------------------------------------- pattern language
+#
+# Patterns are regular expressions over the message's words joined by single spaces, with a
+# space before the first and after the last word. Sentence ends are the word "|". A pattern
+# word written with diacritics also matches the same word typed without them, unless it is
+# marked ``@`` (``@hóc`` is not "hoc", which is mostly "học"); a word written without
+# diacritics matches only itself. ``_`` stands for "any one or two words".
+
+_GAP = r"(?:[^ |]+ ){0,2}"
+_WORD_RE = re.compile(r"\\.|[^\W\d_]+|.", re.S)
+
+
+def _expand(pattern: str, loose: bool = True) -> str:
+    """The regex of a pattern: ``loose`` for a message typed without diacritics (a word of the
+    pattern also matches its folded form), exact for a message typed with them."""
+    out = []
+    exact = False
+    for m in _WORD_RE.finditer(pattern):
+        piece = m.group(0)
+        if piece == "@":
+            exact = True  # the next word matches only as typed with its diacritics
+            continue
+        if exact:
+            exact = False
+        elif loose and piece[0].isalpha() and not piece.isascii():
+            folded = fold(piece)
+            piece = f"(?:{piece}|{folded})" if folded != piece else piece
+        elif piece == "_":
+            piece = _GAP
+        out.append(piece)
+    return "".join(out)
+
+
+def _first_words(pattern: str, limit: int = 4000) -> set[str]:
+    """Every word an (expanded) pattern can start with."""
+    words: set[str] = set()
+
+    def walk(items: list[Any], acc: str) -> None:
+        if len(words) > limit:
+            raise ValueError(f"pattern too open: {pattern[:60]}")
+        if acc and acc[-1] == " " and acc.strip():
+            words.add(acc.strip())
+            return
+        if not items:
+            if acc.strip():
+                words.add(acc.strip())
+            return
+        (op, av), rest = items[0], items[1:]
+        if op is _c.LITERAL:
+            walk(rest, acc + chr(av))
+        elif op is _c.SUBPATTERN:
+            walk(list(av[-1]) + rest, acc)
+        elif op is _c.BRANCH:
+            for branch in av[1]:
+                walk(list(branch) + rest, acc)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            lo, hi, sub = av
+            for k in {lo, min(hi, lo + 1)}:
+                walk(list(sub) * k + rest, acc)
+        elif op in (_c.ASSERT, _c.ASSERT_NOT, _c.AT):
+            walk(rest, acc)
+        elif op is _c.IN and all(o is _c.LITERAL for o, _ in av):
+            for _, ch in av:  # the parser folds "có|co" into "c[óo]"
+                walk(rest, acc + chr(ch))
+        else:
+            raise ValueError(f"a pattern must start with a word: {pattern[:60]}")
+
+    walk(list(_p.parse(pattern)), "")
+    return words
+
+
+_Table = dict[str, list[tuple[str, re.Pattern[str]]]]
+LOOSE, EXACT = 0, 1  # how a message was typed: without diacritics, or with them
+
+
+def _table(patterns: dict[str, list[str]]) -> tuple[_Table, _Table]:
+    """Patterns indexed by the words they can start with: at each word of a message only the
+    few patterns that can start there are tried (a 64 KiB message is read in milliseconds).
+    One table for each way of typing (LOOSE, EXACT)."""
+    tables: tuple[_Table, _Table] = ({}, {})
+    for mode, table in enumerate(tables):
+        for family, items in patterns.items():
+            for p in items:
+                expanded = _expand(p, loose=mode == LOOSE)
+                rx = re.compile(f"(?:{expanded})(?= )")
+                for w in _first_words(expanded):
+                    table.setdefault(w, []).append((family, rx))
+    return tables
+
+
+def _alt(patterns: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return tuple(  # type: ignore[return-value]
+        re.compile(r"(?<= )(?:" + "|".join(_expand(p, loose=mode == LOOSE) for p in patterns)
+                   + r")(?= )") for mode in (LOOSE, EXACT))
+
+
+_KIN = (r"(?:con|cháu|bà|ông|bố|ba|mẹ|má|vợ|chồng|anh|chị|em|bé|nội|ngoại|cụ|bác|chú|"
+        r"thằng|đứa|cô|dì|cậu|bạn|hàng xóm|người nhà|người|thằng bé|con bé)")
+
+# --- strong phrases: danger now unless the sentence clearly says otherwise -------------
+_STRONG: dict[str, list[str]] = {
+    "generic": [
+        r"(?<!cấp )(?<!cap )(?<!sơ )(?<!so )cứu (?:với|tôi|tui|em|con|cháu|mẹ|má|bố|ba|bà|ông|"
+        r"mạng|người|gấp|nhanh|dới|zới|"
+        r"zoi|tao|bọn tôi|chúng tôi|chúng em|mình|mấy|nhà|cứu|dùm|giùm|mau)",
+        r"(?:(?<=^ )|(?<=\| ))cứu(?= \| | ?$)", r"help help", r"ai (?:đó )?cứu",
+        r"có ai (?:không )?cứu",
+        r"sos", r"help me", r"nguy (?:hiểm )?(?:đến )?tính mạng", r"(?:đang )?nguy kịch",
+        r"(?:gọi|kêu|cho) (?:giúp |giùm |dùm )?(?:xe )?(?:cấp cứu|cứu thương|cứu hỏa|công an|"
+        r"cảnh sát|113|114|115|112) (?:gấp|ngay|nhanh|với|giùm|dùm|đi|tới|đến|mau)",
+        r"(?:đang|sắp) chết", r"chết mất (?:thôi |rồi )?(?:cứu|ơi|giúp)",
+        r"(?:xe cấp cứu|cấp cứu) (?:gấp|ngay|nhanh|với|mau)", r"cần (?:xe )?cấp cứu",
+        r"cấp cứu (?:cấp cứu|ơi)",
+        r"(?<!cấp )(?<!cap )(?<!sơ )(?<!so )(?<!cứu )(?<!cuu )cứu(?= \| | ?$)",
+        r"(?:nhắn|kêu|la|hét|gào|gọi) (?:lên )?(?:cứu|cầu cứu)",
+        r"cầu cứu",
+        r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|ông|bà|cụ|mẹ|bố) "
+        r"(?:[^ |]+ ){0,4}(?:@đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
+        r"(?:đi lạc|mất tích|bị lạc) (?:[^ |]+ ){0,4}(?:chưa thấy|không thấy|không tìm thấy"
+        r"|chưa tìm thấy)",
+        r"(?:bị )?(?:bắt )?nhốt (?:trong|ở trong|lại trong)",
+        r"bị (?:bắt )?nhốt",
+        r"có (?:người|ai|đứa|bé|ông|bà|em bé|trẻ) (?:[^ |]+ )?(?:bị )?(?:ngã|té|rơi|rớt|ngất|xỉu"
+        r"|đuối|chìm|kẹt|nằm im|bất tỉnh)",
+        r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé) (?:[^ |]+ ){0,3}đi (?:học|chơi"
+        r"|ra ngoài) (?:[^ |]+ )?(?:không|chưa|hông) (?:về|thấy về)",
+        r"(?:bé|con|cháu|đứa nhỏ) (?:[^ |]+ )?@đâu (?:rồi|mất)",
+        r"(?:kiếm|tìm) (?:[^ |]+ ){0,4}(?:không|hông|chẳng|chưa) thấy (?:[^ |]+ )?(?:con|bé|cháu"
+        r"|đứa nhỏ|nó)",
+        r"(?:leo|trèo|bò|đu) (?:ra )?(?:ngoài )?(?:cửa sổ|lan can|ban công|mép)",
+        r"(?:đứng|ngồi|đu) (?:[^ |]+ )?(?:trên|ngoài) (?:mép|lan can|thành|bờ tường)",
+    ],
+    "fire": [
+        r"cháy nhà(?! máy)", r"(?:nhà|phòng|bếp|xưởng|kho|chợ|quán|tiệm|xe|tầng|chung cư|công ty|"
+        r"cửa hàng|ki ốt|kiot|dãy trọ|phòng trọ|nhà trọ|trường|rừng|rẫy|mái|tủ điện|"
+        r"ổ điện|công tơ|dây điện|đồng hồ điện|cột điện|bình ga|quạt|tivi|máy|nồi cơm) "
+        r"(?:[^ |]+ )?(?:đang |bị |bốc )?cháy",
+        r"(?:đang|bị|bốc|bắt|lửa) cháy", r"cháy (?:lớn|to|dữ|rồi|quá|lan|bùng|rụi|ngùn|đùng|"
+        r"sạch|hết|trụi|nữa)", r"bốc cháy", r"hỏa hoạn", r"cháy rừng",
+        r"đám cháy", r"cháy (?:chợ|xưởng|kho|xe|bếp|quán|phòng|tầng|chung cư|cây xăng|"
+        r"cửa hàng|nhà xưởng|dãy|quần áo|tóc|người)", r"@lửa (?:bốc|lớn|to|cháy|bén|lan|bùng|"
+        r"trùm|ngùn|đỏ|táp)", r"@khói (?:mù|đen|bốc|dày|đặc|nghi ngút|bao trùm|um|mịt|nhiều|"
+        r"cuồn cuộn|khét|tràn)", r"khói bốc", r"mùi khét", r"chập điện (?:cháy|bốc|tóe|nổ)",
+        r"(?:cháy|chập) (?:đường dây|dây) điện", r"(?:phát|tiếng) nổ", r"(?:đang|bị|vừa) @nổ",
+        r"@nổ (?:tung|to|lớn|bình|ga|gas|trạm|máy biến áp|pin|xe|nồi)", r"nổ tung",
+        r"cháy cháy",
+        r"@cháy (?:ở|tại|trên|dưới|trong|ngoài|gần|bên|sau|trước|kìa|to|lớn)",
+        r"@khói (?:xuống|lên|tràn|vào|đầy|kín|tỏa|bay|um)",
+        r"bốc (?:lửa|khói)",
+        r"(?:lửa|khói) (?:[^ |]+ ){0,2}(?:lan|bén|tràn) (?:qua|sang|vào|vô|lên|xuống)",
+        r"(?:toàn|đầy|ngập|kín|mù mịt|ngạt) khói",
+        r"lửa (?:bốc|cháy|bén|lan|bùng|trùm|ngùn|táp|phụt)",
+        r"@cháy (?:cả|hết) (?:nệm|nhà|phòng|giường|xe|bếp|tủ|rèm|mền|mùng|chăn|quần áo|đồ)",
+        r"(?:pin|sạc|ổ cắm|xe điện|laptop|máy tính|quạt|tủ lạnh|nồi cơm điện"
+        r"|bình nóng lạnh) (?:[^ |]+ ){0,3}(?:@nổ|bốc cháy|bốc khói|bắt lửa|phát nổ)",
+    ],
+    "gas": [
+        r"(?:rò|rò rỉ|xì|hở|bị xì|bị rò) (?:khí )?(?:ga|gas|gaz)", r"mùi (?:khí )?(?:ga|gas|gaz)",
+        r"(?:bình|bếp|ống|van) (?:ga|gas) (?:bị )?(?:xì|rò|hở|nổ|cháy)",
+        r"(?:khí|hơi|hóa chất|khí độc|amoniac|clo) (?:[^ |]+ ){0,2}(?:xì|rò|rỉ|tràn|bốc"
+        r"|phun) (?:ra|lên|khắp)?",
+        r"xe bồn (?:[^ |]+ ){0,3}(?:lật|xì|rò|nổ|cháy)",
+        r"hóa chất (?:[^ |]+ ){0,3}(?:tràn|rò|xì|đổ|bốc) (?:ra|lên)",
+        r"(?:ga|gas) (?:[^ |]+ )?(?:phụt|phun|xì|rò|tràn) (?:ra)?",
+        r"(?:bình|bếp|ống|van) (?:ga|gas) (?:[^ |]+ ){1,3}(?:xì|rò|hở|nổ|cháy|gãy)",
+        r"đốt (?:than|củi|lò) (?:[^ |]+ ){0,4}(?:phòng kín|trong phòng|đóng cửa)",
+    ],
+    "violence": [
+        r"đang (?:bị )?(?:đánh|đâm|chém|đập|cướp|bắt cóc|hành hung|bóp cổ|siết cổ|hiếp|"
+        r"cưỡng hiếp|đe dọa giết|dọa giết|truy sát|đuổi đánh|đuổi chém|bạo hành|đánh đập|"
+        r"hành hạ|nhốt|trói|khống chế|tấn công|xông vào|phá cửa|đập cửa|đạp cửa|đốt nhà)",
+        r"bị (?:đâm|chém|@bắn|bóp cổ|siết cổ|bắt cóc|trói|truy sát|cưỡng hiếp|hiếp dâm)",
+        r"(?:cầm|vung|rút|cầm theo|lăm lăm|thủ) (?:[^ |]+ )?(?:dao|súng|mã tấu|"
+        r"kiếm|hung khí|rựa|búa|dao phay|dao găm|mác|xà beng|gậy gộc|tuýp sắt|ống tuýp)",
+        r"(?:đâm|chém|@bắn) (?:nhau|người|chết|tôi|tui|em|con|vợ|chồng|mẹ|bố|ba)",
+        r"giết (?:người|tôi|tui|em|con|chết|vợ|chồng|mẹ|bố|ba|cả nhà)", r"(?:dọa|đòi|định|"
+        r"muốn|sẽ) giết", r"bắt cóc", r"đột nhập", r"(?:xông|lao|phá cửa|đạp cửa) vào nhà",
+        r"(?:đập|phá|đạp) cửa (?:xông|vào|đòi)", r"(?:đánh|đập) (?:tôi|tui|em|con|vợ|mẹ|má|"
+        r"bố|ba|chồng|bà|ông|cháu) (?:chết|dã man|tới tấp|túi bụi|liên tục|gãy|chảy máu|"
+        r"bất tỉnh|ngất)", r"@nổ súng", r"tiếng súng", r"@bắn nhau", r"hỗn chiến",
+        r"đánh hội đồng", r"(?:đang|đòi) (?:đánh|đập|chém|giết)", r"cưỡng hiếp",
+        r"(?:trộm|cướp|kẻ gian|ăn trộm) (?:đang|vẫn|còn) (?:ở|trong|vào|phá|cạy|leo)",
+        r"(?:có|thấy) (?:trộm|kẻ trộm|kẻ gian|ăn trộm) (?:đang|vào|leo|trong|cạy|trèo)",
+        r"(?:đánh|đập|chém) (?:nhau )?(?:ngay )?(?:trước|ngoài|trong) (?:nhà|cửa|ngõ|hẻm)",
+        r"@đang (?:bị )?(?:[^ |]+ ){1,2}(?:@đánh|đâm|chém|đập|hành hung|bóp cổ|truy sát|đuổi đánh"
+        r"|đuổi chém|bạo hành|hành hạ|khống chế|tấn công)",
+        r"(?:đâm|chém|@bắn|đấm|đạp) (?:[^ |]+ )?(?:bạn|anh|chị|em|ông|bà|cô|chú|bác|thằng|đứa"
+        r"|người ta|tài xế|bảo vệ|khách|học sinh|công nhân|hàng xóm) (?:[^ |]+ )?(?:rồi|chảy máu"
+        r"|gục|ngã|bất tỉnh|ngay)",
+        r"(?:cầm|vác|mang|cầm theo) (?:[^ |]+ ){0,2}(?:dao|súng|mã tấu|kiếm|rựa|búa|tuýp|gậy|côn"
+        r"|xà beng) (?:[^ |]+ ){0,3}(?:rượt|đuổi|đòi|xông|đánh|chém|dọa|đứng)",
+        r"(?:rượt|đuổi) (?:[^ |]+ ){0,2}(?:chém|đánh|đâm|giết)",
+        r"đang (?:cố )?(?:cạy|mở|phá|bẻ|đập|trèo|leo|lẻn|rình) (?:[^ |]+ ){0,3}(?:khóa|cửa|cổng"
+        r"|xe|két|tường|rào|ban công|nhà)",
+        r"bị (?:nó|hắn|tụi nó|bọn nó|người ta|thằng đó|kẻ trộm|kẻ gian|trộm|cướp) (?:đâm|chém|@bắn"
+        r"|đánh gục|đập)",
+        r"(?:kéo|lôi|bế|ép|bắt|đẩy|tống) (?:[^ |]+ ){0,3}lên xe",
+        r"trói (?:[^ |]+ ){0,2}(?:nhà|tôi|người|tay|chân|em|con)",
+        r"(?:cướp|trộm|ăn trộm|kẻ gian) (?:vào|vô|xông vào|đột nhập) (?:nhà|phòng)",
+        r"lục (?:đồ|lọi|tủ)",
+        r"bị (?:giữ|giam|bắt giữ|bán|lừa bán) (?:[^ |]+ ){0,4}(?:biên giới|bên kia|nước ngoài"
+        r"|không cho về|trong)",
+        r"(?:thử|cố|định) (?:vặn|mở|cạy|phá|bẻ) (?:[^ |]+ )?(?:khóa|cửa)",
+    ],
+    "medical": [
+        r"ngất xỉu", r"bất tỉnh", r"(?:bị|đã|vừa|đột nhiên|tự nhiên|lăn ra|ngã ra|đang) "
+        r"(?:@ngất|@xỉu)", r"(?:ngất|@xỉu) (?:rồi|luôn|mất|lịm|ngang|giữa)", r"hôn mê",
+        r"(?:không|chẳng|hết) (?:còn )?thở (?:được|nổi|nữa|rồi)", r"(?:không|chẳng) (?:còn )?"
+        r"thở(?= \| | ?$)", r"khó thở", r"tắt thở", r"ngừng thở", r"ngưng thở",
+        r"thở (?:dốc|hổn hển|không nổi|không được)", r"co giật", r"đột quỵ",
+        r"tai biến (?:rồi|đột ngột)", r"lên cơn (?:đau tim|co giật|hen|suyễn|động kinh|tim)",
+        r"(?:nhồi máu|đau) (?:cơ )?tim", r"ngừng tim", r"tim ngừng", r"đau ngực", r"méo miệng",
+        r"liệt nửa người", r"@hóc (?:xương|hạt|kẹo|đồ|dị vật|thức ăn)", r"mắc nghẹn",
+        r"@nghẹn (?:thở|thức ăn|cơm|bột|kẹo)", r"@sặc (?:nước|sữa|bột|thức ăn)",
+        r"chảy (?:rất nhiều|nhiều|quá nhiều) máu", r"mất (?:nhiều|rất nhiều) máu",
+        r"(?:máu|máu me) (?:chảy|nhiều|lênh láng|be bét|đầy|không cầm|ra nhiều|tùm lum)",
+        r"(?:bê bết|đầy|toàn) máu", r"ngộ độc", r"trúng độc", r"uống (?:nhầm|phải|thuốc sâu|"
+        r"thuốc chuột|thuốc diệt cỏ|thuốc trừ sâu|axit|thuốc tẩy)",
+        r"(?:rắn|rắn độc) cắn", r"(?:chó dại|ong|ong vò vẽ) (?:cắn|đốt)",
+        r"(?:bị )?(?:điện giật|giật điện)", r"(?:bỏng|phỏng) (?:nặng|nước sôi|xăng|khắp|"
+        r"toàn thân)", r"tím tái", r"sùi bọt mép", r"trợn (?:mắt|trắng)",
+        r"(?:gọi|lay) (?:mãi )?(?:không|chẳng|hông) (?:tỉnh|dậy|trả lời)",
+        r"nằm (?:im|bất động|gục)", r"bất động", r"(?:không|chẳng) (?:cử động|"
+        r"nhúc nhích|cựa quậy|động đậy|tỉnh)", r"lịm (?:đi|dần)", r"vỡ ối", r"chuyển dạ",
+        r"@đẻ @rơi", r"băng huyết", r"sốt cao co giật", r"(?:ngã|té|rơi|rớt) (?:[^ |]+ )?"
+        r"(?:từ|xuống|khỏi) (?:[^ |]+ )?(?:cầu thang|mái|tầng|lầu|cây|giàn giáo|vực)",
+        r"gãy (?:cổ|xương sống|cột sống)", r"(?:@vỡ|chấn thương) (?:đầu|sọ)", r"đập đầu",
+        r"tim (?:đập )?(?:yếu dần|loạn nhịp|ngừng)",
+        r"(?:yếu|tê|liệt) nửa người",
+        r"nửa người (?:yếu|tê|liệt|không cử động)",
+        r"(?:tự nhiên|đột nhiên|bỗng|bỗng nhiên) (?:[^ |]+ )?(?:nói (?:lắp|ngọng|không được|khó"
+        r"|đớ)|méo|ngã quỵ|lăn ra|gục|ngất|xỉu|co giật|không nói được)",
+        r"@hóc",
+        r"thở (?:khò khè|rít|ngáp|yếu)",
+        r"mặt (?:đỏ tía|tím|tái mét|trắng bệch)",
+        r"(?:ra|chảy) máu (?:nhiều|ồ ạt|không ngừng|không cầm|quá trời|lênh láng|xối xả)",
+        r"máu (?:ra )?(?:ồ ạt|quá trời|xối xả|lênh láng|nhiều quá)",
+        r"máu ra (?:nhiều|quá|lắm|ồ ạt)",
+        r"nôn thốc nôn tháo",
+        r"(?:lả|lịm|mê man|li bì) (?:đi|dần|rồi|luôn)",
+        r"li bì",
+        r"mê man",
+        r"(?:không|chẳng|hông) (?:gọi|lay|kêu) (?:dậy|tỉnh) (?:được|nổi)",
+        r"(?:gọi|lay|kêu) (?:mãi |hoài |mấy )?(?:không|chẳng|hông) (?:dậy|tỉnh)",
+        r"nuốt (?:[^ |]+ ){0,3}(?:thuốc|viên|pin|đồng xu|nam châm|hóa chất|thuốc chuột|thuốc sâu)",
+        r"(?:cả nhà|nhiều người|mấy người|cả xóm|cả lớp|công nhân) (?:[^ |]+ ){0,3}(?:nôn|ói"
+        r"|ngộ độc|ngất|xỉu|co giật)",
+        r"(?:@đang|@đương) (?:[^ |]+ ){1,6}@thì (?:[^ |]+ ){0,3}(?:lăn ra|ngã|gục|ngất|xỉu|co giật"
+        r"|bất tỉnh|ôm ngực)",
+        r"ôm ngực",
+        r"ngã quỵ",
+        r"lăn ra (?:bất tỉnh|ngất|xỉu|đất|sàn)",
+        r"bị @giật (?:trên|dưới|ở|văng|ngã|bất tỉnh|chết|lăn|khi|lúc)",
+        r"treo lơ lửng",
+        r"ăn (?:[^ |]+ ){0,4}(?:xong|xong thì|vào) (?:[^ |]+ ){0,3}(?:nôn|ói|co giật|ngất|xỉu|lả"
+        r"|khó thở|sùi bọt)",
+        r"(?:tay chân|người|mặt|môi) (?:[^ |]+ )?(?:lạnh ngắt|co quắp|tím tái|tím ngắt|tím)",
+        r"lạnh ngắt",
+        r"(?:nôn|ói) (?:ra máu|liên tục|không ngừng|thốc tháo|xối xả)",
+        r"uống (?:[^ |]+ )?(?:dầu hỏa|dầu lửa|xăng|nước tẩy|thuốc tẩy|axit|nước rửa|hóa chất"
+        r"|thuốc ngủ|thuốc chuột|thuốc sâu|thuốc diệt|thuốc trừ|nước javel|cồn công nghiệp)",
+        r"(?:ngã|té|tai nạn|đánh|đâm|rơi|rớt) (?:[^ |]+ ){0,4}(?:ra máu|chảy máu)",
+        r"(?:bầu|mang thai|có thai|thai) (?:[^ |]+ ){0,6}(?:ra máu|chảy máu|đau bụng dữ dội|vỡ ối"
+        r"|ngã|té)",
+        r"(?:nước sôi|dầu sôi|canh nóng|nồi nước|xăng|axit) (?:[^ |]+ ){0,3}(?:đổ|hắt|văng|@bắn"
+        r"|tạt) (?:vào|lên|trúng) (?:[^ |]+ )?(?:người|mặt|chân|tay|bé|con|cháu)",
+        r"(?:bỏng|phỏng) (?:hết|cả|khắp|rộp|lột|nặng)",
+        r"@ngạt (?:khói|khí|thở|nước)?",
+        r"ho sặc sụa",
+        r"ép tim",
+        r"hô hấp nhân tạo",
+        r"máu (?:phun|tuôn|trào|phụt)",
+        r"đứt (?:tay|chân|cổ|động mạch|ngón) (?:[^ |]+ )?(?:sâu|lìa|nhiều máu)",
+        r"sắp (?:xỉu|ngất|chết|không thở)",
+        r"không thở(?= [,|] | ?$)",
+        r"(?:kẹp|cuốn|nghiến|@cán|dập) (?:[^ |]+ )?(?:tay|chân|tóc|ngón)",
+        r"(?:máy|dao|lưỡi cưa|cưa|máy cắt) (?:[^ |]+ )?@cắt (?:[^ |]+ )?(?:tay|chân|ngón|người)",
+        r"dập nát",
+        r"(?:@cán|@đè) (?:qua|lên) (?:[^ |]+ )?(?:chân|tay|người|đầu|bụng)",
+        r"(?:ăn|uống) phải (?:bả|thuốc|nấm|cá nóc|lá ngón|hóa chất|nước tẩy)",
+        r"bả chuột",
+        r"mệt lả",
+        r"không (?:đứng|ngồi) (?:dậy|lên) (?:được|nổi)",
+        r"mắt (?:nhắm nghiền|trợn ngược|lờ đờ|trắng dã)",
+        r"(?:ngã|té|gục|nằm) (?:[^ |]+ ){0,4}(?:không nói gì|không trả lời|không phản ứng"
+        r"|mắt nhắm)",
+        r"(?:dầu hỏa|xăng|nước rửa chén|nước rửa|nước tẩy|thuốc tẩy|axit|hóa chất|thuốc chuột"
+        r"|thuốc sâu|thuốc ngủ|bả chuột) (?:[^ |]+ ){0,3}(?:uống|nuốt|ăn) (?:mất|phải|hết)?",
+        r"uống (?:hết|cả|nguyên) (?:chỗ|vỉ|lọ|hộp|nắm|mấy vỉ|mấy lọ) (?:[^ |]+ )?thuốc",
+        r"ngộp thở",
+        r"ngột ngạt",
+        # Animals: "cho", "bo", "lon", "can", "da" are mostly "cho", "bố", "lớn", "cần", "đã".
+        r"(?:@chó|trâu|@bò|heo|@lợn|@ngựa|voi|@rắn) (?:[^ |]+ )?(?:đang )?(?:húc|@cắn|@đá|giẫm"
+        r"|quật|đớp) (?:[^ |]+ )?(?:người|ông|bà|bé|con|cháu|em|đứa|trẻ|chết)",
+        r"(?:rắn|rắn độc|rắn hổ|hổ mang) (?:[^ |]+ ){0,2}cắn",
+        r"(?:không thấy|mất|không bắt được|sờ không thấy) mạch",
+        r"tim (?:không|ngừng) đập",
+    ],
+    "water": [
+        r"đuối nước", r"chết đuối", r"(?:bị |đang )?(?:nước|lũ|sóng) cuốn", r"cuốn trôi",
+        # "roi ho", "te ao", "rot cong" are mostly "rồi họ", "tế áo", "rớt công...": typed
+        # without diacritics, a fall into water needs "xuống".
+        r"(?:@rơi|rớt|@té|ngã|@lọt|trượt|lao) (?:[^ |]+ )?(?:xuống )?(?:sông|@hồ(?! sơ)|@ao|giếng"
+        r"|kênh|mương|@biển|@cống|@hố|suối|@đập)",
+        r"(?:rơi|rớt|té|ngã|lọt|trượt|lao) (?:[^ |]+ )?xuống (?:sông|hồ(?! sơ)|ao|giếng|kênh"
+        r"|mương|biển|cống|hố|suối|đập)", r"(?:chìm|lật) (?:xuồng|ghe|thuyền|tàu|đò|phà)",
+        r"(?:xuồng|ghe|thuyền|tàu|đò) (?:bị )?(?:chìm|lật)", r"đang (?:chìm|đuối|ngụp)",
+        r"(?:@chìm|@đuối) (?:rồi|dần|xuống)",
+        r"(?:xuồng|ghe|thuyền|tàu|đò|sà lan|ca nô) (?:[^ |]+ ){0,2}(?:bị )?(?:chìm|lật|đắm)",
+        r"(?:sóng|nước|dòng nước|dòng chảy|nước lũ) (?:[^ |]+ )?(?:kéo|cuốn|hút|lôi) (?:[^ "
+        r"|]+ ){0,2}(?:ra|đi|xuống|mất|theo)",
+        r"bám (?:phao|cây|mái|nóc|thành)",
+        r"(?:tắm|bơi|lội) (?:[^ |]+ ){0,4}(?:không thấy|mất tích|chìm|đuối|bị kéo|bị cuốn"
+        r"|không lên)",
+        r"(?:đập|đê|bờ bao|hồ chứa|bờ kè) (?:[^ |]+ )?(?:bị )?(?:vỡ|tràn|sạt)",
+        r"sợ (?:nó|bé|con|cháu|thằng|đứa) (?:[^ |]+ ){0,2}(?:té|ngã|rơi|rớt|lọt) xuống",
+        r"chới với",
+        r"(?:đang )?(?:vùng vẫy|ngoi ngóp|ngụp lặn)",
+        r"(?:kêu cứu|chìm) (?:giữa|dưới|ngoài) (?:sông|hồ|biển|suối|ao|dòng)",
+        r"(?:chưa|không) thấy (?:ngoi|nổi|trồi) lên",
+        r"(?:ngồi|trèo|leo|trú|đứng) (?:trên|lên) (?:nóc|mái)",
+        r"nước (?:[^ |]+ ){0,3}(?:lên|dâng|tràn) (?:[^ |]+ ){0,2}(?:nhanh|cao|tới|đến|ngập|vào|vô"
+        r"|ồ ạt)",
+        r"nước (?:về|đổ về|lũ về) (?:ồ ạt|nhanh|cuồn cuộn)",
+        r"xả lũ",
+        r"(?:vỡ|bể) (?:đê|đập|bờ bao|hồ|kè)",
+    ],
+    "collapse": [
+        r"sập (?:nhà|cầu|tường|mái|hầm|giàn giáo|công trình|trần|cột|lò|mỏ|chung cư)",
+        r"(?:nhà|cầu|tường|mái|trần|hầm|giàn giáo|công trình|lò|mỏ) (?:bị|đã|vừa|đang) "
+        r"(?:sập|đổ sập|đổ ập)", r"(?:nhà|cầu|tường|mái|trần|hầm|giàn giáo) (?:@sập|đổ sập)",
+        r"(?:@đè|@vùi) (?:lên |trúng )?(?:người|chết|bẹp)",
+        r"(?:rơi|rớt|đổ|sập) đè (?:trúng|lên|vào)", r"@vùi @lấp", r"mắc kẹt",
+        r"(?:bị )?@kẹt (?:trong|lại trong|dưới|ở trong)", r"(?:kẹt|mắc) thang máy",
+        r"thang máy (?:bị )?(?:kẹt|rơi|mắc)", r"(?:cây|cột điện|biển quảng cáo) (?:đổ|ngã) "
+        r"(?:@đè|trúng|vào)",
+        r"(?:nhà|cầu|tường|mái|trần|hầm|giàn giáo|công trình|cần cẩu|cẩu|cột|tháp) (?:[^ "
+        r"|]+ ){1,3}(?:đổ sập|@sập|đổ ập|đổ xuống|sụp|sụp đổ)",
+        r"đổ (?:sập|ập|@đè|xuống) (?:[^ |]+ ){0,3}(?:người|thợ|công nhân|bé|con|ông|bà)",
+        r"(?:@đè|@vùi|@lấp) (?:lên |trúng |vào )?(?:[^ |]+ )?(?:người|thợ|công nhân|bé|ông|bà|xe)",
+        r"bị (?:@vùi|@đè|chôn @vùi|@lấp|@đè bẹp)",
+        r"có (?:người|ai|công nhân|thợ|mấy người|em bé|bé) (?:[^ |]+ )?(?:bị )?(?:kẹt|mắc kẹt|mắc"
+        r"|bên trong|ở trong|bị @đè|bị @vùi)(?! án| tội| luận| hôn| nạp| thúc| quả)",
+        r"thang máy (?:[^ |]+ ){1,2}(?:bị )?(?:kẹt|rơi|mắc|rớt|đứt)",
+        r"(?:đất|đá|đất đá|tảng đá) (?:[^ |]+ ){0,3}(?:đang )?(?:lăn|sạt|đổ|trôi|lở|rơi) xuống",
+        r"người (?:[^ |]+ ){0,3}bị (?:kẹt|mắc kẹt)(?! án| tội| luận| hôn| nạp| thúc| quả)",
+        r"kẹt (?:[^ |]+ )?(?:không|chẳng|hông) (?:ra|thoát|chui ra|rút ra|mở) (?:được|nổi)",
+        r"đổ (?:sập|ập|@đè|xuống) (?:lên |vào |trúng )?(?:[^ |]+ ){0,2}(?:người|thợ|công nhân|bé"
+        r"|con|ông|bà|đứa|trẻ|em|cháu)",
+        r"bị (?:[^ |]+ ){1,2}(?:@vùi|@đè|chôn)",
+        r"bị chôn",
+        r"@kẹt (?:ở|giữa|trên|bên|dưới)",
+        r"(?:bị )?kẹt (?:đầu|tay|chân|người|cổ) (?:trong|vào|giữa)",
+        r"(?:kẹt|mắc kẹt) (?:trong|ở trong) thang máy",
+        r"(?:đồi|núi|đất|taluy|ta luy) (?:[^ |]+ )?(?:đang )?(?:trượt|sạt|lở|sụt|nứt|đổ) (?:xuống"
+        r"|ra)?",
+    ],
+    "disaster": [
+        r"lũ (?:quét|ống|về|dâng|tràn|lên)", r"nước (?:lên|dâng) (?:nhanh|cao|tới|đến|ngập)",
+        r"ngập (?:tới|đến|qua|ngang|gần) (?:mái|nóc|cổ|ngực|đầu|cửa sổ)",
+        r"sạt lở (?:[^ |]+ )?(?:@vùi|@đè|@lấp|sát|ngay|đang|rồi|sau)",
+        r"(?:đất|núi|đồi) (?:đang )?"
+        r"(?:sạt|lở|sụt)", r"lốc xoáy", r"tốc mái", r"@động @đất", r"sóng thần",
+        r"bão (?:đang|giật|to|lớn|đổ bộ)", r"kẹt (?:giữa|trên) (?:dòng|lũ|nóc|mái)",
+    ],
+    "self_harm": [
+        r"@tự @tử", r"(?:muốn|định|đòi|dọa|sẽ|đang|vừa|đã) tự tử", r"tự sát",
+        r"(?:tôi|tui|em|mình|tao|con|nó|anh|chị|ông|bà|bố|mẹ|ba|má|vợ|chồng|cháu) (?:[^ |]+ )?"
+        r"(?:muốn|định|sẽ|đòi|tính) (?:chết|@tự @vẫn|kết liễu|quyên sinh)",
+        r"(?:(?<=^ )|(?<=\| ))(?:muốn|định) chết", r"(?:nhắn|nói|bảo|kêu|dọa|viết) (?:là |rằng )?"
+        r"(?:muốn|sẽ|định) (?:chết|tự tử|tự vẫn|nhảy|uống thuốc)",
+        r"(?:định|đòi|tính) (?:@tự @vẫn|kết liễu|"
+        r"quyên sinh)", r"@tự @vẫn",
+        r"quyên sinh", r"(?:không|chẳng|hết) (?:muốn|thiết) sống", r"chết cho (?:xong|rồi|nhẹ)",
+        r"nhảy (?:cầu|sông|lầu|xuống sông|từ tầng|từ trên)", r"treo cổ",
+        r"(?:cắt|rạch) (?:cổ )?tay", r"uống (?:cả|hết|nhiều) (?:vỉ|lọ|hộp|nắm) thuốc",
+        r"uống thuốc (?:sâu|chuột|ngủ|độc|trừ sâu|diệt cỏ)", r"kết liễu",
+        r"(?:không|chẳng) còn (?:muốn )?sống",
+        r"sống (?:chi|gì|làm gì|để làm gì|làm chi) (?:nữa|nữa đâu)",
+        r"vĩnh biệt",
+        r"treo (?:sợi |cái |cọng )?dây (?:rồi|lên|sẵn|xong)",
+        r"nhảy (?:đây|xuống đây|luôn đây|bây giờ)",
+        r"(?:đứng|ngồi|trèo|leo) (?:[^ |]+ ){0,2}(?:lan can|thành cầu|mép cầu|sân thượng"
+        r"|tầng thượng|nóc nhà|mép vực) (?:[^ |]+ ){0,4}(?:nhảy|chết|sống|tạm biệt|giữ)",
+        r"(?:nhắn|gửi|viết|nói) (?:[^ |]+ ){0,2}(?:từ biệt|vĩnh biệt|trăng trối)",
+        r"(?:làm|nghĩ) (?:liều|chuyện dại dột|điều dại dột|dại|quẩn)",
+        r"nghĩ quẩn",
+        r"kết thúc (?:tất cả|cuộc đời|cuộc sống|mọi thứ|bản thân|đời)",
+        r"kết thúc (?:hết|tất|luôn)",
+        r"viết thư (?:để lại|tuyệt mệnh|từ biệt|vĩnh biệt)",
+        r"thư tuyệt mệnh",
+        r"đang (?:ở|đứng|ngồi) (?:trên|ngoài) (?:cầu|nóc|lan can|sân thượng|mép)",
+    ],
+    "accident": [
+        r"(?:vừa|mới|đang|bị) (?:bị )?tai nạn", r"tai nạn (?:nặng|nghiêm trọng|liên hoàn|"
+        r"thảm khốc|chết người|giao thông (?:ngay|trước|tại|ở|rồi|nặng))",
+        r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy) (?:[^ |]+ )?(?:đâm|tông|@cán|"
+        r"húc|lao|lật|cuốn) (?:vào |phải |trúng |qua )?(?:người|tôi|em|con|bé|cháu|nhau|"
+        r"ông|bà|nhà|xuống)", r"bị xe (?:đâm|tông|@cán|húc|quệt)", r"lật xe", r"@tông xe",
+        r"đâm xe", r"văng (?:ra )?(?:đường|xa)", r"nằm (?:bất động |im )?giữa đường",
+        r"(?:đang|vừa) (?:va chạm|@đụng xe)",
+        r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy|xe ben|xe bồn) (?:[^ "
+        r"|]+ ){1,2}bị lật",
+        r"(?:@đang|@đương) (?:[^ |]+ ){1,8}@thì (?:[^ |]+ ){0,4}(?:tông|đâm|@cán|húc|lật|tai nạn)",
+    ],
+}
+
+# --- weak phrases: alone they mean "maybe": soft; next to a present signal, danger now ----
+_WEAK: dict[str, list[str]] = {
+    "help": [r"help"],
+    "generic": [r"cấp cứu", r"khẩn cấp", r"cứu (?:giúp|giùm|dùm)", r"nguy hiểm",
+                r"cứu hộ", r"cứu nạn", r"cứu thương", r"cứu hỏa"],
+    "fire": [r"@cháy", r"@lửa", r"@khói", r"chập điện", r"@nổ"],
+    "violence": [r"đánh (?:nhau|người|tôi|tui|em|vợ|con|mẹ|chồng)", r"bị (?:đánh|đập|hành hung|"
+                 r"đe dọa|dọa|bạo hành|hiếp|sàm sỡ|xâm hại)", r"bị (?:chồng|vợ|bố|cha|mẹ|"
+                 r"bạn|người|nó|hắn|thằng|bọn|đám|nhóm|anh|chị) (?:[^ |]+ )?(?:đánh|đập|"
+                 r"hành hung|bạo hành|hành hạ|đe dọa|dọa giết)", r"hành hung", r"bạo hành",
+                 r"bạo lực", r"ẩu đả", r"đe dọa", r"xâm hại", r"hiếp dâm", r"@dao", r"@súng"],
+    "crime": [r"(?:bị|có|đang) (?:trộm|cướp|ăn trộm|giật)", r"cướp giật", r"cướp", r"trộm",
+              r"@giật (?:túi|điện thoại|dây chuyền|ví|giỏ|xe)"],
+    "medical": [r"@ngất", r"@xỉu", r"ngã (?:xuống|quỵ|vật)", r"té (?:xuống|quỵ)",
+                r"đau (?:bụng|đầu) (?:dữ dội|quằn quại|lăn lộn)", r"sốt cao", r"tai biến",
+                r"nôn ra máu", r"thổ huyết", r"gãy (?:chân|tay|xương)", r"chó cắn"],
+    "water": [r"(?:@ngập|lụt) (?:nước|lụt|úng|sâu|nhà)", r"lũ lụt", r"mưa lũ", r"nước lũ"],
+    "disaster": [r"sạt lở", r"@bão", r"thiên tai"],
+    "accident": [r"tai nạn", r"va chạm", r"@đụng xe", r"@tông", r"đâm vào"],
+    "self_harm": [r"(?:muốn|thà) chết", r"chán sống"],
+    "collapse": [r"@sập", r"@kẹt"],
+}
+
+# More weak phrasings (kept apart for readability).
+_WEAK["violence"] += [
+    r"(?:côn đồ|giang hồ|băng nhóm|đầu gấu) (?:[^ |]+ ){0,3}(?:chặn|đánh|đập|chém|đâm|vây|đuổi"
+    r"|rượt)",
+    r"đánh (?:[^ |]+ )?(?:tài xế|bảo vệ|khách|học sinh|công nhân|người ta|shipper|thằng|đứa|ông"
+    r"|bà|cô|chú|anh|chị|bạn)",
+    r"(?:bị|bị người ta|bị nó) đấm",
+    r"đâm (?:[^ |]+ )?(?:bạn|anh|chị|em|người)",
+]
+_WEAK["self_harm"] += [
+    r"(?:lan can|sân thượng|tầng thượng|thành cầu|mép cầu|mép vực)",
+]
+_WEAK["medical"] += [
+    r"vã mồ hôi", r"run (?:tay|người|lẩy bẩy)", r"chảy máu", r"không (?:nói|trả lời|phản ứng) "
+    r"(?:gì|được)", r"mắt (?:nhắm|mờ)", r"(?:ngã|té) (?:ở|ra|ngoài|trong)", r"đánh đập",
+]
+_WEAK["self_harm"] += [r"không chịu (?:được|nổi) nữa", r"(?:con )?dao (?:trên|trong) tay"]
+# Typed without diacritics, "chay" may be "cháy" or "chạy": a sign only with "!" or alone.
+_WEAK_LOOSE: dict[str, list[str]] = {"fire_loose": [r"chay", r"lua (?:to|lon|boc|chay)"]}
+_WEAK["crime"] += [
+    r"(?:lạ mặt|người lạ|kẻ lạ|kẻ gian|trộm|ăn trộm) (?:[^ |]+ ){0,2}(?:leo|trèo|cạy|phá|lẻn|rình"
+    r"|bẻ khóa)",
+    r"(?:leo|trèo|cạy|phá|lẻn|bẻ khóa) (?:[^ |]+ ){0,2}(?:cửa sổ|cửa|cổng|tường|ban công|két"
+    r"|khóa) (?:[^ |]+ ){0,2}(?:vào|vô)?",
+    r"(?:dụ|bắt|lôi|kéo) (?:[^ |]+ )?đi (?:[^ |]+ ){0,3}(?:xe|mất|rồi)",
+    r"trốn (?:trên|trong|dưới|sau) (?:gác|tủ|gầm|phòng|nhà)",
+]
+
+# --- look-alikes, blanked out before anything else ------------------------------------
+_LOOKALIKES = [
+    r"sáp nhập", r"sát nhập", r"sáp (?:ong|nến|thơm|vuốt)",
+    r"phòng (?:cháy|chống cháy|chống cháy nổ)(?: (?:và )?chữa cháy)?(?: và cứu nạn,? cứu hộ)?",
+    r"(?:chữa|phòng|chống) cháy(?: nổ)?", r"cứu nạn,? cứu hộ", r"pccc", r"pc cc",
+    r"(?:bình|thiết bị|hệ thống|vòi|xe|lính|đội|cảnh sát|trụ|họng nước|bể) (?:chữa cháy|"
+    r"cứu hỏa|pccc)", r"@cháy (?:túi|hàng|vé|nắng|phim|da|sém|máy|chỗ|deadline|team)",
+    r"(?:chạy|chay) (?:nhanh|quá tốc độ|xe|ẩu|vượt|ngược|lấn|tàu|việc|bàn|thận|chọt|án|thử|"
+    r"chương trình|quảng cáo|bộ|deadline|theo|grab|ôm|bo|lòng vòng|vạy|chữa|mất|trốn)",
+    r"@chạy", r"ăn @chay", r"(?:ăn|đồ|món|cơm|quán|nhà hàng|rằm) chay",
+    r"(?:mệt|đói|buồn|nóng|lạnh|ngại|sợ|vui|ngon|đẹp|khát|chán|cười|mắc cười|thèm|nhớ|"
+    r"ham|lo|tức|bực|mừng|sướng|đau đầu|nhức đầu|ngứa|ghét|giận|xấu hổ|quê) (?:muốn |gần |"
+    r"sắp |đến |tới |phát )?(?:chết|xỉu|ngất)(?: (?:đi|được|luôn|mất|rồi))?",
+    r"chết (?:máy|điện|cười|mệt|đói|tiệt|thật|dở|chìm|giấc|lặng|đứng|trân|sững|danh|tên)",
+    r"(?:(?<=^ )|(?<=\| ))chết (?:rồi|thôi|cha|mẹ|bà|ông|thật)",
+    r"(?:xe|máy|điện thoại|tivi|máy tính|pin|app|"
+    r"ứng dụng|sim|thẻ) (?:bị )?chết(?: (?:máy|nguồn|điện))?", r"ngất ngây", r"cao ngất",
+    r"ngất ngưởng", r"@xíu", r"(?:chờ|đợi|hỏi|một|tí|chút|nhỏ) xiu",
+    r"sập (?:nguồn|web|mạng|hệ thống|app|ứng dụng|bẫy|sàn|giá|tiệm|cổng|trang|server|máy)",
+    r"(?:web|mạng|hệ thống|app|ứng dụng|trang|cổng|server|sàn|giá) (?:bị )?sập",
+    r"cứu (?:cánh|trợ|tế|vãn|rỗi|độ|đói|nguy|quốc|vớt|xét)", r"@cựu",
+    r"chém (?:gió|giá|tiền)", r"đâm (?:đơn|đầu|ra|chồi|lá|bông|sầm)", r"giết (?:thời gian|"
+    r"thì giờ|thời giờ)", r"bắn (?:tin|pháo hoa|pháo|tiếng|bi)", r"@nổ (?:máy|lốp|ra|vía|"
+    r"banh|đồng hồ)", r"(?:bùng|nói|chém) @nổ", r"đánh (?:rơi|mất|giá|máy|chữ|số|dấu|răng|"
+    r"thuế|bạc|cầu lông|bóng|đàn|trống|thức|lừa|tráo|vần|đố|cờ|cá|bắt|giày|liều|"
+    r"đồng|tiếng|bật|trượt|rớt|lạc|phấn|son|vecni|bóng bàn|golf|tennis|điện|lưới|thắng)",
+    r"(?:bánh|con|cái) (?:xỉu|ngất)",
+    r"xe (?:cứu thương|cấp cứu) (?:có|bao nhiêu|mất|tính|thu|miễn)",
+    r"khói (?:thuốc|bụi|xe|nhà máy|hương|nhang)", r"(?:hút|hít) khói",
+    r"lửa (?:tình|lòng|giận)", r"(?:bỏng|phỏng) (?:ngô|gạo)", r"giật (?:mình|lùi|tít|gân)",
+    r"súng (?:bắn keo|bắn đinh|nước|đồ chơi|nhựa)", r"hồi hộp", r"bất động sản",
+    r"dao (?:kéo|cạo|thớt|ăn|gọt)", r"@kẹt (?:xe|tiền|lương|số|thẻ|hồ sơ|lịch)",
+    r"con (?:chó|mèo|gà|heo|lợn|bò|vịt|trâu) (?:bị )?(?:cắn|xỉu|ngất|chết|co giật|ngộ độc)",
+    r"hóc búa", r"nghẹn (?:ngào|lời)", r"ngắt (?:điện|kết nối|mạng|sóng|cuộc gọi|máy|lời|"
+    r"quãng)", r"muốn đập đầu", r"(?:lũ|đám) (?:trẻ|nhỏ|con nít|bạn|nó|học sinh)",
+    r"bão (?:giá|mạng|like|hòa|lòng)", r"bắt cóc (?:online|trực tuyến|qua mạng)",
+    r"(?:chuông|còi|hệ thống|đầu|thiết bị|đèn) báo (?:cháy|khói)",
+    r"(?:bóng đèn|bóng|cầu chì|mô tơ|bo mạch|chip|ổ cứng|màn hình|cầu dao) (?:[^ "
+    r"|]+ ){0,3}(?:bị )?@cháy(?! lan)",
+    r"tra cứu", r"nghiên cứu", r"ma chay", r"tiêu chảy", r"đăng (?:ký|kí)", r"định danh",
+    r"biến động",
+    r"tai nạn (?:lao động|rủi ro)", r"bảo hiểm tai nạn",
+    r"tổng đài", r"ngập (?:nợ|đầu|tràn)", r"máy giặt", r"điện thoại", r"lửa trại",
+    r"(?:xe (?:[^ |]+ )?)?chay (?:bằng )?(?:điện|xăng|dầu|pin|ga)",
+    r"(?:nồi|chảo|cơm|bánh|thịt|cá|món|đồ ăn|thức ăn|nồi cơm|ấm|xoong) (?:bị )?@cháy(?: (?:đáy"
+    r"|khét|đen|xém|rồi))?",
+    r"cháy (?:đáy|khét)",
+    r"(?:chống|trị|chữa|phòng ngừa|phòng) (?:co giật|đột quỵ|hen|sốc|ngộ độc|đuối nước)",
+    r"(?:mèo|chó|gà|heo|lợn|bò|vịt|trâu|dê|cá) (?:[^ |]+ ){0,3}bị (?:chó |mèo |rắn )?(?:cắn"
+    r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",
+    r"(?:hàng|vé|tour|suất|khẩu trang|sân) (?:đã |bị )?@cháy",
+]
+
+# --- what calms a danger phrase down ----------------------------------------------------
+# Each list is looked for in the sentence of the danger phrase. A calming word before the
+# phrase counts only when no turn word ("giờ", "mà", "thì", "nhưng") stands between them:
+# "đang làm căn cước thì nghe tiếng nổ" and "hỏi thẻ BHYT, mà khoan, ông tôi ngã ra không
+# thở" are danger now.
+
+# Over: a past time.
+_PAST = _alt([
+    r"năm (?:ngoái|trước|rồi|kia|20\d\d|19\d\d)", r"hôm (?:qua|kia|trước|bữa|rồi|đó)",
+    r"tuần (?:trước|rồi|qua)", r"tháng (?:trước|rồi|qua)", r"hồi (?:trước|xưa|nhỏ|đó|năm|"
+    r"tháng|còn|ấy|sáng|chiều|trưa|tối|hôm|bữa|tết)", r"(?:lúc|dạo|bữa|đợt|lần|thời) "
+    r"(?:trước|đó|ấy|rồi|hổm)", r"trước (?:đây|kia)", r"bữa (?:hổm|trước|rồi|đó)",
+    r"hôm bữa", r"(?:mấy|vài|hai|ba|\d+) (?:năm|tháng|tuần|bữa|hôm|ngày) (?:trước|nay|rồi|qua)",
+    r"đã lâu", r"từ lâu", r"đã (?:được|xong|khỏi|bình phục|ra viện|xuất viện|mất|qua đời|"
+    r"chết|bồi thường|giải quyết|xử lý|xét xử|điều trị|dập tắt)", r"(?:ra|xuất) viện",
+    r"khỏi bệnh", r"đã (?:từng|có lần)", r"@từng", r"(?:ngày|đêm|tối|sáng|chiều) "
+    r"(?:\d+|hôm qua|hôm trước)", r"(?:năm|vào năm) \d{4}", r"\d+/\d+(?:/\d+)?", r"hôm \d+",
+    r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"qua đời", r"đã mất", r"(?:nạn|quỵ|bệnh|biến|"
+    r"đuối|nặng) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
+    r"cách đây (?:[^ |]+ )?(?:năm|tháng|tuần|ngày|hôm|bữa)",
+])
+# A procedure, a benefit, a fine, money, an account: a question about the danger, not in it.
+_PROC = _alt([
+    r"bảo hiểm", r"bhyt", r"bhxh", r"thẻ (?:bảo hiểm|bh|y tế|bhyt)", r"chế độ", r"trợ cấp",
+    r"bồi thường", r"hồ sơ", r"thủ tục", r"giấy", r"(?:làm|viết|gửi|nộp) đơn", r"chi trả",
+    r"thanh toán", r"viện phí", r"quyền lợi", r"@hưởng", r"giám định", r"thương tật",
+    r"(?:nộp|xử|bị|mức|tiền|nộp chậm|đóng) phạt", r"phạt nguội", r"@phạt", r"nộp chậm",
+    r"khởi kiện", r"@kiện", r"tố cáo", r"tố giác", r"luật", r"pháp luật", r"quy định",
+    r"điều \d+", r"nghị định", r"có (?:được|phải|bị) (?:[^ |]+ ){0,4}(?:không|hông|chưa)",
+    r"ly hôn", r"@tòa", r"công chứng", r"đăng ký", r"khai báo", r"xin (?:cấp|hỗ trợ|trợ cấp)",
+    r"hỗ trợ", r"tiền (?:mai táng|tuất|viện phí|thuốc)", r"phụ cấp", r"@lương", r"vneid",
+    r"căn cước", r"tài khoản", r"ứng dụng", r"mức (?:phạt|hưởng|đóng)", r"kinh phí",
+    r"chi phí", r"miễn phí", r"mất (?:tiền|phí)", r"tốn (?:tiền|phí)", r"khám chữa bệnh",
+    r"@tuyến", r"trái tuyến", r"đúng tuyến", r"chuyển tuyến", r"làm lại", r"cấp lại",
+    r"cấp đổi", r"xin lại", r"sổ đỏ", r"sổ hồng", r"hộ chiếu", r"bằng lái", r"khai sinh",
+    r"khai tử", r"hộ khẩu", r"thông báo", r"cmnd", r"mật khẩu", r"đền bù", r"ủng hộ",
+    r"sao kê", r"từ thiện", r"quyên góp", r"cứu trợ", r"@tuyển", r"tuyển dụng", r"việc làm",
+    r"(?:học|làm) (?:nghề|thợ|nhân viên)", r"hack", r"facebook", r"zalo", r"mạng xã hội",
+    r"ngân hàng", r"app", r"tai nạn lao động", r"nghỉ (?:dưỡng sức|phép|ốm)",
+    r"khuyến mãi", r"chốt đơn", r"đơn hàng", r"giảm giá", r"@sale", r"bảo hành",
+    r"gửi (?:bà con|đồng bào|vùng)", r"vụ án", r"hung thủ", r"điều tra", r"truy nã",
+    r"nghi phạm", r"bắt được", r"đã (?:[^ |]+ ){1,4}chưa",
+    r"(?:thay|sửa|mua) (?:[^ |]+ ){0,2}(?:ở đâu|loại nào)",
+])
+# How to act, in general: calm unless it is about someone here ("con tôi bị đuối nước, sơ
+# cứu thế nào" is danger now).
+_HOWTO = _alt([
+    r"nếu", r"giả sử", r"giả định", r"lỡ (?:như|mà|khi)", r"phòng khi", r"trường hợp",
+    r"@khi (?:có|gặp|bị|xảy ra|thấy|nhà)", r"(?:gặp|thấy) (?:người|ai) bị", r"tình huống",
+    r"cách (?:phòng|tránh|xử lý|sơ cứu|thoát|nhận biết|khử|làm|chữa|trị|dập|giảm|gọi|báo)",
+    r"(?:làm sao|làm thế nào) để", r"phải làm (?:gì|sao) khi", r"nên làm gì", r"làm gì khi",
+    r"kỹ năng", r"bài học", r"kinh nghiệm", r"@mẹo", r"hướng dẫn (?:cách|kỹ năng)",
+    r"số (?:điện thoại|máy|nào|mấy|gì)", r"gọi số", r"(?:đầu|số) (?:113|114|115|112)",
+    r"(?:113|114|115|112) (?:là|có|thì|để|dùng|miễn phí|mất)", r"thì sao", r"có sao không",
+    r"sơ (?:cấp )?cứu", r"phòng tránh", r"phòng ngừa", r"đề phòng", r"cảnh giác",
+    r"cảnh báo", r"bị (?:[^ |]+ ){0,3}thì (?:nên|phải|làm|đi|đến|có|gọi)",
+    r"(?:tránh|trú|phòng) (?:bão|lũ|lụt|sét)", r"chỗ (?:tránh|trú)",
+    r"@thì (?:báo|gọi|làm|phải làm|nên làm|liên hệ|xử lý) (?:ở đâu|ai|gì|sao|cho ai|số nào"
+    r"|thế nào|như thế nào)", r"(?:thấy|gặp) (?:[^ |]+ ){0,3}bị",
+])
+# A habit, health in general, the future, news and hearsay: calm unless a present signal.
+_HABIT = _alt([
+    r"dễ bị", r"hay bị", r"thường bị", r"nguy cơ", r"thường", r"thỉnh thoảng",
+    r"hay (?:đánh|chửi|bạo hành|đánh đập|say|đập|dọa)", r"nhiều lần", r"(?:trong )?suốt "
+    r"(?:thời gian|mấy năm|nhiều năm|những năm|quá trình)", r"lâu nay", r"bao năm",
+    r"hay (?:co giật|than|ốm|bệnh|mệt|đau|ngất|xỉu|khó thở|lên cơn|bị)",
+    r"hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau", r"bữa giờ",
+    r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
+    r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
+    r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)", r"@mai", r"ngày mai", r"sắp tới",
+    r"tuần sau", r"tới đây",
+    r"(?:nên|có nên|phải|cần) (?:đi )?khám", r"khám (?:khoa|ở|bác sĩ|chuyên khoa|bệnh|tổng "
+    r"quát)", r"tái khám", r"định kỳ", r"triệu chứng", r"dấu hiệu", r"(?:uống|dùng) thuốc gì",
+    r"bệnh gì", r"chữa (?:trị|bệnh|khỏi)", r"(?:có )?(?:nguy hiểm|sao) (?:không|hông|ko)",
+    r"bác sĩ (?:dặn|nói|bảo|khuyên)", r"hỏi trước", r"để biết", r"phòng hờ", r"hồi nào",
+    r"(?:giờ|bây giờ) (?:sao rồi|thế nào rồi|ra sao)",
+    r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
+    r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
+])
+# News and hearsay, before the danger phrase ("nghe đài nói có người chết đuối").
+_HEARSAY = _alt([
+    r"nghe (?:đài|nói|tin|báo|loa|kể|người ta nói)", r"đài (?:xã|phát thanh|truyền hình)",
+    r"(?:(?<=^ )|(?<=\| ))@tin", r"@tin (?:về|là|nói|báo)", r"bản tin",
+    r"đọc (?:tin|báo)", r"(?:báo|tivi|đài) (?:đưa tin|nói|đăng)",
+])
+# Money asked for by a caller: a scam, whatever words of danger it uses.
+_SCAM = _alt([
+    r"lừa đảo", r"@lừa", r"chuyển (?:tiền|khoản|gấp)", r"giả danh", r"mạo danh", r"tự xưng",
+    r"xưng là", r"chiêu", r"số tài khoản", r"đòi (?:tiền(?! chuộc)|chuyển)",
+    r"tiền chuộc (?:qua|vào) "
+    r"tài khoản", r"otp",
+])
+# A drill, a course, fiction: calm unless a present signal.
+_DRILL = _alt([
+    r"diễn tập", r"tập huấn", r"huấn luyện", r"(?:lớp|khóa) (?:học|tập huấn|huấn luyện|"
+    r"sơ cứu|kỹ năng)", r"học (?:sơ cứu|sơ cấp cứu|cách|kỹ năng|bơi|ép tim|hô hấp|thổi ngạt|cpr)",
+    r"học (?:[^ |]+ ){0,4}(?:mấy buổi|bao lâu|học phí|khóa|lớp)", r"học (?:[^ |]+ ){0,4}"
+    r"ở (?:đâu|mô)", r"thực hành", r"tuyên truyền", r"phổ biến", r"hội thi", r"cuộc thi",
+    r"mô phỏng", r"giả định", r"tình huống giả", r"@giả", r"phim", r"@truyện",
+    r"bài (?:hát|văn|thơ|học|báo|giảng)", r"tin tức", r"@báo (?:đăng|đưa|chí)",
+    r"(?:đọc|xem|nghe|đưa|bản|coi) tin",
+    r"trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)", r"xem (?:tin|phim|clip|video)",
+    r"clip", r"video", r"game", r"trò chơi", r"đóng phim", r"@kịch", r"mơ thấy", r"nằm mơ",
+    r"giấc mơ", r"ngoại khóa", r"kinh dị",
+])
+# A drill anywhere in the message calms every sentence of it ("Mai phường diễn tập. Tình
+# huống: cháy nhà dân, có người mắc kẹt.").
+_DRILL_EVENT = _alt([r"diễn tập", r"tập huấn", r"huấn luyện", r"mô phỏng", r"giả định",
+                     r"tình huống giả", r"thao giảng"])
+# Next to the danger phrase, these mean it is happening now.
+_NOW = _alt([
+    r"(?<!khi )(?<!khi )(?<!lúc )(?<!luc )đang", r"bây giờ", r"bây chừ",
+    r"ngay (?:bây giờ|lúc này|bây chừ|lập tức)", r"lúc này",
+    r"hiện (?:giờ|đang)", r"vẫn (?:đang|còn)", r"cứu (?:với|tôi|tui|em|con|cháu|mẹ|bố|"
+    r"ba|bà|ông|gấp|dới|mạng|cứu)", r"gấp (?:lắm|quá|gấp|lên)", r"nhanh (?:lên|giùm|giúp)",
+    r"mau (?:lên|tới|đến)", r"trời ơi", r"sắp (?:chết|sập|cháy|nổ|chìm)", r"ơi ơi",
+    r"không kịp", r"tới liền", r"đến ngay", r"sos", r"làm ơn", r"nữa rồi", r"bà con ơi",
+    r"ngay (?:giữa|trước|tại|ở|trong|ngoài|đây|cổng|cửa|sau|bên)", r"nãy giờ",
+    r"phải làm sao (?:đây|bây giờ|giờ)", r"làm sao (?:đây|bây giờ)",
+])
+# Between a calming word and the danger phrase, these turn the story back to now.
+_TURN = _alt([r"giờ", r"bây giờ", r"nay", r"hiện", r"lại", r"nhưng", r"@mà", r"@còn",
+              r"đang", r"vẫn", r"tiếp", r"nữa", r"khoan", r"@ủa", r"@à", r"thì", r"tự nhiên",
+              r"bỗng", r"đột nhiên", r"chợt", r"nãy giờ"])
+_PERSONAL = _alt([
+    rf"{_KIN} (?:tôi|tui|em|mình|con|cháu|tao|ta|nhà tôi|nhà em|nhà mình|nhà tui|của tôi)",
+    r"(?:tôi|tui|em|mình|tao) (?:đang|vừa|bị)", r"nhà (?:tôi|tui|em|mình|bên cạnh|hàng xóm)",
+    r"(?:ở|tại) (?:đây|nhà|chỗ tôi|chỗ em|xóm tôi|ngõ|hẻm|đầu ngõ|cuối ngõ)",
+    r"hàng xóm", r"bên cạnh nhà", r"có (?:người|đứa|thằng|ông|bà|bé|em bé|trẻ)",
+])
+# "!!", a word stretched for a cry ("cứuuuu", "chayyyy"), or a message of a few words.
+_EMPHASIS_RE = re.compile(r"!|([^\W\d_])\1{3,}")
+
+_STRONG_TABLE = _table(_STRONG)
+_WEAK_TABLE = _table(_WEAK)
+for _family, _rx in ((f, re.compile(f"(?:{p})(?= )")) for f, ps in _WEAK_LOOSE.items()
+                     for p in ps):
+    for _w in _first_words(_rx.pattern):
+        _WEAK_TABLE[LOOSE].setdefault(_w, []).append((_family, _rx))
+_LOOKALIKE_TABLE = _table({"lookalike": _LOOKALIKES})
+
+# ---------------------------------------------------------------------- reading the text
+
+_TOKEN_RE = re.compile(r"[^\W_]+|[.!?;\n]+|,")
+_SPELLED_RE = re.compile(r"\b(?:[^\W\d_][.\-*_]){2,}[^\W\d_]\b")  # "c.h.á.y"
+_REPEAT_RE = re.compile(r"(.)\1{2,}")
+_HAS_MARK_RE = re.compile(r"[^\x00-\x7f]")
+#: Spellings of danger words seen in messages typed in haste or in dialect.
+_SPELLINGS = {
+    "cíu": "cứu", "kíu": "cứu", "kứu": "cứu", "cưú": "cứu", "cúu": "cứu", "cưu": "cứu",
+    "dới": "với", "zới": "với", "zí": "với", "vs": "với", "chãy": "cháy", "cháyyy": "cháy",
+    "sos": "sos", "hêlp": "help", "giùm": "giùm", "dùm": "dùm", "té": "té", "giựt": "giật",
+    "mần": "làm", "tui": "tui", "hông": "không", "hổng": "không", "hem": "không",
+    "hok": "không", "ko": "không", "k": "không", "kh": "không", "khg": "không",
+    "khum": "không", "dg": "đang", "đg": "đang", "dag": "đang", "đag": "đang",
+    "bjo": "bây giờ", "bgio": "bây giờ", "bg": "bây giờ", "jo": "giờ",
+    "vô": "vào", "zô": "vào", "dô": "vào", "zo": "vào", "dzô": "vào", "bển": "bên đó",
+    "chừ": "giờ", "răng": "sao", "rứa": "vậy", "mô": "đâu", "bt": "bình thường",
+    "ng": "người", "ngta": "người ta", "nc": "nước", "bv": "bệnh viện", "r": "rồi",
+    "rùi": "rồi", "ròi": "rồi", "gòi": "rồi", "j": "gì", "ji": "gì", "đt": "điện thoại",
+    "dt": "điện thoại", "tnạn": "tai nạn", "bhyt": "bhyt", "bhxh": "bhxh", "cc": "cc",
+    "cấpcứu": "cấp cứu", "capcuu": "cấp cứu", "cuuhoa": "cứu hỏa", "cuuvoi": "cứu với",
+    "chaynha": "cháy nhà", "e": "em", "a": "anh", "c": "chị", "m": "mày", "t": "tôi",
+}
+
+
+@lru_cache(maxsize=32768)
+def _canonical(word: str) -> str:
+    """One NFC lowercase word: kept with its diacritics if typed with them, else folded and
+    repaired (telex leftovers, teencode)."""
+    found = _SPELLINGS.get(word)
+    if found is not None:
+        return found
+    if _HAS_MARK_RE.search(word):
+        if not is_syllable(fold(word)):
+            squeezed = _REPEAT_RE.sub(r"\1", word)
+            if squeezed != word:
+                return _SPELLINGS.get(squeezed, squeezed)
+        return word
+    if word.isdigit():
+        return word
+    return _norm_token(word)
+
+
+def _words(text: str) -> tuple[str, list[int], int]:
+    """The canonical word string (" w1 w2 | w3 ... "), the offsets of sentence ends, and how
+    the message was typed (EXACT when a good share of its words carry diacritics)."""
+    text = unicodedata.normalize("NFC", text).lower()
+    if "." in text or "-" in text or "*" in text or "_" in text:
+        text = _SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
+    out: list[str] = [""]
+    ends: list[int] = []
+    pos = 1
+    last = ""
+    marked = words = 0
+    for m in _TOKEN_RE.finditer(text):
+        tok = m.group(0)
+        if tok[0] in ".!?;\n":
+            if last == "|":
+                continue
+            tok = "|"
+            ends.append(pos)
+        elif tok != ",":
+            if words < 400 and tok.isalpha():
+                words += 1
+                marked += bool(_HAS_MARK_RE.search(tok))
+            tok = _canonical(tok)
+        out.append(tok)
+        pos += len(tok) + 1
+        last = tok
+    out.append("")
+    mode = EXACT if words >= 3 and marked >= 0.3 * words else LOOSE
+    return " ".join(out), ends, mode
+
+
+_WORD_AT = re.compile(r"[^ ]+")
+
+
+def _matches(s: str, table: _Table) -> Iterator[tuple[str, re.Match[str]]]:
+    """(family, match) of the table's patterns, word by word from the start."""
+    for w in _WORD_AT.finditer(s):
+        for family, rx in table.get(w.group(0), ()):
+            m = rx.match(s, w.start())
+            if m is not None:
+                yield family, m
+
+
+def _sentence(s: str, ends: list[int], start: int, end: int, limit: int = 240) -> tuple[int, int]:
+    """The span of the sentence around s[start:end], at most ``limit`` characters each side."""
+    i = bisect_right(ends, start)
+    lo = ends[i - 1] + 1 if i > 0 else 0
+    j = bisect_left(ends, end)
+    hi = ends[j] if j < len(ends) else len(s)
+    return max(lo, start - limit), min(hi, end + limit)
+
+
+@dataclass(frozen=True)
+class _Message:
+    s: str  # canonical words
+    ends: list[int]  # sentence ends
+    mode: int  # LOOSE or EXACT
+    drill: bool  # the whole message is about a drill, a course or fiction
+    emphatic: bool  # "!", a stretched word, or a message of a few words
+    exclaim: bool  # "!" or a stretched word
+    found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
+
+    def spans(self, rx: re.Pattern[str], lo: int, hi: int) -> list[tuple[int, int]]:
+        """Where ``rx`` matches in s[lo:hi] (remembered: many phrases share a sentence)."""
+        key = (id(rx), lo, hi)
+        got = self.found.get(key)
+        if got is None:
+            got = self.found[key] = [(c.start(), c.end()) for c in rx.finditer(self.s, lo, hi)]
+        return got
+
+
+def _calms(rx: re.Pattern[str], msg: _Message, lo: int, hi: int, m: re.Match[str],
+           before_only: bool = False) -> bool:
+    """A calming word in the sentence, not turned back to now before the danger phrase."""
+    turns = msg.spans(_TURN[msg.mode], lo, hi)
+    for start, end in msg.spans(rx, lo, hi):
+        if start >= m.start():
+            if before_only:
+                break
+            if start >= m.end() or end > m.end():
+                return True  # "cháy nhà năm ngoái", "bị tai nạn lao động thì..."
+            continue
+        if not any(end - 1 <= t and u <= m.start() + 1 for t, u in turns):
+            return True  # "năm ngoái nhà tôi bị cháy", not "hôm qua bị đánh, giờ lại..."
+    return False
+
+
+_QUIET_FAMILIES = {  # calming contexts that do not calm a family
+    "self_harm": ("proc", "howto"),
+}
+
+
+def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Level:
+    s, mode = msg.s, msg.mode
+    lo, hi = _sentence(s, msg.ends, m.start(), m.end())
+    a, b = max(lo, m.start() - 32), min(hi, m.end() + 28)
+    if family == "generic":  # "cứu với" is the danger itself, not a sign of it
+        near = s[a:m.start()] + " " * (m.end() - m.start()) + s[m.end():b]
+    else:
+        near = s[a:b]
+    now = bool(_NOW[mode].search(f" {near.strip()} "))
+    personal = bool(_PERSONAL[mode].search(s, max(lo, m.start() - 60), min(hi, m.end() + 40)))
+    quiet = _QUIET_FAMILIES.get(family, ())
+    if _calms(_SCAM[mode], msg, lo, hi, m):
+        return "soft" if strong else "none"
+    drill = msg.drill or bool(_DRILL[mode].search(s, lo, hi))
+    if drill and not now:
+        return "none"
+    past = _calms(_PAST[mode], msg, lo, hi, m)
+    proc = "proc" not in quiet and _calms(_PROC[mode], msg, lo, hi, m)
+    habit = (_calms(_HABIT[mode], msg, lo, hi, m)
+             or _calms(_HEARSAY[mode], msg, lo, hi, m, before_only=True))
+    howto = "howto" not in quiet and _calms(_HOWTO[mode], msg, lo, hi, m)
+    if strong:
+        if past:
+            return "soft"
+        if proc or habit:
+            return "now" if now else "soft"
+        if howto:
+            return "now" if now or personal else "soft"
+        return "now"
+    if family == "help":  # "help" alone asks how to use the assistant; "help!!!" is a cry
+        return "now" if msg.exclaim else "soft"
+    if family == "fire_loose":  # "chay!!!", "chayyyy": a cry; "chay" alone is mostly "chạy"
+        return "now" if msg.emphatic and not (past or proc or habit or howto) else "none"
+    if past:
+        personal_harm = family in ("violence", "medical", "accident", "self_harm")
+        return "soft" if personal and personal_harm else "none"
+    if proc or habit or (howto and not personal):
+        if now or family in ("violence", "self_harm"):
+            return "soft"  # answer the question, and say where help is
+        return "none"
+    return "now" if now or msg.emphatic else "soft"
+
+
+def _blank_lookalikes(s: str, mode: int) -> str:
+    """The word string with look-alike phrases ("sáp nhập", "chạy nhanh") blanked out."""
+    chars: list[str] | None = None
+    done = 0
+    for _, m in _matches(s, _LOOKALIKE_TABLE[mode]):
+        if m.start() < done:
+            continue
+        if chars is None:
+            chars = list(s)
+        chars[m.start():m.end()] = "~" * (m.end() - m.start())
+        done = m.end()
+    return s if chars is None else "".join(chars)
+
+
+_RANK = {"none": 0, "soft": 1, "now": 2}
+
+
+def assess(text: str) -> Danger:
+    """The danger level of a whole message (any length), its kinds and the numbers to show."""
+    if not text or not text.strip():
+        return _NONE
+    s, ends, mode = _words(text)
+    blanked = _blank_lookalikes(s, mode)
+    exclaim = bool(_EMPHASIS_RE.search(text))
+    msg = _Message(s, ends, mode, bool(_DRILL_EVENT[mode].search(s)) and "!" not in text,
+                   exclaim or len(s.split()) <= 3, exclaim)
+    best: Level = "none"
+    kinds: list[str] = []
+    cue: str | None = None
+    sentence_end = -1
+    weak_soft: dict[int, list[tuple[int, int, str]]] = {}  # sentence -> soft weak phrases
+    for tables, strong in ((_STRONG_TABLE, True), (_WEAK_TABLE, False)):
+        for family, m in _matches(blanked, tables[mode]):
+            if best == "now" and m.start() > sentence_end:
+                break  # other kinds of danger are looked for in the same sentence only
+            level = _level_of(msg, family, m, strong)
+            if not strong and level == "soft":
+                # Two different signs of danger in one calm-free sentence: danger now.
+                seen = weak_soft.setdefault(bisect_right(ends, m.start()), [])
+                if all((m.start() >= e or m.end() <= b) and m.group(0) != t for b, e, t in seen):
+                    seen.append((m.start(), m.end(), m.group(0)))
+                if len(seen) >= 2 and not _calmed(msg, m):
+                    level = "now"
+            if _RANK[level] > _RANK[best]:
+                best, kinds, cue = level, [], m.group(0)
+                if level == "now":
+                    sentence_end = _sentence(s, ends, m.start(), m.end(), limit=120)[1]
+            if level == best != "none" and family not in kinds:
+                kinds.append(family)
+        if best == "now":
+            break
+    if best == "none":
+        return _NONE
+    first = [n for k in kinds for n in _FIRST.get(k, ())]
+    numbers = tuple(dict.fromkeys([*first, *NUMBERS]))
+    return Danger(best, tuple(kinds), numbers, cue)
+
+
+def _calmed(msg: _Message, m: re.Match[str]) -> bool:
+    """Whether anything in the sentence calms the danger phrase down."""
+    lo, hi = _sentence(msg.s, msg.ends, m.start(), m.end())
+    return any(_calms(rx[msg.mode], msg, lo, hi, m)
+               for rx in (_PAST, _PROC, _HABIT, _HOWTO, _SCAM, _DRILL, _HEARSAY))

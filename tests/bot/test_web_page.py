@@ -133,3 +133,16 @@ async def test_the_page_works_with_the_keyboard(page: Any) -> None:
     await page.get_by_text("phường nào").last.wait_for()
     label = await page.eval_on_selector("#text", "el => el.labels[0].textContent")
     assert label == "Câu hỏi của bạn"
+
+
+async def test_a_fire_typed_puts_the_fire_number_first_as_a_call_button(page: Any,
+                                                                       tmp_path: Path) -> None:
+    await page.fill("#text", "cứu với, nhà tôi đang cháy")
+    await page.press("#text", "Enter")
+    box = page.locator(".msg.emergency").last
+    await box.wait_for()
+    calls = await box.locator(".calls a").evaluate_all("els => els.map(e => e.href)")
+    assert calls[0] == "tel:114"
+    view = await newest_reply_view(page)
+    assert view["logTop"] <= view["top"] + 1 < view["logBottom"], view
+    await page.screenshot(path=str(tmp_path / "fire.png"))

@@ -124,6 +124,7 @@ async def test_dialogue(chat: Chat, dialogue: dict[str, Any]) -> None:
     shown: list[str] = []
     for n, turn in enumerate(dialogue["turns"], 1):
         where = f"{dialogue['name']!r}, turn {n}"
+        assert turn.get("expect"), f"{where}: every turn states what the citizen must get"
         if "team_member" in turn:
             code = await _invite(chat.app, str(turn["team_member"]))
             turn = {**turn, "say": f"/thamgia {code}"}
@@ -202,6 +203,8 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
     if "soft" in exp:
         soft = content.text("emergency.soft")
         assert (replies[-1]["text"] == soft) == bool(exp["soft"]), ctx
+        if exp["soft"]:
+            assert len(replies) >= 2 and replies[-1]["numbers"], ctx  # after an answer
     if exp.get("too_long"):
         limit = str(chat.app.settings.web.max_text_chars)
         assert any(limit in t and r["kind"] != "emergency" for r, t in zip(replies, texts,

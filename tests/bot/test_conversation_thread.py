@@ -186,6 +186,15 @@ async def test_long_answers_show_the_key_point_first_and_the_rest_behind_more(
                 assert svc.name in rest.text
 
 
+async def test_a_faq_answer_keeps_its_more_behind_the_button(core: App) -> None:
+    entry = next(e for t in core.content.faqs.values() for e in t.entries if e.more)
+    [first] = await tap(core, f"q:{entry.id}")
+    assert entry.answer in first.text and entry.more not in first.text
+    assert f"qm:{entry.id}" in payloads([first])
+    [rest] = await tap(core, f"qm:{entry.id}")
+    assert entry.more in rest.text and entry.answer not in rest.text
+
+
 # ---------------------------------------------------------------- knowing what it does not know
 
 

@@ -32,6 +32,7 @@ from console.accounts import ROLES
 from console.sessions import Principal, Signed, csrf_ok, resolve
 from core.config import Settings
 from core.db import write_lock
+from flows.lexicon import Lexicon
 
 __all__ = [
     "ANY",
@@ -95,6 +96,8 @@ class Deps:
     sessionmaker: async_sessionmaker[AsyncSession]
     texts: Mapping[str, str]
     env: Environment
+    #: The content's speech lexicon (what the loudspeakers' spoken form is made with).
+    lexicon: Lexicon | None = None
     #: Renders a notice as each channel shows it (a port: the channels live in ``bot``).
     previews: Sequence[Any] = ()
     extra: dict[str, Any] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from console import filters
 from console.pages import account, auth, delivery, home, notices
 from console.routing import DEPS, Deps, NavItem, Route, guard, mount
 from core.config import Settings
+from flows.lexicon import Lexicon
 
 __all__ = ["PAGES", "make_console"]
 
@@ -34,12 +35,14 @@ def make_env() -> Environment:
 
 def make_console(settings: Settings, engine: AsyncEngine,
                  sessionmaker: async_sessionmaker[AsyncSession], texts: Mapping[str, str], *,
-                 previews: Sequence[Any] = (), pages: Sequence[Any] = PAGES,
+                 lexicon: Lexicon | None = None, previews: Sequence[Any] = (),
+                 pages: Sequence[Any] = PAGES,
                  extra: dict[str, Any] | None = None) -> web.Application:
     """The console application (to be added with ``app.add_subapp("/console", ...)``)."""
     app = web.Application(middlewares=[guard])
     app[DEPS] = Deps(settings=settings, engine=engine, sessionmaker=sessionmaker, texts=texts,
-                     env=make_env(), previews=previews, extra=dict(extra or {}))
+                     env=make_env(), lexicon=lexicon, previews=previews,
+                     extra=dict(extra or {}))
     routes: list[Route] = []
     nav: list[NavItem] = []
     for page in pages:

@@ -19,7 +19,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast import attachments, audit
-from broadcast.compose import render_notice, render_report, split_title
+from broadcast.compose import notice_title, render_notice, render_report
 from broadcast.schedule import latest_fire, next_fire
 from broadcast.subscriptions import matching
 from broadcast.types import (
@@ -148,7 +148,7 @@ async def create(session: AsyncSession, settings: Settings, texts: Mapping[str, 
     if attachment is not None:
         await attachments.attach(session, ann.id, attachment)
     await audit.record(session, by, "announce.create", at=now, details={
-        "id": ann.id, "title": split_title(d.title, d.text)[0], "priority": d.priority,
+        "id": ann.id, "title": notice_title(d.title, d.text), "priority": d.priority,
         "at": "now" if d.at is None else d.at.isoformat(), "repeat": d.repeat,
         "radio": d.radio, "approval": ann.approval,
         "attachment": None if attachment is None else {
@@ -243,7 +243,7 @@ async def follow_up(session: AsyncSession, settings: Settings, texts: Mapping[st
                                  priority=first.priority), None, now)  # type: ignore[arg-type]
     if kind == "withdrawal" and first.state in ("scheduled", "sending"):
         await cancel(session, by, first.id, now=now)
-    title = split_title(first.title, first.text)[0]
+    title = notice_title(first.title, first.text)
     ann = Announcement(
         author=by.label, author_channel=by.channel, author_user_id=by.user_id,
         title=title, text=d.text, areas=list(first.areas), topics=list(first.topics),
@@ -385,7 +385,7 @@ async def finish_runs(session: AsyncSession, settings: Settings, texts: Mapping[
                            details={"id": ann.id, "run": run_id, **counts},
                            targets={"areas": ann.areas, "topics": ann.topics})
         if ann.author_channel in settings.push_channels and ann.author_user_id:
-            title = split_title(ann.title, ann.text)[0]
+            title = notice_title(ann.title, ann.text)
             await session.execute(insert_for(session, OutboxItem).values(
                 run_id=run_id, kind="report", channel=ann.author_channel,
                 user_id=ann.author_user_id, rank=RANK["priority"], priority="priority",
@@ -412,7 +412,7 @@ async def report_missed(session: AsyncSession, settings: Settings, texts: Mappin
     if run_id is None:
         return
     due = ann.first_at.astimezone(_tz(settings))
-    title = split_title(ann.title, ann.text)[0]
+    title = notice_title(ann.title, ann.text)
     await session.execute(insert_for(session, OutboxItem).values(
         run_id=run_id, kind="report", channel=ann.author_channel, user_id=ann.author_user_id,
         rank=RANK["priority"], priority="priority", state="pending", attempts=0,
@@ -465,7 +465,7 @@ async def summary(session: AsyncSession, ann: Announcement,
     if ann.state == "scheduled" or (ann.state == "sending" and ann.repeat != "none"):
         when = next_fire(ann.first_at, ann.repeat, now)
     return NoticeSummary(
-        id=ann.id, title=split_title(ann.title, ann.text)[0], state=ann.state,
+        id=ann.id, title=notice_title(ann.title, ann.text), state=ann.state,
         priority=ann.priority, repeat=ann.repeat, at=when, areas=tuple(ann.areas),
         topics=tuple(ann.topics), recipients=counts.get("recipients", 0),
         sent=counts.get("sent", 0), failed=counts.get("failed", 0),
@@ -589,7 +589,7 @@ async def _summarize(session: AsyncSession, anns: Sequence[Announcement],
         if ann.state == "scheduled" or (ann.state == "sending" and ann.repeat != "none"):
             when = next_fire(ann.first_at, ann.repeat, now)
         out.append(NoticeSummary(
-            id=ann.id, title=split_title(ann.title, ann.text)[0], state=ann.state,
+            id=ann.id, title=notice_title(ann.title, ann.text), state=ann.state,
             priority=ann.priority, repeat=ann.repeat, at=when, areas=tuple(ann.areas),
             topics=tuple(ann.topics), recipients=counts.get("recipients", 0),
             sent=counts.get("sent", 0), failed=counts.get("failed", 0),

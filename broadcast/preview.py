@@ -58,8 +58,15 @@ async def subscriber_groups(session: AsyncSession
         .outerjoin(User, and_(User.channel == Subscription.channel,
                               User.user_id == Subscription.user_id))
         .group_by(Subscription.channel, areas_t, topics_t, blocked))
-    return [(channel, json.loads(a), json.loads(t), bool(b), int(n))
-            for channel, a, t, b, n in rows]
+    parsed: dict[str, list[str]] = {}  # few distinct lists: parse each once
+
+    def lst(raw: str) -> list[str]:
+        got = parsed.get(raw)
+        if got is None:
+            got = parsed[raw] = json.loads(raw)
+        return got
+
+    return [(channel, lst(a), lst(t), bool(b), int(n)) for channel, a, t, b, n in rows]
 
 
 async def reach(session: AsyncSession, areas: Sequence[str], topics: Sequence[str]) -> Reach:
@@ -71,8 +78,10 @@ async def reach(session: AsyncSession, areas: Sequence[str], topics: Sequence[st
     by_channel: Counter[str] = Counter()
     total = n_blocked = 0
     for channel, sub_areas, sub_topics, blocked, n in await subscriber_groups(session):
+        if want_t.isdisjoint(sub_topics):
+            continue
         common = want_a.intersection(sub_areas)
-        if not common or not want_t.intersection(sub_topics):
+        if not common:
             continue
         if blocked:
             n_blocked += n

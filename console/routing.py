@@ -14,6 +14,7 @@ module of ``console/pages/`` named in ``console.web.PAGES``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -32,6 +33,7 @@ from console.ports import Live
 from console.sessions import Principal, Signed, csrf_ok, resolve
 from core.config import Settings
 from core.db import write_lock
+from flows.lexicon import Lexicon
 
 __all__ = [
     "ANY",
@@ -95,6 +97,8 @@ class Deps:
     sessionmaker: async_sessionmaker[AsyncSession]
     texts: Mapping[str, str]
     env: Environment
+    #: The content's speech lexicon (what the loudspeakers' spoken form is made with).
+    lexicon: Lexicon | None = None
     #: Renders a notice as each channel shows it (a port: the channels live in ``bot``).
     previews: Sequence[Any] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -161,6 +165,19 @@ class Ctx:
 
     def tx(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         return self.deps.tx()
+
+    async def read(self, *work: Callable[[AsyncSession], Awaitable[Any]]) -> list[Any]:
+        """Independent read-only queries: on PostgreSQL each on its own connection at once
+        (a page's figures come in the time of the slowest), on SQLite one after the other."""
+        if self.deps.engine.dialect.name != "postgresql":
+            async with self.tx() as s:
+                return [await w(s) for w in work]
+
+        async def one(w: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+            async with self.deps.sessionmaker() as s:
+                return await w(s)
+
+        return list(await asyncio.gather(*(one(w) for w in work)))
 
     def nav(self) -> list[NavItem]:
         if self.signed is None:

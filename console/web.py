@@ -15,6 +15,7 @@ from console.pages import account, auth, content, delivery, figures, home, learn
 from console.ports import Live
 from console.routing import DEPS, Deps, NavItem, Route, guard, mount
 from core.config import Settings
+from flows.lexicon import Lexicon
 
 __all__ = ["PAGES", "make_console"]
 
@@ -36,7 +37,8 @@ def make_env() -> Environment:
 
 def make_console(settings: Settings, engine: AsyncEngine,
                  sessionmaker: async_sessionmaker[AsyncSession], texts: Mapping[str, str], *,
-                 previews: Sequence[Any] = (), pages: Sequence[Any] = PAGES,
+                 lexicon: Lexicon | None = None, previews: Sequence[Any] = (),
+                 pages: Sequence[Any] = PAGES,
                  extra: dict[str, Any] | None = None, live: Live | None = None
                  ) -> web.Application:
     """The console application (to be added with ``app.add_subapp("/console", ...)``).
@@ -44,7 +46,8 @@ def make_console(settings: Settings, engine: AsyncEngine,
     ``live``: the running assistant, for the editors' pages (inbox, teaching, content)."""
     app = web.Application(middlewares=[guard])
     app[DEPS] = Deps(settings=settings, engine=engine, sessionmaker=sessionmaker, texts=texts,
-                     env=make_env(), previews=previews, extra=dict(extra or {}), live=live)
+                     env=make_env(), lexicon=lexicon, previews=previews,
+                     extra=dict(extra or {}), live=live)
     routes: list[Route] = []
     nav: list[NavItem] = []
     for page in pages:

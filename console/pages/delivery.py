@@ -27,14 +27,14 @@ async def page(request: web.Request) -> web.StreamResponse:
     now = utcnow()
     allowed = c.who.allowed_areas()
     areas = allowed if allowed is not None else [a.code for a in c.settings.areas]
-    async with c.tx() as s:
-        # Past days come from the counts `trolyso run` keeps; today is counted live.
-        today_counts = await stats.counts_now(s, c.settings)
-        per_day = await stats.messages_per_day(s, c.settings, days=DAYS,
-                                               allowed_areas=allowed, now=now)
-        reasons = await stats.failure_reasons(s, days=DAYS, allowed_areas=allowed, now=now)
-        subs = await stats.subscribers_over_time(s, days=DAYS, areas=areas, now=now,
-                                                 settings=c.settings)
+    # Past days' subscribers come from the counts `trolyso run` keeps; today is counted live.
+    today_counts, per_day, reasons, subs = await c.read(
+        lambda s: stats.counts_now(s, c.settings),
+        lambda s: stats.messages_per_day(s, c.settings, days=DAYS, allowed_areas=allowed,
+                                         now=now),
+        lambda s: stats.failure_reasons(s, days=DAYS, allowed_areas=allowed, now=now),
+        lambda s: stats.subscribers_over_time(s, days=DAYS, areas=areas, now=now,
+                                              settings=c.settings))
     tz = ZoneInfo(c.settings.timezone)
     today = now.astimezone(tz).date()
     subs[today.isoformat()] = today_counts

@@ -22,17 +22,15 @@ async def home(request: web.Request) -> web.StreamResponse:
     audience = None
     if who.role in BROADCASTERS:
         allowed = who.allowed_areas()
-        async with c.tx() as s:
-            waiting = await announcements.find(s, allowed_areas=allowed, state="waiting",
-                                               limit=20)
-            active = await announcements.find(s, allowed_areas=allowed, state="sending",
-                                              limit=20)
-            active += await announcements.find(s, allowed_areas=allowed, state="scheduled",
-                                               limit=20)
-            active = [n for n in active if n.approval != "waiting"]
-            recent = await announcements.find(s, allowed_areas=allowed, state="done", limit=5)
-            areas = allowed if allowed is not None else [a.code for a in c.settings.areas]
-            audience = await reach(s, areas, [t.id for t in c.settings.topics])
+        areas = allowed if allowed is not None else [a.code for a in c.settings.areas]
+        waiting, sending, scheduled, recent, audience = await c.read(
+            lambda s: announcements.find(s, allowed_areas=allowed, state="waiting", limit=20),
+            lambda s: announcements.find(s, allowed_areas=allowed, state="sending", limit=20),
+            lambda s: announcements.find(s, allowed_areas=allowed, state="scheduled",
+                                         limit=20),
+            lambda s: announcements.find(s, allowed_areas=allowed, state="done", limit=5),
+            lambda s: reach(s, areas, [t.id for t in c.settings.topics]))
+        active = [n for n in [*sending, *scheduled] if n.approval != "waiting"]
     return c.render("home.html", waiting=waiting, active=active, recent=recent,
                     audience=audience)
 

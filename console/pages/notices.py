@@ -169,13 +169,17 @@ class Form:
 
 
 def _normalizer(c: Ctx) -> Normalizer:
-    extra = c.deps.extra
-    if "normalizer" not in extra:
-        from broadcast.radio.engines import normalizer_for
+    """The normalizer of the assistant's content (the configured content folder's lexicon
+    when the console runs without the assistant)."""
+    from broadcast.radio.engines import normalizer_for
 
-        extra["normalizer"] = normalizer_for(c.settings)
-    normalizer: Normalizer = extra["normalizer"]
-    return normalizer
+    lexicon = c.deps.lexicon
+    if lexicon is None:
+        from flows.lexicon import load_lexicon
+
+        lexicon = c.deps.lexicon = load_lexicon(
+            c.settings.path(c.settings.content.dir) / "lexicon.yaml")
+    return normalizer_for(lexicon)
 
 
 def _mine(c: Ctx) -> list[tuple[str, str]]:

@@ -1,8 +1,8 @@
 """operator console: accounts, sessions, login throttling, notice areas (for filtering),
 attachments, approval and follow-ups of notices, subscriber counts per day
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02 15:55:40.129109
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import core.db
 
-revision: str = '0005'
-down_revision: str | None = '0004'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

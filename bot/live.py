@@ -18,10 +18,10 @@ import hashlib
 import logging
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.ports import ContentStatus
 from console.teaching import eval_spec
@@ -36,10 +36,19 @@ from nlu.live import LiveEngine
 from nlu.retrain import examples_of
 
 if TYPE_CHECKING:
-    from bot.app import App
     from core.config import Settings
 
-__all__ = ["LiveUpdates", "accepted_examples", "bump", "signature"]
+
+class Host(Protocol):
+    """What live updates change in the running assistant (``bot.app.App``)."""
+
+    settings: Settings
+    content: Content
+    nlu: LiveEngine
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+__all__ = ["Host", "LiveUpdates", "accepted_examples", "bump", "signature"]
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +116,7 @@ def _load_checked(path: Path, sha256: str | None) -> BuiltinEngine | None:
 class LiveUpdates:
     """Keeps one process's engine and content at the versions the database names."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Host) -> None:
         self.app = app
         self._sig: tuple[tuple[str, int, int], ...] | None = None
         self._content_version = 0

@@ -33,7 +33,7 @@ from nlu.builtin import BuiltinEngine
 from nlu.data import Example
 from nlu.gate import eval_texts, same_text
 from nlu.live import LiveEngine
-from nlu.retrain import examples_of
+from nlu.retrain import examples_of, training_label
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -93,7 +93,7 @@ async def accepted_examples(session: AsyncSession, settings: Settings,
     if model is None or not model.examples:
         return version, model.key if model else None, []
     ids = [int(i) for i in model.examples]
-    found = {t.id: (t.text, t.label) for t in (await session.execute(
+    found = {t.id: (t.text, training_label(t.label, t.topic)) for t in (await session.execute(
         select(TaughtExample).where(TaughtExample.id.in_(ids)))).scalars()}
     spec = eval_spec(settings)
     forbidden = await asyncio.to_thread(eval_texts, spec) if not spec.empty else set()

@@ -274,7 +274,10 @@ def labels(content: Content) -> list[tuple[str, list[tuple[str, str]]]]:
     services = sorted(((f"svc_{sid}", svc.name) for sid, svc in content.services.items()),
                       key=lambda x: x[1])
     out: list[tuple[str, list[tuple[str, str]]]] = [
-        ("Ngoài phạm vi", [("out_of_scope", "Ngoài phạm vi trợ lý (chỉ nơi hỏi)")]),
+        ("Ngoài phạm vi", [
+            ("out_of_scope", "Ngoài phạm vi trợ lý (chỉ nơi hỏi)"),
+            ("other_procedure", "Thủ tục hành chính ngoài 53 dịch vụ (chỉ cổng dịch vụ công, "
+                                "bộ phận một cửa)")]),
         ("Dịch vụ công", services)]
     for topic in content.faqs.values():
         out.append((f"Hỏi đáp: {topic.title}",
@@ -288,6 +291,8 @@ def label_name(content: Content, label: str | None) -> str:
         return "—"
     if label == "out_of_scope":
         return "Ngoài phạm vi"
+    if label == "other_procedure":
+        return "Thủ tục ngoài 53 dịch vụ"
     if label.startswith("svc_"):
         svc = content.services.get(label[4:])
         return svc.name if svc else label

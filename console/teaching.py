@@ -36,7 +36,7 @@ from core.db import utcnow, write_lock
 from core.models import LiveVersion, NluModel, TaughtExample
 from core.storage import insert_for
 from nlu.gate import EvalSpec, compare, eval_texts, same_text
-from nlu.retrain import Job, Result, run_in_child
+from nlu.retrain import CATCH_ALL, Job, Result, run_in_child, training_label
 
 __all__ = ["Retrainer", "dismiss", "eval_spec", "forbidden_texts", "jobs", "remove_example",
            "request_retrain", "retry_refused", "taught", "teach"]
@@ -75,16 +75,22 @@ async def teach(session: AsyncSession, by: Actor, texts: Sequence[str], label: s
     Texts that are evaluation items (``forbidden``, see ``nlu.gate.eval_texts``) are not saved.
     """
     seen: set[str] = set()
-    saved = 0
+    rows: list[TaughtExample] = []
     for text in texts:
         text = " ".join(text.split())[:500]
         key = same_text(text)
         if not key or key in seen or (forbidden is not None and key in forbidden):
             continue
         seen.add(key)
-        session.add(TaughtExample(text=text, label=label, state="pending", taught_by=by.label,
+        rows.append(TaughtExample(text=text, label=label, state="pending", taught_by=by.label,
                                   created_at=utcnow()))
-        saved += 1
+    session.add_all(rows)
+    await session.flush()
+    if rows and label in CATCH_ALL:
+        # One teaching under a catch-all answer is one topic (its first example names it).
+        for row in rows:
+            row.topic = f"t{rows[0].id}"
+    saved = len(rows)
     await mark_reviewed(session, keys, label)
     job = await request_retrain(session, by) if saved else 0
     await audit.record(session, by, "learning.teach", details={
@@ -193,7 +199,15 @@ class Retrainer:
             except Exception:
                 log.exception("retrain: could not run")
 
+    async def _waiting(self) -> bool:
+        """Whether any retrain is queued or running (a read, before taking the write lock)."""
+        async with self.sessionmaker() as s:
+            return (await s.execute(select(NluModel.id).where(
+                NluModel.state.in_(("queued", "training"))).limit(1))).scalar() is not None
+
     async def _claim(self) -> tuple[int, list[tuple[int, str, str]]] | None:
+        if not await self._waiting():
+            return None
         now = utcnow()
         timeout = dt.timedelta(seconds=self.settings.learning.train_timeout_s)
         async with self._tx() as s:
@@ -222,10 +236,11 @@ class Retrainer:
                 state="merged", finished_at=now, reasons=[{"metric": "merged",
                                                            "into": model.id}]))
             rows = (await s.execute(select(TaughtExample.id, TaughtExample.text,
-                                           TaughtExample.label)
+                                           TaughtExample.label, TaughtExample.topic)
                                     .where(TaughtExample.state.in_(TRAINED))
                                     .order_by(TaughtExample.id))).all()
-            return model.id, [(int(i), str(t), str(lb)) for i, t, lb in rows]
+            return model.id, [(int(i), str(t), training_label(str(lb), topic))
+                              for i, t, lb, topic in rows]
 
     async def run_once(self) -> NluModel | None:
         """Run the oldest queued retrain, if none is running anywhere; returns it finished."""

@@ -490,6 +490,9 @@ class TaughtExample(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(String(96))  # svc_<id>, intent/faq-id, out_of_scope
+    # Examples taught together under a catch-all label (out_of_scope, other_procedure) are one
+    # topic, learnt as a class of its own (nlu.retrain.training_label).
+    topic: Mapped[str | None] = mapped_column(String(32), default=None)
     state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     taught_by: Mapped[str] = mapped_column(String(160))  # console:<name>
     model_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the retrain

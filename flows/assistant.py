@@ -28,7 +28,7 @@ from flows.safety import (
     soft_danger_reply,
 )
 from flows.types import Button, Incoming, Reply
-from flows.ui import button, main_menu, menu_button, short_label
+from flows.ui import MAX_PAYLOAD_BYTES, button, main_menu, menu_button, short_label
 from flows.ward import (
     SKIP,
     area_name,
@@ -432,7 +432,8 @@ class Assistant:
         # understanding chose, when the answer is about what was asked.
         asked = state.data.get(_ASKED)
         question = label = None
-        if isinstance(asked, dict) and _about(ref, str(asked.get("label") or "")):
+        if isinstance(asked, dict) and (ref == asked.get("ref")
+                                        or _about(ref, str(asked.get("label") or ""))):
             question, label = asked.get("q"), asked.get("label")
         await ctx.store.add_feedback(msg.channel, msg.user_id, ref[:96], value,
                                      question=question, label=label)
@@ -499,9 +500,10 @@ class Assistant:
 
         own = self._own_reply(ctx, state, parse)
         if own is not None:
-            if parse.label == OTHER_PROCEDURE:
-                # A procedure outside the 53: the content team sees it in its inbox.
-                await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope")
+            if parse.label == OTHER_PROCEDURE or parse.decision != "answer":
+                # A procedure outside the 53, or a guess: the content team sees it in its inbox.
+                await ctx.store.log_unanswered(masked, _guesses(parse), (
+                    "out_of_scope" if parse.decision == "answer" else parse.decision))
             return self._out(state, [own], parse, masked)
 
         # A question about one aspect of the service the citizen is already looking at.
@@ -659,4 +661,22 @@ class Assistant:
                 ref = f"t:{faq.TOPIC_OF_INTENT[intent][0]}"
         else:  # out_of_scope, or an intent whose feature is not configured
             reply = Reply(content.text("out_of_scope"), main_menu(content), kind="menu")
+        if parse is not None:
+            reply = self._flaggable(ctx, state, reply, ref)
         return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
+
+    def _flaggable(self, ctx: Context, state: State, reply: Reply, ref: str) -> Reply:
+        """A typed question answered with a service's introduction or a topic's menu: a 👎
+        lets the citizen say it is not what they asked, so the question reaches the content
+        team's inbox (answers already carry 👍/👎)."""
+        asked = state.data.get(_ASKED)
+        if isinstance(asked, dict):
+            asked["ref"] = ref
+        if ref.partition(":")[0] not in ("s", "t") or any(
+                b.payload.startswith("f:") for b in reply.buttons if b.payload):
+            return reply
+        buttons = list(reply.buttons)
+        flag = button(ctx.content.text("btn.not_what_i_asked"), f"f:-:{ref}"[:MAX_PAYLOAD_BYTES])
+        buttons.insert(max(len(buttons) - 1, 0), flag)
+        return Reply(reply.text, buttons, reply.audio_path, reply.audio_url, reply.speakable,
+                     reply.kind)

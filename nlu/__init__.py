@@ -21,11 +21,12 @@ from typing import Any
 
 from core.config import NluSettings
 from nlu.builtin import BuiltinEngine, Thresholds, TrainParams, default_thresholds, train
-from nlu.data import Example, training_examples
+from nlu.data import Example, base_label, training_examples
+from nlu.topics import add_topics, split_topics
 from nlu.types import Engine, Parse
 
-__all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "cache_key", "load_engine",
-           "save_engine", "thresholds_for"]
+__all__ = ["ENGINE_VERSION", "Engine", "Parse", "build_builtin", "cache_key", "load_cached",
+           "load_engine", "save_engine", "thresholds_for"]
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +59,29 @@ def thresholds_for(settings: NluSettings) -> Thresholds:
     )
 
 
-def save_engine(engine: BuiltinEngine, path: Path) -> None:
-    """Write the cache atomically and remove older caches."""
+def save_engine(engine: BuiltinEngine, path: Path, prune: bool = True) -> None:
+    """Write the cache atomically and (with ``prune``) remove older caches."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as fh:
         pickle.dump(engine, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
-    for old in path.parent.glob("nlu-*.pkl"):
+    for old in path.parent.glob("nlu-*.pkl") if prune else ():
         if old != path:
             old.unlink(missing_ok=True)
+
+
+def load_cached(path: Path) -> BuiltinEngine | None:
+    """The engine in a cache file, or None when it is missing or unreadable."""
+    try:
+        with path.open("rb") as fh:
+            engine = pickle.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+        log.warning("NLU: cache %s unreadable (%s)", path, exc)
+        return None
+    return engine if isinstance(engine, BuiltinEngine) else None
 
 
 def _train_and_save(examples: list[Example], content: Any, params: TrainParams,
@@ -109,7 +123,31 @@ def build_builtin(settings: NluSettings, content: Any, cache_dir: Path | None = 
     if not examples:
         raise ValueError(f"no NLU training examples under {content.root / 'nlu'}")
     known = {e.label for e in examples}
-    examples += [e for e in extra if e.label in known]
+    plain, topics = split_topics([e for e in extra if base_label(e.label) in known])
+    examples += plain
+    engine = _builtin(settings, content, examples, cache_dir, params)
+    if not topics:
+        return engine
+    # Topics taught under a catch-all answer: classes added to the engine above (nlu.topics).
+    path = (Path(cache_dir) / f"nlu-{cache_key([*examples, *topics], content, params)}.pkl"
+            if cache_dir is not None else None)
+    found = load_cached(path) if path is not None else None
+    if found is not None:
+        return found.with_thresholds(engine.thresholds)
+    started = time.perf_counter()
+    engine = add_topics(engine, examples, topics, params)
+    log.info("NLU: %d taught topic(s) added in %.1f s", engine.info.get("topics", 0),
+             time.perf_counter() - started)
+    if path is not None:
+        try:
+            save_engine(engine, path, prune=False)  # the engine without topics stays cached
+        except OSError as exc:
+            log.warning("NLU: cannot write the cache %s: %s", path, exc)
+    return engine
+
+
+def _builtin(settings: NluSettings, content: Any, examples: list[Example],
+             cache_dir: Path | None, params: TrainParams) -> BuiltinEngine:
     thresholds = thresholds_for(settings)
     key = cache_key(examples, content, params)
     path = Path(cache_dir) / f"nlu-{key}.pkl" if cache_dir is not None else None

@@ -24,10 +24,22 @@ from pathlib import Path
 from typing import Any
 
 from nlu.builtin import BuiltinEngine, Thresholds, TrainParams, train
-from nlu.data import Example, training_examples
+from nlu.data import TOPIC_SEP, Example, base_label, training_examples
 from nlu.gate import EvalSpec, eval_texts, same_text, score
+from nlu.topics import add_topics, split_topics
 
-__all__ = ["Job", "Result", "examples_of", "run_in_child", "taught_example", "train_candidate"]
+__all__ = ["CATCH_ALL", "Job", "Result", "examples_of", "run_in_child", "taught_example",
+           "train_candidate", "training_label"]
+
+#: Labels that answer many different needs ("not something I help with"): what editors teach
+#: under them is learnt as a topic of its own (``nlu.data.TOPIC_SEP``).
+CATCH_ALL = frozenset({"out_of_scope", "other_procedure"})
+
+
+def training_label(label: str, topic: str | None) -> str:
+    """The label a taught example trains: ``other_procedure__t41`` for a topic taught under a
+    catch-all label, the label itself otherwise."""
+    return f"{label}{TOPIC_SEP}{topic}" if topic and label in CATCH_ALL else label
 
 
 def taught_example(text: str, label: str) -> Example:
@@ -67,7 +79,7 @@ class Result:
 
 def train_candidate(job: Job) -> Result:
     """Train, save and score (runs in the child; usable in-process in tests)."""
-    from nlu import cache_key  # the package's cache naming, shared with build_builtin
+    from nlu import cache_key, load_cached, save_engine  # the cache, as build_builtin names it
 
     forbidden = eval_texts(job.spec)
     used = [(i, t, lb) for i, t, lb in job.taught if same_text(t) not in forbidden]
@@ -75,11 +87,19 @@ def train_candidate(job: Job) -> Result:
     extra = [taught_example(t, lb) for _, t, lb in used]
     examples = training_examples(job.content.nlu_files, job.content)
     known = {e.label for e in examples}
-    extra = [e for e in extra if e.label in known]
-    everything = examples + extra
-    key = cache_key(everything, job.content, job.params)
+    plain, topics = split_topics([e for e in extra if base_label(e.label) in known])
+    base = examples + plain
     started = time.perf_counter()
-    engine = train(everything, job.content, params=job.params, thresholds=job.thresholds)
+    # The engine without topics: cached unless ordinary labels were taught since.
+    base_path = job.out_dir / f"nlu-{cache_key(base, job.content, job.params)}.pkl"
+    engine = load_cached(base_path)
+    if engine is None:
+        engine = train(base, job.content, params=job.params, thresholds=job.thresholds)
+        save_engine(engine, base_path, prune=False)
+    engine = engine.with_thresholds(job.thresholds)
+    if topics:
+        engine = add_topics(engine, base, topics, job.params)
+    key = cache_key([*base, *topics], job.content, job.params)
     train_s = time.perf_counter() - started
     job.out_dir.mkdir(parents=True, exist_ok=True)
     path = job.out_dir / f"candidate-{key}-{os.getpid()}.pkl"

@@ -194,13 +194,12 @@ def reply_texts(replies: Any) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def trained_nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding the engine trained on content/ (trained once per test session; tests
-    that need the real engine load it from here or copy it into their own cache folder)."""
+def trained_nlu_cache(nlu_cache: Path) -> Path:
+    """This worker's engine cache, holding the engine trained on content/ (trained here when no
+    test did yet): tests that run the real engine in their own folder copy it from here."""
     from core.config import NluSettings
     from flows.content import load_content
     from nlu import build_builtin
 
-    folder = tmp_path_factory.getbasetemp() / "nlu-shared"
-    build_builtin(NluSettings(), load_content(ROOT / "content", strict=False), folder)
-    return folder
+    build_builtin(NluSettings(), load_content(ROOT / "content", strict=False), nlu_cache)
+    return nlu_cache

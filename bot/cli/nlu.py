@@ -149,14 +149,16 @@ def _export_taught(args: argparse.Namespace) -> int:
     from core.config import load_config
     from core.models import TaughtExample
     from nlu.export import export_taught
+    from nlu.retrain import training_label
 
     settings = load_config(args.config)
     states = ("accepted", "pending") if args.pending else ("accepted",)
 
     async def rows(session: Any) -> list[tuple[str, str]]:
-        found = await session.execute(select(TaughtExample.text, TaughtExample.label).where(
+        found = await session.execute(select(
+            TaughtExample.text, TaughtExample.label, TaughtExample.topic).where(
             TaughtExample.state.in_(states)).order_by(TaughtExample.id))
-        return [(str(t), str(lb)) for t, lb in found]
+        return [(str(t), training_label(str(lb), topic)) for t, lb, topic in found]
 
     examples = in_db(settings, rows)
     path = export_taught(examples, args.dir, note=f"{len(examples)} examples, exported "

@@ -21,13 +21,14 @@ async def _seed(url: str) -> None:
     await upgrade(url)
     engine = make_engine(url)
     async with make_sessionmaker(engine)() as s, s.begin():
-        for text, label, state in [
-                ("xe rác mấy giờ đến", "out_of_scope", "accepted"),
-                ("quên pass vneid rồi", "vneid_account/vneid-quen-mat-khau", "accepted"),
-                ("làm hộ chiếu cho mẹ già", "svc_cap-ho-chieu", "accepted"),
-                ("lịch thu gom rác", "out_of_scope", "pending"),
-                ("làm passport bao tiền", "svc_dang-ky-khai-tu", "refused")]:
-            s.add(TaughtExample(text=text, label=label, state=state, taught_by="console:a"))
+        for text, label, state, topic in [
+                ("xe rác mấy giờ đến", "out_of_scope", "accepted", "t1"),
+                ("quên pass vneid rồi", "vneid_account/vneid-quen-mat-khau", "accepted", None),
+                ("làm hộ chiếu cho mẹ già", "svc_cap-ho-chieu", "accepted", None),
+                ("lịch thu gom rác", "out_of_scope", "pending", "t1"),
+                ("làm passport bao tiền", "svc_dang-ky-khai-tu", "refused", None)]:
+            s.add(TaughtExample(text=text, label=label, state=state, topic=topic,
+                                taught_by="console:a"))
     await engine.dispose()
 
 
@@ -44,7 +45,7 @@ def test_export_writes_what_the_serving_engine_learnt(tmp_path: Path,
     assert capsys.readouterr().out.splitlines() == ["3 examples", str(out / "taught.yml")]
     got = read_rasa_yaml(out / "taught.yml")
     want = [taught_example("quên pass vneid rồi", "vneid_account/vneid-quen-mat-khau"),
-            taught_example("xe rác mấy giờ đến", "out_of_scope"),
+            taught_example("xe rác mấy giờ đến", "out_of_scope__t1"),  # its taught topic
             taught_example("làm hộ chiếu cho mẹ già", "svc_cap-ho-chieu")]
     assert sorted(got, key=lambda e: e.text) == sorted(want, key=lambda e: e.text)
     assert main(["--config", str(config), "nlu", "export-taught", str(out), "--pending"]) == 0

@@ -73,3 +73,20 @@ async def test_feedback_questions_older_than_retention_are_purged(core: App) -> 
     await purge_expired(core.sessionmaker, core.settings.retention_days, now=later)
     async with core.sessionmaker() as s:
         assert (await s.execute(select(func.count()).select_from(Feedback))).scalar_one() == 0
+
+
+async def test_a_service_introduction_can_be_flagged_as_not_what_was_asked(core: App) -> None:
+    replies = await core.handle(Incoming("telegram", "u1", text="cho hỏi về hộ chiếu")) or []
+    flags = [b for r in replies for b in r.buttons if b.payload == "f:-:s:cap-ho-chieu"]
+    assert [b.label for b in flags] == ["👎 Không đúng ý tôi"]
+    await tap(core, "f:-:s:cap-ho-chieu")
+    [(answer, value, question, label)] = await feedback(core)
+    assert (answer, value, question, label) == (
+        "s:cap-ho-chieu", -1, "cho hỏi về hộ chiếu", "svc_cap-ho-chieu")
+
+
+async def test_a_guess_answered_with_an_own_reply_still_reaches_the_inbox(core: App) -> None:
+    await say(core, "mơ hồ quá")  # suggest, whatever the reply
+    async with core.sessionmaker() as s:
+        assert [r.decision for r in (await s.execute(select(Unanswered))).scalars()] == [
+            "suggest"]

@@ -21,10 +21,5 @@ def content() -> Any:
 
 
 @pytest.fixture(scope="session")
-def nlu_cache(trained_nlu_cache: Path) -> Path:
-    return trained_nlu_cache  # the session's engine, trained once for every test package
-
-
-@pytest.fixture(scope="session")
 def engine(content: Any, nlu_cache: Path) -> BuiltinEngine:
     return build_builtin(NluSettings(), content, nlu_cache)

@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('label', sa.String(length=96), nullable=False),
+    sa.Column('topic', sa.String(length=32), nullable=True),
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('taught_by', sa.String(length=160), nullable=False),
     sa.Column('model_id', sa.BigInteger(), nullable=True),

@@ -56,11 +56,12 @@ lint: dev
 check-content: install
 	$(BIN)/trolyso content check
 
+# pytest runs on every core (pytest-xdist), one database per test; line coverage printed last.
 test: dev system-packages
 	$(BIN)/ruff check core nlu flows broadcast bot tests bench
 	$(BIN)/mypy
 	$(BIN)/trolyso content check
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --cov --cov-report=term
 
 bench: dev system-packages
 	@for f in bench/*_bench.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -35,12 +35,13 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bot.cli.common import load_texts  # noqa: E402
+from bot.channels import bind  # noqa: E402
 from broadcast import announcements  # noqa: E402
 from broadcast.types import Actor, Draft  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.db import make_engine, make_sessionmaker, upgrade, utcnow  # noqa: E402
 from core.models import OutboxItem, Subscription  # noqa: E402
+from flows.content import load_texts  # noqa: E402
 from tests.doubles.telegram_api import BotApiDouble  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -78,7 +79,7 @@ async def fresh_database(kind: str, tmp: Path) -> tuple[str, Callable[[], Any]]:
 async def prepare(url: str, n: int) -> int:
     """N subscribers in one ward and one released notice to all of them: N outbox rows."""
     await upgrade(url)
-    settings = load_config(ROOT / "config.yaml", env={"DATABASE_URL": url})
+    settings = bind(load_config(ROOT / "config.yaml", env={"DATABASE_URL": url}))
     engine = make_engine(url)
     sm = make_sessionmaker(engine)
     now = utcnow()
@@ -90,7 +91,8 @@ async def prepare(url: str, n: int) -> int:
             for i in range(0, n, 500):
                 await s.execute(insert(Subscription), rows[i:i + 500])
         async with sm() as s, s.begin():
-            ann = await announcements.create(s, settings, load_texts(settings),
+            texts = load_texts(settings.path(settings.content.dir))
+            ann = await announcements.create(s, settings, texts,
                                              Actor.cli("bench"),
                                              Draft(text=TEXT, areas=[AREA], topics=["chung"]))
             return ann.id

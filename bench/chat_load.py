@@ -1,8 +1,11 @@
 """Load side of bench/chat_bench.py, in its own process: the Bot API double and the driver.
 
 Protocol on stdin/stdout: prints ``PORT <n>`` once the double listens; then for each line
-``GO <webhook url> <updates> <rate>`` (rate 0 = as fast as possible) posts that many updates and
-prints one JSON line with the figures; ``RESET`` clears the double's log.
+``GO <webhook url[,url...]> <updates> <rate>`` (rate 0 = as fast as possible) posts that many
+updates, alternating between the URLs (several server processes behind a round-robin balancer),
+and prints one JSON line with the figures; ``RESET`` clears the double's log. ``lost`` counts
+updates never answered; ``duplicates`` the replies beyond what the same message gets elsewhere
+in the run (each chat sends one message, whose answer has a fixed number of messages).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ MESSAGES = ["/start", "làm hộ chiếu hết bao nhiêu tiền", "quen mat kha
             "đăng ký khai sinh cho con cần giấy tờ gì", "bị lừa chuyển tiền rồi"]
 
 
-async def drive(api: BotApiDouble, url: str, n: int, rate: float, run: int) -> dict[str, float]:
+async def drive(api: BotApiDouble, urls: list[str], n: int, rate: float,
+                run: int) -> dict[str, float]:
     sent_at: dict[str, float] = {}
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     sem = asyncio.Semaphore(64)
@@ -36,7 +40,7 @@ async def drive(api: BotApiDouble, url: str, n: int, rate: float, run: int) -> d
             update = api.message_update(chat, MESSAGES[i % len(MESSAGES)])
             async with sem:
                 sent_at[str(chat)] = time.monotonic()
-                async with http.post(url, json=update, headers=headers) as resp:
+                async with http.post(urls[i % len(urls)], json=update, headers=headers) as resp:
                     await resp.read()
                     if resp.status != 200:
                         raise RuntimeError(f"webhook answered {resp.status}")
@@ -60,9 +64,23 @@ async def drive(api: BotApiDouble, url: str, n: int, rate: float, run: int) -> d
             seen = len(api.sent)
             await asyncio.sleep(0.01)
     end = max(first.values()) if first else time.monotonic()
+    await asyncio.sleep(1.0)  # the last pieces of multi-message answers
+    counts: dict[str, int] = {}
+    for m in api.sent:
+        if m["chat_id"] in sent_at:
+            counts[m["chat_id"]] = counts.get(m["chat_id"], 0) + 1
+    expected: dict[int, int] = {}
+    for i in range(n):
+        got = counts.get(str(base_chat + i), 0)
+        kind = i % len(MESSAGES)
+        if got and (kind not in expected or got < expected[kind]):
+            expected[kind] = got
+    duplicates = sum(max(0, counts.get(str(base_chat + i), 0) - expected.get(i % len(MESSAGES), 0))
+                     for i in range(n))
     lat = sorted((first[c] - sent_at[c]) * 1000 for c in first) or [float("nan")]
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
-    return {"updates": n, "answered": len(first), "seconds": end - start,
+    return {"updates": n, "answered": len(first), "lost": n - len(first),
+            "duplicates": duplicates, "seconds": end - start,
             "per_second": len(first) / max(end - start, 1e-9), "p50_ms": q[49], "p99_ms": q[98]}
 
 
@@ -82,7 +100,7 @@ async def main() -> None:
             print("{}", flush=True)
         elif parts[:1] == ["GO"]:
             run += 1
-            result = await drive(api, parts[1], int(parts[2]), float(parts[3]), run)
+            result = await drive(api, parts[1].split(","), int(parts[2]), float(parts[3]), run)
             print(json.dumps(result), flush=True)
     await api.stop()
 

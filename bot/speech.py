@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from broadcast.radio.engines import engine_for, normalizer_for
 from core.config import Settings
+from flows.lexicon import Lexicon
 
 if TYPE_CHECKING:
     from broadcast.radio.tts import TtsEngine
@@ -34,11 +35,12 @@ def speakable(text: str) -> str:
 class VoiceSpeech:
     """Implements flows' ``Speech``; files are cached by text, so a repeat costs nothing."""
 
-    def __init__(self, settings: Settings, engine: TtsEngine | None = None) -> None:
+    def __init__(self, settings: Settings, lexicon: Lexicon,
+                 engine: TtsEngine | None = None) -> None:
         self.settings = settings
         self.out_dir = settings.path("data/voice")
         self._engine = engine
-        self.normalizer = normalizer_for(settings)
+        self.normalizer = normalizer_for(lexicon)
         self._locks: dict[str, asyncio.Lock] = {}
 
     @property

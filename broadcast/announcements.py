@@ -18,7 +18,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast import audit
-from broadcast.compose import render_notice, render_report, split_title
+from broadcast.compose import notice_title, render_notice, render_report
 from broadcast.schedule import latest_fire, next_fire
 from broadcast.subscriptions import matching
 from broadcast.types import (
@@ -115,7 +115,7 @@ async def create(session: AsyncSession, settings: Settings, texts: Mapping[str, 
     session.add(ann)
     await session.flush()
     await audit.record(session, by, "announce.create", at=now, details={
-        "id": ann.id, "title": split_title(d.title, d.text)[0], "priority": d.priority,
+        "id": ann.id, "title": notice_title(d.title, d.text), "priority": d.priority,
         "at": "now" if d.at is None else d.at.isoformat(), "repeat": d.repeat,
         "radio": d.radio}, targets={"areas": d.areas, "topics": d.topics})
     if d.at is None:
@@ -237,7 +237,7 @@ async def finish_runs(session: AsyncSession, settings: Settings, texts: Mapping[
                            details={"id": ann.id, "run": run_id, **counts},
                            targets={"areas": ann.areas, "topics": ann.topics})
         if ann.author_channel in settings.push_channels and ann.author_user_id:
-            title = split_title(ann.title, ann.text)[0]
+            title = notice_title(ann.title, ann.text)
             await session.execute(insert_for(session, OutboxItem).values(
                 run_id=run_id, kind="report", channel=ann.author_channel,
                 user_id=ann.author_user_id, rank=RANK["priority"], priority="priority",
@@ -264,7 +264,7 @@ async def report_missed(session: AsyncSession, settings: Settings, texts: Mappin
     if run_id is None:
         return
     due = ann.first_at.astimezone(_tz(settings))
-    title = split_title(ann.title, ann.text)[0]
+    title = notice_title(ann.title, ann.text)
     await session.execute(insert_for(session, OutboxItem).values(
         run_id=run_id, kind="report", channel=ann.author_channel, user_id=ann.author_user_id,
         rank=RANK["priority"], priority="priority", state="pending", attempts=0,
@@ -317,7 +317,7 @@ async def summary(session: AsyncSession, ann: Announcement,
     if ann.state == "scheduled" or (ann.state == "sending" and ann.repeat != "none"):
         when = next_fire(ann.first_at, ann.repeat, now)
     return NoticeSummary(
-        id=ann.id, title=split_title(ann.title, ann.text)[0], state=ann.state,
+        id=ann.id, title=notice_title(ann.title, ann.text), state=ann.state,
         priority=ann.priority, repeat=ann.repeat, at=when, areas=tuple(ann.areas),
         topics=tuple(ann.topics), recipients=counts.get("recipients", 0),
         sent=counts.get("sent", 0), failed=counts.get("failed", 0),

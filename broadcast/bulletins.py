@@ -29,7 +29,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from broadcast.compose import notice_title, priority_label
+from broadcast.radio.engines import normalizer_for
+from broadcast.radio.normalize import Normalizer
 from broadcast.sender import Deliverer
+from broadcast.types import RANK
 from core.db import utcnow, write_lock
 from core.delivery import Delivery
 from core.models import Announcement, RadioBulletin, Run, TeamMember
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from broadcast.radio.bulletin import Bulletin
     from broadcast.radio.tts import TtsEngine
     from core.config import Settings
+    from flows.lexicon import Lexicon
 
 __all__ = ["AudioDeliverer", "NoticeForRadio", "RadioBulletins", "build_for_notices",
            "notices_for_radio"]
@@ -46,7 +51,6 @@ __all__ = ["AudioDeliverer", "NoticeForRadio", "RadioBulletins", "build_for_noti
 log = logging.getLogger(__name__)
 
 _ORDINAL = ["nhất", "hai", "ba", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười"]
-_RANK = {"emergency": 0, "priority": 1, "normal": 2}
 _STALE_BUILD = dt.timedelta(minutes=15)
 
 
@@ -64,13 +68,15 @@ class NoticeForRadio:
     priority: str
 
 
-def _title_of(ann: Announcement) -> str:
-    return (ann.title or ann.text.strip().splitlines()[0]).strip()
+def for_radio(ann: Announcement, priority: str | None = None) -> NoticeForRadio:
+    """What a bulletin reads of a stored notice."""
+    return NoticeForRadio(ann.id, notice_title(ann.title, ann.text), ann.text,
+                          priority or ann.priority)
 
 
 def compile_text(notices: Sequence[NoticeForRadio]) -> tuple[str, str]:
     """(title, text) of one bulletin reading several notices in order of priority."""
-    ordered = sorted(notices, key=lambda n: (_RANK.get(n.priority, 2), n.id))
+    ordered = sorted(notices, key=lambda n: (RANK.get(n.priority, 2), n.id))
     if len(ordered) == 1:
         return ordered[0].title, ordered[0].text
     parts = []
@@ -81,7 +87,7 @@ def compile_text(notices: Sequence[NoticeForRadio]) -> tuple[str, str]:
 
 
 def top_priority(notices: Sequence[NoticeForRadio]) -> str:
-    return min((n.priority for n in notices), key=lambda p: _RANK.get(p, 2), default="normal")
+    return min((n.priority for n in notices), key=lambda p: RANK.get(p, 2), default="normal")
 
 
 async def notices_for_radio(session: AsyncSession, area: str, start: dt.datetime,
@@ -92,16 +98,14 @@ async def notices_for_radio(session: AsyncSession, area: str, start: dt.datetime
         .where(Announcement.radio.is_(True), Announcement.state != "cancelled",
                Run.released_at >= start, Run.released_at < end)
         .distinct())).scalars().all()
-    return [NoticeForRadio(a.id, _title_of(a), a.text, a.priority)
-            for a in rows if area in (a.areas or [])]
+    return [for_radio(a) for a in rows if area in (a.areas or [])]
 
 
-def build_for_notices(settings: Settings, engine: TtsEngine, notices: Sequence[NoticeForRadio],
-                      area: str, when: dt.datetime, *, title: str | None = None,
-                      out_dir: Path | None = None) -> Bulletin:
+def build_for_notices(settings: Settings, engine: TtsEngine, normalizer: Normalizer,
+                      notices: Sequence[NoticeForRadio], area: str, when: dt.datetime, *,
+                      title: str | None = None, out_dir: Path | None = None) -> Bulletin:
     """Build the bulletin of ``notices`` for ``area`` (blocking: call it in a thread)."""
     from broadcast.radio.bulletin import build_bulletin, bulletin_dir
-    from broadcast.radio.engines import normalizer_for
 
     root = settings.path(settings.radio.output_dir)
     heading, text = compile_text(notices)
@@ -112,7 +116,7 @@ def build_for_notices(settings: Settings, engine: TtsEngine, notices: Sequence[N
         text, title=heading, area_code=area, area_name=settings.area_name(area),
         priority=top_priority(notices), when=when,
         settings=settings.radio.model_copy(update={"output_dir": str(root)}),
-        lexicon=normalizer_for(settings), out_dir=out_dir or bulletin_dir(root, area, when),
+        lexicon=normalizer, out_dir=out_dir or bulletin_dir(root, area, when),
         engine=engine)
 
 
@@ -120,10 +124,13 @@ class RadioBulletins:
     """The component of ``trolyso run`` that builds and sends bulletins."""
 
     def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
-                 settings: Settings, channels: Mapping[str, Deliverer], *,
+                 settings: Settings, texts: Mapping[str, str], lexicon: Lexicon,
+                 channels: Mapping[str, Deliverer], *,
                  tts: TtsEngine | None = None, poll_s: float = 15.0) -> None:
         self.db = engine
         self.settings = settings
+        self.texts = texts
+        self.normalizer = normalizer_for(lexicon)
         self.sm = sessionmaker
         self.channels = channels
         self.poll_s = poll_s
@@ -195,7 +202,7 @@ class RadioBulletins:
                        Announcement.state != "cancelled", Run.released_at >= now - grace))).all()
         handled = []
         for run_id, released_at, ann in rows:
-            notice = NoticeForRadio(ann.id, _title_of(ann), ann.text, ann.priority)
+            notice = for_radio(ann)
             for area in ann.areas or []:
                 row = await self._claim(area, f"emergency:{run_id}", now)
                 if row is not None:
@@ -239,7 +246,7 @@ class RadioBulletins:
             return await self._finish(row.id, state="empty")
         try:
             bulletin = await asyncio.to_thread(build_for_notices, self.settings, self.tts,
-                                               notices, row.area_code, when)
+                                               self.normalizer, notices, row.area_code, when)
         except Exception as exc:
             log.exception("radio: building %s for %s failed", row.key, row.area_code)
             return await self._finish(row.id, state="failed", announcement_ids=ids,
@@ -259,7 +266,8 @@ class RadioBulletins:
         async with self.sm() as session:
             operators = (await session.execute(
                 select(TeamMember).where(TeamMember.role == "radio"))).scalars().all()
-        caption = (f"📻 Bản tin {self.settings.area_name(area)} ({priority_label(priority)}), "
+        label = priority_label(self.texts, priority)
+        caption = (f"📻 Bản tin {self.settings.area_name(area)} ({label}), "
                    f"dài {round(bulletin.duration_s)} giây: {titles}")[:1000]
         link = (f"{self.settings.web.public_url.rstrip('/')}/radio/files/{rel}"
                 if self.settings.web.public_url else None)
@@ -287,8 +295,3 @@ class RadioBulletins:
                 log.warning("radio: bulletin not delivered to an operator on %s: %s",
                             op.channel, result.reason)
         return reached
-
-
-def priority_label(priority: str) -> str:
-    return {"normal": "thông thường", "priority": "ưu tiên",
-            "emergency": "khẩn cấp"}.get(priority, priority)

@@ -14,8 +14,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from broadcast.compose import render_notice
-from broadcast.radio.normalize import Normalizer
+from broadcast.compose import priority_label, render_notice
+from broadcast.radio.engines import normalizer_for
 from broadcast.schedule import next_at_time, parse_chat_when, parse_hhmm
 from broadcast.types import (
     PRIORITIES,
@@ -76,16 +76,6 @@ def _toggle(items: list[str], key: str) -> list[str]:
 
 #: The spoken form shown in the preview is cut here (a long notice is still read in full).
 _SPOKEN_PREVIEW = 1200
-_normalizers: dict[int, Normalizer] = {}
-
-
-def _normalizer(ctx: Context) -> Normalizer:
-    """The radio normalizer for this content's lexicon, built once (it compiles big regexes)."""
-    key = id(ctx.content.lexicon)
-    if key not in _normalizers:
-        _normalizers.clear()
-        _normalizers[key] = Normalizer(ctx.content.lexicon)
-    return _normalizers[key]
 
 
 class _NoticeFlows:
@@ -433,13 +423,14 @@ class _NoticeFlows:
                                area_names=[n for c, n in s.areas if c in draft.areas])
         count = await _store(ctx).count_recipients(draft.areas, draft.topics)
         text = t("nb.preview", notice=notice, areas=_names(s.areas, draft.areas),
-                 topics=_names(s.topics, draft.topics), priority=t(f"prio.{draft.priority}"),
+                 topics=_names(s.topics, draft.topics),
+                 priority=priority_label(ctx.content.texts, draft.priority),
                  when=self._when(ctx, draft.at, draft.repeat),
                  radio=t("btn.yes") if draft.radio else t("btn.no"), count=count)
         if draft.priority == "emergency":
             text += "\n" + t("nb.emergency_note")
         if draft.radio:  # what the loudspeakers will say: numbers, dates, abbreviations spelt out
-            spoken = _normalizer(ctx).spoken(draft.text).strip()
+            spoken = normalizer_for(ctx.content.lexicon).spoken(draft.text).strip()
             if len(spoken) > _SPOKEN_PREVIEW:
                 spoken = spoken[:_SPOKEN_PREVIEW].rsplit(" ", 1)[0] + " …"
             text += "\n\n" + t("nb.spoken", script=spoken)

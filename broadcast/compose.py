@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["render_notice", "render_report", "split_title"]
+__all__ = ["notice_title", "priority_label", "render_notice", "render_report", "split_title"]
 
 
 def split_title(title: str | None, text: str) -> tuple[str, str]:
@@ -14,6 +14,16 @@ def split_title(title: str | None, text: str) -> tuple[str, str]:
         return " ".join(title.split()), text
     first, _, rest = text.partition("\n")
     return first.strip(), rest.strip()
+
+
+def notice_title(title: str | None, text: str) -> str:
+    """A notice's title: the one given, else the first line of its text."""
+    return split_title(title, text)[0]
+
+
+def priority_label(texts: Mapping[str, str], priority: str) -> str:
+    """The Vietnamese name of a priority level ("khẩn cấp"), from texts.yaml ``prio.*``."""
+    return texts.get(f"prio.{priority}", priority)
 
 
 def render_notice(texts: Mapping[str, str], *, title: str | None, text: str, priority: str,

@@ -39,7 +39,6 @@ __all__ = [
     "MessageLog",
     "OAuthToken",
     "OutboxItem",
-    "ProcessedUpdate",
     "RadioBulletin",
     "RateBucket",
     "Run",
@@ -81,16 +80,6 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-
-
-class ProcessedUpdate(Base):
-    """Ids of platform updates already handled, so a redelivery is answered once."""
-
-    __tablename__ = "processed_updates"
-
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class MessageLog(Base):

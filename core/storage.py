@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Delete, delete, select, update
+from sqlalchemy import Delete, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
@@ -19,7 +18,6 @@ from core.models import (
     Invite,
     MessageLog,
     OutboxItem,
-    ProcessedUpdate,
     Subscription,
     TeamMember,
     Unanswered,
@@ -59,7 +57,6 @@ RETAINED: tuple[tuple[type[Base], _Column], ...] = (
     (MessageLog, MessageLog.created_at),
     (Unanswered, Unanswered.created_at),
     (Feedback, Feedback.created_at),
-    (ProcessedUpdate, ProcessedUpdate.created_at),
     (Conversation, Conversation.updated_at),
     # Delivery rows and invites are pruned like the logs.
     (OutboxItem, OutboxItem.created_at),
@@ -130,18 +127,12 @@ async def last_seen(sm: async_sessionmaker[AsyncSession], channel: str, user_id:
 
 
 async def purge_expired(sm: async_sessionmaker[AsyncSession], retention_days: int,
-                        extra: Sequence[tuple[type[Base], InstrumentedAttribute[Any]]] = (),
                         now: dt.datetime | None = None) -> dict[str, int]:
     """Delete logs, feedback and idle conversations older than ``retention_days``."""
     cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
     counts: dict[str, int] = {}
     async with sm() as session, session.begin():
-        for model, col in [*RETAINED, *extra]:
+        for model, col in RETAINED:
             result = await session.execute(delete(model).where(col < cutoff))
             counts[model.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
     return counts
-
-
-async def clear_blocked(session: AsyncSession, channel: str, user_id: str) -> None:
-    await session.execute(update(User).where(User.channel == channel, User.user_id == user_id)
-                          .values(blocked_at=None, last_seen=utcnow()))

@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from flows.lexicon import Lexicon, load_lexicon
 from flows.source_tiers import RANKED_TIERS, SourceTiers, Tier
 
 __all__ = [
@@ -37,8 +38,10 @@ __all__ = [
     "Problem",
     "Service",
     "SourceTiers",
+    "average_problems",
     "check_content",
     "load_content",
+    "load_texts",
 ]
 
 ASPECTS = ("steps", "documents", "fee", "duration", "eligibility")
@@ -296,7 +299,7 @@ class Content:
     hotlines: list[Hotline]
     legal_aid: LegalAidCheck | None
     locality: Locality | None
-    lexicon: dict[str, str]
+    lexicon: Lexicon
     nlu_files: list[Path]
     service_files: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -364,6 +367,16 @@ def load_catalogue(path: Path) -> Catalogue:
     return Catalogue(groups=dict(data["groups"]), entries=list(data["services"]))
 
 
+def load_texts(root: Path | None = None) -> dict[str, str]:
+    """``texts.yaml``: the interface texts by key (NFC); raises ContentError when it is not a
+    mapping of keys to texts. :func:`load_content` reads it through here too."""
+    root = Path(root) if root else default_content_dir()
+    raw = _nfc(_read_yaml(root / "texts.yaml"))
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ContentError(f"{root / 'texts.yaml'}: expected key: text pairs")
+    return {str(k): v for k, v in raw.items()}
+
+
 def load_content(root: Path | None = None, *, strict: bool = True) -> Content:
     """Load and validate ``content/``.
 
@@ -429,13 +442,7 @@ def load_content(root: Path | None = None, *, strict: bool = True) -> Content:
 
     texts: dict[str, str] = {}
     try:
-        raw_texts = _nfc(_read_yaml(root / "texts.yaml"))
-        if not isinstance(raw_texts, dict) or not all(
-            isinstance(v, str) for v in raw_texts.values()
-        ):
-            problems.append(Problem("content/texts.yaml", "-", "-", "expected key: text pairs"))
-        else:
-            texts = {str(k): v for k, v in raw_texts.items()}
+        texts = load_texts(root)
     except ContentError as exc:
         problems.append(Problem("content/texts.yaml", "-", "-", str(exc)))
 
@@ -452,14 +459,12 @@ def load_content(root: Path | None = None, *, strict: bool = True) -> Content:
     except ContentError as exc:
         problems.append(Problem("content/hotlines.yaml", "-", "-", str(exc)))
 
-    lexicon: dict[str, str] = {}
+    lexicon = Lexicon()
     lex_path = root / "lexicon.yaml"
     if lex_path.exists():
         try:
-            raw_lex = _nfc(_read_yaml(lex_path)) or {}
-            for k, v in (raw_lex.get("entries") or {}).items():
-                lexicon[str(k)] = str(v)
-        except ContentError as exc:
+            lexicon = load_lexicon(lex_path)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
             problems.append(Problem("content/lexicon.yaml", "-", "-", str(exc)))
 
     content = Content(
@@ -488,9 +493,10 @@ def load_content(root: Path | None = None, *, strict: bool = True) -> Content:
 # ---------------------------------------------------------------- checks
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…:;])\s+|\n+")
-#: Readability limit for citizen text: no sentence longer than this many words.
+#: Readability limit for citizen text: no sentence longer than this many words (an error).
 #: Plain-language guides for older readers put the comfortable sentence at 15-20 words; we
-#: allow up to 35 for a single sentence and ask for an average of at most 22 per entry.
+#: allow up to 35 for a single sentence and ask for an average of at most 22 per entry (a
+#: warning: an entry above it is readable, but should be rewritten in shorter sentences).
 MAX_SENTENCE_WORDS = 35
 MAX_AVG_SENTENCE_WORDS = 22
 
@@ -513,6 +519,17 @@ def readability_problems(label: str, entry: str, field_name: str, text: str) -> 
                         f"{MAX_SENTENCE_WORDS}): {s[:60]}...")
             )
     return out
+
+
+def average_problems(label: str, entry: str, field_name: str,
+                     texts: Iterable[str]) -> list[Problem]:
+    """A warning when the sentences of an entry average more than MAX_AVG_SENTENCE_WORDS."""
+    lengths = [len(s.split()) for text in texts for s in sentences(text)]
+    if not lengths or sum(lengths) <= MAX_AVG_SENTENCE_WORDS * len(lengths):
+        return []
+    avg = sum(lengths) / len(lengths)
+    return [Problem(label, entry, field_name, f"sentences average {avg:.1f} words (aim: at "
+                    f"most {MAX_AVG_SENTENCE_WORDS}); split the longest", severity="warning")]
 
 
 def _service_texts(svc: Service) -> Iterable[tuple[str, str]]:
@@ -598,6 +615,7 @@ def check_content(
                                          counts))
         for fname, text in _service_texts(svc):
             problems.extend(readability_problems(file, sid, fname, text))
+        problems.extend(average_problems(file, sid, "*", (t for _, t in _service_texts(svc))))
         if render is not None:
             for i, msg in enumerate(render(content, svc)):
                 for channel, limit in limits:
@@ -627,6 +645,7 @@ def check_content(
             problems.extend(_review_problems(file, e.id, e.reviewed, today,
                                              max_review_age_days, counts))
             problems.extend(readability_problems(file, e.id, "answer", e.answer))
+            problems.extend(average_problems(file, e.id, "answer", [e.answer]))
             problems.extend(readability_problems(file, e.id, "more", e.more))
             if len(e.answer) > ANSWER_LIMIT:
                 problems.append(Problem(file, e.id, "answer", f"{len(e.answer)} characters, over "

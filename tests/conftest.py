@@ -1,10 +1,20 @@
-"""Shared fixtures: configuration, databases (SQLite file and PostgreSQL), the core."""
+"""Shared fixtures: configuration, databases (SQLite file and PostgreSQL), the core.
+
+Each test gets its own database, copied from a template migrated once per test worker (a file
+copy for SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL) instead of running every
+migration again; the migrations themselves are tested on empty databases
+(``fresh_db_url``). Tests run in parallel (pytest-xdist): templates, databases and the trained
+NLU cache are per worker, so workers share nothing.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +25,53 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, build_app
 from core.config import Settings, load_config
+from core.db import upgrade, upgrade_sync
 from tests.fakes import KeywordNlu
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+_nlu_cache: Path | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trained-engine cache of this worker. Keyed by a hash of the content, so every test
+    that does not test training itself loads the engine the first one trained."""
+    global _nlu_cache
+    _nlu_cache = tmp_path_factory.mktemp("nlu-cache")
+    return _nlu_cache
+
+
+def shared_nlu_cache() -> Path:
+    assert _nlu_cache is not None, "the nlu_cache fixture runs first (autouse)"
+    return _nlu_cache
 
 
 def settings_for(db_url: str, tmp: Path, **env: str) -> Settings:
     base = {"DATABASE_URL": db_url}
     base.update(env)
     s = load_config(ROOT / "config.yaml", env=base)
-    # Anything the process writes (voice files, radio, NLU cache) goes under the test's folder.
+    # Anything the process writes (voice files, radio) goes under the test's folder.
     return s.model_copy(update={"radio": s.radio.model_copy(update={
         "output_dir": str(tmp / "radio")}),
-        "nlu": s.nlu.model_copy(update={"cache_dir": str(tmp / "nlu-cache")})})
+        "nlu": s.nlu.model_copy(update={"cache_dir": str(shared_nlu_cache())})})
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    with sqlite3.connect(path) as conn:  # everything into the main file: one file to copy
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A SQLite database with the schema at the head revision, for this test only."""
+    shutil.copyfile(sqlite_template, tmp_path / "test.db")
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
 
@@ -48,23 +87,74 @@ async def _pg_available(url: str) -> str | None:
         await engine.dispose()
 
 
+_pg_templates: dict[str, str] = {}
+
+
+async def _pg_template(admin_url: str) -> str:
+    """This worker's PostgreSQL database migrated to the head, copied by each test."""
+    if admin_url not in _pg_templates:
+        name = f"trolyso_tpl_{WORKER}_{uuid.uuid4().hex[:8]}"
+        admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await admin.dispose()
+        await upgrade(make_url(admin_url).set(database=name).render_as_string(
+            hide_password=False))
+        _pg_templates[admin_url] = name
+    return _pg_templates[admin_url]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_templates() -> Iterator[None]:
+    yield
+
+    async def drop() -> None:
+        for admin_url, name in _pg_templates.items():
+            admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+            try:
+                async with admin.connect() as conn:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            finally:
+                await admin.dispose()
+
+    if _pg_templates:
+        asyncio.run(drop())
+
+
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards.
+    """A PostgreSQL database at the head revision for one test, dropped afterwards.
 
     Without PostgreSQL the test is skipped locally, but fails when CI=true: CI must prove the
     PostgreSQL path works.
     """
+    async for url in _pg_database(migrated=True):
+        yield url
+
+
+@pytest.fixture
+async def pg_empty_url() -> AsyncIterator[str]:
+    """An empty PostgreSQL database (no tables), for the migration tests."""
+    async for url in _pg_database(migrated=False):
+        yield url
+
+
+async def _pg_database(*, migrated: bool) -> AsyncIterator[str]:
     admin_url = os.environ.get("TEST_DATABASE_URL", PG_DEFAULT)
     problem = await _pg_available(admin_url)
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI ({admin_url}): {problem}")
         pytest.skip(f"PostgreSQL not available: {problem}")
-    name = f"trolyso_t_{uuid.uuid4().hex[:12]}"
+    # One database per test, named after the xdist worker too: parallel workers never share one.
+    name = f"trolyso_t_{WORKER}_{uuid.uuid4().hex[:12]}"
+    template = await _pg_template(admin_url) if migrated else None
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"' +
+                                (f' TEMPLATE "{template}"' if template else "")))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -77,8 +167,16 @@ async def pg_url() -> AsyncIterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Both databases: tests using this run on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Both databases, empty: for the migrations themselves."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    return str(request.getfixturevalue("pg_empty_url"))
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ import argparse
 import asyncio
 import getpass
 import sys
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast.types import Actor
@@ -42,10 +40,15 @@ def list_arg(value: str) -> list[str]:
 
 
 def load_texts(settings: Settings) -> dict[str, str]:
-    """The interface texts only (notices and reports are rendered from them)."""
-    path = settings.path(settings.content.dir) / "texts.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): unicodedata.normalize("NFC", str(v)) for k, v in raw.items()}
+    """The interface texts of the configured content (notices and reports are rendered from
+    them), read and checked by the content's own reader."""
+    from flows.content import ContentError
+    from flows.content import load_texts as read_texts
+
+    try:
+        return read_texts(settings.path(settings.content.dir))
+    except ContentError as exc:
+        raise SystemExit(f"trolyso: {exc}") from exc
 
 
 def in_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

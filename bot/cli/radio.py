@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from broadcast.radio.engines import engine_for, normalizer_for
 from broadcast.types import PRIORITIES
 from core.config import Settings, load_config
+from flows.lexicon import Lexicon, load_lexicon
 
 # The audio stack (scipy, pyloudnorm, lameenc) is imported only by `radio build`, so that every
 # other `trolyso` command starts quickly.
@@ -53,6 +54,15 @@ def _read(path: str) -> str:
         raise SystemExit(f"trolyso: {path}: cannot read: {exc}") from exc
 
 
+def _lexicon(settings: Settings) -> Lexicon:
+    """The configured content's lexicon, read by the same reader as the assistant's."""
+    path = settings.path(settings.content.dir) / "lexicon.yaml"
+    try:
+        return load_lexicon(path)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"trolyso: {path}: {exc}") from exc
+
+
 def _normalize(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
     if args.text is not None:
@@ -61,7 +71,7 @@ def _normalize(args: argparse.Namespace) -> int:
         text = _read(args.file)
     else:
         text = sys.stdin.read()
-    out = normalizer_for(settings).spoken(text.rstrip("\n"))
+    out = normalizer_for(_lexicon(settings)).spoken(text.rstrip("\n"))
     print(out)
     return 0
 
@@ -101,7 +111,7 @@ def _build(args: argparse.Namespace) -> int:
             priority=args.priority,
             when=datetime.now(ZoneInfo(settings.timezone)),
             settings=radio.model_copy(update={"output_dir": str(settings.path(radio.output_dir))}),
-            lexicon=normalizer_for(settings),
+            lexicon=normalizer_for(_lexicon(settings)),
             out_dir=args.out,
             engine=engine,
             already_spoken=args.spoken,
@@ -117,7 +127,7 @@ def _build(args: argparse.Namespace) -> int:
 
 async def _build_announcement(args: argparse.Namespace, settings: Settings) -> int:
     """`radio build --announcement ID`: the stored notice, for each area it targets."""
-    from broadcast.bulletins import NoticeForRadio, build_for_notices
+    from broadcast.bulletins import build_for_notices, for_radio
     from core.db import make_engine, make_sessionmaker
     from core.models import Announcement
 
@@ -136,15 +146,14 @@ async def _build_announcement(args: argparse.Namespace, settings: Settings) -> i
         print(f"trolyso: radio build: area(s) {unknown or areas} not configured for this "
               "notice", file=sys.stderr)
         return 2
-    title = (ann.title or ann.text.strip().splitlines()[0]).strip()
-    notice = NoticeForRadio(ann.id, title, ann.text,
-                            args.priority if args.priority != "normal" else ann.priority)
+    notice = for_radio(ann, args.priority if args.priority != "normal" else None)
     tts = engine_for(settings, args.engine)
+    normalizer = normalizer_for(_lexicon(settings))
     when = datetime.now(ZoneInfo(settings.timezone))
     for area in areas:
         out = Path(args.out) if args.out else None
-        bulletin = await asyncio.to_thread(build_for_notices, settings, tts, [notice], area,
-                                           when, out_dir=out)
+        bulletin = await asyncio.to_thread(build_for_notices, settings, tts, normalizer,
+                                           [notice], area, when, out_dir=out)
         print(bulletin.mp3)
         print(bulletin.transcript)
         print(bulletin.metadata)

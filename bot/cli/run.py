@@ -41,8 +41,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from bot.speech import VoiceSpeech
     from bot.web import make_web_app
 
-    speech = VoiceSpeech(settings)
-    app = await build_app(settings, speech=speech)
+    app = await build_app(settings)
+    speech = app.speech = VoiceSpeech(app.settings, app.content.lexicon)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -74,7 +74,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from broadcast.bulletins import RadioBulletins
 
     radio_stop = asyncio.Event()
-    radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, channels)
+    radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, app.content.texts,
+                           app.content.lexicon, channels)
     radio_task = asyncio.create_task(radio.run(radio_stop))
 
     async def retention() -> None:

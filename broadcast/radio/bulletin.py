@@ -15,11 +15,9 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -42,6 +40,7 @@ from broadcast.radio.audio import (
 from broadcast.radio.mp3 import FRAME, TAIL, encode_streams, level_change_db
 from broadcast.radio.normalize import Normalizer
 from broadcast.radio.tts import Speech, TtsEngine
+from broadcast.types import PRIORITIES, Priority
 from core.config import RadioSettings
 
 __all__ = [
@@ -55,8 +54,6 @@ __all__ = [
     "station_line",
 ]
 
-Priority = Literal["normal", "priority", "emergency"]
-PRIORITIES: tuple[str, ...] = ("normal", "priority", "emergency")
 _LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _TP_MARGIN_DB = 1.0  # MP3 encoding adds overshoot; limit this much below the ceiling
 _TONE_BELOW_SPEECH_LU = 4.0
@@ -349,7 +346,7 @@ def build_bulletin(
     priority: str,
     when: datetime,
     settings: RadioSettings,
-    lexicon: Mapping[str, str] | Normalizer,
+    lexicon: Normalizer,
     out_dir: str | Path | None,
     engine: TtsEngine,
     already_spoken: bool = False,
@@ -363,7 +360,7 @@ def build_bulletin(
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {', '.join(PRIORITIES)} (got {priority!r})")
     when = _local(when)
-    normalizer = lexicon if isinstance(lexicon, Normalizer) else Normalizer(lexicon)
+    normalizer = lexicon
     script = script_for(text, title=title, area_name=area_name, priority=priority,
                         settings=settings, normalizer=normalizer, already_spoken=already_spoken)
     rate = settings.sample_rate

@@ -1,4 +1,5 @@
-"""The configured speech engine and normalizer, for bulletins, voice answers and the CLI.
+"""The configured speech engine and the content's normalizer, for bulletins, voice answers, the
+chat preview of a notice and the CLI.
 
 The audio stack (numpy, scipy, codecs) is imported only when an engine is built, so that an
 idle assistant and every other command start small and quickly.
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from broadcast.radio.normalize import Normalizer
 from core.config import Settings
+from flows.lexicon import Lexicon
 
 if TYPE_CHECKING:
     from broadcast.radio.tts import TtsEngine
@@ -25,7 +27,14 @@ def engine_for(settings: Settings, engine: str | None = None) -> TtsEngine:
     return make_engine(radio, engine=engine, cache_dir=settings.path(radio.cache_dir))
 
 
-def normalizer_for(settings: Settings) -> Normalizer:
-    """The normalizer reading the configured content folder's lexicon.yaml."""
-    path = settings.path(settings.content.dir) / "lexicon.yaml"
-    return Normalizer.from_file(path) if path.exists() else Normalizer.from_file()
+_normalizers: dict[int, tuple[Lexicon, Normalizer]] = {}
+
+
+def normalizer_for(lexicon: Lexicon) -> Normalizer:
+    """The normalizer of a loaded lexicon (``Content.lexicon``), built once: it compiles big
+    regular expressions."""
+    cached = _normalizers.get(id(lexicon))
+    if cached is None or cached[0] is not lexicon:
+        _normalizers.clear()
+        cached = _normalizers[id(lexicon)] = (lexicon, Normalizer.of(lexicon))
+    return cached[1]

@@ -28,12 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from broadcast.radio.numbers import (
     read_decimal_part,
@@ -43,10 +38,10 @@ from broadcast.radio.numbers import (
     read_ordinal,
     roman_to_int,
 )
+from flows.lexicon import DEFAULT_LEXICON_PATH, Lexicon, load_lexicon
 
 __all__ = ["DEFAULT_LEXICON_PATH", "Lexicon", "Normalizer", "load_lexicon"]
 
-DEFAULT_LEXICON_PATH = Path(__file__).resolve().parents[2] / "content" / "lexicon.yaml"
 
 # Letter names used when an unknown abbreviation is spelled out (Vietnamese alphabet).
 _LETTERS = {
@@ -149,56 +144,6 @@ _SYLLABLE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
     r"[aăâeêioôơuưy]{1,3}(?:ch|ng|nh|[cmnpt])?"
 )
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """The tables of ``content/lexicon.yaml`` (see the comments at the top of that file)."""
-
-    entries: Mapping[str, str] = field(default_factory=dict)
-    units: Mapping[str, str] = field(default_factory=dict)
-    doc_types: Mapping[str, str] = field(default_factory=dict)
-    issuers: Mapping[str, str] = field(default_factory=dict)
-    code_prefixes: Mapping[str, str] = field(default_factory=dict)
-    web_words: Mapping[str, str] = field(default_factory=dict)
-
-
-def _str_map(raw: Any, where: str) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where}: expected a mapping of text to its reading")
-    out = {}
-    for k, v in raw.items():
-        reading = unicodedata.normalize("NFC", str(v))
-        if re.search(r"\d", reading):
-            raise ValueError(f"{where}: {k}: the reading must be words, not digits")
-        out[unicodedata.normalize("NFC", str(k))] = reading
-    return out
-
-
-def load_lexicon(path: str | Path = DEFAULT_LEXICON_PATH) -> Lexicon:
-    """Read a lexicon file; a missing optional table is empty. Raises ValueError on bad data."""
-    p = Path(path)
-    raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    if not isinstance(raw, dict):
-        raise ValueError(f"{p}: expected a mapping at the top level")
-    parts = raw.get("document_parts") or {}
-    if not isinstance(parts, dict):
-        raise ValueError(f"{p}: document_parts: expected types and issuers")
-    return Lexicon(
-        entries=_str_map(raw.get("entries"), f"{p}: entries"),
-        units=_str_map(raw.get("units"), f"{p}: units"),
-        doc_types=_str_map(parts.get("types"), f"{p}: document_parts.types"),
-        issuers=_str_map(parts.get("issuers"), f"{p}: document_parts.issuers"),
-        code_prefixes=_str_map(raw.get("code_prefixes"), f"{p}: code_prefixes"),
-        web_words=_str_map(raw.get("web_words"), f"{p}: web_words"),
-    )
-
-
-@lru_cache(maxsize=4)
-def _default_lexicon(path: str) -> Lexicon:
-    return load_lexicon(path) if Path(path).exists() else Lexicon()
 
 
 def _alternation(keys: list[str], *, word_start: bool = True) -> str:
@@ -320,13 +265,13 @@ def _month(m: str) -> str:
 class Normalizer:
     """Turns written Vietnamese into its spoken form, line by line.
 
-    ``lexicon`` is the ``entries:`` mapping of content/lexicon.yaml (what ``Content.lexicon``
-    holds). The context tables (units, document codes, web words) come from ``tables``, by
-    default from the same file in this repository.
+    ``lexicon`` is the ``entries:`` mapping of content/lexicon.yaml; the context tables (units,
+    document codes, web words) come from ``tables``. :meth:`of` takes both from one
+    :class:`~flows.lexicon.Lexicon` (what ``Content.lexicon`` holds).
     """
 
     def __init__(self, lexicon: Mapping[str, str], tables: Lexicon | None = None) -> None:
-        tables = tables if tables is not None else _default_lexicon(str(DEFAULT_LEXICON_PATH))
+        tables = tables if tables is not None else Lexicon()
         self._entries = self._with_variants(lexicon)
         self._units = dict(tables.units)
         self._types = dict(tables.doc_types)
@@ -352,10 +297,15 @@ class Normalizer:
         self._unit_key_re = re.compile(rf"(?:{unit_alt})$")
 
     @classmethod
+    def of(cls, lexicon: Lexicon) -> Normalizer:
+        """A normalizer using every table of a loaded lexicon."""
+        return cls(lexicon.entries, lexicon)
+
+    @classmethod
     def from_file(cls, path: str | Path = DEFAULT_LEXICON_PATH) -> Normalizer:
-        """A normalizer using every table of one lexicon file (e.g. the configured content/)."""
-        lex = load_lexicon(path)
-        return cls(lex.entries, lex)
+        """A normalizer reading one lexicon file (tests and benchmarks; the assistant uses the
+        content's)."""
+        return cls.of(load_lexicon(path))
 
     @staticmethod
     def _with_variants(lexicon: Mapping[str, str]) -> dict[str, str]:

@@ -8,8 +8,6 @@ or what the size limit allows for the message's length; the file is encoded once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from broadcast.radio.audio import highpass, integrated_loudness, resample
@@ -34,7 +32,7 @@ def _bitrate_for(seconds: float, max_bytes: int) -> int:
 def voice_message(
     text: str,
     engine: TtsEngine,
-    lexicon: Mapping[str, str] | Normalizer,
+    normalizer: Normalizer,
     *,
     max_bytes: int = 1_000_000,
     loudness_lufs: float = -16.0,
@@ -44,7 +42,6 @@ def voice_message(
     Links, emoji and markup in a chat answer are read as the normalizer reads them. A text too
     long even at the smallest bitrate is cut at the end of a sentence.
     """
-    normalizer = lexicon if isinstance(lexicon, Normalizer) else Normalizer(lexicon)
     spoken = normalizer.spoken(text).strip()
     if not spoken:
         raise ValueError("nothing to say")

@@ -33,8 +33,8 @@ def _publish(core: App, title: str, when: dt.datetime) -> Path:
     out = bulletin_dir(s.path(s.radio.output_dir), "12454", when)
     b = build_bulletin("Ngày 15/12 tiêm chủng tại trạm y tế phường.", title=title,
                        area_code="12454", area_name="Phường Trần Lãm", priority="normal",
-                       when=when, settings=s.radio, lexicon=normalizer_for(s), out_dir=out,
-                       engine=EspeakEngine(s.radio.espeak))
+                       when=when, settings=s.radio, lexicon=normalizer_for(core.content.lexicon),
+                       out_dir=out, engine=EspeakEngine(s.radio.espeak))
     return b.mp3
 
 

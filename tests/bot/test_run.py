@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.conftest import shared_nlu_cache
 from tests.doubles.telegram_api import BotApiDouble
 from tests.doubles.zalo_api import ZaloBotApiDouble
 
@@ -35,7 +36,8 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[str, BotApiDouble, Zalo
     cfg = tmp_path / "config.yaml"
     cfg.write_text((ROOT / "config.yaml").read_text().replace(
         'dir: "content"', f'dir: "{ROOT / "content"}"').replace(
-        'cache_dir: "data/nlu-cache"', f'cache_dir: "{tmp_path / "nlu"}"'))
+        'cache_dir: "data/nlu-cache"', f'cache_dir: "{shared_nlu_cache()}"').replace(
+        "poll_timeout_s: 30 ", "poll_timeout_s: 1 "))
     env = dict(os.environ, TROLYSO_PORT=str(port), TELEGRAM_TOKEN=tg.token,
                TELEGRAM_BASE_URL=tg.base_url, ZALO_BOT_TOKEN=zb.token,
                ZALO_BOT_BASE_URL=zb.base_url,

@@ -31,7 +31,7 @@ async def voiced(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
         "content": settings.content.model_copy(update={
             "dir": str(CONTENT)})}),
         nlu=KeywordNlu(), speech=None)
-    core.speech = VoiceSpeech(core.settings)
+    core.speech = VoiceSpeech(core.settings, core.content.lexicon)
     yield core
     await core.close()
 

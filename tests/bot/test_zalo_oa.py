@@ -21,7 +21,7 @@ from bot.app import App, build_app
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.web import make_web_app
 from core.db import utcnow
-from core.models import Conversation, OAuthToken, ProcessedUpdate, User
+from core.models import Conversation, OAuthToken, User
 from flows.assistant import Outcome
 from flows.ports import Context, State
 from flows.types import Button, Incoming, Reply
@@ -197,7 +197,7 @@ async def _nothing_changed(server: Server) -> None:
     await asyncio.sleep(0.3)
     assert server.oa.sent == []
     assert await count(server.core, Conversation) == 0
-    assert await count(server.core, ProcessedUpdate) == 0
+    assert await count(server.core, User) == 0
 
 
 async def test_a_missing_signature_is_refused_and_changes_nothing(

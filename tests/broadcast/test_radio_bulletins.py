@@ -64,7 +64,8 @@ async def notice(core: App, text: str, *, at: dt.datetime, areas: list[str],
 
 
 def component(core: App, channel: FakeOperatorChannel) -> RadioBulletins:
-    return RadioBulletins(core.engine, core.sessionmaker, core.settings, {"telegram": channel},
+    return RadioBulletins(core.engine, core.sessionmaker, core.settings, core.content.texts,
+                          core.content.lexicon, {"telegram": channel},
                           tts=EspeakEngine(core.settings.radio.espeak))
 
 

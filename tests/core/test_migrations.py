@@ -8,7 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 import core.models  # noqa: F401  (registers the tables)
@@ -29,9 +29,9 @@ async def _tables(url: str) -> set[str]:
         await engine.dispose()
 
 
-async def test_upgrade_matches_the_models(db_url: str) -> None:
-    await upgrade(db_url)
-    engine = make_engine(db_url)
+async def test_upgrade_matches_the_models(fresh_db_url: str) -> None:
+    await upgrade(fresh_db_url)
+    engine = make_engine(fresh_db_url)
     try:
         async with engine.connect() as conn:
             assert await conn.run_sync(_diff) == []
@@ -40,10 +40,34 @@ async def test_upgrade_matches_the_models(db_url: str) -> None:
 
 
 async def test_downgrade_removes_the_broadcast_tables_and_upgrade_restores_them(
-        db_url: str) -> None:
-    await upgrade(db_url)
-    await asyncio.to_thread(command.downgrade, _alembic_config(db_url), "0002")
-    assert not {"outbox", "announcements", "subscriptions"} & await _tables(db_url)
-    await upgrade(db_url)
+        fresh_db_url: str) -> None:
+    await upgrade(fresh_db_url)
+    await asyncio.to_thread(command.downgrade, _alembic_config(fresh_db_url), "0002")
+    assert not {"outbox", "announcements", "subscriptions"} & await _tables(fresh_db_url)
+    await upgrade(fresh_db_url)
     assert {"outbox", "announcements", "subscriptions", "broadcast_jobs"} <= \
-        await _tables(db_url)
+        await _tables(fresh_db_url)
+
+
+async def test_a_database_made_before_the_core_floor_upgrades_in_place(
+        fresh_db_url: str) -> None:
+    """The migrations moved from bot/ to core/ with the same revision ids: a database the old
+    code left at 0004 upgrades to the head, keeps its rows and loses only processed_updates."""
+    await upgrade(fresh_db_url, "0004")
+    engine = make_engine(fresh_db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO users (channel, user_id, created_at, last_seen) "
+                "VALUES ('telegram', '42', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        assert "processed_updates" in await _tables(fresh_db_url)
+        await upgrade(fresh_db_url)
+        async with engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))
+                       ).scalar_one()
+            users = (await conn.execute(text("SELECT user_id FROM users"))).scalars().all()
+            assert await conn.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
+    assert version == "0005" and users == ["42"]
+    assert "processed_updates" not in await _tables(fresh_db_url)

@@ -11,7 +11,9 @@ import yaml
 
 from bot.channels import text_limits
 from flows.content import (
+    MAX_AVG_SENTENCE_WORDS,
     MAX_SENTENCE_WORDS,
+    average_problems,
     check_content,
     default_content_dir,
     load_content,
@@ -68,6 +70,14 @@ def test_readability_limit_flags_long_sentences() -> None:
     long = " ".join(["chữ"] * (MAX_SENTENCE_WORDS + 1)) + "."
     assert readability_problems("f", "e", "x", long)
     assert not readability_problems("f", "e", "x", "Câu ngắn. Câu ngắn nữa.")
+
+
+def test_an_entry_of_long_sentences_gets_a_warning_about_their_average() -> None:
+    long = " ".join(["chữ"] * (MAX_AVG_SENTENCE_WORDS + 20)) + "."  # 42 words
+    short = "Câu ngắn thôi."
+    [warning] = average_problems("f", "e", "answer", [long, long, short])
+    assert warning.severity == "warning" and "average" in warning.message
+    assert average_problems("f", "e", "answer", [long, short, short]) == []
 
 
 def test_a_broken_content_file_is_reported_by_name_and_the_rest_still_loads(

@@ -21,10 +21,5 @@ def content() -> Any:
 
 
 @pytest.fixture(scope="session")
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("nlu-cache")
-
-
-@pytest.fixture(scope="session")
 def engine(content: Any, nlu_cache: Path) -> BuiltinEngine:
     return build_builtin(NluSettings(), content, nlu_cache)

@@ -22,12 +22,17 @@ STATIC = Path(__file__).resolve().parent / "static"
 APP_KEY: web.AppKey[App] = web.AppKey("assistant", App)
 AUDIO_DIR_KEY: web.AppKey[Path] = web.AppKey("audio_dir", Path)
 
-async def _index(request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(STATIC / "index.html", headers={
-        "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                   "media-src 'self'; img-src 'self' data:",
-        "X-Content-Type-Options": "nosniff",
-    })
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "media-src 'self'; img-src 'self' data:",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _page(max_text_chars: int) -> str:
+    """The chat page, told the message length limit so it can say so instead of cutting."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    return html.replace("{{max_text_chars}}", str(max_text_chars))
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -90,7 +95,13 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
     audio_dir = audio_dir or assistant.settings.path("data/voice")
     app[AUDIO_DIR_KEY] = audio_dir
     chat = WebChannel(assistant, audio_dir)
-    app.router.add_get("/", _index)
+    page = _page(assistant.settings.web.max_text_chars)
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        return web.Response(text=page, content_type="text/html", charset="utf-8",
+                            headers=_PAGE_HEADERS)
+
+    app.router.add_get("/", index)
     app.router.add_static("/static", STATIC)
     app.router.add_get("/api/audio/{name}", _audio)
     app.router.add_get("/healthz", _health)

@@ -66,7 +66,7 @@ def _picker(ctx: Context, text: str, options: Sequence[tuple[str, str]], chosen:
     """A multiple choice: each option toggles (✅/⬜), then "Xong"."""
     buttons = [button(("✅ " if key in chosen else "⬜ ") + short_label(name, 36),
                       f"{prefix}:{key}") for key, name in options]
-    buttons += [*extra, button(ctx.content.text("btn.finish"), f"{prefix}:ok")]
+    buttons += [*extra, button(ctx.content.text("btn.finish"), f"{prefix}:ok", role="done")]
     return Reply(text, buttons)
 
 

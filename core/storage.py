@@ -90,6 +90,12 @@ class SqlStore:
             counts[model.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
         return counts
 
+    async def subscription_areas(self, channel: str, user_id: str) -> list[str]:
+        areas = (await self.session.execute(
+            select(Subscription.areas).where(Subscription.channel == channel,
+                                             Subscription.user_id == user_id))).scalar()
+        return [str(a) for a in areas] if isinstance(areas, list) else []
+
 
 async def mark_blocked(sm: async_sessionmaker[AsyncSession], channel: str, user_id: str,
                        *, unreachable: bool = False) -> None:

@@ -9,16 +9,35 @@ for typed input, and finally free-text understanding.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flows import faq, legal_aid, services
+from flows.nav import typed_payload
 from flows.ports import Context, State
-from flows.safety import clean_text, emergency_reply, human_reply, scrub
+from flows.safety import (
+    Danger,
+    clean_text,
+    detect_danger,
+    emergency_reply,
+    human_reply,
+    scrub,
+    soft_danger_reply,
+)
 from flows.types import Button, Incoming, Reply
 from flows.ui import button, main_menu, menu_button, short_label
+from flows.ward import (
+    SKIP,
+    area_name,
+    ask_ward,
+    contact_block,
+    find_area,
+    match_ward,
+    ward_buttons,
+)
 from nlu.types import Parse
 
 __all__ = ["Assistant", "Handler", "Outcome", "outcome"]
@@ -26,7 +45,14 @@ __all__ = ["Assistant", "Handler", "Outcome", "outcome"]
 log = logging.getLogger(__name__)
 
 _NUMBER_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
-_SPEAKABLE = {"s", "st", "a", "sum", "q", "la", "lf", "em", "hu"}
+_SPEAKABLE = {"s", "st", "a", "sum", "q", "la", "lf", "em", "hu", "am", "sm", "qm"}
+#: A conversation run ends after this long without a message (the disclaimer is shown again).
+RUN_GAP = dt.timedelta(hours=6)
+_NO_DANGER = Danger("none")
+#: Finer labels of the understanding engine that get their own short, honest reply.
+OTHER_PROCEDURE, BOT_IDENTITY, INSULT = "other_procedure", "bot_identity", "insult"
+#: The national public service portal, whose search finds every procedure.
+_PORTAL = "https://dichvucong.gov.vn"
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 
 
@@ -37,16 +63,28 @@ class Outcome:
     parse: Parse | None = None
     forget: bool = False  # the citizen's data was deleted: store nothing more about them
     log_text: str | None = None  # what may be logged of the message (masked)
+    fallback: bool = False  # "not sure what you mean": dropped when danger comes first
 
 
 def outcome(state: State, replies: list[Reply], parse: Parse | None = None,
             log_text: str | None = None) -> Outcome:
     """Replies with the state to keep; the buttons shown become the numbered options."""
-    options: list[str] = []
-    for r in replies:
-        options += [b.payload for b in r.buttons if b.url is None]
-    state.options = options
+    remember(state, replies)
     return Outcome(replies, state, parse=parse, log_text=log_text)
+
+
+def remember(state: State, replies: list[Reply]) -> None:
+    """The buttons just shown: by number ("2") and by role (typed "tiếp", "không")."""
+    options: list[str] = []
+    nav: dict[str, str] = {}
+    for r in replies:
+        for b in r.buttons:
+            if b.url is None:
+                options.append(b.payload)
+                if b.role is not None:
+                    nav.setdefault(b.role, b.payload)
+    state.options = options
+    state.nav = nav
 
 
 #: A plug-in handler (subscriptions, team tools): returns None when it does not apply.
@@ -64,8 +102,12 @@ class Assistant:
     on_follow: Handler | None = None
     on_unfollow: Handler | None = None
 
+    def __post_init__(self) -> None:
+        self.text_flows.setdefault("ward", self._typed_ward)
+
     async def handle(self, msg: Incoming, state: State, ctx: Context) -> Outcome:
         content = ctx.content
+        self._tick(state, ctx)
         hook = {"follow": self.on_follow, "unfollow": self.on_unfollow}.get(msg.kind)
         if hook is not None:
             hooked = await hook(msg, state, ctx, "")
@@ -79,31 +121,83 @@ class Assistant:
             return await self._payload(msg, state, ctx, msg.button)
 
         raw = msg.text or ""
-        if len(raw) > ctx.settings.max_text_chars:
-            return self._out(state, [Reply(content.text(
-                "input.too_long", limit=ctx.settings.max_text_chars))])
         text = clean_text(raw)
+        # Danger is looked for in the whole text first, whatever its length or the flow.
+        danger = detect_danger(text) if text else _NO_DANGER
+        if len(raw) > ctx.settings.max_text_chars:
+            replies = [Reply(content.text("input.too_long", limit=ctx.settings.max_text_chars))]
+            if danger.level == "now":
+                replies.insert(0, emergency_reply(content, danger.numbers, alone=False))
+            return Outcome(replies, state)  # the buttons shown before still work
         if not text:
             key = "input.empty" if not raw.strip() else "input.unreadable"
             return self._out(state, [Reply(content.text(key), main_menu(content), kind="menu")])
+        return self._guard(ctx, await self._text(msg, state, ctx, text, danger), danger)
 
+    def _tick(self, state: State, ctx: Context) -> None:
+        """Start a new conversation run after a long silence (once-per-run notes again)."""
+        now = ctx.now or dt.datetime.now(dt.UTC)
+        if state.run_started is None or state.last_at is None or now - state.last_at > RUN_GAP:
+            self._new_run(state, now)
+        state.last_at = now
+
+    @staticmethod
+    def _new_run(state: State, now: dt.datetime) -> None:
+        state.run_started = now
+        state.shown = []
+
+    @staticmethod
+    def _once(state: State, key: str) -> bool:
+        """True the first time ``key`` is asked for in this conversation run."""
+        if key in state.shown:
+            return False
+        state.shown.append(key)
+        return True
+
+    def _guard(self, ctx: Context, out: Outcome, danger: Danger) -> Outcome:
+        """Danger now: the emergency numbers are the first reply, then the answer if the
+        message also asked something. A doubtful signal: one short line of numbers at the end.
+        """
+        if danger.level == "now":
+            rest = [] if out.fallback else [r for r in out.replies if r.kind != "emergency"]
+            out.replies = [emergency_reply(ctx.content, danger.numbers, alone=not rest), *rest]
+            if not out.forget:
+                remember(out.state, out.replies)
+        elif danger.level == "soft" and out.replies and all(r.kind != "emergency"
+                                                            for r in out.replies):
+            out.replies = [*out.replies, soft_danger_reply(ctx.content, danger.numbers)]
+        return out
+
+    async def _text(self, msg: Incoming, state: State, ctx: Context, text: str,
+                    danger: Danger) -> Outcome:
+        """A typed message: a numbered choice, a command, a word that acts as a button, a flow
+        waiting for typed input, or free text for the understanding engine."""
+        waiting = self.text_flows.get(state.flow or "")
         m = _NUMBER_CHOICE.match(text)
         if m and state.options:
             n = int(m.group(1))
             if 1 <= n <= len(state.options):
                 return await self._payload(msg, state, ctx, state.options[n - 1])
+            if waiting is None:
+                key = "choice.range" if len(state.options) > 1 else "choice.only_one"
+                return Outcome([Reply(ctx.content.text(key, n=len(state.options)))], state,
+                               log_text=text)
 
         c = _COMMAND.match(text)
         if c:
             return await self._command(msg, state, ctx, c.group(1).lower(), c.group(2) or "")
 
-        waiting = self.text_flows.get(state.flow or "")
+        if waiting is None or state.flow == "ward":
+            typed = typed_payload(text, state.nav)
+            if typed is not None:
+                return await self._payload(msg, state, ctx, typed)
+
         if waiting is not None:
             out = await waiting(msg, state, ctx, text)
             if out is not None:
                 return out
 
-        return await self._free_text(msg, state, ctx, text)
+        return await self._free_text(msg, state, ctx, text, danger)
 
     # ------------------------------------------------------------------ routing
 
@@ -114,10 +208,16 @@ class Assistant:
     async def _command(self, msg: Incoming, state: State, ctx: Context, cmd: str,
                        arg: str) -> Outcome:
         content = ctx.content
-        if cmd in ("start", "menu"):
+        if cmd == "start":
+            # A new conversation: greet, and show the once-per-conversation notes again.
             state.flow = None
+            self._new_run(state, ctx.now or dt.datetime.now(dt.UTC))
             return self._out(state, [Reply(content.text("greeting"), main_menu(content),
-                                           kind="menu")], log_text=f"/{cmd}")
+                                           kind="menu")], log_text="/start")
+        if cmd == "menu":
+            state.flow = None
+            return self._out(state, [Reply(content.text("menu.title"), main_menu(content),
+                                           kind="menu")], log_text="/menu")
         if cmd == "trogiup":
             return self._out(state, [Reply(content.text("help", days=ctx.settings.retention_days),
                                            [button(content.text("menu.human"), "hu"),
@@ -146,18 +246,20 @@ class Assistant:
         elif payload == "em":
             out = emergency_reply(content)
         elif payload == "hu":
-            out = human_reply(content)
+            return await self._human(msg, state, ctx)
+        elif head == "w":
+            return await self._ward_chosen(msg, state, ctx, rest)
         elif head == "g":
             out = services.services_in_group(content, rest)
-        elif head in ("s", "st", "a", "sum"):
+        elif head in ("s", "st", "a", "sum", "am", "sm"):
             out = self._service_payload(ctx, state, head, rest)
         elif head == "t":
             out = faq.topic_menu(content, rest, today)
         elif head == "c":
             topic, _, category = rest.partition(":")
             out = faq.category_menu(content, topic, category, today)
-        elif head == "q":
-            out = faq.faq_answer(content, rest, today)
+        elif head in ("q", "qm"):
+            out = self._faq(ctx, state, rest, more=head == "qm")
         elif head in ("la", "lf"):
             out = legal_aid.legal_aid_step(content, payload)
         elif head == "f":
@@ -178,6 +280,15 @@ class Assistant:
             out = Reply(content.text("button.stale"), main_menu(content), kind="menu")
         return self._out(state, [self._with_voice(ctx, out, payload)], log_text=f"[{payload}]")
 
+    def _faq(self, ctx: Context, state: State, faq_id: str, *, more: bool = False
+             ) -> Reply | None:
+        """A FAQ answer; its topic's disclaimer only the first time in a conversation run."""
+        found = ctx.content.faq(faq_id)
+        if found is None:
+            return None
+        disclaimer = not more and self._once(state, f"disclaimer:{found[0].topic}")
+        return faq.faq_answer(ctx.content, faq_id, ctx.today, disclaimer=disclaimer, more=more)
+
     def _with_voice(self, ctx: Context, reply: Reply, ref: str) -> Reply:
         """Add the "🔊 Nghe" button to answers on channels that can play audio."""
         payload = f"v:{ref}"
@@ -186,8 +297,7 @@ class Assistant:
             return reply
         buttons = list(reply.buttons)
         buttons.insert(max(len(buttons) - 1, 0), button(ctx.content.text("btn.listen"), payload))
-        return Reply(reply.text, buttons, reply.audio_path, reply.audio_url, reply.speakable,
-                     reply.kind)
+        return replace(reply, buttons=buttons)
 
     def _service_payload(self, ctx: Context, state: State, head: str, rest: str) -> Reply | None:
         content, today = ctx.content, ctx.today
@@ -205,9 +315,97 @@ class Assistant:
             except ValueError:
                 i = 0
             return services.step_reply(content, svc, i, today)
-        if head == "sum":
-            return services.summary_reply(content, svc, today)
-        return services.aspect_reply(content, svc, arg, today)
+        if head in ("sum", "sm"):
+            return services.summary_reply(content, svc, today, more=head == "sm")
+        return self._aspect(ctx, state, svc.id, arg, more=head == "am")
+
+    def _aspect(self, ctx: Context, state: State, sid: str, aspect: str, *,
+                more: bool = False) -> Reply:
+        """One aspect of a service; "where" also names the citizen's ward office (or offers
+        to pick the ward, once)."""
+        svc = ctx.content.services[sid]
+        if aspect != "where":
+            return services.aspect_reply(ctx.content, svc, aspect, ctx.today, more=more)
+        local, buttons, numbers = self._local_office(ctx, state, f"a:{sid}:where")
+        reply = services.aspect_reply(ctx.content, svc, aspect, ctx.today, local=local,
+                                      local_buttons=buttons, more=more)
+        return replace(reply, numbers=tuple(numbers))
+
+    def _local_office(self, ctx: Context, state: State, then: str
+                      ) -> tuple[str, list[Button], list[str]]:
+        """The citizen's ward one-stop office for "where" answers; or, while the ward is not
+        known, a line and buttons to pick it."""
+        areas = ctx.settings.areas
+        code = state.ward or (areas[0][0] if len(areas) == 1 else None)
+        area = find_area(ctx.content, code)
+        if area is not None and area.one_stop is not None:
+            header = ctx.content.text("where.in_person", ward=area.name)
+            block, numbers = contact_block(ctx.content, area, police=False, header=header)
+            return block, [], numbers
+        if code is None and len(areas) > 1:
+            return ctx.content.text("where.pick_ward"), ward_buttons(ctx, then), []
+        return "", [], []
+
+    # ------------------------------------------------------------------ a person, the ward
+
+    async def _human(self, msg: Incoming, state: State, ctx: Context, note: str = "") -> Outcome:
+        """"Gặp cán bộ": the ward's one-stop office and police first, then the hotlines.
+
+        The ward is asked once (pre-filled from the notice subscription when it names one
+        area) and kept in the conversation state.
+        """
+        content = ctx.content
+        codes = [c for c, _ in ctx.settings.areas]
+        if state.ward is None and codes:
+            subscribed = [c for c in await ctx.store.subscription_areas(msg.channel, msg.user_id)
+                          if c in codes]
+            if len(codes) == 1 or len(subscribed) == 1:
+                state.ward = codes[0] if len(codes) == 1 else subscribed[0]
+                if len(codes) > 1:
+                    note = content.text("ward.prefilled", ward=area_name(ctx, state.ward))
+            elif self._once(state, "ask:ward"):
+                state.flow = "ward"
+                state.data["ward_then"] = "hu"
+                return self._out(state, [ask_ward(ctx, "hu", subscribed)], log_text="[hu]")
+        reply = human_reply(content, find_area(content, state.ward), note)
+        if state.ward is None and len(codes) > 1:
+            reply = replace(reply, buttons=[button(content.text("btn.pick_ward"), "w:?:hu"),
+                                            *reply.buttons])
+        return self._out(state, [self._with_voice(ctx, reply, "hu")], log_text="[hu]")
+
+    async def _ward_chosen(self, msg: Incoming, state: State, ctx: Context,
+                           rest: str) -> Outcome:
+        """``w:<code>:<then>``: remember the ward ("-": not saying; "?": ask again), then
+        show what was asked for."""
+        code, _, then = rest.partition(":")
+        then = then or "hu"
+        if code == "?":
+            state.flow = "ward"
+            state.data["ward_then"] = then
+            return self._out(state, [ask_ward(ctx, then)], log_text="[w:?]")
+        if state.flow == "ward":
+            state.flow = None
+        state.data.pop("ward_then", None)
+        if code in dict(ctx.settings.areas):
+            state.ward = code
+        elif code != SKIP:
+            return self._out(state, [Reply(ctx.content.text("button.stale"),
+                                           main_menu(ctx.content), kind="menu")])
+        if then == "hu" or then.partition(":")[0] in ("w", "f", "del", "v"):
+            return await self._human(msg, state, ctx)
+        return await self._payload(msg, state, ctx, then)
+
+    async def _typed_ward(self, msg: Incoming, state: State, ctx: Context,
+                          text: str) -> Outcome | None:
+        """The ward typed as an answer ("Trần Lãm", "p vu phuc"); anything else is a new
+        question."""
+        code = match_ward(ctx, text)
+        then = str(state.data.get("ward_then") or "hu")
+        if code is None:
+            state.flow = None
+            state.data.pop("ward_then", None)
+            return None
+        return await self._ward_chosen(msg, state, ctx, f"{code}:{then}")
 
     async def _feedback(self, msg: Incoming, state: State, ctx: Context, rest: str) -> Outcome:
         sign, _, ref = rest.partition(":")
@@ -224,7 +422,9 @@ class Assistant:
         if ctx.speech is None or ref.partition(":")[0] not in _SPEAKABLE:
             return self._out(state, [Reply(ctx.content.text("voice.unavailable"),
                                            [menu_button(ctx.content)])])
-        original = await self._payload(Incoming("internal", "-"), State(), ctx, ref)
+        # A copy of the state, so the spoken answer names the same ward; nothing is kept.
+        copy = State.from_json(state.to_json())
+        original = await self._payload(Incoming("internal", "-"), copy, ctx, ref)
         spoken = "\n\n".join(r.text for r in original.replies)
         try:
             path = await ctx.speech.voice(spoken)
@@ -247,25 +447,48 @@ class Assistant:
 
     # --------------------------------------------------------------- free text
 
-    async def _free_text(self, msg: Incoming, state: State, ctx: Context, text: str) -> Outcome:
-        parse = await ctx.nlu.aparse(text)
+    async def _free_text(self, msg: Incoming, state: State, ctx: Context, text: str,
+                         danger: Danger = _NO_DANGER) -> Outcome:
+        # The service being discussed lets a short follow-up ("mất bao lâu", "ở đâu") be
+        # read as a question about it.
+        parse = await ctx.nlu.aparse(text, current_service=state.service)
         masked = scrub(text)
-        replies: list[Reply] = []
         if parse.intent == "emergency":
             # Danger now: the numbers come first, before anything else is said.
             state.flow = None
-            return self._out(state, [emergency_reply(ctx.content)], parse, masked)
+            numbers = parse.numbers or danger.numbers
+            return self._out(state, [emergency_reply(ctx.content, numbers)], parse, masked)
+        out = await self._understood(msg, state, ctx, parse, masked)
+        if parse.danger == "soft" and danger.level == "none" and not out.fallback:
+            # The model smells danger the rules did not see: say where help is, briefly.
+            out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
+                                                           or danger.numbers)]
+        return out
+
+    async def _understood(self, msg: Incoming, state: State, ctx: Context, parse: Parse,
+                          masked: str) -> Outcome:
+        """The answer to what the engine understood (or its best guesses)."""
+        replies: list[Reply] = []
+
+        own = self._own_reply(ctx, state, parse)
+        if own is not None:
+            return self._out(state, [own], parse, masked)
 
         # A question about one aspect of the service the citizen is already looking at.
         current = ctx.content.services.get(state.service or "")
         if parse.aspect and current and (parse.service in (None, current.id)
                                          or parse.decision != "answer"):
-            reply = services.aspect_reply(ctx.content, current, parse.aspect, ctx.today)
+            reply = self._aspect(ctx, state, current.id, parse.aspect)
             ref = f"a:{current.id}:{parse.aspect}"
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
         if parse.decision == "answer":
-            return await self._intent(msg, state, ctx, parse.intent, parse, masked)
+            out = await self._intent(msg, state, ctx, parse.intent, parse, masked)
+            offer = self._second_topic(ctx, parse)
+            if offer is not None:
+                out.replies = [*out.replies, offer]
+                remember(state, out.replies)
+            return out
 
         await ctx.store.log_unanswered(masked, {
             "intent": parse.intent, "label": parse.label,
@@ -279,7 +502,55 @@ class Assistant:
             replies.append(Reply(ctx.content.text("fallback.handover"),
                                  [button(ctx.content.text("menu.human"), "hu"),
                                   *main_menu(ctx.content)[:1], menu_button(ctx.content)]))
-        return self._out(state, replies, parse, masked)
+        out = self._out(state, replies, parse, masked)
+        out.fallback = True
+        return out
+
+    def _second_topic(self, ctx: Context, parse: Parse) -> Reply | None:
+        """A long message about two things: the second one offered as a button."""
+        second = parse.second
+        if second is None:
+            return None
+        offer = self._guess_button(ctx, second.intent, second.service, second.label)
+        first = (parse.service, parse.faq or parse.label)
+        if offer is None or (second.service or second.label) in first:
+            return None
+        return Reply(ctx.content.text("topic.second"), [offer])
+
+    def _own_reply(self, ctx: Context, state: State, parse: Parse) -> Reply | None:
+        """Short, honest replies about what the assistant is and is not: a procedure outside
+        the 53 services, "who are you", an insult."""
+        content = ctx.content
+        if parse.label == OTHER_PROCEDURE:
+            return self._outside(ctx, state, parse)
+        if parse.label == BOT_IDENTITY:
+            return Reply(content.text("identity"), [button(content.text("menu.human"), "hu"),
+                                                    menu_button(content)])
+        if parse.label == INSULT:
+            return Reply(content.text("insult"), [button(content.text("menu.human"), "hu"),
+                                                  menu_button(content)])
+        return None
+
+    def _outside(self, ctx: Context, state: State, parse: Parse) -> Reply:
+        """A procedure that is not among the 53: say so, point to the national portal's search
+        and the ward's one-stop office; the nearest services only as buttons."""
+        content = ctx.content
+        parts = [content.text("outside.procedure")]
+        local, ward_btns, numbers = self._local_office(ctx, state, "hu")
+        if local and not ward_btns:
+            parts.append(local)
+        near: list[Button] = []
+        for alt in parse.alternatives:
+            if alt.service and alt.service in content.services and len(near) < 3:
+                b = button("🔎 " + short_label(content.services[alt.service].name, 44),
+                           f"s:{alt.service}")
+                if b not in near:
+                    near.append(b)
+        if near:
+            parts.append(content.text("outside.nearest"))
+        portal = Button(content.text("btn.portal_search"), "link", url=_PORTAL)
+        return Reply("\n\n".join(parts), [portal, *near, button(content.text("menu.human"), "hu"),
+                                           menu_button(content)], numbers=tuple(numbers))
 
     def _suggest(self, ctx: Context, parse: Parse) -> Reply:
         """The three best guesses as buttons, plus the way to a person."""
@@ -339,7 +610,7 @@ class Assistant:
             else:
                 state.service, state.flow = svc.id, "service"
                 if parse and parse.aspect:
-                    reply = services.aspect_reply(content, svc, parse.aspect, today)
+                    reply = self._aspect(ctx, state, svc.id, parse.aspect)
                     ref = f"a:{svc.id}:{parse.aspect}"
                 else:
                     reply = services.service_intro(content, svc, today)
@@ -347,11 +618,13 @@ class Assistant:
         elif intent == "emergency":
             reply = emergency_reply(content)
         elif intent == "human":
-            reply = human_reply(content)
+            out = await self._human(msg, state, ctx)
+            out.parse, out.log_text = parse, masked
+            return out
         elif intent in faq.TOPIC_OF_INTENT:
             answer = None
             if parse and parse.faq:
-                answer = faq.faq_answer(content, parse.faq, today)
+                answer = self._faq(ctx, state, parse.faq)
                 ref = f"q:{parse.faq}"
             reply = answer or faq.topic_menu(content, faq.TOPIC_OF_INTENT[intent][0], today)
             if answer is None:

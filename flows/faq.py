@@ -6,9 +6,24 @@ import datetime as dt
 
 from flows.content import Content, Faq, FaqTopic
 from flows.types import Button, Reply
-from flows.ui import button, feedback_buttons, menu_button, short_label, sources_line
+from flows.ui import (
+    button,
+    feedback_buttons,
+    menu_button,
+    more_button,
+    short_label,
+    sources_line,
+    split_more,
+)
 
-__all__ = ["TOPIC_OF_INTENT", "category_menu", "faq_answer", "live_entries", "topic_menu"]
+__all__ = [
+    "TOPIC_OF_INTENT",
+    "category_menu",
+    "disclaimer_of",
+    "faq_answer",
+    "live_entries",
+    "topic_menu",
+]
 
 #: Which FAQ topics answer which canonical intent (intents.md).
 TOPIC_OF_INTENT = {
@@ -73,7 +88,20 @@ def category_menu(content: Content, topic_id: str, category: str, today: dt.date
                  kind="menu")
 
 
-def faq_answer(content: Content, faq_id: str, today: dt.date) -> Reply | None:
+def disclaimer_of(content: Content, topic: FaqTopic) -> str:
+    """The note a topic's answers carry once per conversation: the topic's own, or for legal
+    answers the one legal disclaimer (``faq.disclaimer`` in texts.yaml)."""
+    if topic.disclaimer:
+        return topic.disclaimer
+    return content.texts.get("faq.disclaimer", "") if topic.topic == "legal" else ""
+
+
+def faq_answer(content: Content, faq_id: str, today: dt.date, *, disclaimer: bool = True,
+               more: bool = False) -> Reply | None:
+    """The key point of an answer first (at most :data:`~flows.content.ANSWER_LIMIT`
+    characters), the rest (``more``, steps, legal basis) behind "Xem thêm" (``qm:``). The
+    topic's disclaimer is shown when ``disclaimer`` is set: the assistant sets it once per
+    conversation."""
     found = content.faq(faq_id)
     if found is None:
         return None
@@ -82,20 +110,28 @@ def faq_answer(content: Content, faq_id: str, today: dt.date) -> Reply | None:
         return Reply(content.text("faq.expired"), [button(content.text("btn.back"),
                                                            f"t:{topic.topic}"),
                                                     menu_button(content)])
-    parts = [f"❓ {e.question}", e.answer]
+    head, cut = split_more(e.answer)
+    rest = [x for x in (cut, e.more.strip()) if x]
     if e.steps:
-        parts.append("\n".join(f"{i}. {s}" for i, s in enumerate(e.steps, 1)))
-    if e.unconfirmed:
-        parts.append(content.text("faq.unconfirmed"))
+        rest.append("\n".join(f"{i}. {s}" for i, s in enumerate(e.steps, 1)))
     if e.legal_basis:
-        parts.append(content.text("faq.legal_basis") + " " + "; ".join(e.legal_basis))
-    if topic.disclaimer:
-        parts.append(topic.disclaimer)
+        rest.append(content.text("faq.legal_basis") + " " + "; ".join(e.legal_basis))
+    title = f"❓ {e.question}"
+    if more:
+        parts = [content.text("more.title", title=title), *(rest or [head])]
+    else:
+        parts = [title, head]
+        if e.unconfirmed:
+            parts.append(content.text("faq.unconfirmed"))
+        note = disclaimer_of(content, topic)
+        if disclaimer and note:
+            parts.append(note)
     src = sources_line(content, e.sources, e.reviewed)
     if src:
         parts.append(src)
-    buttons = [button(short_label(content.services[s].name), f"s:{s}")
-               for s in e.services if s in content.services][:3]
+    buttons = [more_button(content, f"qm:{e.id}")] if rest and not more else []
+    buttons += [button(short_label(content.services[s].name), f"s:{s}")
+                for s in e.services if s in content.services][:3]
     if topic.topic == "legal" and content.legal_aid:
         buttons.append(button(content.text("btn.legal_aid"), "la:0:s"))
     buttons += feedback_buttons(content, f"q:{e.id}")

@@ -23,9 +23,9 @@ def _question(content: Content, check: LegalAidCheck, i: int, intro: bool) -> Re
     if intro:
         text = check.intro + "\n\n" + text
     return Reply(text, [
-        button(content.text("btn.yes"), f"la:{i}:y"),
-        button(content.text("btn.no"), f"la:{i}:n"),
-        button(content.text("btn.unsure"), f"la:{i}:u"),
+        button(content.text("btn.yes"), f"la:{i}:y", role="yes"),
+        button(content.text("btn.no"), f"la:{i}:n", role="no"),
+        button(content.text("btn.unsure"), f"la:{i}:u", role="unsure"),
         menu_button(content),
     ])
 
@@ -63,8 +63,8 @@ def legal_aid_step(content: Content, payload: str) -> Reply:
     if answer == "y":
         if check.groups[i].needs_financial_hardship:
             return Reply(check.financial_question, [
-                button(content.text("btn.yes"), f"lf:{i}:y"),
-                button(content.text("btn.no"), f"lf:{i}:n"),
+                button(content.text("btn.yes"), f"lf:{i}:y", role="yes"),
+                button(content.text("btn.no"), f"lf:{i}:n", role="no"),
                 menu_button(content),
             ])
         return _outcome(content, check, check.eligible, "aid:yes")

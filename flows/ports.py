@@ -31,6 +31,10 @@ class Store(Protocol):
 
     async def delete_user_data(self, channel: str, user_id: str) -> dict[str, int]: ...
 
+    async def subscription_areas(self, channel: str, user_id: str) -> list[str]:
+        """Area codes of the citizen's notice subscription (empty when not subscribed)."""
+        ...
+
 
 class Speech(Protocol):
     """Turns an answer into a voice message file (OGG/Opus); returns its path."""
@@ -80,22 +84,40 @@ class FlowSettings:
 
 @dataclass
 class State:
-    """A citizen's place in the conversation, stored as JSON between updates."""
+    """A citizen's place in the conversation, stored as JSON between updates.
+
+    Everything the conversation learns about a citizen lives here (never in process memory),
+    so any process can serve the next message: the service being discussed, the ward they said
+    they live in, and the current run of messages (when it started, the last message, and which
+    once-per-run notes such as the legal disclaimer were already shown).
+    """
 
     flow: str | None = None
     service: str | None = None
     options: list[str] = field(default_factory=list)  # payloads of the last buttons shown
     data: dict[str, Any] = field(default_factory=dict)
+    nav: dict[str, str] = field(default_factory=dict)  # button role -> payload, last shown
+    ward: str | None = None  # area code the citizen chose (asked once; /xoadulieu deletes it)
+    run_started: dt.datetime | None = None  # first message of this conversation run (UTC)
+    last_at: dt.datetime | None = None  # the previous message (UTC)
+    shown: list[str] = field(default_factory=list)  # once-per-run notes already shown
 
     @classmethod
     def from_json(cls, raw: dict[str, Any] | None) -> State:
         raw = raw or {}
         opts = raw.get("options")
+        nav = raw.get("nav")
+        shown = raw.get("shown")
         return cls(
             flow=raw.get("flow") if isinstance(raw.get("flow"), str) else None,
             service=raw.get("service") if isinstance(raw.get("service"), str) else None,
             options=[str(o) for o in opts] if isinstance(opts, list) else [],
             data=dict(raw["data"]) if isinstance(raw.get("data"), dict) else {},
+            nav={str(k): str(v) for k, v in nav.items()} if isinstance(nav, dict) else {},
+            ward=raw.get("ward") if isinstance(raw.get("ward"), str) else None,
+            run_started=_time(raw.get("run_started")),
+            last_at=_time(raw.get("last_at")),
+            shown=[str(x) for x in shown] if isinstance(shown, list) else [],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -108,7 +130,28 @@ class State:
             out["options"] = self.options
         if self.data:
             out["data"] = self.data
+        if self.nav:
+            out["nav"] = self.nav
+        if self.ward:
+            out["ward"] = self.ward
+        if self.run_started:
+            out["run_started"] = self.run_started.isoformat()
+        if self.last_at:
+            out["last_at"] = self.last_at.isoformat()
+        if self.shown:
+            out["shown"] = self.shown
         return out
+
+
+def _time(raw: Any) -> dt.datetime | None:
+    """An aware UTC time from its ISO form in the state JSON (None when absent or unreadable)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        t = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 @dataclass
@@ -124,3 +167,4 @@ class Context:
     speech: Speech | None = None
     is_team: bool = False
     ports: Ports = field(default_factory=Ports)
+    now: dt.datetime | None = None  # the update's time (UTC); None: the clock is read

@@ -11,7 +11,15 @@ import datetime as dt
 
 from flows.content import ASPECTS, Content, Service
 from flows.types import Button, Reply
-from flows.ui import button, feedback_buttons, menu_button, short_label, sources_line
+from flows.ui import (
+    button,
+    feedback_buttons,
+    menu_button,
+    more_button,
+    short_label,
+    sources_line,
+    split_more,
+)
 
 __all__ = [
     "aspect_reply",
@@ -82,9 +90,10 @@ def step_reply(content: Content, svc: Service, index: int, today: dt.date) -> Re
     title = content.text("services.step", i=index + 1, n=n, name=svc.name)
     text = title + "\n\n" + svc.steps[index]
     back = f"st:{svc.id}:{index - 1}" if index > 0 else f"s:{svc.id}"
-    nxt = button(content.text("btn.next") if index < n - 1 else content.text("btn.done"),
-                 f"st:{svc.id}:{index + 1}")
-    buttons = [button(content.text("btn.back"), back), nxt, menu_button(content)]
+    last = index == n - 1
+    nxt = button(content.text("btn.done") if last else content.text("btn.next"),
+                 f"st:{svc.id}:{index + 1}", role="done" if last else "next")
+    buttons = [button(content.text("btn.back"), back, role="back"), nxt, menu_button(content)]
     return Reply(text, buttons, speakable=True)
 
 
@@ -111,16 +120,33 @@ def aspect_text(content: Content, svc: Service, aspect: str, today: dt.date) -> 
     return body
 
 
-def aspect_reply(content: Content, svc: Service, aspect: str, today: dt.date) -> Reply:
+def aspect_reply(content: Content, svc: Service, aspect: str, today: dt.date, *,
+                 local: str = "", local_buttons: list[Button] | None = None,
+                 more: bool = False) -> Reply:
+    """One aspect of a service; ``local`` adds the citizen's ward office to "where".
+
+    The body is cut at :data:`~flows.ui.ANSWER_LIMIT` characters; "Xem thêm" (``am:``) shows
+    the rest (``more=True``).
+    """
     if aspect not in (*ASPECTS, "where"):
         aspect = "steps"
     title = f"{_ASPECT_ICON[aspect]} {content.text('aspect.' + aspect)}: {svc.name}"
-    text = title + "\n\n" + aspect_text(content, svc, aspect, today)
+    body = aspect_text(content, svc, aspect, today)
+    if local:
+        body += "\n\n" + local
+    head, rest = split_more(body)
+    if more:
+        title = content.text("more.title", title=title)
+        head, rest = rest or head, ""
+    text = title + "\n\n" + head
     src = sources_line(content, svc.sources, svc.reviewed)
     if src:
         text += "\n\n" + src
     buttons = []
-    if svc.steps and aspect != "steps":
+    if rest:
+        buttons.append(more_button(content, f"am:{svc.id}:{aspect}"))
+    buttons += local_buttons or []
+    if svc.steps:
         buttons.append(button(content.text("btn.walkthrough"), f"st:{svc.id}:0"))
     buttons += _aspect_buttons(content, svc, skip=aspect)
     buttons += feedback_buttons(content, f"a:{svc.id}:{aspect}")
@@ -128,29 +154,45 @@ def aspect_reply(content: Content, svc: Service, aspect: str, today: dt.date) ->
     return Reply(text, buttons, speakable=True)
 
 
-def summary_reply(content: Content, svc: Service, today: dt.date) -> Reply:
-    """After the last step: papers, fee, time and where to file, in one message."""
-    parts = [content.text("services.summary", name=svc.name)]
+def summary_reply(content: Content, svc: Service, today: dt.date, *,
+                  more: bool = False) -> Reply:
+    """After the last step: papers, fee, time and where to file.
+
+    What fits in :data:`~flows.ui.ANSWER_LIMIT` characters comes first; "Xem thêm" (``sm:``)
+    shows the rest.
+    """
+    parts = []
     for aspect in ("documents", "fee", "duration", "where"):
         parts.append(f"{_ASPECT_ICON[aspect]} {content.text('aspect.' + aspect)}:\n"
                      + aspect_text(content, svc, aspect, today))
     if svc.mistakes:
         parts.append(content.text("services.mistakes") + "\n"
                      + "\n".join(f"• {m}" for m in svc.mistakes))
+    head, rest = split_more("\n\n".join(parts))
+    title = content.text("services.summary", name=svc.name)
+    if more:
+        title = content.text("more.title", title=title)
+        head, rest = rest or head, ""
+    text = title + "\n\n" + head
     src = sources_line(content, svc.sources, svc.reviewed)
     if src:
-        parts.append(src)
-    buttons = [button(content.text("btn.back"), f"st:{svc.id}:{max(len(svc.steps) - 1, 0)}")]
+        text += "\n\n" + src
+    buttons = [more_button(content, f"sm:{svc.id}")] if rest else []
+    buttons.append(button(content.text("btn.back"),
+                          f"st:{svc.id}:{max(len(svc.steps) - 1, 0)}", role="back"))
     buttons += feedback_buttons(content, f"sum:{svc.id}")
     buttons.append(menu_button(content))
-    return Reply("\n\n".join(parts), buttons, speakable=True)
+    return Reply(text, buttons, speakable=True)
 
 
 def render_all(content: Content, svc: Service, today: dt.date | None = None) -> list[str]:
     """Every message a citizen can receive about a service (for channel-limit checks)."""
     today = today or dt.date.today()
-    msgs = [service_intro(content, svc, today).text, summary_reply(content, svc, today).text]
+    msgs = [service_intro(content, svc, today).text, summary_reply(content, svc, today).text,
+            summary_reply(content, svc, today, more=True).text]
     msgs += [step_reply(content, svc, i, today).text for i in range(len(svc.steps))]
-    msgs += [aspect_reply(content, svc, a, today).text for a in (*ASPECTS, "where")]
+    for a in (*ASPECTS, "where"):
+        msgs += [aspect_reply(content, svc, a, today).text,
+                 aspect_reply(content, svc, a, today, more=True).text]
     return msgs
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Button", "Incoming", "IncomingKind", "Reply"]
+__all__ = ["Button", "ButtonRole", "Incoming", "IncomingKind", "Reply"]
 
 IncomingKind = Literal["text", "button", "command", "image", "sticker", "voice", "unsupported",
                        "follow", "unfollow"]
@@ -25,11 +25,17 @@ class Incoming:
     locale: str = "vi"
 
 
+#: What a button does in a walkthrough or questionnaire, so a typed word ("tiếp", "quay lại",
+#: "có", "không", "xong", "menu") can act as the button.
+ButtonRole = Literal["next", "back", "yes", "no", "unsure", "done", "menu"]
+
+
 @dataclass(frozen=True)
 class Button:
     label: str
     payload: str  # short, ASCII, at most 64 bytes (Telegram callback_data)
     url: str | None = None  # a link button instead of a callback
+    role: ButtonRole | None = None
 
 
 @dataclass(frozen=True)
@@ -40,3 +46,6 @@ class Reply:
     audio_url: str | None = None
     speakable: bool = False  # offer the "🔊 Nghe" button for this reply
     kind: Literal["answer", "menu", "emergency", "notice", "system"] = "answer"
+    #: Phone numbers written in ``text`` that a channel may make tap-to-call, most relevant
+    #: first (the web page turns them into tel: links; other channels show plain numbers).
+    numbers: tuple[str, ...] = ()

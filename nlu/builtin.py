@@ -27,10 +27,12 @@ from nlu.rules import (
     Sentence,
     aspect_of,
     content_words,
+    core_norm,
     is_follow_up,
     question_part,
     sentences,
     topic_clauses,
+    without_formulas,
 )
 from nlu.tables import SERVICE_TERMS
 from nlu.types import Alternative, Decision, Parse
@@ -175,7 +177,11 @@ class BuiltinEngine:
 
     def _scored(self, norm: str) -> tuple[NDArray[np.float64], NDArray[np.int64],
                                           NDArray[np.float64]]:
-        idx, val = self.featurizer.transform_one(norm)
+        return self._scored_ids(*self.featurizer.ids(norm))
+
+    def _scored_ids(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
+                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        idx, val = self.featurizer.weigh(word_ids, char_ids)
         scores = self.bias.astype(np.float64)
         if idx.size:
             scores = scores + val.astype(np.float32) @ self.weights[idx]
@@ -211,7 +217,11 @@ class BuiltinEngine:
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
                 main_norm: str) -> Alternative | None:
-        """A second topic: another question of the message, about something else."""
+        """A second topic: another question of the message, about something else.
+
+        A second service must be named in its clause ("và đăng ký tạm trú cho con dâu ở
+        đâu?"); a follow-up about the same thing ("sau bao lâu thì nhận tiền?") is not one.
+        """
         pool: list[str] = []
         asked = [i for i in (question or range(len(parts))) if parts[i].question] or question
         for i in asked:
@@ -220,20 +230,31 @@ class BuiltinEngine:
             pool = topic_clauses(main_norm) if len(pool) <= 1 else pool
         if len(pool) < 2:
             return None
-        main = self.labels.index(label) if label in self.labels else -1
+        main = self._index.get(label, -1)
         covered = _COVERS.get(label, frozenset())
         best: Alternative | None = None
+        main_service = split_label(label)[1]
+        main_services = {main_service} | _COVERS_SERVICES.get(main_service or "", set())
+        scored = 0
         for clause in pool:
-            if len(clause.split()) < 3:
+            if content_words(clause) < 2:
                 continue
+            named = self._mentions(clause) - main_services
+            if not named and len(pool) > 2:
+                continue  # only a clause naming another service is worth a look
+            scored += 1
+            if scored > 3:
+                break
             pp = self.probabilities(clause)
             j = int(pp.argmax())
             lb = self.labels[j]
             if (lb == label or lb in covered or lb in _NO_SECOND or pp[j] < _SECOND_MIN
                     or (main >= 0 and pp[main] > 0.2)):
                 continue
+            a_intent, a_service = split_label(lb)
+            if a_service and a_service not in self._mentions(clause):
+                continue
             if best is None or pp[j] > best.confidence:
-                a_intent, a_service = split_label(lb)
                 best = Alternative(a_intent, a_service, float(pp[j]), lb)
         return best
 
@@ -241,13 +262,30 @@ class BuiltinEngine:
 
     def parse(self, text: str, current_service: str | None = None) -> Parse:
         danger = assess(text)
-        parts = sentences(text) if _MANY_SENTENCES_RE.search(text.strip()) else []
-        norm = " ".join(p.norm for p in parts) if parts else normalize(text)
+        parts = (without_formulas(sentences(text)) if _MANY_SENTENCES_RE.search(text.strip())
+                 else [])
+        norm = " ".join(p.norm for p in parts) if parts else core_norm(text)
         question = question_part(parts)
+        asked = question
+        if len(question) > 1:
+            # "Xin hỏi làm khai sinh cần gì? Và tạm trú cho con dâu ở đâu?": the first question
+            # is the one to answer; one naming another service is a second topic.
+            first = self._mentions(parts[question[0]].norm)
+            covered = first | {c for f in first for c in _COVERS_SERVICES.get(f, ())}
+            if first:
+                question = [question[0], *(i for i in question[1:]
+                                           if not self._mentions(parts[i].norm) - covered)]
         q_norm = " ".join(parts[i].norm for i in question) if question else norm
-        probs, idx, val = self._scored(norm)
+        if parts:
+            # Each sentence is looked up once; the whole and the question are their sums.
+            ids = [self.featurizer.ids(p.norm) for p in parts]
+            probs, idx, val = self._scored_ids(np.concatenate([w for w, _ in ids]),
+                                               np.concatenate([c for _, c in ids]))
+        else:
+            probs, idx, val = self._scored(norm)
         if q_norm != norm:
-            pq, qidx, qval = self._scored(q_norm)
+            pq, qidx, qval = self._scored_ids(np.concatenate([ids[i][0] for i in question]),
+                                              np.concatenate([ids[i][1] for i in question]))
             probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
         probs = self._combined(parts, probs)
         order = [int(i) for i in np.argsort(-probs)[:6]]
@@ -272,17 +310,25 @@ class BuiltinEngine:
         if (current_service and not danger.now and f"svc_{current_service}" in self._index
                 and len(aspect_text.split()) <= _FOLLOW_UP_WORDS):
             named = self._mentions(aspect_text) or self._mentions(norm)
-            other = named - {current_service} - _COVERS_SERVICES.get(current_service, set())
             keep_intent = (intent in _OWN_WORDS_INTENTS and confidence >= 0.75
                            and content_words(aspect_text) >= 2)
-            if not other and not keep_intent and (current_service in named
-                                                   or is_follow_up(aspect_text)):
+            target: str | None = None
+            if current_service in named or (not named and is_follow_up(aspect_text)):
+                target = current_service  # "còn giấy tờ gì nữa", "hộ chiếu mất bao lâu"
                 follow_up = True
-                label = f"svc_{current_service}"
+            elif named and not keep_intent and is_follow_up(aspect_text):
+                # "còn ô tô thì sao" on the motorbike card: the named service, the likeliest.
+                target = max(named, key=lambda sid: float(probs[self._index.get(f"svc_{sid}",
+                                                                                top)]))
+            if target is not None and f"svc_{target}" in self._index and (
+                    not keep_intent or target != current_service or current_service in named):
+                label = f"svc_{target}"
                 top = self._index[label]
-                intent, service = "service_howto", current_service
+                intent, service = "service_howto", target
                 confidence = max(float(probs[top]), 0.9)
                 order = [top, *[i for i in order if i != top][:4]]
+            else:
+                follow_up = False
         decision = self._decision(intent, confidence)
         if not (intent in ("service_howto", "out_of_scope") or decision != "answer"):
             aspect = None  # a confident non-service answer: any aspect words belong to it
@@ -305,7 +351,7 @@ class BuiltinEngine:
             alternatives.append(Alternative(a_intent, a_service, conf, lb))
         second = None
         if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
-            second = self._second(parts, question, label, norm)
+            second = self._second(parts, asked, label, norm)
         return Parse(text=text, intent=intent, label=out_label, confidence=confidence,
                      decision=decision, service=service, aspect=aspect,
                      alternatives=alternatives, faq=faq, danger=level,
@@ -413,7 +459,7 @@ def train(examples: Sequence[Example], content: Any | None = None,
     labels = sorted({e.label for e in base})
     index = {lb: i for i, lb in enumerate(labels)}
     data = augment(base, copies=params.copies, seed=params.seed)
-    norms = [normalize(e.text) for e in data]
+    norms = [core_norm(e.text) for e in data]
     featurizer = Featurizer(word_weight=params.word_weight,
                             min_df_char=params.min_df_char).fit(norms)
     weights, bias = _fit_weights(featurizer, norms, [index[e.label] for e in data],

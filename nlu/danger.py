@@ -11,14 +11,21 @@ levels:
 - ``none``: nothing (look-alikes: "sáp nhập", "chạy nhanh bị phạt", "thẻ BHYT đi cấp cứu",
   "diễn tập phòng cháy chữa cháy", "cháy túi", "đâm đơn"...).
 
-How it reads. Every word is kept in two forms: typed with its diacritics, it must match a
-phrase exactly ("chạy" is not "cháy", "sáp" is not "sập"); typed without diacritics, it matches
-any phrase word that folds to it ("chay" may be "cháy"). Phrases match whole words only.
-Look-alike idioms are blanked out first ("sáp nhập", "phòng cháy chữa cháy", "chạy nhanh").
-Each danger phrase then looks at its sentence: a past time ("năm ngoái", "hôm qua"), a
-procedure ("thẻ BHYT", "bảo hiểm", "hồ sơ", "nộp phạt"), a hypothesis ("nếu", "giả sử") or a
-drill ("diễn tập", "tập huấn") calms it down, unless a present signal sits next to it
-("đang", "bây giờ", "cứu với"): "hôm qua bị đánh, giờ nó lại đang đập cửa" is danger now.
+How it reads. A message typed with diacritics is read word for word ("chạy" is not "cháy",
+"sáp" is not "sập", "tư vấn" is not "tự vẫn"); one typed without them matches any phrase word
+that folds to it ("chay" may be "cháy"), except for words whose folded form is mostly
+something else ("hoc" is "học", not "hóc"; "tu tu" is "từ từ"). Phrases match whole words
+only, and are looked up by their first two words, so a 64 KiB message takes milliseconds.
+Look-alike phrases are blanked out first ("sáp nhập", "phòng cháy chữa cháy", "chạy nhanh",
+"tra cứu", "bất động sản"). Each danger phrase then looks at its sentence: a past time ("năm
+ngoái", "hôm qua"), a procedure or a right ("thẻ BHYT", "bồi thường", "nộp phạt"), a habit or
+health question ("hay bị", "nên khám khoa gì"), hearsay and news ("nghe đài nói"), a general
+how-to ("nếu", "cách sơ cứu"), a scam ("chuyển tiền", "xưng là") or a drill ("diễn tập")
+calms it down, unless a present signal sits next to it ("đang", "bây giờ", "cứu với") or a
+turn word stands between the calming word and the danger ("hôm qua bị đánh, giờ nó lại đang
+đập cửa"; "đang làm căn cước thì nghe tiếng nổ"). A strong phrase ("cháy nhà", "bất tỉnh")
+is danger now unless calmed; a weak one ("tai nạn", "cướp") is only with a present signal, a
+cry ("!", "cứuuu"), a message of a few words or a second sign in the same sentence.
 """
 
 from __future__ import annotations
@@ -76,11 +83,10 @@ _NONE = Danger("none")
 #
 # Patterns are regular expressions over the message's words joined by single spaces, with a
 # space before the first and after the last word. Sentence ends are the word "|". A pattern
-# word written with diacritics also matches the same word typed without them, unless it is
-# marked ``@`` (``@hóc`` is not "hoc", which is mostly "học"); a word written without
-# diacritics matches only itself. ``_`` stands for "any one or two words".
+# word written with diacritics also matches the same word typed without them (in a message
+# typed without diacritics), unless it is marked ``@`` (``@hóc`` is not "hoc", which is mostly
+# "học"); a word written without diacritics matches only itself.
 
-_GAP = r"(?:[^ |]+ ){0,2}"
 _WORD_RE = re.compile(r"\\.|[^\W\d_]+|.", re.S)
 
 
@@ -99,25 +105,25 @@ def _expand(pattern: str, loose: bool = True) -> str:
         elif loose and piece[0].isalpha() and not piece.isascii():
             folded = fold(piece)
             piece = f"(?:{piece}|{folded})" if folded != piece else piece
-        elif piece == "_":
-            piece = _GAP
         out.append(piece)
     return "".join(out)
 
 
-def _first_words(pattern: str, limit: int = 4000) -> set[str]:
-    """Every word an (expanded) pattern can start with."""
-    words: set[str] = set()
+def _first_words(pattern: str, limit: int = 20000) -> set[str]:
+    """The first two words an (expanded) pattern can start with ("có người"), or only the
+    first ("cháy") when the second can be any word or the pattern ends there."""
+    keys: set[str] = set()
 
     def walk(items: list[Any], acc: str) -> None:
-        if len(words) > limit:
+        if len(keys) > limit:
             raise ValueError(f"pattern too open: {pattern[:60]}")
-        if acc and acc[-1] == " " and acc.strip():
-            words.add(acc.strip())
+        words = acc.split()
+        if acc.endswith(" ") and len(words) == 2:
+            keys.add(" ".join(words))
             return
         if not items:
-            if acc.strip():
-                words.add(acc.strip())
+            if words:
+                keys.add(words[0])
             return
         (op, av), rest = items[0], items[1:]
         if op is _c.LITERAL:
@@ -136,11 +142,14 @@ def _first_words(pattern: str, limit: int = 4000) -> set[str]:
         elif op is _c.IN and all(o is _c.LITERAL for o, _ in av):
             for _, ch in av:  # the parser folds "có|co" into "c[óo]"
                 walk(rest, acc + chr(ch))
+        elif words and acc.endswith(" "):
+            keys.add(words[0])  # any second word: the first one is the key
         else:
             raise ValueError(f"a pattern must start with a word: {pattern[:60]}")
 
     walk(list(_p.parse(pattern)), "")
-    return words
+    single = {k for k in keys if " " not in k}
+    return single | {k for k in keys if " " in k and k.split(" ", 1)[0] not in single}
 
 
 _Table = dict[str, list[tuple[str, re.Pattern[str]]]]
@@ -600,8 +609,9 @@ _PAST = _alt([
     r"chết|bồi thường|giải quyết|xử lý|xét xử|điều trị|dập tắt)", r"(?:ra|xuất) viện",
     r"khỏi bệnh", r"đã (?:từng|có lần)", r"@từng", r"(?:ngày|đêm|tối|sáng|chiều) "
     r"(?:\d+|hôm qua|hôm trước)", r"(?:năm|vào năm) \d{4}", r"\d+/\d+(?:/\d+)?", r"hôm \d+",
-    r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"qua đời", r"đã mất", r"(?:nạn|quỵ|bệnh|biến|"
-    r"đuối|nặng) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
+    r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"(?:đã |phải )?(?:nằm viện|điều trị) "
+    r"(?:\d+|mấy|một|hai|ba|vài|nửa) (?:ngày|tuần|tháng|năm)", r"qua đời", r"đã mất",
+    r"(?:nạn|quỵ|bệnh|biến|đuối|nặng) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
     r"cách đây (?:[^ |]+ )?(?:năm|tháng|tuần|ngày|hôm|bữa)",
 ])
 # A procedure, a benefit, a fine, money, an account: a question about the danger, not in it.
@@ -688,6 +698,14 @@ _DRILL = _alt([
     r"clip", r"video", r"game", r"trò chơi", r"đóng phim", r"@kịch", r"mơ thấy", r"nằm mơ",
     r"giấc mơ", r"ngoại khóa", r"kinh dị",
 ])
+# "Xin hỏi ... bồi thường ...": a letter that tells a story, then asks about a procedure or a
+# right. The danger in the story before that question is background, unless it is now.
+_LETTER_QUESTION = _alt([
+    r"(?:xin|cho (?:tôi|em|cháu|tui|mình) )?hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|"
+    r"thủ tục|hồ sơ|giấy|kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đơn|tòa|xử lý|đền bù)",
+    r"(?:tôi|em|cháu|tui) muốn hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|thủ tục|hồ sơ|"
+    r"kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đền bù)",
+])
 # A drill anywhere in the message calms every sentence of it ("Mai phường diễn tập. Tình
 # huống: cháy nhà dân, có người mắc kẹt.").
 _DRILL_EVENT = _alt([r"diễn tập", r"tập huấn", r"huấn luyện", r"mô phỏng", r"giả định",
@@ -729,7 +747,6 @@ _LOOKALIKE_TABLE = _table({"lookalike": _LOOKALIKES})
 _TOKEN_RE = re.compile(r"[^\W_]+|[.!?;\n]+|,")
 _SPELLED_RE = re.compile(r"\b(?:[^\W\d_][.\-*_]){2,}[^\W\d_]\b")  # "c.h.á.y"
 _REPEAT_RE = re.compile(r"(.)\1{2,}")
-_HAS_MARK_RE = re.compile(r"[^\x00-\x7f]")
 #: Spellings of danger words seen in messages typed in haste or in dialect.
 _SPELLINGS = {
     "cíu": "cứu", "kíu": "cứu", "kứu": "cứu", "cưú": "cứu", "cúu": "cứu", "cưu": "cứu",
@@ -756,7 +773,7 @@ def _canonical(word: str) -> str:
     found = _SPELLINGS.get(word)
     if found is not None:
         return found
-    if _HAS_MARK_RE.search(word):
+    if not word.isascii():
         if not is_syllable(fold(word)):
             squeezed = _REPEAT_RE.sub(r"\1", word)
             if squeezed != word:
@@ -778,18 +795,18 @@ def _words(text: str) -> tuple[str, list[int], int]:
     pos = 1
     last = ""
     marked = words = 0
-    for m in _TOKEN_RE.finditer(text):
-        tok = m.group(0)
+    canonical = _canonical
+    for tok in _TOKEN_RE.findall(text):
         if tok[0] in ".!?;\n":
             if last == "|":
                 continue
             tok = "|"
             ends.append(pos)
         elif tok != ",":
-            if words < 400 and tok.isalpha():
+            if words < 400:
                 words += 1
-                marked += bool(_HAS_MARK_RE.search(tok))
-            tok = _canonical(tok)
+                marked += not tok.isascii()
+            tok = canonical(tok)
         out.append(tok)
         pos += len(tok) + 1
         last = tok
@@ -801,11 +818,26 @@ def _words(text: str) -> tuple[str, list[int], int]:
 _WORD_AT = re.compile(r"[^ ]+")
 
 
-def _matches(s: str, table: _Table) -> Iterator[tuple[str, re.Match[str]]]:
+_Words = list[tuple[int, str, str]]  # (offset, word, "word next-word")
+
+
+def _index(s: str) -> _Words:
+    """The words of a canonical string with their offsets and the pair they start."""
+    found = [(m.start(), m.group(0)) for m in _WORD_AT.finditer(s)]
+    return [(pos, w, f"{w} {found[i + 1][1]}" if i + 1 < len(found) else w)
+            for i, (pos, w) in enumerate(found)]
+
+
+def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Match[str]]]:
     """(family, match) of the table's patterns, word by word from the start."""
-    for w in _WORD_AT.finditer(s):
-        for family, rx in table.get(w.group(0), ()):
-            m = rx.match(s, w.start())
+    get = table.get
+    for pos, first, pair in words:
+        one = get(first)
+        two = get(pair) if pair is not first else None
+        if one is None and two is None:
+            continue
+        for family, rx in (*(one or ()), *(two or ())):
+            m = rx.match(s, pos)
             if m is not None:
                 yield family, m
 
@@ -827,6 +859,7 @@ class _Message:
     drill: bool  # the whole message is about a drill, a course or fiction
     emphatic: bool  # "!", a stretched word, or a message of a few words
     exclaim: bool  # "!" or a stretched word
+    letter_at: int  # where a sentence asks about a procedure or a right (-1: none)
     found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
 
     def spans(self, rx: re.Pattern[str], lo: int, hi: int) -> list[tuple[int, int]]:
@@ -876,7 +909,8 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     if drill and not now:
         return "none"
     past = _calms(_PAST[mode], msg, lo, hi, m)
-    proc = "proc" not in quiet and _calms(_PROC[mode], msg, lo, hi, m)
+    # A story told before a question about a procedure or a right is background.
+    proc = "proc" not in quiet and (_calms(_PROC[mode], msg, lo, hi, m) or msg.letter_at >= hi)
     habit = (_calms(_HABIT[mode], msg, lo, hi, m)
              or _calms(_HEARSAY[mode], msg, lo, hi, m, before_only=True))
     howto = "howto" not in quiet and _calms(_HOWTO[mode], msg, lo, hi, m)
@@ -906,7 +940,7 @@ def _blank_lookalikes(s: str, mode: int) -> str:
     """The word string with look-alike phrases ("sáp nhập", "chạy nhanh") blanked out."""
     chars: list[str] | None = None
     done = 0
-    for _, m in _matches(s, _LOOKALIKE_TABLE[mode]):
+    for _, m in _matches(s, _LOOKALIKE_TABLE[mode], _index(s)):
         if m.start() < done:
             continue
         if chars is None:
@@ -926,15 +960,18 @@ def assess(text: str) -> Danger:
     s, ends, mode = _words(text)
     blanked = _blank_lookalikes(s, mode)
     exclaim = bool(_EMPHASIS_RE.search(text))
+    letter = _LETTER_QUESTION[mode].search(s)
     msg = _Message(s, ends, mode, bool(_DRILL_EVENT[mode].search(s)) and "!" not in text,
-                   exclaim or len(s.split()) <= 3, exclaim)
+                   exclaim or len(s.split()) <= 3, exclaim,
+                   letter.start() if letter is not None else -1)
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None
     sentence_end = -1
     weak_soft: dict[int, list[tuple[int, int, str]]] = {}  # sentence -> soft weak phrases
+    words = _index(blanked)
     for tables, strong in ((_STRONG_TABLE, True), (_WEAK_TABLE, False)):
-        for family, m in _matches(blanked, tables[mode]):
+        for family, m in _matches(blanked, tables[mode], words):
             if best == "now" and m.start() > sentence_end:
                 break  # other kinds of danger are looked for in the same sentence only
             level = _level_of(msg, family, m, strong)

@@ -94,17 +94,24 @@ class Featurizer:
         self.idf = np.asarray(self.word_idf + self.char_idf, dtype=np.float64)
         return self
 
-    def transform_one(self, norm: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Feature indices and weights of one normalized message."""
+    def ids(self, norm: str) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Feature ids of one normalized text (with repeats): word n-grams and char n-grams.
+
+        The ids of a message's sentences, concatenated, weigh like the whole message (bigrams
+        across a sentence end excepted): a long message is looked up once per sentence.
+        """
         words = norm.split()
         vocab = self.word_vocab
         wid = [j for key in (*words, *(f"{a} {b}" for a, b in itertools.pairwise(words)))
                if (j := vocab.get(key)) is not None]
+        cid = np.concatenate([self._word_grams(w) for w in words]) if words else _EMPTY
+        return np.asarray(wid, dtype=np.int64), cid
+
+    def weigh(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
+              ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """TF-IDF weights of feature ids (each block L2-normalized)."""
         blocks = []
-        for ids, weight in (
-            (np.asarray(wid, dtype=np.int64), self.word_weight),
-            (np.concatenate([self._word_grams(w) for w in words]) if words else _EMPTY, 1.0),
-        ):
+        for ids, weight in ((word_ids, self.word_weight), (char_ids, 1.0)):
             if ids.size == 0:
                 continue
             uniq, counts = np.unique(ids, return_counts=True)
@@ -117,6 +124,10 @@ class Featurizer:
             return blocks[0]
         return np.concatenate([blocks[0][0], blocks[1][0]]), np.concatenate(
             [blocks[0][1], blocks[1][1]])
+
+    def transform_one(self, norm: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Feature indices and weights of one normalized message."""
+        return self.weigh(*self.ids(norm))
 
     def transform(self, norms: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int32],
                                                        NDArray[np.float64]]:

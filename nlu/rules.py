@@ -17,17 +17,20 @@ __all__ = [
     "Sentence",
     "aspect_of",
     "content_words",
+    "core_norm",
     "is_follow_up",
     "question_part",
+    "register_free",
     "sentences",
     "topic_clauses",
+    "without_formulas",
 ]
 
 ASPECTS = ("steps", "where", "documents", "fee", "duration", "eligibility")
 
 # "đâu" typed without diacritics is "dau", like "dấu" (a stamp), "đầu" and "dầu": after a verb
 # of going or filing, and before a question particle, it is "đâu".
-_DAU = r"(?:o|den|di|tai|nop|xin|ra|len|lam|dang ky|cho|toi|ve|gui|hoi) dau\b"
+_DAU = r"\b(?:o|den|di|tai|nop|xin|ra|len|lam|dang ky|cho|toi|ve|gui|hoi) dau\b"
 
 #: Aspect patterns in priority order (the most specific first).
 ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -51,7 +54,8 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(o|tai) (phuong|xa|huyen|tinh|cong an|uy ban) (hay|hoac|nao)"
         r"|(ra|den|len|xuong|toi|ve) (phuong|xa|huyen|quan|tinh|cong an|uy ban|bo phan mot cua)"
         r" (lam|nop|xin|de|khong|ko|hay)|truc tiep hay|hay (la )?(online|truc tuyen|qua mang)"
-        r"|(online|truc tuyen|qua mang|tren mang|tren vneid|tren app|tai nha) (duoc )?"
+        r"|(online|truc tuyen|qua mang|tren mang|tren vneid|tren app|tai nha|(tren|qua|bang)"
+        r" dien thoai) (duoc )?"
         r"(khong|ko|hong|chua|duoc khong|dc khong|ha|a)\b"
         r"|co (the )?(lam|nop|xin|dang ky|lam thu tuc)? ?(online|truc tuyen|qua mang|tren mang"
         r"|tai nha) (duoc )?(khong|ko|hong)"
@@ -68,8 +72,8 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|han (chot|nop|cuoi)|thoi han|thoi gian|lau (khong|ko|qua|vay)|nhanh (khong|nhat)"
         r"|den (khi|luc) nao|may hom|bao nhieu lau|\blau\b|tre han|qua han|bao nhieu hom")),
     ("eligibility", re.compile(
-        r"(co|thi) duoc (khong|ko|hong|chu|ha)|duoc khong|co phai .*khong|bao nhieu tuoi"
-        r"|may tuoi|du tuoi|doi tuong|truong hop nao|co can .*khong|co bi phat|bat buoc"
+        r"(co|thi) duoc (khong|ko|hong|chu|ha)|duoc khong|co phai .{0,40}khong|bao nhieu tuoi"
+        r"|may tuoi|du tuoi|doi tuong|truong hop nao|co can .{0,40}khong|co bi phat|bat buoc"
         r"|co duoc|ai lam")),
     ("steps", re.compile(
         r"the nao|ntn|lam sao|cach (lam|nop|dang|xin)|ra sao|cac buoc|huong dan"
@@ -121,6 +125,7 @@ def content_words(norm: str) -> int:
 # ---------------------------------------------------------------------- long messages
 
 _SPLIT_RE = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+_MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,25 @@ _CUE_RE = re.compile(
     r" (muon|can|co nhu cau))\b")
 
 
+#: Words of the letter's register, not of its topic: a question about a service may be put to
+#: a lawyer "theo quy định của pháp luật hiện hành" just like a legal question.
+_REGISTER_RE = re.compile(
+    r"\b(?:theo (?:quy dinh|luat|phap luat)(?: cua (?:phap luat|luat|nha nuoc))?(?: (?:ve|ve viec)"
+    r" \w+(?: \w+)?)?(?: (?:hien hanh|hien nay|moi|nam \d+))?|(?:duoc )?quy dinh (?:nhu the nao"
+    r"|ra sao|the nao)|(?:chao|thua|kinh gui|gui) (?:luat su|quy bao|ban bien tap|cong ty luat"
+    r"(?: \w+){0,3})|(?:nho|mong|xin|de nghi) (?:duoc )?(?:luat su|quy bao|quy co quan|co quan"
+    r" chuc nang|bo cong an|bao|chuyen gia)(?: (?:tu van|giai dap|huong dan|cho biet|tra loi))?"
+    r"(?: giup)?(?: (?:toi|em|chau))?(?: nhu sau)?|(?:toi|em) co (?:cau hoi|thac mac|van de)"
+    r"(?: \w+){0,6} (?:nhu sau|can tu van|can giai dap))\b")
+
+
+def register_free(norm: str) -> str:
+    """A normalized text without the words of the letter's register."""
+    if "luat" not in norm and "quy dinh" not in norm and "nho" not in norm:
+        return norm
+    return " ".join(_REGISTER_RE.sub(" ", norm).split())
+
+
 def sentences(text: str) -> list[Sentence]:
     """The sentences of a message, normalized, with whether each is a question."""
     out: list[Sentence] = []
@@ -154,7 +178,7 @@ def sentences(text: str) -> list[Sentence]:
         raw = raw.strip()
         if not raw:
             continue
-        norm = normalize(raw)
+        norm = register_free(normalize(raw))
         if not norm:
             continue
         question = raw.rstrip().endswith("?") or bool(_QUESTION_RE.search(norm))
@@ -162,23 +186,63 @@ def sentences(text: str) -> list[Sentence]:
     return out
 
 
+#: Closing formulas of a letter: polite, but not the question ("Rất mong được giải đáp").
+_FORMULA_RE = re.compile(
+    r"\b(mong|rat mong|xin|kinh mong|tran trong)\b.{0,40}\b(giai dap|tu van|huong dan|tra loi"
+    r"|phan hoi|ho tro|giup do|cam on|chi giao|chi dan)\b( (giup|thac mac|som|cho toi|a|nhe"
+    r"|luat su|quy bao|ban doc))*|^(xin )?(chan thanh )?cam on\b"
+    r"|^(xin )?chao\b")
+
+
+def _content(part: Sentence) -> int:
+    """Words of a sentence that say what it is about (not a closing formula)."""
+    m = _FORMULA_RE.search(part.norm)
+    if m and content_words(part.norm[:m.start()] + " " + part.norm[m.end():]) <= 2:
+        return 0
+    return content_words(part.norm)
+
+
 def question_part(parts: list[Sentence]) -> list[int]:
     """Indices of the sentences that carry the question of a long message.
 
-    The sentence with a cue ("xin hỏi", "cho tôi hỏi", "vậy thì") and the questions after it;
-    else the last question sentence; else nothing (the whole message is the question).
+    The last sentence with a cue ("xin hỏi", "cho tôi hỏi", "vậy thì") and the questions after
+    it; else the last question sentences. Closing formulas ("Mong được giải đáp") are not
+    questions; a short follow-up question ("Nếu được thì cần thủ tục gì?") brings the question
+    before it. Nothing (the whole message is the question) when there is no question.
     """
     if len(parts) < 2:
         return []
-    cues = [i for i, p in enumerate(parts) if p.cue]
+    content = [_content(p) for p in parts]
+    cues = [i for i, p in enumerate(parts) if p.cue and content[i] >= 2]
     if cues:
-        first = cues[-1] if parts[cues[-1]].question or cues[-1] == len(parts) - 1 else cues[0]
-        keep = [first] + [i for i in range(first + 1, len(parts)) if parts[i].question]
-        return keep
-    questions = [i for i, p in enumerate(parts) if p.question]
-    if questions:
-        return [questions[-1]] if len(questions) == 1 else questions[-2:]
-    return []
+        first = cues[-1]
+        keep = [first] + [i for i in range(first + 1, len(parts))
+                          if parts[i].question and content[i] >= 1]
+    else:
+        questions = [i for i, p in enumerate(parts) if p.question and content[i] >= 1]
+        if not questions:
+            return []
+        keep = questions[-2:] if len(questions) >= 2 and questions[-1] - questions[-2] == 1 \
+            else questions[-1:]
+    # A question with few words of its own leans on the sentence before it.
+    if sum(content[i] for i in keep) <= 1 and keep[0] > 0:
+        keep = [keep[0] - 1, *keep]
+    return keep
+
+
+def without_formulas(parts: list[Sentence]) -> list[Sentence]:
+    """The sentences that say something: greetings and closing formulas ("Chào luật sư",
+    "Rất mong được giải đáp") are left out, unless nothing else is left."""
+    kept = [p for p in parts if _content(p) > 0]
+    return kept or parts
+
+
+def core_norm(text: str) -> str:
+    """The normalized text a model reads: the message without its greeting and closing
+    formulas (training examples and messages alike)."""
+    if not _MANY_SENTENCES_RE.search(text.strip()):
+        return register_free(normalize(text)) or normalize(text)
+    return " ".join(p.norm for p in without_formulas(sentences(text))) or normalize(text)
 
 
 # "và", "còn", "với lại", "ngoài ra", "nhân tiện": a second question in the same sentence.

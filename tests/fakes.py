@@ -20,6 +20,9 @@ class KeywordNlu:
 
     RULES: ClassVar[list[tuple[str, str, str | None, str | None]]] = [
         ("chay nha", "emergency", None, None),
+        ("ban la ai", "menu_help", None, "bot_identity"),
+        ("bot ngu", "human", None, "insult"),
+        ("con nuoi", "out_of_scope", None, "other_procedure"),
         ("cuu voi", "emergency", None, None),
         ("ho chieu", "service_howto", "cap-ho-chieu", None),
         ("khai sinh", "service_howto", "dang-ky-khai-sinh", None),
@@ -37,13 +40,16 @@ class KeywordNlu:
         ("bao nhieu tien", "fee"), ("le phi", "fee"), ("may ngay", "duration"),
         ("giay to gi", "documents")]
 
-    def parse(self, text: str) -> Parse:
+    def parse(self, text: str, current_service: str | None = None) -> Parse:
         folded = _fold(text)
         aspect = next((a for k, a in self.ASPECTS if k in folded), None)
         for key, intent, service, label in self.RULES:
             if key in folded:
+                # A procedure outside the 53 still has neighbours among the services.
+                near = ([Alternative("service_howto", "dang-ky-khai-sinh", 0.1)]
+                        if label == "other_procedure" else [])
                 return Parse(text, intent, label or (f"svc_{service}" if service else None), 0.95,
-                             "answer", service, aspect, [])
+                             "answer", service, aspect, near)
         if "mo ho" in folded:  # something the engine is unsure about
             return Parse(text, "service_howto", "svc_cap-ho-chieu", 0.4, "suggest",
                          "cap-ho-chieu", None, [Alternative("legal_help", None, 0.3),
@@ -53,5 +59,5 @@ class KeywordNlu:
             return Parse(text, "service_howto", None, 0.3, "suggest", None, aspect, [])
         return Parse(text, "out_of_scope", None, 0.2, "handover", None, None, [])
 
-    async def aparse(self, text: str) -> Parse:
-        return self.parse(text)
+    async def aparse(self, text: str, current_service: str | None = None) -> Parse:
+        return self.parse(text, current_service)

@@ -32,6 +32,8 @@ def reply_json(reply: Reply, audio_url: str | None = None) -> dict[str, Any]:
                     else {"label": b.label, "payload": None, "url": b.url}
                     for b in reply.buttons],
         "audio_url": audio_url or reply.audio_url,
+        "kind": reply.kind,
+        "numbers": list(reply.numbers),
     }
 
 

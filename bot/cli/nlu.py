@@ -19,6 +19,8 @@ def register(sub: Any) -> None:
     p = nsub.add_parser("parse", help="understand one message")
     p.add_argument("text", help="the message")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--service", metavar="ID", default=None,
+                   help="the service the citizen is looking at (a follow-up stays on it)")
     p.set_defaults(func=_parse)
 
     e = nsub.add_parser("eval", help="score the engine on an evaluation file")
@@ -58,7 +60,7 @@ def _parse(args: argparse.Namespace) -> int:
 
     async def run() -> Any:
         try:
-            return await engine.aparse(args.text)
+            return await engine.aparse(args.text, args.service)
         finally:
             close = getattr(engine, "close", None)
             if close is not None:
@@ -74,6 +76,14 @@ def _parse(args: argparse.Namespace) -> int:
     print(f"decision:   {result.decision}")
     print(f"service:    {result.service or '-'}")
     print(f"aspect:     {result.aspect or '-'}")
+    if result.follow_up:
+        print(f"follow-up:  yes (on {args.service})")
+    if result.question:
+        print(f"question:   {result.question}")
+    if result.second is not None:
+        print(f"second:     {result.second.intent}  {result.second.service or ''}")
+    if result.danger != "none":
+        print(f"danger:     {result.danger}  ({', '.join(result.numbers)})")
     print("alternatives:")
     for a in result.alternatives:
         print(f"  {a.confidence:6.3f}  {a.intent}  {a.service or ''}")

@@ -55,6 +55,8 @@ async def test_a_full_walkthrough_step_by_step_ends_with_papers_fee_time_and_whe
         assert f"st:cap-ho-chieu:{i - 1}" in payloads(step)  # back
     summary = await tap(core, f"st:cap-ho-chieu:{len(svc.steps)}")
     text = summary[0].text
+    assert "sm:cap-ho-chieu" in payloads(summary)  # the key points first, "Xem thêm" the rest
+    text += (await tap(core, "sm:cap-ho-chieu"))[0].text
     for heading in ("Giấy tờ cần có", "Lệ phí", "Thời gian giải quyết", "Nộp ở đâu"):
         assert heading in text
     assert "dichvucong.bocongan.gov.vn" in text

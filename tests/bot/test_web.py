@@ -36,7 +36,7 @@ async def test_chat_api_answers_text_and_buttons(server: str) -> None:
     status, body = await post(server, {"session": "s1", "text": "/start"})
     assert status == 200
     reply = body["replies"][0]  # type: ignore[index]
-    assert set(reply) == {"text", "buttons", "audio_url"}
+    assert set(reply) == {"text", "buttons", "audio_url", "kind", "numbers"}
     assert {"label": "🆘 Khẩn cấp", "payload": "em"} in reply["buttons"]
     status, body = await post(server, {"session": "s1", "button": "em"})
     assert status == 200 and "113" in body["replies"][0]["text"]  # type: ignore[index]
@@ -55,6 +55,23 @@ async def test_malformed_bodies_get_400_with_a_reason(server: str, body: object)
 async def test_an_overlong_text_gets_a_normal_reply_asking_to_shorten(server: str) -> None:
     status, body = await post(server, {"session": "s2", "text": "chữ " * 2000})
     assert status == 200 and "ngắn lại" in body["replies"][0]["text"]  # type: ignore[index]
+
+
+async def test_a_body_up_to_64_kib_is_read_whole_and_danger_at_its_end_comes_first(
+        server: str) -> None:
+    text = "Tôi kể chuyện nhà mình cho bạn nghe. " * 1350 + "Nhà tôi đang cháy, cứu với!"
+    body = json.dumps({"session": "s3", "text": text}, ensure_ascii=False).encode()
+    assert 50_000 < len(body) <= 64 * 1024
+    status, data = await post(server, body)
+    first, second = data["replies"][:2]  # type: ignore[index]
+    assert status == 200 and first["kind"] == "emergency"
+    assert {"113", "114", "115", "112"} <= set(first["numbers"])
+    assert "4000" in second["text"]
+
+
+async def test_a_body_over_64_kib_gets_413(server: str) -> None:
+    status, data = await post(server, {"session": "s4", "text": "a" * (64 * 1024)})
+    assert status == 413 and isinstance(data.get("error"), str)
 
 
 async def test_healthz_reports_the_database(server: str) -> None:

@@ -42,6 +42,16 @@ def test_parse_json(config: Path, engine: Any, capsys: pytest.CaptureFixture[str
     assert data["decision"] in ("answer", "suggest", "handover")
 
 
+def test_parse_with_the_current_service_reads_a_follow_up(
+        config: Path, engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "--config", str(config), "nlu", "parse", "con phai den dau lam",
+                     "--service", "dang-ky-tam-tru", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["intent"], data["service"], data["aspect"]) == (
+        "service_howto", "dang-ky-tam-tru", "where")
+
+
 def test_eval_json_scores_a_file(config: Path, engine: Any, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     items = [

@@ -43,3 +43,25 @@ def test_faq_examples_name_their_intent(content: Any) -> None:
     faq_examples = [e for f in content.nlu_files for e in read_rasa_yaml(f) if e.faq]
     assert faq_examples
     assert {e.label for e in faq_examples} <= {"legal_help", "vneid_account"}
+
+
+def test_no_training_example_rewords_a_real_citizens_question(content: Any) -> None:
+    """tests/data/nlu_real.yml and bench/data/nlu_real_dev.yml are never trained on: no
+    training example shares ten word trigrams with one of their items."""
+    from pathlib import Path
+
+    import yaml
+
+    from nlu.normalize import normalize
+
+    def trigrams(text: str) -> set[tuple[str, str, str]]:
+        w = normalize(text).split()
+        return set(zip(w, w[1:], w[2:], strict=False))
+
+    root = Path(__file__).resolve().parents[2]
+    real = [trigrams(str(i["text"])) for name in ("tests/data/nlu_real.yml",
+                                                   "bench/data/nlu_real_dev.yml")
+            for i in yaml.safe_load((root / name).read_text(encoding="utf-8"))]
+    close = [e.text for f in content.nlu_files for e in read_rasa_yaml(f)
+             if any(len(trigrams(e.text) & r) >= 10 for r in real)]
+    assert close == []

@@ -2,9 +2,11 @@
 
 The assistant is channel-neutral and stateless between calls: the caller loads the citizen's
 :class:`State` from the database, passes it in, and stores the returned state in the same
-transaction. Order of precedence for a text message: danger first (emergency numbers as the very
-first reply, whatever flow the citizen was in), then a numbered choice, a command, a flow waiting
-for typed input, and finally free-text understanding.
+transaction. Order of precedence for a text message: danger first, on the whole text before any
+length limit (emergency numbers as the very first reply, whatever flow the citizen was in, then
+the answer if the message also asked something), then a numbered choice, a command, a typed word
+that acts as a shown button ("tiếp", "không"), a flow waiting for typed input, and finally
+free-text understanding (with the service being discussed, for follow-ups).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from flows.ward import (
 )
 from nlu.types import Parse
 
-__all__ = ["Assistant", "Handler", "Outcome", "outcome"]
+__all__ = ["RUN_GAP", "Assistant", "Handler", "Outcome", "outcome", "remember"]
 
 log = logging.getLogger(__name__)
 

@@ -50,7 +50,7 @@ system-packages:
 	fi
 
 lint: dev
-	$(BIN)/ruff check core nlu flows broadcast bot tests bench
+	$(BIN)/ruff check core nlu flows broadcast console bot tests bench
 	$(BIN)/mypy
 
 check-content: install
@@ -58,7 +58,7 @@ check-content: install
 
 # pytest runs on every core (pytest-xdist), one database per test; line coverage printed last.
 test: dev system-packages
-	$(BIN)/ruff check core nlu flows broadcast bot tests bench
+	$(BIN)/ruff check core nlu flows broadcast console bot tests bench
 	$(BIN)/mypy
 	$(BIN)/trolyso content check
 	$(BIN)/pytest -q -n auto --cov --cov-report=term

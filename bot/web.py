@@ -87,9 +87,41 @@ async def _radio_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "audio/mpeg"})
 
 
+def make_console_app(assistant: App) -> web.Application:
+    """The operator console for this assistant (mounted at /console)."""
+    from bot.console_previews import previews
+    from console.web import make_console
+
+    return make_console(assistant.settings, assistant.engine, assistant.sessionmaker,
+                        assistant.content.texts, lexicon=assistant.content.lexicon,
+                        previews=previews(assistant.settings.channels))
+
+
+async def _attachment(request: web.Request) -> web.StreamResponse:
+    """The file of a notice, for citizens on channels that cannot take files (the link in
+    the notice). The token is unguessable; the file is served as what it was checked to be."""
+    from broadcast.attachments import open_token
+
+    app = request.app[APP_KEY]
+    async with app.sessionmaker() as session:
+        f = await open_token(session, request.match_info["token"])
+    if f is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=f.data, content_type=f.mime, headers={
+        "Content-Disposition": f'inline; filename="{f.filename}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "public, max-age=86400"})
+
+
+async def _to_console(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/console/")
+
+
 def make_web_app(assistant: App, *, routes: list[Route] | None = None,
-                 audio_dir: Path | None = None) -> web.Application:
-    """The aiohttp application; ``routes`` are the running channels' (webhooks)."""
+                 audio_dir: Path | None = None, console: bool | None = None) -> web.Application:
+    """The aiohttp application; ``routes`` are the running channels' (webhooks). The console
+    is mounted at /console when ``console.enabled`` (or ``console``) says so."""
     app = web.Application(client_max_size=MAX_BODY)
     app[APP_KEY] = assistant
     audio_dir = audio_dir or assistant.settings.path("data/voice")
@@ -107,6 +139,10 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
     app.router.add_get("/healthz", _health)
     app.router.add_get(r"/radio/{area:\d{5}}/{kind:feed\.xml|playlist\.m3u}", _radio_feed)
     app.router.add_get("/radio/files/{path:.+}", _radio_file)
+    app.router.add_get("/files/{token}", _attachment)
     for method, path, handler in [*chat.routes(), *(routes or [])]:
         app.router.add_route(method, path, handler)
+    if assistant.settings.console.enabled if console is None else console:
+        app.router.add_get("/console", _to_console)
+        app.add_subapp("/console", make_console_app(assistant))
     return app

@@ -44,7 +44,7 @@ def install(assistant: Assistant) -> None:
     """Plug the notice conversations into the assistant."""
     f = _NoticeFlows()
     assistant.commands.update({"dangky": f.subscribe, "huy": f.unsubscribe,
-                               "thongbao": f.compose, "thamgia": f.join})
+                               "thongbao": f.compose, "thamgia": f.join, "lienket": f.link})
     assistant.payloads.update({"sub": f.sub_payload, "nb": f.nb_payload})
     assistant.text_flows.update({"nb.text": f.typed_text, "nb.at": f.typed_at,
                                  "nb.time": f.typed_time})
@@ -88,8 +88,8 @@ class _NoticeFlows:
         """/dangky: the current settings for a subscriber, else the consent question."""
         t = ctx.content.text
         if not ctx.channel.push:
-            return self._out(state, [Reply(t("sub.no_push"), [menu_button(ctx.content)])],
-                             "/dangky")
+            return self._out(state, [Reply(t("sub.no_push"), [
+                button(t("btn.recent"), "sub:recent"), menu_button(ctx.content)])], "/dangky")
         sub = await _store(ctx).subscription(msg.channel, msg.user_id)
         if sub is not None:
             state.flow = None
@@ -103,6 +103,7 @@ class _NoticeFlows:
         t, s = ctx.content.text, ctx.settings
         return Reply(t("sub.current", areas=_names(s.areas, sub.areas),
                        topics=_names(s.topics, sub.topics)), [
+            button(t("btn.recent"), "sub:recent"),
             button(t("btn.change_areas"), "sub:ca"), button(t("btn.change_topics"), "sub:ct"),
             button(t("btn.unsubscribe"), "sub:off"), menu_button(ctx.content)])
 
@@ -133,12 +134,15 @@ class _NoticeFlows:
         rest = payload.partition(":")[2]
         store = _store(ctx)
         log = f"[{payload}]"
+        if rest == "recent":
+            return await self._recent(msg, state, ctx, log)
         if not ctx.channel.push or rest == "":
             return await self.subscribe(msg, state, ctx, "")
         if rest == "n":
             state.flow = None
             state.data.pop("sub", None)
-            return self._out(state, [Reply(t("sub.declined"), [menu_button(ctx.content)])], log)
+            return self._out(state, [Reply(t("sub.declined"), [
+                button(t("btn.recent"), "sub:recent"), menu_button(ctx.content)])], log)
         if rest == "off":
             return await self.unsubscribe(msg, state, ctx, "")
         existing = await store.subscription(msg.channel, msg.user_id)
@@ -184,6 +188,27 @@ class _NoticeFlows:
             return self._out(state, [self._topic_picker(ctx, d)], log)
         return await self.subscribe(msg, state, ctx, "")
 
+    async def _recent(self, msg: Incoming, state: State, ctx: Context, log: str) -> Outcome:
+        """"Thông báo gần đây": the last notices of the citizen's areas (every area for
+        someone not subscribed), as they were sent, so a missed one can be read again."""
+        t, s = ctx.content.text, ctx.settings
+        store = _store(ctx)
+        sub = await store.subscription(msg.channel, msg.user_id)
+        areas = list(sub.areas) if sub is not None else [code for code, _ in s.areas]
+        items = await store.recent(areas)
+        names = _names(s.areas, areas)
+        buttons = [menu_button(ctx.content)]
+        if not items:
+            return self._out(state, [Reply(t("sub.recent_none", days=store.recent_days,
+                                             areas=names),
+                                           buttons)], log)
+        replies = [Reply(t("sub.recent_title", areas=names))]
+        for when, text in items:
+            day = fmt_date(when.astimezone(store.tz).date())
+            replies.append(Reply(t("sub.recent_item", date=day) + "\n" + text, kind="notice"))
+        replies[-1] = Reply(replies[-1].text, buttons, kind="notice")
+        return self._out(state, replies, log)
+
     def _area_picker(self, ctx: Context, d: dict[str, Any], key: str = "sub.pick_areas"
                      ) -> Reply:
         return _picker(ctx, ctx.content.text(key), ctx.settings.areas, d["areas"], "sub:a")
@@ -219,6 +244,20 @@ class _NoticeFlows:
                  areas=_names(ctx.settings.areas, member.areas))
         return self._out(state, [Reply(text, [button(t("btn.nb_new"), "nb:new"),
                                               menu_button(ctx.content)])], "/thamgia")
+
+    async def link(self, msg: Incoming, state: State, ctx: Context, arg: str) -> Outcome:
+        """/lienket CODE: link this chat account to a console account (same person, same
+        rights)."""
+        t = ctx.content.text
+        menu = [menu_button(ctx.content)]
+        if not arg.strip():
+            return self._out(state, [Reply(t("team.link_ask"), menu)], "/lienket")
+        linked = await _store(ctx).link(msg.channel, msg.user_id, arg.strip())
+        if linked is None:
+            return self._out(state, [Reply(t("team.link_bad"), menu)], "/lienket")
+        name, role = linked
+        return self._out(state, [Reply(t("team.linked", name=name, role=t(f"team.role.{role}")),
+                                       menu)], "/lienket")
 
     async def compose(self, msg: Incoming, state: State, ctx: Context, arg: str) -> Outcome:
         """/thongbao: the team menu (compose, list, invite)."""
@@ -454,7 +493,10 @@ class _NoticeFlows:
                                                     button(t("btn.abandon"), "nb:x")])], log)
         state.flow = None
         state.data.pop("nb", None)
-        if draft.at is None:
+        if made.approval == "waiting":
+            text = t("nb.created_waiting", id=made.id,
+                     when=self._when(ctx, draft.at, draft.repeat))
+        elif draft.at is None:
             text = t("nb.created_now", id=made.id, count=made.recipients)
         else:
             text = t("nb.created_later", id=made.id,
@@ -467,7 +509,8 @@ class _NoticeFlows:
     def _line(self, ctx: Context, n: NoticeSummary) -> str:
         t = ctx.content.text
         state = (t("nb.state.sending", sent=n.sent, recipients=n.recipients)
-                 if n.state == "sending" else t("nb.state.scheduled"))
+                 if n.state == "sending" else t("nb.state.waiting")
+                 if n.approval == "waiting" else t("nb.state.scheduled"))
         return t("nb.list_item", id=n.id, title=short_label(n.title, 60),
                  when=self._when(ctx, n.at, n.repeat) if n.at else "—", state=state)
 

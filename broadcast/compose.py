@@ -27,11 +27,13 @@ def priority_label(texts: Mapping[str, str], priority: str) -> str:
 
 
 def render_notice(texts: Mapping[str, str], *, title: str | None, text: str, priority: str,
-                  area_names: Sequence[str]) -> str:
+                  area_names: Sequence[str], kind: str | None = None) -> str:
     """What every recipient reads. The first line (header and title) is shown bold where the
-    platform allows; the last line says how to stop receiving notices."""
-    head, body = split_title(title, text)
-    header = texts[f"notice.header.{priority}"]
+    platform allows; the last line says how to stop receiving notices. ``kind``: a
+    ``correction`` or ``withdrawal`` of an earlier notice (whose title is ``title``)."""
+    head, body = (" ".join((title or "").split()), text.strip()) if kind \
+        else split_title(title, text)
+    header = texts[f"notice.header.{kind or priority}"]
     parts = [texts["notice.first_line"].format(header=header, title=head)]
     if body:
         parts.append(body)

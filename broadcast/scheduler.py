@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, or_, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -236,7 +236,10 @@ class Scheduler:
         async with self.sm() as s:
             rows = (await s.execute(select(
                 Announcement.id, Announcement.first_at, Announcement.repeat, Announcement.state)
-                .where(Announcement.state.in_(("scheduled", "sending"))))).all()
+                .where(Announcement.state.in_(("scheduled", "sending")),
+                       # A notice waiting for approval has no job until it is approved.
+                       or_(Announcement.approval.is_(None),
+                           Announcement.approval != "waiting")))).all()
             released = set((await s.execute(select(Run.announcement_id).where(
                 Run.announcement_id.in_([r[0] for r in rows if r[2] == "none"])))).scalars())
         want: dict[str, tuple[int, dt.datetime, str]] = {}

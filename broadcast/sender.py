@@ -26,27 +26,36 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Protocol, cast
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from broadcast import announcements, outbox, ratelimit
+from broadcast import announcements, attachments, outbox, ratelimit
 from broadcast.outbox import Claim
 from broadcast.rules import DeliveryRule
 from core.config import Settings
 from core.db import write_lock
 from core.delivery import Delivery
+from core.files import OutgoingFile
 from core.models import ChatPace, OutboxItem, User
 
-__all__ = ["Deliverer", "Sender"]
+__all__ = ["Deliverer", "FileDeliverer", "Sender"]
 
 log = logging.getLogger(__name__)
 
 _SWEEP_S = 1.0
 _PRUNE_S = 600.0
+
+
+class FileDeliverer(Protocol):
+    """A channel that takes files (``ChannelSpec.files``): the notice goes with its
+    attachment (the photo or PDF of the official document)."""
+
+    async def deliver_file(self, user_id: str, text: str, file: OutgoingFile, *,
+                           priority: str = "normal") -> Delivery: ...
 
 
 class Deliverer(Protocol):
@@ -75,6 +84,7 @@ class Sender:
         self.specs = settings.channels
         self.rules = {name: list(r) for name, r in (rules or {}).items()}
         self._run_texts: dict[int, str] = {}
+        self._run_files: dict[int, tuple[OutgoingFile, str] | None] = {}
         self._last_sweep = 0.0
         self._last_prune = 0.0
         self._stopping = False
@@ -170,6 +180,7 @@ class Sender:
                            if c.kind == "notice" and c.run_id not in self._run_texts}
                 if missing:
                     self._run_texts.update(await outbox.run_texts(s, missing))
+                    self._run_files.update(await attachments.for_runs(s, missing))
             return claims
         except SQLAlchemyError:
             log.exception("sender %s: claiming failed; trying again shortly", self.name)
@@ -223,10 +234,14 @@ class Sender:
         """Send one claimed row and record the outcome."""
         deliverer = self.channels[c.channel]
         text = c.text if c.kind == "report" else self._run_texts.get(c.run_id)
-        if text is None:
+        if text is None or (c.kind == "notice" and c.run_id not in self._run_files):
             async with self.sm() as s:
                 self._run_texts.update(await outbox.run_texts(s, [c.run_id]))
-            text = self._run_texts[c.run_id]
+                self._run_files.update(await attachments.for_runs(s, [c.run_id]))
+            text = c.text if c.kind == "report" else self._run_texts[c.run_id]
+        assert text is not None
+        attached = self._run_files.get(c.run_id) if c.kind == "notice" else None
+        send: Awaitable[Delivery]
         try:
             async with self._tx() as s:
                 slot = await self._prepare(s, c)
@@ -241,10 +256,16 @@ class Sender:
             if delay > 0:
                 await asyncio.sleep(delay)
             started = self.clock()
+            if attached is not None and self.specs[c.channel].files:
+                send = cast(FileDeliverer, deliverer).deliver_file(
+                    c.user_id, text, attached[0], priority=c.priority)
+            else:
+                if attached is not None:  # a channel without files gets the link, if any
+                    line = attachments.link_line(self.settings, self.texts, attached[1])
+                    text = f"{text}\n\n{line}" if line else text
+                send = deliverer.deliver(c.user_id, text, priority=c.priority)
             try:
-                result = await asyncio.wait_for(
-                    deliverer.deliver(c.user_id, text, priority=c.priority),
-                    self.cfg.send_timeout_s)
+                result = await asyncio.wait_for(send, self.cfg.send_timeout_s)
             except TimeoutError:
                 result = Delivery("retry", reason="no answer within send_timeout_s")
             except Exception as exc:  # a channel bug must not stop the other recipients

@@ -38,6 +38,7 @@ class SqlNoticeStore:
         self.tz = ZoneInfo(settings.timezone)
         self.max_chars = settings.broadcast.notice_max_chars
         self.invite_ttl_hours = settings.broadcast.invite_ttl_hours
+        self.recent_days = settings.broadcast.recent_days
 
     def now(self) -> dt.datetime:
         return utcnow()
@@ -80,6 +81,16 @@ class SqlNoticeStore:
         ann = await announcements.cancel(self.session, _actor(by), notice_id,
                                          allowed_areas=_allowed(by))
         return None if ann is None else await announcements.summary(self.session, ann)
+
+    async def link(self, channel: str, user_id: str, code: str) -> tuple[str, str] | None:
+        user = await teams.link_chat_account(self.session, channel, user_id, code)
+        return None if user is None else (user.name, user.role)
+
+    async def recent(self, areas: list[str]) -> list[tuple[dt.datetime, str]]:
+        cfg = self.settings.broadcast
+        since = utcnow() - dt.timedelta(days=cfg.recent_days)
+        return [(r.released_at, r.text) for r in await announcements.recent(
+            self.session, areas, limit=cfg.recent_notices, since=since)]
 
     async def get(self, notice_id: int) -> Announcement | None:
         return (await self.session.execute(select(Announcement).where(

@@ -20,10 +20,14 @@ from broadcast import audit
 from broadcast.types import ROLES, Actor, Member
 from core.config import Settings
 from core.db import utcnow
-from core.models import Invite, TeamMember
+from core.models import ConsoleUser, Invite, TeamMember
 
-__all__ = ["InviteError", "check_areas", "create_invite", "find_member", "list_members",
-           "normalize_code", "redeem_invite", "remove_member"]
+__all__ = ["BROADCAST_ROLES", "InviteError", "check_areas", "code_hash", "create_invite",
+           "find_member", "link_chat_account", "list_members", "new_code", "normalize_code",
+           "redeem_invite", "remove_member"]
+
+#: Roles that may send notices (a console ``editor`` works on content only).
+BROADCAST_ROLES = ("admin", "member", "radio")
 
 #: No 0/O, 1/I/L: codes are read aloud and typed on phones by older people.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -39,8 +43,18 @@ def normalize_code(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
-def _hash(code: str) -> str:
+def code_hash(code: str) -> str:
+    """What is stored of a one-time code (invites, console links): its SHA-256."""
     return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+
+
+_hash = code_hash
+
+
+def new_code() -> str:
+    """A fresh one-time code as shown to people: ``ABCD-EFGH``."""
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LEN))
+    return f"{code[:4]}-{code[4:]}"
 
 
 def check_areas(settings: Settings, areas: Sequence[str]) -> list[str]:
@@ -65,7 +79,7 @@ async def create_invite(session: AsyncSession, settings: Settings, by: Actor, ro
         raise InviteError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     codes = check_areas(settings, areas)
     now = now or utcnow()
-    code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LEN))
+    code = normalize_code(new_code())
     ttl = dt.timedelta(hours=settings.broadcast.invite_ttl_hours)
     session.add(Invite(code_hash=_hash(code), role=role, areas=codes, created_by=by.label,
                        created_at=now, expires_at=now + ttl))
@@ -92,6 +106,18 @@ async def redeem_invite(session: AsyncSession, channel: str, user_id: str, code:
     if taken is None:
         return None
     role, areas, created_by = taken
+    linked = await _linked(session, channel, user_id)
+    if linked is not None:
+        # The console account is this person's one membership record: it gains the areas.
+        if linked.role != "admin":
+            linked.role = role
+            linked.areas = sorted(set(linked.areas) | set(areas))
+        await audit.record(session, who, "team.join", at=now,
+                           details={"role": linked.role, "invited_by": created_by,
+                                    "console": linked.name},
+                           targets={"areas": list(linked.areas)})
+        await session.flush()
+        return _member_of(settings_areas=None, user=linked, channel=channel, user_id=user_id)
     row = await session.get(TeamMember, (channel, user_id), with_for_update=True)
     if row is None:
         row = TeamMember(channel=channel, user_id=user_id, role=role, areas=list(areas),
@@ -108,11 +134,30 @@ async def redeem_invite(session: AsyncSession, channel: str, user_id: str, code:
     return Member(channel, user_id, role, tuple(row.areas))  # type: ignore[arg-type]
 
 
+async def _linked(session: AsyncSession, channel: str, user_id: str) -> ConsoleUser | None:
+    return (await session.execute(select(ConsoleUser).where(
+        ConsoleUser.linked_channel == channel, ConsoleUser.linked_user_id == user_id)
+    )).scalar_one_or_none()
+
+
+def _member_of(settings_areas: Sequence[str] | None, user: ConsoleUser, channel: str,
+               user_id: str) -> Member | None:
+    if user.role not in BROADCAST_ROLES:
+        return None
+    areas = tuple(settings_areas) if user.role == "admin" and settings_areas is not None \
+        else tuple(user.areas)
+    return Member(channel, user_id, user.role, areas)  # type: ignore[arg-type]
+
+
 async def find_member(session: AsyncSession, settings: Settings, channel: str,
                       user_id: str) -> Member | None:
-    """The person's broadcasting rights, or None for a citizen."""
+    """The person's broadcasting rights, or None for a citizen. A chat account linked to a
+    console account has that account's rights (and no separate team seat)."""
     if settings.is_admin(channel, user_id):
         return Member(channel, user_id, "admin", tuple(a.code for a in settings.areas))
+    linked = await _linked(session, channel, user_id)
+    if linked is not None:
+        return _member_of([a.code for a in settings.areas], linked, channel, user_id)
     row = (await session.execute(select(TeamMember).where(
         TeamMember.channel == channel, TeamMember.user_id == user_id))).scalar_one_or_none()
     if row is None:
@@ -141,3 +186,38 @@ async def remove_member(session: AsyncSession, by: Actor, channel: str, user_id:
                        details={"member": f"{channel}:{user_id}", "role": gone[0]},
                        targets={"areas": list(gone[1])})
     return True
+
+
+async def link_chat_account(session: AsyncSession, channel: str, user_id: str, code: str,
+                            now: dt.datetime | None = None) -> ConsoleUser | None:
+    """``/lienket CODE``: tie this chat account to the console account that showed the code.
+
+    From then on the person has the console account's rights in chat; a team seat the chat
+    account had is removed (audited with its role and areas), so one record holds the rights.
+    None when the code is unknown, used or expired. Linking again moves the link."""
+    now = now or utcnow()
+    user = (await session.execute(
+        select(ConsoleUser).where(ConsoleUser.link_hash == code_hash(code),
+                                  ConsoleUser.link_expires_at > now)
+        .with_for_update())).scalar_one_or_none()
+    if user is None:
+        return None
+    who = Actor.chat(channel, user_id)
+    await session.execute(
+        update(ConsoleUser)
+        .where(ConsoleUser.linked_channel == channel, ConsoleUser.linked_user_id == user_id,
+               ConsoleUser.id != user.id)
+        .values(linked_channel=None, linked_user_id=None)
+        .execution_options(synchronize_session=False))
+    user.link_hash, user.link_expires_at = None, None
+    user.linked_channel, user.linked_user_id = channel, user_id
+    seat = (await session.execute(
+        delete(TeamMember).where(TeamMember.channel == channel, TeamMember.user_id == user_id)
+        .returning(TeamMember.role, TeamMember.areas)
+        .execution_options(synchronize_session=False))).first()
+    await audit.record(session, who, "console.link", at=now, details={
+        "console": user.name, "role": user.role,
+        "replaced_seat": None if seat is None else {"role": seat[0], "areas": list(seat[1])}},
+        targets={"areas": list(user.areas)})
+    await session.flush()
+    return user

@@ -116,6 +116,9 @@ class NoticeSummary:
     author: str = ""
     runs: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+    approval: str | None = None  # waiting | approved | rejected; None: not needed
+    follows: int | None = None  # the notice this one corrects or withdraws
+    follow_kind: str | None = None  # correction | withdrawal
 
 
 class NoticeStore(Protocol):
@@ -124,6 +127,7 @@ class NoticeStore(Protocol):
     tz: ZoneInfo  # schedules are read and shown in this time zone
     max_chars: int  # longest notice text
     invite_ttl_hours: int
+    recent_days: int  # "Thông báo gần đây" looks this far back
 
     def now(self) -> dt.datetime: ...
 
@@ -147,3 +151,11 @@ class NoticeStore(Protocol):
     async def notices(self, by: Member, limit: int = 10) -> list[NoticeSummary]: ...
 
     async def cancel(self, by: Member, notice_id: int) -> NoticeSummary | None: ...
+
+    async def link(self, channel: str, user_id: str, code: str) -> tuple[str, str] | None:
+        """``/lienket CODE``: the console account (name, role) now linked, or None."""
+        ...
+
+    async def recent(self, areas: list[str]) -> list[tuple[dt.datetime, str]]:
+        """The last notices that went out to these areas: (when, text as sent)."""
+        ...

@@ -28,6 +28,7 @@ from core.channels import ChannelSpec
 __all__ = [
     "AdminCfg",
     "ConfigError",
+    "ConsoleCfg",
     "EspeakSettings",
     "FptSettings",
     "GttsSettings",
@@ -298,6 +299,20 @@ class BroadcastCfg(_Section):
     scheduler_poll_s: float = Field(default=10.0, gt=0, le=3600)
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
     notice_max_chars: int = Field(default=1500, ge=100, le=3500)
+    # Areas whose members' notices wait for approval: area code -> console account names that
+    # may approve there (admins always may). An area not listed needs no approval.
+    approval: dict[str, list[str]] = Field(default_factory=dict)
+    # A photo (JPEG/PNG) or PDF sent with a notice; larger files are refused.
+    attachment_max_bytes: int = Field(default=5_000_000, ge=10_000, le=20_000_000)
+    # "Thông báo gần đây" in chat: how many notices, from how many days back.
+    recent_notices: int = Field(default=5, ge=1, le=20)
+    recent_days: int = Field(default=30, ge=1, le=365)
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _approval_keys(cls, v: Any) -> Any:
+        # YAML reads an unquoted area code (12454) as a number.
+        return {str(k): v2 for k, v2 in v.items()} if isinstance(v, dict) else v
 
     @field_validator("zalo_quiet_hours")
     @classmethod
@@ -315,6 +330,26 @@ class BroadcastCfg(_Section):
         return self
 
 
+class ConsoleCfg(_Section):
+    """The operator console at /console (accounts come from `trolyso console user add`)."""
+
+    enabled: bool = True
+    # A session unused this long ends; a session ends after session_max_hours in any case.
+    idle_timeout_min: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
+    setup_link_ttl_hours: int = Field(default=48, ge=1, le=24 * 30)
+    link_code_ttl_min: int = Field(default=30, ge=1, le=24 * 60)
+    # Login throttling: this many failures in a row lock the account name and the address.
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_min: int = Field(default=15, ge=1, le=24 * 60)
+    min_password_chars: int = Field(default=10, ge=8, le=128)
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (the client's address is
+    # its last entry); requests from anywhere else are taken at their own address.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Audio previews of notices (generated on request, reused for the same text).
+    audio_cache_dir: str = "data/console-audio"
+
+
 class Settings(_Section):
     areas: list[AreaCfg] = Field(min_length=1)
     topics: list[TopicCfg] = Field(min_length=1)
@@ -330,6 +365,7 @@ class Settings(_Section):
     nlu: NluSettings = Field(default_factory=NluSettings)
     radio: RadioSettings = Field(default_factory=RadioSettings)
     broadcast: BroadcastCfg = Field(default_factory=BroadcastCfg)
+    console: ConsoleCfg = Field(default_factory=ConsoleCfg)
 
     # where the file was loaded from; relative paths resolve against it
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
@@ -343,6 +379,11 @@ class Settings(_Section):
             dup = {x for x in items if items.count(x) > 1}
             if dup:
                 raise ValueError(f"{name}: duplicate {sorted(dup)}")
+        codes = {a.code for a in self.areas}
+        unknown = sorted(set(self.broadcast.approval) - codes)
+        if unknown:
+            raise ValueError(f"broadcast.approval: unknown area {unknown[0]!r} "
+                             f"(configured: {', '.join(sorted(codes))})")
         return self
 
     def with_channels(self, specs: Iterable[ChannelSpec]) -> Settings:

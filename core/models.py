@@ -31,17 +31,23 @@ from core.db import Base, utcnow
 __all__ = [
     "JOBS_TABLE",
     "Announcement",
+    "AnnouncementArea",
     "AuditEntry",
     "ChatPace",
+    "ConsoleSession",
+    "ConsoleUser",
     "Conversation",
     "Feedback",
     "Invite",
+    "LoginThrottle",
     "MessageLog",
+    "NoticeAttachment",
     "OAuthToken",
     "OutboxItem",
     "RadioBulletin",
     "RateBucket",
     "Run",
+    "SubscriberCount",
     "Subscription",
     "TeamMember",
     "Unanswered",
@@ -231,6 +237,13 @@ class Announcement(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Approval (broadcast.approval): None = not needed; waiting | approved | rejected.
+    approval: Mapped[str | None] = mapped_column(String(12), default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(160), default=None)
+    # A correction or withdrawal is a short follow-up to the recipients of ``follows_id``.
+    # (No foreign key: adding one to an existing SQLite table means rebuilding it.)
+    follows_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
+    follow_kind: Mapped[str | None] = mapped_column(String(12), default=None)
 
 
 class Run(Base):
@@ -269,6 +282,9 @@ class OutboxItem(Base):
         Index("ix_outbox_claim", "state", "rank", "not_before"),
         Index("ix_outbox_run_state", "run_id", "state"),
         Index("ix_outbox_user", "channel", "user_id"),
+        # The console's messages-per-day chart reads only this index (sent_at is set when,
+        # and only when, a row is sent).
+        Index("ix_outbox_sent", "sent_at", "kind", "channel"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -346,3 +362,103 @@ class RadioBulletin(Base):
     sent_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # operators it reached
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+# ---------------------------------------------------------------------- operator console
+
+
+class AnnouncementArea(Base):
+    """One row per area of a notice: lets lists filter notices by area in SQL (the areas JSON
+    of :class:`Announcement` stays the record; this table is kept in step with it)."""
+
+    __tablename__ = "announcement_areas"
+    __table_args__ = (Index("ix_announcement_areas_area", "area", "announcement_id"),)
+
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True)
+    area: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+
+class NoticeAttachment(Base):
+    """A photo or PDF sent with a notice (one per notice), kept in the database so every
+    process can send it. ``token`` names it in the public link for channels without files."""
+
+    __tablename__ = "notice_attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # photo | document
+    mime: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleUser(Base):
+    """An account of the operator console, created only by ``trolyso console user add``.
+
+    Passwords are argon2id hashes; the setup link and the chat-link code are stored as SHA-256
+    only. A linked chat account (``linked_channel``/``linked_user_id``) has this account's
+    rights in chat: the account is the one team-membership record of that person.
+    """
+
+    __tablename__ = "console_users"
+    __table_args__ = (UniqueConstraint("linked_channel", "linked_user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | member | radio | editor
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    password_set_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    setup_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    setup_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    link_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    link_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    linked_channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    linked_user_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    created_by: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class LoginThrottle(Base):
+    """Failed console logins per account name (``account:NAME``) and per address
+    (``address:IP``): after ``console.login_max_failures`` the key is locked for a while."""
+
+    __tablename__ = "console_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class SubscriberCount(Base):
+    """Subscribers per area and topic on one day (local date), for the console's charts."""
+
+    __tablename__ = "subscriber_counts"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    area: Mapped[str] = mapped_column(String(8), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

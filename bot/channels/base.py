@@ -19,6 +19,7 @@ from broadcast.rules import DeliveryRule
 from core.channels import ChannelSpec
 from core.config import Settings
 from core.delivery import Delivery
+from core.files import OutgoingFile
 from flows.types import Incoming, Reply
 
 __all__ = ["ChannelBase", "Host", "Route", "check_secret"]
@@ -84,6 +85,11 @@ class ChannelBase:
 
     def routes(self) -> list[Route]:
         return []
+
+    async def deliver_file(self, user_id: str, text: str, file: OutgoingFile, *,
+                           priority: str = "normal") -> Delivery:
+        """Send one notice with its attachment (channels whose ``SPEC.files`` is true)."""
+        raise NotImplementedError(f"{self.spec.name} does not take files")
 
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice (no buttons) to one user; platform errors become a Delivery."""

@@ -29,6 +29,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Update,
 )
 from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
@@ -55,6 +56,7 @@ from core.delivery import (
     Rejected,
     Retry,
 )
+from core.files import OutgoingFile
 from flows.types import Button, Incoming, IncomingKind, Reply
 
 __all__ = ["COMMANDS", "SPEC", "SafeBot", "TelegramChannel", "mapped", "to_incoming"]
@@ -73,6 +75,8 @@ SPEC = ChannelSpec(
 )
 #: Room left under the text limit for the HTML markup added to a reply (bold title, escapes).
 _HTML_ROOM = 96
+#: sendPhoto / sendDocument captions (after entities parsing).
+_CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -103,6 +107,7 @@ COMMANDS = [
     ("xoadulieu", "Xóa dữ liệu của tôi"),
     ("thongbao", "Soạn thông báo (tổ công nghệ số)"),
     ("thamgia", "Tham gia tổ bằng mã mời"),
+    ("lienket", "Liên kết tài khoản trang quản trị"),
     ("trogiup", "Hướng dẫn và tổng đài"),
 ]
 
@@ -247,6 +252,7 @@ class TelegramChannel(ChannelBase):
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._notices: Bot | None = None
         self._notices_lock = asyncio.Lock()
+        self._file_ids: dict[str, str] = {}  # attachment sha256 -> Telegram file_id
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -396,6 +402,43 @@ class TelegramChannel(ChannelBase):
         except TelegramError as exc:
             return Delivery.of(mapped(exc))
         return Delivery("sent", platform_id=str(msg.message_id))
+
+    async def deliver_file(self, user_id: str, text: str, file: OutgoingFile, *,
+                           priority: str = "normal") -> Delivery:
+        """A notice with its photo (sendPhoto) or PDF (sendDocument). The notice is the
+        caption when it fits Telegram's 1,024 characters; otherwise it goes first as a message
+        and the file follows with the title. The file is uploaded once per process, then sent
+        by the file_id Telegram gave it. A file refused after the text went out is reported in
+        the reason, never resent with the text."""
+        first, _, _ = text.partition("\n")
+        whole = len(to_html(text)) <= _CAPTION_LIMIT
+        caption = to_html(text) if whole else f"<b>{html.escape(first)}</b>"
+        try:
+            bot = await self._notices_bot()
+            sent_text = None
+            if not whole:
+                sent_text = await bot.send_message(user_id, to_html(text),
+                                                   parse_mode=ParseMode.HTML,
+                                                   disable_web_page_preview=True)
+        except TelegramError as exc:
+            return Delivery.of(mapped(exc))
+        known = self._file_ids.get(file.sha256)
+        payload: Any = known or InputFile(file.data, filename=file.filename)
+        send = bot.send_photo if file.kind == "photo" else bot.send_document
+        field = "photo" if file.kind == "photo" else "document"
+        try:
+            msg = await send(user_id, payload, caption=caption,
+                             parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            if sent_text is None:
+                return Delivery.of(mapped(exc))
+            return Delivery("sent", platform_id=str(sent_text.message_id),
+                            reason=f"the {field} was not sent: {exc.message}")
+        got = msg.photo[-1].file_id if file.kind == "photo" and msg.photo else \
+            msg.document.file_id if msg.document else None
+        if got:
+            self._file_ids[file.sha256] = got
+        return Delivery("sent", platform_id=str((sent_text or msg).message_id))
 
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice; Telegram's errors become outcomes by :func:`mapped`."""

@@ -18,7 +18,7 @@ from core.config import ConfigError
 
 __all__ = ["main"]
 
-_GROUPS = ("run", "chat", "db", "content", "nlu", "announce", "team", "radio")
+_GROUPS = ("run", "chat", "db", "content", "nlu", "announce", "team", "radio", "console")
 
 
 def build_parser() -> argparse.ArgumentParser:

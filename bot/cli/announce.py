@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import actor, fail, in_db, list_arg, load_settings, load_texts
-from broadcast import announcements
+from broadcast import announcements, attachments
 from broadcast.schedule import ScheduleError, parse_at
 from broadcast.types import PRIORITIES, Draft, NoticeError, NoticeSummary
 from core.db import utcnow
@@ -36,6 +37,8 @@ def register(sub: Any) -> None:
     create.add_argument("--radio", action="store_true", help="also read on the loudspeakers")
     create.add_argument("--priority", choices=PRIORITIES, default="normal",
                         help="Thông tư 39/2020/TT-BTTTT levels (default normal)")
+    create.add_argument("--attach", metavar="FILE",
+                        help="a photo (JPEG, PNG) or PDF sent with the notice")
     create.set_defaults(func=_create)
     lst = asub.add_parser("list", help="notices, newest first")
     lst.add_argument("--json", action="store_true")
@@ -44,6 +47,17 @@ def register(sub: Any) -> None:
     cancel = asub.add_parser("cancel", help="stop a scheduled or sending notice")
     cancel.add_argument("id", type=int)
     cancel.set_defaults(func=_cancel)
+    for name, kind, helptext in (
+            ("correct", "correction", "a short correction to the people a notice reached"),
+            ("withdraw", "withdrawal", "withdraw a notice: stop it and tell the people it "
+                                       "reached")):
+        fol = asub.add_parser(name, help=helptext + "; prints the new notice's id last")
+        fol.add_argument("id", type=int)
+        fol.add_argument("--text", required=True, help="the correction or the reason")
+        fol.set_defaults(func=_follow_up, kind=kind)
+    approve = asub.add_parser("approve", help="let a notice waiting for approval go out")
+    approve.add_argument("id", type=int)
+    approve.set_defaults(func=_approve)
     status = asub.add_parser("status", help="state and delivery counts of a notice")
     status.add_argument("id", type=int)
     status.add_argument("--json", action="store_true")
@@ -76,9 +90,19 @@ def _create(args: argparse.Namespace) -> int:
                   topics=list_arg(args.topics) or [t.id for t in settings.topics],
                   priority=args.priority, at=at, repeat=args.repeat or "none", radio=args.radio)
     texts = load_texts(settings)
+    file = None
+    if args.attach:
+        try:
+            data = Path(args.attach).read_bytes()
+            file = attachments.check(settings, Path(args.attach).name, data)
+        except OSError as exc:
+            return fail("announce create", f"--attach {args.attach}: {exc.strerror}")
+        except NoticeError as exc:
+            return fail("announce create", f"--attach {args.attach}: {exc}")
 
     async def work(session: AsyncSession) -> NoticeSummary:
-        ann = await announcements.create(session, settings, texts, actor(), draft)
+        ann = await announcements.create(session, settings, texts, actor(), draft,
+                                         attachment=file)
         return await announcements.summary(session, ann)
 
     try:
@@ -91,6 +115,41 @@ def _create(args: argparse.Namespace) -> int:
         when = at.astimezone(tz).isoformat(timespec="minutes")
         every = f", then {args.repeat}" if args.repeat else ""
         print(f"announcement scheduled for {when}{every}: {made.id}")
+    return 0
+
+
+def _follow_up(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    texts = load_texts(settings)
+
+    async def work(session: AsyncSession) -> int:
+        ann = await announcements.follow_up(session, settings, texts, actor(), args.id,
+                                            args.kind, args.text)
+        return ann.id
+
+    try:
+        made = in_db(settings, work)
+    except NoticeError as exc:
+        return fail(f"announce {args.kind}", str(exc))
+    print(f"{args.kind} of announcement {args.id} sending now: {made}")
+    return 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    texts = load_texts(settings)
+
+    async def work(session: AsyncSession) -> bool:
+        return await announcements.approve(session, settings, texts, actor(), args.id,
+                                           approver=None) is not None
+
+    try:
+        found = in_db(settings, work)
+    except NoticeError as exc:
+        return fail("announce approve", str(exc))
+    if not found:
+        return fail("announce approve", f"no announcement {args.id}")
+    print(f"announcement {args.id} approved")
     return 0
 
 

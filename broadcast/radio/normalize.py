@@ -323,6 +323,13 @@ class Normalizer:
 
     # ---------------------------------------------------------------- public API
 
+    def spelled_out(self, text: str) -> list[str]:
+        """Capitalised abbreviations that no table knows and that are therefore read letter by
+        letter ("XK" "ích xì ca"): worth writing out before a bulletin goes on air."""
+        found = [tok for tok in re.findall(r"(?<![\w])[A-ZĐ]{2,8}(?![\w])", text)
+                 if self.spoken_line(tok) == _spell(tok)]
+        return list(dict.fromkeys(found))
+
     def spoken(self, text: str) -> str:
         """The spoken form of ``text``: one output line per input line."""
         return "\n".join(self.spoken_line(line) for line in text.split("\n"))

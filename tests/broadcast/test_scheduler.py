@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from bot.app import App
 from broadcast import announcements, audit
 from broadcast.scheduler import Scheduler, jobstore_url
-from broadcast.types import Actor
+from broadcast.types import Actor, Draft
 from core.db import utcnow
 from core.models import JOBS_TABLE, OutboxItem, Run
 from tests.broadcast.conftest import (
@@ -164,3 +164,23 @@ async def test_only_one_process_schedules(db_url: str, tmp_path: Path,
             await s.step_down()
         await one.close()
         await two.close()
+
+
+async def test_a_notice_waiting_for_approval_gets_a_job_only_once_approved(
+        bcore: App, running: list[Scheduler]) -> None:
+    object.__setattr__(bcore.settings.broadcast, "approval", {"12454": ["lan"]})
+    draft = Draft(text="Họp tổ dân phố", areas=["12454"], topics=["chung"],
+                  at=utcnow() + dt.timedelta(hours=2))
+    async with bcore.sessionmaker() as s, s.begin():
+        ann = await announcements.create(s, bcore.settings, bcore.content.texts,
+                                         Actor("console:hoa"), draft, allowed_areas=["12454"])
+    assert ann.approval == "waiting"
+    sched = scheduler(bcore)
+    running.append(sched)
+    await sched.tick()
+    assert sched.aps.get_jobs() == []
+    async with bcore.sessionmaker() as s, s.begin():
+        await announcements.approve(s, bcore.settings, bcore.content.texts,
+                                    Actor("console:lan"), ann.id, approver="lan")
+    await sched.tick()
+    assert [j.id for j in sched.aps.get_jobs()] == [f"notice-{ann.id}"]

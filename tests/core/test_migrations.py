@@ -29,6 +29,14 @@ async def _tables(url: str) -> set[str]:
         await engine.dispose()
 
 
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
 async def test_upgrade_matches_the_models(fresh_db_url: str) -> None:
     await upgrade(fresh_db_url)
     engine = make_engine(fresh_db_url)
@@ -69,5 +77,38 @@ async def test_a_database_made_before_the_core_floor_upgrades_in_place(
             assert await conn.run_sync(_diff) == []
     finally:
         await engine.dispose()
-    assert version == "0005" and users == ["42"]
+    assert version == _head() and users == ["42"]
     assert "processed_updates" not in await _tables(fresh_db_url)
+
+
+async def test_the_console_revision_keeps_notices_and_runs_and_indexes_their_areas(
+        fresh_db_url: str) -> None:
+    """0006 adds columns to a table other rows reference: existing runs must survive (SQLite
+    would cascade-delete them if the table were rebuilt), both ways."""
+    await upgrade(fresh_db_url, "0004")
+    engine = make_engine(fresh_db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO announcements (id, author, title, text, areas, topics, priority,"
+                " radio, repeat, first_at, state, created_at, updated_at) VALUES (1, 'cli:a',"
+                " NULL, 'x', :areas, '[\"chung\"]', 'normal', false, 'none',"
+                " '2026-12-01 00:00:00+00', 'done', '2026-12-01 00:00:00+00',"
+                " '2026-12-01 00:00:00+00')"), {"areas": '["12454", "12452"]'})
+            await conn.execute(text(
+                "INSERT INTO announcement_runs (id, announcement_id, planned_for, released_at,"
+                " recipients, text) VALUES (1, 1, '2026-12-01 00:00:00+00',"
+                " '2026-12-01 00:00:00+00', 0, 'x')"))
+        await upgrade(fresh_db_url)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM announcement_runs"))
+                    ).scalar_one() == 1
+            areas = (await conn.execute(text(
+                "SELECT area FROM announcement_areas ORDER BY area"))).scalars().all()
+            assert areas == ["12452", "12454"]
+        await asyncio.to_thread(command.downgrade, _alembic_config(fresh_db_url), "0004")
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM announcement_runs"))
+                    ).scalar_one() == 1
+    finally:
+        await engine.dispose()

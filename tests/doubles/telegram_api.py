@@ -294,5 +294,30 @@ class BotApiDouble:
         msg["audio"] = {"file_id": "a1", "file_unique_id": "a1", "duration": 1}
         return msg
 
+    async def _file_message(self, method: str, field: str, p: dict[str, Any],
+                            chat_id: str | None) -> Any:
+        """sendPhoto / sendDocument: an upload (recorded with its size) or a file_id."""
+        assert chat_id is not None
+        refused = self._limited(chat_id)
+        if refused is not None:
+            return refused
+        given = p.get(field)
+        self.sent.append({"method": method, "chat_id": chat_id, field: given,
+                          "caption": p.get("caption"), "text": "", "at": time.monotonic()})
+        msg = self._message(chat_id)
+        file_id = given if isinstance(given, str) else f"{field}-{len(self.sent)}"
+        entry = {"file_id": file_id, "file_unique_id": file_id}
+        if field == "photo":
+            msg["photo"] = [{**entry, "width": 800, "height": 600}]
+        else:
+            msg["document"] = {**entry, "file_name": "f.pdf"}
+        return msg
+
+    async def _m_sendPhoto(self, p: dict[str, Any], chat_id: str | None) -> Any:
+        return await self._file_message("sendPhoto", "photo", p, chat_id)
+
+    async def _m_sendDocument(self, p: dict[str, Any], chat_id: str | None) -> Any:
+        return await self._file_message("sendDocument", "document", p, chat_id)
+
     async def _m_answerCallbackQuery(self, p: dict[str, Any], chat_id: str | None) -> Any:
         return True

@@ -1,0 +1,1 @@
+"""Page groups of the console: each module lists its routes and menu entries."""

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.conversation import Conversations
 from broadcast.chat import NOTICES
 from broadcast.store import SqlNoticeStore
+from console.handover.chat import HANDOVER
+from console.handover.desk import Desk
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker, upgrade
 from core.storage import SqlStore, mark_blocked, purge_expired
@@ -70,6 +72,8 @@ class App:
         """What the plugged-in conversations need, bound to this update's transaction."""
         ports = Ports()
         ports.set(NOTICES, SqlNoticeStore(session, self.settings, self.content.texts))
+        if self.settings.handover.enabled:
+            ports.set(HANDOVER, Desk(session, self.settings, self.content.texts))
         return ports
 
     async def handle(self, msg: Incoming, update_key: str | None = None) -> list[Reply] | None:
@@ -130,8 +134,10 @@ async def build_app(settings: Settings, *, migrate: bool = True,
 def build_assistant() -> Assistant:
     """The assistant with every plug-in flow installed."""
     from broadcast import chat
+    from console.handover import chat as handover
 
     assistant = Assistant()
     chat.install(assistant)
+    handover.install(assistant)  # a person takes over a chat (when handover.enabled)
     return assistant
 

@@ -21,7 +21,7 @@ from flows.types import Button, Incoming, Reply
 from flows.ui import button, main_menu, menu_button, short_label
 from nlu.types import Parse
 
-__all__ = ["Assistant", "Handler", "Outcome", "outcome"]
+__all__ = ["After", "Assistant", "Handler", "Outcome", "outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ def outcome(state: State, replies: list[Reply], parse: Parse | None = None,
 
 #: A plug-in handler (subscriptions, team tools): returns None when it does not apply.
 Handler = Callable[[Incoming, State, Context, str], Awaitable[Outcome | None]]
+#: A plug-in that sees every outcome last and may add to it (the offer of a person).
+After = Callable[[Incoming, Outcome, Context], Awaitable[Outcome]]
 
 
 @dataclass
@@ -63,8 +65,22 @@ class Assistant:
     intents: dict[str, Handler] = field(default_factory=dict)
     on_follow: Handler | None = None
     on_unfollow: Handler | None = None
+    #: See every message first; an outcome stops there (a person took over the chat).
+    gates: list[Handler] = field(default_factory=list)
+    after: list[After] = field(default_factory=list)
 
     async def handle(self, msg: Incoming, state: State, ctx: Context) -> Outcome:
+        for gate in self.gates:
+            gated = await gate(msg, state, ctx, "")
+            if gated is not None:
+                return gated
+        out = await self._route(msg, state, ctx)
+        if not out.forget:
+            for hook in self.after:
+                out = await hook(msg, out, ctx)
+        return out
+
+    async def _route(self, msg: Incoming, state: State, ctx: Context) -> Outcome:
         content = ctx.content
         hook = {"follow": self.on_follow, "unfollow": self.on_unfollow}.get(msg.kind)
         if hook is not None:

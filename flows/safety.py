@@ -62,4 +62,4 @@ def human_reply(content: Content) -> Reply:
             parts.append(content.text("human.local") + "\n" + "\n".join(lines))
     parts.append(content.text("human.emergency_hint"))
     return Reply("\n\n".join(parts), [button(content.text("menu.emergency"), "em"),
-                                      menu_button(content)])
+                                      menu_button(content)], kind="human")

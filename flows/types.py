@@ -39,4 +39,5 @@ class Reply:
     audio_path: str | None = None  # a voice/audio file to send
     audio_url: str | None = None
     speakable: bool = False  # offer the "🔊 Nghe" button for this reply
-    kind: Literal["answer", "menu", "emergency", "notice", "system"] = "answer"
+    #: "human": where a person can help ("Gặp cán bộ"); a plug-in may offer a live chat there.
+    kind: Literal["answer", "menu", "emergency", "notice", "system", "human"] = "answer"

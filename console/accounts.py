@@ -162,7 +162,7 @@ async def reset_user(session: AsyncSession, settings: Settings, by: Actor, name:
         raise AccountError(f"no console account named {name!r}")
     user.password_hash = None
     token = _new_setup(settings, user, now)
-    await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == user.id))
     await audit.record(session, by, "console.user_reset", at=now, details={"name": user.name},
                        targets={"areas": list(user.areas)})
     return setup_url(settings, token)
@@ -192,7 +192,7 @@ async def remove_user(session: AsyncSession, by: Actor, name: str,
         "name": user.name, "role": user.role,
         "linked": f"{user.linked_channel}:{user.linked_user_id}" if user.linked_channel
         else None}, targets={"areas": list(user.areas)})
-    await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == user.id))
     await session.delete(user)
     return True
 
@@ -234,7 +234,7 @@ async def set_password(session: AsyncSession, settings: Settings, token: str, pa
     user.password_hash = hash_password(password)
     user.password_set_at = now
     user.setup_hash, user.setup_expires_at = None, None
-    await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == user.id))
     await audit.record(session, Actor(f"console:{user.name}"), "console.password_set", at=now,
                        details={"name": user.name})
     return user

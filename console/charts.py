@@ -22,14 +22,19 @@ _L, _R, _T, _B = 44, 12, 16, 40  # margins: left (axis labels), right, top, bott
 
 
 def _nice_max(v: float) -> int:
-    if v <= 5:
-        return 5
-    step = 10 ** (len(str(int(v))) - 1)
-    return int(((v // step) + 1) * step)
+    """The top of the axis: four gridline steps of 1, 2, 2.5 or 5 times a power of ten."""
+    if v <= 4:
+        return 4
+    magnitude = 10 ** (len(str(int(v / 4))) - 1)
+    for m in (1, 2, 2.5, 5, 10):
+        step = m * magnitude
+        if step * 4 >= v and float(step).is_integer():
+            return int(step * 4)
+    return int(10 * magnitude * 4)
 
 
 def _frame(title: str, body: list[str], legend: Sequence[tuple[str, str]], ymax: int) -> Markup:
-    parts = [f'<svg class="chart" viewBox="0 0 {_W} {_H + 20 * ((len(legend) + 2) // 3)}" '
+    parts = [f'<svg class="chart" viewBox="0 0 {_W} {_H + 20 * ((len(legend) + 1) // 2)}" '
              f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>"]
     for i in range(5):  # gridlines and y labels
@@ -41,8 +46,9 @@ def _frame(title: str, body: list[str], legend: Sequence[tuple[str, str]], ymax:
                      f'fill="#333">{value}</text>')
     parts += body
     for i, (label, colour) in enumerate(legend):
-        x = _L + (i % 3) * 200
-        y = _H + 6 + 20 * (i // 3)
+        x = _L + (i % 2) * 290
+        y = _H + 6 + 20 * (i // 2)
+        label = label if len(label) <= 40 else label[:39] + "…"
         parts.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{x + 16}" y="{y + 10}" font-size="12" fill="#111">'
                      f"{escape(label)}</text>")
@@ -54,8 +60,10 @@ def _x_labels(labels: Sequence[str], x_of: list[float]) -> list[str]:
     every = max(1, len(labels) // 8)
     out = []
     for i, (label, x) in enumerate(zip(labels, x_of, strict=True)):
-        if i % every == 0 or i == len(labels) - 1:
-            out.append(f'<text x="{x:.1f}" y="{_H - _B + 16}" text-anchor="middle" '
+        last = i == len(labels) - 1
+        if last or (i % every == 0 and len(labels) - 1 - i >= every):
+            anchor = "end" if i == len(labels) - 1 else "middle"
+            out.append(f'<text x="{x:.1f}" y="{_H - _B + 16}" text-anchor="{anchor}" '
                        f'font-size="11" fill="#333">{escape(label)}</text>')
     return out
 

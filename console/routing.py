@@ -166,6 +166,14 @@ class Ctx:
         return sorted((n for n in self.request.app[NAV] if role in n.roles),
                       key=lambda n: (n.order, n.label))
 
+    def current(self) -> str | None:
+        """The menu entry of this page: the longest menu path the page's path starts with."""
+        path = self.request.path
+        hits = [n.path for n in self.nav()
+                if path == n.path or (n.path.rstrip("/") != "/console"
+                                      and path.startswith(n.path.rstrip("/") + "/"))]
+        return max(hits, key=len, default=None)
+
     def render(self, template: str, status: int = 200, **values: Any) -> web.Response:
         values.setdefault("message", MESSAGES.get(self.request.query.get("ok", "")))
         page = self.deps.env.get_template(template).render(
@@ -195,7 +203,9 @@ _HEADERS = {
                                "form-action 'self'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # setup links carry their token in the path
+    # Setup links carry their token in the path: never sent to another site. ("no-referrer"
+    # would make browsers send "Origin: null" on our own form posts.)
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 _SAFE = ("GET", "HEAD")

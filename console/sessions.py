@@ -157,7 +157,7 @@ async def login(session: AsyncSession, settings: Settings, name: str, password: 
         return LoginRefused("locked", locked) if locked else LoginRefused("bad")
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    session.add(ConsoleSession(token_hash=token_hash(token), user_id=user.id, csrf=csrf,
+    session.add(ConsoleSession(token_hash=token_hash(token), account_id=user.id, csrf=csrf,
                                created_at=now, last_seen_at=now, address=address[:64],
                                agent=agent[:200]))
     user.last_login_at = now
@@ -175,7 +175,7 @@ async def resolve(session: AsyncSession, settings: Settings, token: str | None,
     digest = token_hash(token)
     row = (await session.execute(
         select(ConsoleSession, ConsoleUser)
-        .join(ConsoleUser, ConsoleUser.id == ConsoleSession.user_id)
+        .join(ConsoleUser, ConsoleUser.id == ConsoleSession.account_id)
         .where(ConsoleSession.token_hash == digest))).first()
     if row is None:
         return None
@@ -201,7 +201,7 @@ async def logout_everywhere(session: AsyncSession, who: Principal,
                             now: dt.datetime | None = None) -> int:
     """End every session of this account (a lost phone, a shared computer)."""
     result = await session.execute(delete(ConsoleSession).where(
-        ConsoleSession.user_id == who.id))
+        ConsoleSession.account_id == who.id))
     n = int(getattr(result, "rowcount", 0) or 0)
     await audit.record(session, who.actor, "console.logout_everywhere", at=now or utcnow(),
                        details={"sessions": n})

@@ -445,7 +445,7 @@ class ConsoleSession(Base):
     __tablename__ = "console_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
+    account_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.web import make_console_app
-from broadcast import announcements
+from broadcast import announcements, attachments
 from broadcast.types import Actor, Draft
 from console.routing import BROADCASTERS, TABLE, Route
 from tests.console.conftest import AREA, AREA2, Browser, Server
@@ -62,7 +62,9 @@ async def world(server: Server, browsers: Callable[..., Awaitable[Browser]]
     async with server.core.sessionmaker() as s, s.begin():
         ann = await announcements.create(
             s, server.core.settings, server.core.content.texts, Actor("console:lan"),
-            Draft(text="Lịch tiêm chủng\nSáng thứ Bảy.", areas=[AREA], topics=["chung"]))
+            Draft(text="Lịch tiêm chủng\nSáng thứ Bảy.", areas=[AREA], topics=["chung"]),
+            attachment=attachments.check(server.core.settings, "lich.png",
+                                         b"\x89PNG\r\n\x1a\n" + b"\x00" * 64))
         notice_id = ann.id
     people = {"anonymous": await browsers(), "other_area": await browsers("hung"),
               "editor": await browsers("bientap"), "owner": await browsers("lan")}

@@ -71,17 +71,17 @@ def upgrade() -> None:
 
     op.create_table('console_sessions',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('csrf', sa.String(length=64), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
     sa.Column('agent', sa.String(length=200), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['console_users.id'], name=op.f('fk_console_sessions_user_id_console_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['account_id'], ['console_users.id'], name=op.f('fk_console_sessions_account_id_console_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_console_sessions'))
     )
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_console_sessions_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_console_sessions_account_id'), ['account_id'], unique=False)
 
     op.create_table('notice_attachments',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -134,7 +134,7 @@ def downgrade() -> None:
 
     op.drop_table('notice_attachments')
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_console_sessions_user_id'))
+        batch_op.drop_index(batch_op.f('ix_console_sessions_account_id'))
 
     op.drop_table('console_sessions')
     with op.batch_alter_table('announcement_areas', schema=None) as batch_op:

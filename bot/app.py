@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from broadcast.chat import NOTICES
 from broadcast.store import SqlNoticeStore
 from console.handover.chat import HANDOVER
 from console.handover.desk import Desk
+from console.handover.live import Changes
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker, upgrade
 from core.storage import SqlStore, mark_blocked, purge_expired
@@ -43,6 +45,10 @@ class App:
     assistant: Assistant
     speech: Speech | None = None
     conversations: Conversations = field(init=False)
+    #: Wakes long polls (web chat, console) when a handover changed, in any process.
+    changes: Changes = field(init=False)
+    #: Wakes this process's handover sender (set by ``trolyso run`` when it starts one).
+    nudge: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         self.flow_settings = FlowSettings(
@@ -52,6 +58,7 @@ class App:
             max_text_chars=self.settings.web.max_text_chars,
         )
         self.conversations = Conversations(self.sessionmaker, self.assistant, self._context)
+        self.changes = Changes(self.sessionmaker, self.settings.handover.watch_s)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -97,6 +104,7 @@ class App:
         return counts
 
     async def close(self) -> None:
+        await self.changes.close()
         await self.engine.dispose()
 
 

@@ -18,7 +18,6 @@ Guarantees kept by the database, not by one process's memory:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -193,7 +192,7 @@ class Desk:
         if place <= 0:
             return 0
         per = await self.handling_min(area)
-        return max(1, math.ceil(place * per / max(1, staff)))
+        return max(1, round(place * per / max(1, staff)))
 
     async def status(self, h: Handover, *, new: bool = False) -> Requested:
         staff = len(await self.on_duty(h.area))

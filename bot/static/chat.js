@@ -62,6 +62,7 @@
       wait.remove();
       if (!res.ok) { add("bot", "Có lỗi: " + (data.error || res.status)); return; }
       for (const r of data.replies) render(r);
+      listen();
     } catch (e) {
       wait.remove();
       add("bot", "Không kết nối được. Bạn thử lại sau ít phút nhé.");
@@ -78,5 +79,44 @@
   input.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
+  // Messages the page did not ask for: a person of the ward who took over the chat writes,
+  // or the chat is handed back. Long polling while a request is open (GET /api/chat/messages).
+  const afterKey = "trolyso-after-" + session;
+  let listening = false;
+  async function listen() {
+    if (listening) return;
+    listening = true;
+    try {
+      for (;;) {
+        const after = localStorage.getItem(afterKey) || "0";
+        let data;
+        try {
+          const res = await fetch("/api/chat/messages?session=" + encodeURIComponent(session) +
+                                  "&after=" + after + "&wait=25");
+          if (!res.ok) { await new Promise((ok) => setTimeout(ok, 5000)); continue; }
+          data = await res.json();
+        } catch (e) {
+          await new Promise((ok) => setTimeout(ok, 5000));
+          continue;
+        }
+        for (const m of data.messages) {
+          if (m.from === "operator") {
+            const div = add("operator", m.text);
+            const who = document.createElement("span");
+            who.className = "who";
+            who.textContent = "👤 Cán bộ phường";
+            div.prepend(who);
+          } else {
+            render({ text: m.text, buttons: m.buttons, audio_url: null });
+          }
+        }
+        localStorage.setItem(afterKey, String(data.last));
+        if (data.handover === null && !data.messages.length) return;
+      }
+    } finally {
+      listening = false;
+    }
+  }
+
   send({ text: "/start" }, null);
 })();

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -241,8 +242,10 @@ async def chat_events(request: web.Request) -> web.StreamResponse:
             mine = h.state == "claimed" and h.claimed_by == c.who.id
             lines = await desk.lines_after(h, after) if mine else []
             sent = await desk.deliveries(h) if mine else []
+        tz = ZoneInfo(c.settings.timezone)
         return {"state": h.state, "mine": mine,
-                "lines": [ln.as_json() for ln in lines],
+                "lines": [{**ln.as_json(), "local": ln.at.astimezone(tz).strftime("%H:%M %d/%m")}
+                          for ln in lines],
                 "deliveries": [{"id": d.id, "state": d.state, "reason": d.reason}
                                for d in sent],
                 "v": _deliveries_version(sent)}

@@ -231,8 +231,6 @@
     const status = document.getElementById("chat-status");
     let after = Number(chat.dataset.after), version = chat.dataset.version;
     let state = chat.dataset.state;
-    const time = iso => new Date(iso).toLocaleTimeString("vi-VN",
-      {hour: "2-digit", minute: "2-digit"});
     function delivery(li, st, reason) {
       let span = li.querySelector(".delivery");
       if (!span) { span = el("span"); li.append(span); }
@@ -242,7 +240,7 @@
     function add(line) {
       if (list.querySelector(`[data-id="${line.id}"]`)) return;
       const li = el("li", {class: "line " + line.author, "data-id": line.id});
-      li.append(el("span", {class: "who"}, `${names[line.author] || line.author} · ${time(line.at)}`));
+      li.append(el("span", {class: "who"}, `${names[line.author] || line.author} · ${line.local}`));
       li.append(el("span", {class: "text"}, line.text));
       if (line.author === "operator" || line.author === "system")
         delivery(li, line.state, line.reason);

@@ -96,7 +96,8 @@ async def test_subscribe_in_chat_then_the_cli_announces_now_and_later(
     notice = (await tg.wait_sent(CHAT, 6, wait_s=20))[-1]
     assert notice["text"].startswith("<b>📢 THÔNG BÁO: Cắt điện sáng mai</b>")
 
-    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).isoformat()
+    # Far enough ahead that the CLI, started on a busy machine, still finds it in the future.
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)).isoformat()
     await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at", at,
                "--priority", "priority")
     later = (await tg.wait_sent(CHAT, 7, wait_s=30))[-1]

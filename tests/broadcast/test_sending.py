@@ -112,13 +112,13 @@ async def test_after_max_attempts_a_row_fails_with_the_reason(db_url: str,
 
 async def test_a_429_defers_the_row_and_pauses_the_whole_channel(bcore: App) -> None:
     await subscribe(bcore, ["u1", "u2"])
+    started = time.monotonic()  # measured from when Telegram's retry_after starts
     retry_at = utcnow() + dt.timedelta(seconds=1)
     tg = FakeChannel(script={"u1": [Delivery("retry", reason="Telegram 429, retry after 1 s",
                                              retry_at=retry_at, pause_channel=True)]})
     nid = await announce(bcore)
     sender = sender_for(bcore, tg)
     sender.cfg = sender.cfg.model_copy(update={"sender_concurrency": 1})
-    started = time.monotonic()
     await settle(sender, bcore)
     u1_sent = [at for uid, _, _, at in tg.sent if uid == "u1"]
     u2_sent = [at for uid, _, _, at in tg.sent if uid == "u2"]

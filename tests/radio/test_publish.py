@@ -10,12 +10,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from broadcast.radio.settings import RadioSettings
-
 from broadcast.radio.bulletin import build_bulletin, bulletin_dir
 from broadcast.radio.normalize import Normalizer
 from broadcast.radio.publish import ITUNES, list_bulletins, render_feed, render_m3u, resolve_file
 from broadcast.radio.tts import EspeakEngine
+from core.config import RadioSettings
 
 BASE = "https://trolyso.example.vn"
 

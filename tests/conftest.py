@@ -28,7 +28,8 @@ def settings_for(db_url: str, tmp: Path, **env: str) -> Settings:
     # Anything the process writes (voice files, radio, NLU cache) goes under the test's folder.
     return s.model_copy(update={"radio": s.radio.model_copy(update={
         "output_dir": str(tmp / "radio")}),
-        "nlu": s.nlu.model_copy(update={"cache_dir": str(tmp / "nlu-cache")})})
+        "nlu": s.nlu.model_copy(update={"cache_dir": str(tmp / "nlu-cache")}),
+        "console": s.console.model_copy(update={"audio_cache_dir": str(tmp / "console-audio")})})
 
 
 @pytest.fixture

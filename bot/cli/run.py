@@ -86,12 +86,20 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     handover_task = asyncio.create_task(handover.run(radio_stop))
 
     async def retention() -> None:
+        from broadcast import stats
+        from core.db import utcnow, write_lock
+
         while True:
             try:
                 await app.purge()
                 speech.prune()
             except Exception:
                 log.exception("retention purge failed")
+            try:  # the console's subscribers-over-time chart keeps a point per day
+                async with write_lock(app.engine), app.sessionmaker() as s, s.begin():
+                    await stats.snapshot(s, app.settings, utcnow())
+            except Exception:
+                log.exception("subscriber counts could not be written")
             await asyncio.sleep(6 * 3600)
 
     purge_task = asyncio.create_task(retention())

@@ -28,9 +28,8 @@ async def page(request: web.Request) -> web.StreamResponse:
     allowed = c.who.allowed_areas()
     areas = allowed if allowed is not None else [a.code for a in c.settings.areas]
     async with c.tx() as s:
-        # Today's subscriber counts are written on the first visit of the day (and by the
-        # retention task of `trolyso run`), so the lines have a point for every day seen.
-        await stats.snapshot(s, c.settings, now)
+        # Past days come from the counts `trolyso run` keeps; today is counted live.
+        today_counts = await stats.counts_now(s, c.settings)
         per_day = await stats.messages_per_day(s, c.settings, days=DAYS,
                                                allowed_areas=allowed, now=now)
         reasons = await stats.failure_reasons(s, days=DAYS, allowed_areas=allowed, now=now)
@@ -38,6 +37,7 @@ async def page(request: web.Request) -> web.StreamResponse:
                                                  settings=c.settings)
     tz = ZoneInfo(c.settings.timezone)
     today = now.astimezone(tz).date()
+    subs[today.isoformat()] = today_counts
     days = [(today - dt.timedelta(days=DAYS - 1 - i)).isoformat() for i in range(DAYS)]
     labels = [d[8:10] + "/" + d[5:7] for d in days]
     channels = sorted({ch for v in per_day.values() for ch in v})

@@ -369,3 +369,38 @@ async def test_a_photo_is_attached_from_the_form_and_a_fake_one_refused(
     notice_id = int(re.search(r"Thông báo số (\d+)", page).group(1))  # type: ignore[union-attr]
     async with lan.http.get(f"{lan.base}/console/notices/{notice_id}/attachment") as r:
         assert r.status == 200 and await r.read() == png
+
+
+async def test_the_audio_preview_reads_the_spoken_form_and_is_cached(
+        server: Server, browsers: Browsers) -> None:
+    import shutil
+
+    import pytest
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (make test installs it)")
+    settings = server.core.settings
+    # The console reads the same settings object: offline engine, cache in the test folder.
+    object.__setattr__(settings.radio, "engine", "espeak")
+    await server.add_user("lan", "member", [AREA])
+    lan = await browsers("lan")
+    await lan.get("/console/notices/new")
+    data = {**FORM, "text": "Họp lúc 7h30 tại UBND phường", "radio": "1"}
+    async with lan.http.post(lan.base + "/console/notices/audio", data=data,
+                             headers={"X-CSRF-Token": lan.csrf}) as r:
+        assert r.status == 200, await r.text()
+        got = json.loads(await r.text())
+    assert "bảy giờ ba mươi" in got["spoken"] and "ủy ban nhân dân" in got["spoken"]
+    assert got["engine"].startswith("espeak")
+    async with lan.http.get(lan.base + got["url"]) as r:
+        audio = await r.read()
+        assert r.status == 200 and r.headers["Content-Type"] == "audio/ogg"
+    assert audio[:4] == b"OggS" and len(audio) > 2000
+    cached = list(settings.path(settings.console.audio_cache_dir).glob("*.ogg"))
+    assert len(cached) == 1
+    async with lan.http.post(lan.base + "/console/notices/audio", data=data,
+                             headers={"X-CSRF-Token": lan.csrf}) as r:
+        again = json.loads(await r.text())
+    assert again["url"] == got["url"]
+    async with lan.http.get(lan.base + "/console/audio/..%2F..%2Fetc%2Fpasswd") as r:
+        assert r.status == 404

@@ -404,7 +404,9 @@ class Desk:
             earlier = (await self.s.execute(
                 select(MessageLog.id, MessageLog.text, MessageLog.created_at)
                 .where(MessageLog.channel == h.channel, MessageLog.user_id == h.user_id,
-                       MessageLog.created_at < h.requested_at, MessageLog.text.is_not(None))
+                       MessageLog.created_at < h.requested_at, MessageLog.text.is_not(None),
+                       # what the citizen wrote, not the buttons they tapped or commands
+                       ~MessageLog.text.startswith("["), ~MessageLog.text.startswith("/"))
                 .order_by(MessageLog.id.desc()).limit(self.cfg.history_messages))).all()
             lines += [Line(None, "history", t or "", at) for _, t, at in reversed(earlier)]
         rows = (await self.s.execute(select(HandoverMessage).where(

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console import filters
-from console.pages import account, auth, delivery, home, notices
+from console.pages import account, auth, delivery, handover, home, notices
 from console.routing import DEPS, Deps, NavItem, Route, guard, mount
 from core.config import Settings
 from flows.lexicon import Lexicon
@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 
 #: The page groups. Each module has ``routes() -> list[Route]`` and ``NAV: list[NavItem]``;
 #: a new group (radio, team, audit, learning) is one module added here.
-PAGES: tuple[Any, ...] = (auth, home, notices, delivery, account)
+PAGES: tuple[Any, ...] = (auth, home, notices, delivery, handover, account)
 
 
 def make_env() -> Environment:

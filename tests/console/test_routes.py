@@ -13,6 +13,7 @@ from bot.web import make_console_app
 from broadcast import announcements, attachments
 from broadcast.types import Actor, Draft
 from console.routing import BROADCASTERS, TABLE, Route
+from core.models import Handover
 from tests.console.conftest import AREA, AREA2, Browser, Server
 
 #: Routes anyone may open: the login and password-setup forms and the console's CSS/JS. A new
@@ -30,7 +31,8 @@ def _table(server: Server) -> list[Route]:
 
 
 def _path(route: Route, notice_id: int) -> str:
-    path = re.sub(r"\{id[^}]*\}", str(notice_id), route.path)
+    # A notice and a handover request (in the owner's area) share the id.
+    path = re.sub(r"\{h?id[^}]*\}", str(notice_id), route.path)
     path = path.replace("{token}", "x" * 43).replace("{name}", "0" * 32 + ".ogg")
     assert "{" not in path, path
     if route.name == "notices.new":
@@ -66,6 +68,8 @@ async def world(server: Server, browsers: Callable[..., Awaitable[Browser]]
             attachment=attachments.check(server.core.settings, "lich.png",
                                          b"\x89PNG\r\n\x1a\n" + b"\x00" * 64))
         notice_id = ann.id
+        # A citizen of the owner's area waiting for a person, under the same id.
+        s.add(Handover(id=notice_id, channel="web", user_id="citizen-1", area=AREA))
     people = {"anonymous": await browsers(), "other_area": await browsers("hung"),
               "editor": await browsers("bientap"), "owner": await browsers("lan")}
     await people["anonymous"].get("/console/login")

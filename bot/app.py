@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.conversation import Conversations
 from broadcast.chat import NOTICES
 from broadcast.store import SqlNoticeStore
+from console.handover.chat import HANDOVER
+from console.handover.desk import Desk
+from console.handover.live import Changes
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker, upgrade
 from core.storage import SqlStore, mark_blocked, purge_expired
@@ -53,6 +56,10 @@ class App:
     speech: Speech | None = None
     conversations: Conversations = field(init=False)
     live: LiveUpdates = field(init=False)
+    #: Wakes long polls (web chat, console) when a handover changed, in any process.
+    changes: Changes = field(init=False)
+    #: Wakes this process's handover sender (set by ``trolyso run`` when it starts one).
+    nudge: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         from bot.live import LiveUpdates
@@ -67,6 +74,7 @@ class App:
             max_text_chars=self.settings.web.max_text_chars,
         )
         self.conversations = Conversations(self.sessionmaker, self.assistant, self._context)
+        self.changes = Changes(self.sessionmaker, self.settings.handover.watch_s)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -87,6 +95,8 @@ class App:
         """What the plugged-in conversations need, bound to this update's transaction."""
         ports = Ports()
         ports.set(NOTICES, SqlNoticeStore(session, self.settings, self.content.texts))
+        if self.settings.handover.enabled:
+            ports.set(HANDOVER, Desk(session, self.settings, self.content.texts))
         return ports
 
     async def handle(self, msg: Incoming, update_key: str | None = None) -> list[Reply] | None:
@@ -110,6 +120,7 @@ class App:
         return counts
 
     async def close(self) -> None:
+        await self.changes.close()
         await self.engine.dispose()
 
 
@@ -168,8 +179,10 @@ async def _accepted(sessionmaker: async_sessionmaker[AsyncSession], settings: Se
 def build_assistant() -> Assistant:
     """The assistant with every plug-in flow installed."""
     from broadcast import chat
+    from console.handover import chat as handover
 
     assistant = Assistant()
     chat.install(assistant)
+    handover.install(assistant)  # a person takes over a chat (when handover.enabled)
     return assistant
 

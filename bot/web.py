@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -90,11 +92,14 @@ async def _radio_file(request: web.Request) -> web.StreamResponse:
 def make_console_app(assistant: App) -> web.Application:
     """The operator console for this assistant (mounted at /console)."""
     from bot.console_previews import previews
+    from console.pages.handover import CHANGES, NUDGE
     from console.web import make_console
 
     return make_console(assistant.settings, assistant.engine, assistant.sessionmaker,
                         assistant.content.texts, lexicon=assistant.content.lexicon,
-                        previews=previews(assistant.settings.channels), live=assistant.live)
+                        previews=previews(assistant.settings.channels),
+                        extra={CHANGES: assistant.changes, NUDGE: lambda: assistant.nudge()},
+                        live=assistant.live)
 
 
 async def _attachment(request: web.Request) -> web.StreamResponse:
@@ -112,6 +117,46 @@ async def _attachment(request: web.Request) -> web.StreamResponse:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "public, max-age=86400"})
+
+
+async def _chat_messages(request: web.Request) -> web.StreamResponse:
+    """``GET /api/chat/messages?session=S&after=ID&wait=SECONDS``: messages the web chat did
+    not ask for (a person who took over the chat writes; the chat was handed back), after
+    message ``after``. With ``wait`` it answers as soon as there is one, or after ``wait``
+    seconds (long polling; any server process answers, the messages are in the database)."""
+    from console.handover.desk import Desk
+    from console.handover.live import long_poll
+
+    app = request.app[APP_KEY]
+    q = request.query
+    session = q.get("session", "")
+    if not 1 <= len(session) <= 128:
+        return web.json_response({"error": "'session' must be a string of 1 to 128 characters"},
+                                 status=400)
+    try:
+        after = int(q.get("after", "0"))
+        wait = float(q.get("wait", "0"))
+    except ValueError:
+        return web.json_response({"error": "'after' and 'wait' must be numbers"}, status=400)
+    if after < 0 or not 0 <= wait <= 600:
+        return web.json_response({"error": "'after' >= 0, 0 <= 'wait' <= 600"}, status=400)
+    wait = min(wait, app.settings.handover.long_poll_s)
+
+    async def fetch() -> dict[str, Any]:
+        async with app.sessionmaker() as s:
+            desk = Desk(s, app.settings, app.content.texts)
+            rows = await desk.messages_for("web", session, after)
+            h = await desk.open_for("web", session)
+        return {"messages": [{
+            "id": r.id, "from": r.author, "text": r.text, "at": r.created_at.isoformat(),
+            "buttons": [{"label": label, "payload": payload} for label, payload in r.buttons]}
+            for r in rows],
+            "last": max([after, *(r.id for r in rows)]),
+            "handover": h.state if h is not None else None}
+
+    data = await long_poll(app.changes, fetch,
+                           lambda d: bool(d["messages"]) or d["handover"] is None, wait)
+    return web.json_response(data, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 async def _to_console(request: web.Request) -> web.StreamResponse:
@@ -137,6 +182,7 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
     app.router.add_static("/static", STATIC)
     app.router.add_get("/api/audio/{name}", _audio)
     app.router.add_get("/healthz", _health)
+    app.router.add_get("/api/chat/messages", _chat_messages)
     app.router.add_get(r"/radio/{area:\d{5}}/{kind:feed\.xml|playlist\.m3u}", _radio_feed)
     app.router.add_get("/radio/files/{path:.+}", _radio_file)
     app.router.add_get("/files/{token}", _attachment)

@@ -11,7 +11,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console import filters
-from console.pages import account, auth, content, delivery, figures, home, learning, notices
+from console.pages import (
+    account,
+    auth,
+    content,
+    delivery,
+    figures,
+    handover,
+    home,
+    learning,
+    notices,
+)
 from console.ports import Live
 from console.routing import DEPS, Deps, NavItem, Route, guard, mount
 from core.config import Settings
@@ -23,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 
 #: The page groups. Each module has ``routes() -> list[Route]`` and ``NAV: list[NavItem]``;
 #: a new group (radio, team, audit, learning) is one module added here.
-PAGES: tuple[Any, ...] = (auth, home, notices, delivery, learning, figures, content,
+PAGES: tuple[Any, ...] = (auth, home, notices, delivery, handover, learning, figures, content,
                           account)
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "EspeakSettings",
     "FptSettings",
     "GttsSettings",
+    "HandoverCfg",
     "LearningCfg",
     "NluSettings",
     "RadioSettings",
@@ -373,6 +374,80 @@ class LearningCfg(_Section):
     cluster_similarity: float = Field(default=0.2, gt=0, lt=1)
     inbox_max: int = Field(default=2000, ge=10, le=50_000)  # newest rows grouped on the page
     edit_content: bool = True  # editors may edit services and FAQ entries in the console
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPAN = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
+
+
+def _office_hours(raw: Any, key: str) -> dict[str, list[str]]:
+    """``{"mon-fri": ["07:30-11:30", "13:30-17:00"], "sat": [...]}`` checked and spread to one
+    entry per day (``mon`` ... ``sun``); a day not named has no office hours."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{key}: expected a mapping of days to lists of HH:MM-HH:MM")
+    out: dict[str, list[str]] = {}
+    for days, spans in raw.items():
+        first, _, last = str(days).strip().lower().partition("-")
+        if first not in _DAYS or (last and last not in _DAYS):
+            raise ValueError(f"{key}: {days!r} is not a day or a range of days (mon-fri, sat)")
+        i, j = _DAYS.index(first), _DAYS.index(last or first)
+        if j < i:
+            raise ValueError(f"{key}: {days!r} runs backwards")
+        if not isinstance(spans, list):
+            raise ValueError(f"{key}: {days}: expected a list of HH:MM-HH:MM")
+        for span in spans:
+            m = _SPAN.fullmatch(str(span).replace(" ", ""))
+            if not m or m.group(1) + m.group(2) >= m.group(3) + m.group(4):
+                raise ValueError(f"{key}: {days}: {span!r} is not HH:MM-HH:MM (start < end)")
+        for d in _DAYS[i:j + 1]:
+            out[d] = sorted({*out.get(d, []), *(str(x).replace(" ", "") for x in spans)})
+    return out
+
+
+class HandoverCfg(_Section):
+    """A person takes over a chat: office hours, the queue, releasing idle operators' chats."""
+
+    enabled: bool = True
+    # When operators may be on duty (Asia/Ho_Chi_Minh): days or ranges of days -> HH:MM-HH:MM.
+    office_hours: dict[str, list[str]] = Field(default_factory=lambda: {
+        "mon-fri": ["07:30-11:30", "13:30-17:00"], "sat": ["07:30-11:30"]}, validate_default=True)
+    # Other office hours for some areas (area code -> the same form).
+    area_office_hours: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    # A claimed chat goes back to the queue when its operator's console page has not asked for
+    # news for this long (the page was closed, the phone slept, the network went).
+    release_after_s: int = Field(default=120, ge=15, le=3600)
+    # Citizens waiting per area; beyond it a new request gets the hotlines instead.
+    queue_size: int = Field(default=20, ge=1, le=1000)
+    # A request nobody took is closed (with a message and the hotlines) after this long.
+    max_wait_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # Earlier messages of the citizen the operator sees (masked, within retention_days).
+    history_messages: int = Field(default=20, ge=0, le=200)
+    # Expected wait before any chat was handled: minutes per citizen ahead.
+    default_handling_min: int = Field(default=5, ge=1, le=240)
+    # Recent handled chats whose average length gives the expected wait.
+    handling_sample: int = Field(default=20, ge=1, le=500)
+    # Long polls (web chat, console) answer at the latest after this long...
+    long_poll_s: float = Field(default=25.0, ge=1, le=120)
+    # ...and each process looks for changes in the database this often.
+    watch_s: float = Field(default=0.5, gt=0, le=10)
+    # The handover sender (operator messages, alerts to operators): idle polling, lease.
+    sender_poll_s: float = Field(default=1.0, gt=0, le=60)
+    lease_s: float = Field(default=60.0, ge=5)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    max_chars: int = Field(default=1500, ge=50, le=4000)  # one operator message
+
+    @field_validator("office_hours", mode="before")
+    @classmethod
+    def _hours(cls, v: Any) -> Any:
+        return _office_hours(v, "office_hours")
+
+    @field_validator("area_office_hours", mode="before")
+    @classmethod
+    def _area_hours(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            raise ValueError("expected a mapping of area codes to office hours")
+        return {str(k): _office_hours(h, f"area_office_hours.{k}") for k, h in v.items()}
+
+    def hours_of(self, area: str) -> dict[str, list[str]]:
+        return self.area_office_hours.get(area, self.office_hours)
 
 
 class Settings(_Section):
@@ -392,6 +467,7 @@ class Settings(_Section):
     broadcast: BroadcastCfg = Field(default_factory=BroadcastCfg)
     console: ConsoleCfg = Field(default_factory=ConsoleCfg)
     learning: LearningCfg = Field(default_factory=LearningCfg)
+    handover: HandoverCfg = Field(default_factory=HandoverCfg)
 
     # where the file was loaded from; relative paths resolve against it
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
@@ -409,6 +485,10 @@ class Settings(_Section):
         unknown = sorted(set(self.broadcast.approval) - codes)
         if unknown:
             raise ValueError(f"broadcast.approval: unknown area {unknown[0]!r} "
+                             f"(configured: {', '.join(sorted(codes))})")
+        unknown = sorted(set(self.handover.area_office_hours) - codes)
+        if unknown:
+            raise ValueError(f"handover.area_office_hours: unknown area {unknown[0]!r} "
                              f"(configured: {', '.join(sorted(codes))})")
         return self
 

@@ -1,6 +1,7 @@
 """Every table of the project, in one metadata: the conversation core (users, state, logs,
-feedback, platform tokens) and notices (subscriptions, teams, audit, announcements, runs, the
-outbox, rate limits, the scheduler's jobs, radio bulletins).
+feedback, platform tokens), notices (subscriptions, teams, audit, announcements, runs, the
+outbox, rate limits, the scheduler's jobs, radio bulletins), the operator console and a
+person taking over a chat (handovers, their transcript, who is on duty).
 
 The schema is owned by the Alembic migrations in ``core/migrations``."""
 
@@ -38,6 +39,8 @@ __all__ = [
     "ConsoleUser",
     "Conversation",
     "Feedback",
+    "Handover",
+    "HandoverMessage",
     "Invite",
     "LiveVersion",
     "LoginThrottle",
@@ -45,6 +48,7 @@ __all__ = [
     "NluModel",
     "NoticeAttachment",
     "OAuthToken",
+    "OperatorDuty",
     "OutboxItem",
     "RadioBulletin",
     "RateBucket",
@@ -536,3 +540,91 @@ class LiveVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+# ---------------------------------------------------------------------- a person takes over
+
+
+class Handover(Base):
+    """A citizen's request to talk to a person, and the chat with the operator who took it.
+
+    ``state``: queued -> claimed (by one operator) -> closed; a claimed chat whose operator's
+    page went silent goes back to queued. ``open`` is 1 while queued or claimed and NULL once
+    closed, so the unique (channel, user_id, open) constraint allows one open request per chat
+    (NULLs never collide, on SQLite as on PostgreSQL). A claim is one conditional UPDATE
+    (``WHERE state = 'queued'``): of two operators claiming at once, exactly one succeeds.
+    ``changed_at`` moves on every change (a message, a claim, a delivery result): long polls
+    wait for it.
+    """
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        UniqueConstraint("channel", "user_id", "open"),
+        Index("ix_handovers_queue", "state", "area", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    area: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    open: Mapped[int | None] = mapped_column(default=1)
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    claimed_by: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("console_users.id", ondelete="SET NULL"), default=None, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(160), default=None)
+    close_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class HandoverMessage(Base):
+    """One line of a handover: what the citizen wrote, what the operator wrote, the emergency
+    reply the assistant still gave, notes for the operator, and alerts to operators' chats.
+
+    ``author``: citizen | assistant (transcript only) | operator | system (to the citizen) |
+    note (to the operator's page only) | alert (to an on-duty operator's linked chat). Rows to
+    push (operator and system messages on push channels, alerts) go out through the handover
+    sender: ``state`` pending -> sending -> sent | failed (``reason`` says why, shown to the
+    operator); web chat rows are ``sent`` at once and fetched by the page. ``channel`` and
+    ``user_id`` are the citizen's: /xoadulieu and ``retention_days`` delete by them.
+    """
+
+    __tablename__ = "handover_messages"
+    __table_args__ = (
+        Index("ix_handover_messages_user", "channel", "user_id"),
+        Index("ix_handover_messages_due", "state", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    handover_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("handovers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(String(12))
+    operator_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("console_users.id", ondelete="SET NULL"), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [[label, payload]]
+    to_channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_user: Mapped[str | None] = mapped_column(String(128), default=None)
+    state: Mapped[str | None] = mapped_column(String(12), default=None)
+    reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    claim_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OperatorDuty(Base):
+    """An operator on duty for handovers (until ``until``, the end of today's office hours),
+    and when their console page last asked for news (``last_seen_at``): a claimed chat whose
+    operator's page stayed silent for ``handover.release_after_s`` goes back to the queue."""
+
+    __tablename__ = "operator_duty"
+
+    operator_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("console_users.id", ondelete="CASCADE"), primary_key=True)
+    until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -15,6 +15,8 @@ from core.models import (
     ChatPace,
     Conversation,
     Feedback,
+    Handover,
+    HandoverMessage,
     Invite,
     MessageLog,
     OutboxItem,
@@ -49,6 +51,9 @@ USER_DATA: tuple[tuple[type[Base], _Column, _Column], ...] = (
     (TeamMember, TeamMember.channel, TeamMember.user_id),
     (OutboxItem, OutboxItem.channel, OutboxItem.user_id),
     (ChatPace, ChatPace.channel, ChatPace.user_id),
+    # A person took over: the transcript first, then the requests it belongs to.
+    (HandoverMessage, HandoverMessage.channel, HandoverMessage.user_id),
+    (Handover, Handover.channel, Handover.user_id),
     (User, User.channel, User.user_id),
 )
 
@@ -61,6 +66,9 @@ RETAINED: tuple[tuple[type[Base], _Column], ...] = (
     # Delivery rows and invites are pruned like the logs.
     (OutboxItem, OutboxItem.created_at),
     (Invite, Invite.created_at),
+    # Handover transcripts like the logs; a request with them once it is old (open or not).
+    (HandoverMessage, HandoverMessage.created_at),
+    (Handover, Handover.changed_at),
 )
 
 

@@ -2,9 +2,11 @@
 
 The assistant is channel-neutral and stateless between calls: the caller loads the citizen's
 :class:`State` from the database, passes it in, and stores the returned state in the same
-transaction. Order of precedence for a text message: danger first (emergency numbers as the very
-first reply, whatever flow the citizen was in), then a numbered choice, a command, a flow waiting
-for typed input, and finally free-text understanding.
+transaction. Order of precedence for a text message: danger first, on the whole text before any
+length limit (emergency numbers as the very first reply, whatever flow the citizen was in, then
+the answer if the message also asked something), then a numbered choice, a command, a typed word
+that acts as a shown button ("tiếp", "không"), a flow waiting for typed input, and finally
+free-text understanding (with the service being discussed, for follow-ups).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from flows.ward import (
 )
 from nlu.types import Parse
 
-__all__ = ["Assistant", "Handler", "Outcome", "outcome"]
+__all__ = ["RUN_GAP", "After", "Assistant", "Handler", "Outcome", "outcome", "remember"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,8 @@ def remember(state: State, replies: list[Reply]) -> None:
 
 #: A plug-in handler (subscriptions, team tools): returns None when it does not apply.
 Handler = Callable[[Incoming, State, Context, str], Awaitable[Outcome | None]]
+#: A plug-in that sees every outcome last and may add to it (the offer of a person).
+After = Callable[[Incoming, Outcome, Context], Awaitable[Outcome]]
 
 
 @dataclass
@@ -119,11 +123,25 @@ class Assistant:
     intents: dict[str, Handler] = field(default_factory=dict)
     on_follow: Handler | None = None
     on_unfollow: Handler | None = None
+    #: See every message first; an outcome stops there (a person took over the chat).
+    gates: list[Handler] = field(default_factory=list)
+    after: list[After] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.text_flows.setdefault("ward", self._typed_ward)
 
     async def handle(self, msg: Incoming, state: State, ctx: Context) -> Outcome:
+        for gate in self.gates:
+            gated = await gate(msg, state, ctx, "")
+            if gated is not None:
+                return gated
+        out = await self._route(msg, state, ctx)
+        if not out.forget:
+            for hook in self.after:
+                out = await hook(msg, out, ctx)
+        return out
+
+    async def _route(self, msg: Incoming, state: State, ctx: Context) -> Outcome:
         content = ctx.content
         self._tick(state, ctx)
         hook = {"follow": self.on_follow, "unfollow": self.on_unfollow}.get(msg.kind)

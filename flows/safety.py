@@ -130,4 +130,5 @@ def human_reply(content: Content, area: Area | None = None, note: str = "") -> R
     if area is not None:
         buttons.append(button(content.text("btn.change_ward"), "w:?:hu"))
     buttons.append(menu_button(content))
-    return Reply("\n\n".join(parts), buttons, numbers=tuple(dict.fromkeys(numbers)))
+    return Reply("\n\n".join(parts), buttons, numbers=tuple(dict.fromkeys(numbers)),
+                 kind="human")

@@ -45,7 +45,8 @@ class Reply:
     audio_path: str | None = None  # a voice/audio file to send
     audio_url: str | None = None
     speakable: bool = False  # offer the "🔊 Nghe" button for this reply
-    kind: Literal["answer", "menu", "emergency", "notice", "system"] = "answer"
+    #: "human": where a person can help ("Gặp cán bộ"); a plug-in may offer a live chat there.
+    kind: Literal["answer", "menu", "emergency", "notice", "system", "human"] = "answer"
     #: Phone numbers written in ``text`` that a channel may make tap-to-call, most relevant
     #: first (the web page turns them into tel: links; other channels show plain numbers).
     numbers: tuple[str, ...] = ()

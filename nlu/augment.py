@@ -56,11 +56,19 @@ def typo(text: str, rng: random.Random, rate: float = 0.25) -> str:
 
 def augment(examples: Sequence[Example], copies: int = 2, seed: int = 13) -> list[Example]:
     """The examples plus noisy copies (typos, folded, chatter around the request)."""
+    from nlu.rules import question_part, sentences
+
     rng = random.Random(seed)
     out = list(examples)
     for e in examples:
         if e.source != "nlu":
             continue  # names, aliases and FAQ questions are plentiful enough as they are
+        parts = sentences(e.text) if len(e.text) > 80 else []
+        asked = question_part(parts)
+        if asked and len(asked) < len(parts):
+            # A letter also teaches its question alone: the engine weighs the question most.
+            out.append(Example(" ".join(parts[i].raw for i in asked), e.label, e.aspect,
+                               "augmented"))
         for k in range(copies):
             text = e.text
             if k % 2 == 0:

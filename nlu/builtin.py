@@ -94,8 +94,8 @@ _TERMS_RE = re.compile("(?<= )(?:" + "|".join(
 class TrainParams:
     """Model settings chosen by cross-validation (bench/nlu_bench.py --cv)."""
 
-    c: float = 0.5
-    word_weight: float = 0.8
+    c: float = 0.3
+    word_weight: float = 1.0
     min_df_char: int = 2
     copies: int = 4
     seed: int = 13

@@ -113,7 +113,7 @@ nha oi em anh chi ban toi minh tui chau bac cho hoi may ngay thang tuan ton ho s
 chuan bi buoc tiep theo cach nhu nhanh cham qua mang tren app vneid la va voi hay hoac ma
 mot cai viec thu tuc nay do kia day gio bay uh uhm vang da ok xem biet muon can dieu kien
 doi tuong cho nao noi co quan phuong xa uy ban cong an truc tiep tai nha dau tien sau nua
-duoc khong tra dong mien giam
+duoc khong tra dong mien giam cam on chao cau thank tks nhe nha nghen
 """.split())
 
 

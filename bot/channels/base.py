@@ -94,3 +94,8 @@ class ChannelBase:
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice (no buttons) to one user; platform errors become a Delivery."""
         raise NotImplementedError(f"{self.spec.name} does not send notices")
+
+    async def deliver_reply(self, user_id: str, reply: Reply) -> Delivery:
+        """Send one message of a live chat (an operator's, or the handover's own) as a chat
+        reply, with its buttons; the platform's refusal comes back with its reason."""
+        raise NotImplementedError(f"{self.spec.name} does not push chat messages")

@@ -440,6 +440,27 @@ class TelegramChannel(ChannelBase):
             self._file_ids[file.sha256] = got
         return Delivery("sent", platform_id=str((sent_text or msg).message_id))
 
+    async def deliver_reply(self, user_id: str, reply: Reply) -> Delivery:
+        """A live-chat message (no bold title line, buttons as an inline keyboard), through
+        the notices' plain bot: a 429 comes back to the caller's shared rate limit."""
+        first_id: str | None = None
+        try:
+            bot = await self._notices_bot()
+            for _, pieces in render([reply], self.spec, limit=self.spec.text_limit - _HTML_ROOM):
+                for piece in pieces:
+                    if not piece.text:
+                        continue
+                    msg = await bot.send_message(user_id, html.escape(piece.text),
+                                                 parse_mode=ParseMode.HTML,
+                                                 reply_markup=keyboard(piece.buttons),
+                                                 disable_web_page_preview=True)
+                    first_id = first_id or str(msg.message_id)
+        except TelegramError as exc:
+            if first_id is not None:  # the start went out: never resend it
+                return Delivery("sent", platform_id=first_id, reason=f"cut short: {exc}")
+            return Delivery.of(mapped(exc))
+        return Delivery("sent", platform_id=first_id)
+
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice; Telegram's errors become outcomes by :func:`mapped`."""
         try:

@@ -298,6 +298,24 @@ class ZaloBotChannel(ChannelBase):
         # docs [U].
         return True
 
+    async def deliver_reply(self, user_id: str, reply: Reply) -> Delivery:
+        """A live-chat message, its buttons as numbered options."""
+        first_id: str | None = None
+        for _, pieces in render([reply], self.spec):
+            for piece in pieces:
+                if not piece.text:
+                    continue
+                try:
+                    result = await self._send_text(user_id, piece.text)
+                except ZaloError as exc:
+                    if first_id is not None:
+                        return Delivery("sent", platform_id=first_id,
+                                        reason=f"cut short: {exc}")
+                    return Delivery.of(mapped(exc))
+                if first_id is None and isinstance(result, dict) and result.get("message_id"):
+                    first_id = str(result["message_id"])
+        return Delivery("sent", platform_id=first_id)
+
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice. A bot can only write to users who wrote to it first."""
         if not await has_written(self.app.sessionmaker, self.name, user_id):

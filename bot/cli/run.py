@@ -77,6 +77,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, app.content.texts,
                            app.content.lexicon, channels)
     radio_task = asyncio.create_task(radio.run(radio_stop))
+    # A person takes over a chat: operator messages and alerts go out through this process's
+    # channels (every process runs one; the database shares out the work).
+    from console.handover.sender import HandoverSender
+
+    handover = HandoverSender(app.sessionmaker, app.settings, app.content.texts,
+                              {n: c for n, c in channels.items() if c.spec.push})
+    app.nudge = handover.nudge
+    handover_task = asyncio.create_task(handover.run(radio_stop))
 
     async def retention() -> None:
         from broadcast import stats
@@ -102,7 +110,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("shutting down")
         purge_task.cancel()
         radio_stop.set()
-        await asyncio.gather(radio_task, return_exceptions=True)
+        await asyncio.gather(radio_task, handover_task, return_exceptions=True)
         await notices.stop()  # finishes the sends in flight before the channels close
         for channel in reversed(started):
             try:

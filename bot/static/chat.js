@@ -117,6 +117,7 @@
         first = first || el;
       }
       reveal(first);
+      listen();
     } catch (e) {
       wait.remove();
       reveal(add("bot", "Không kết nối được. Bạn thử lại sau ít phút nhé."));
@@ -149,5 +150,48 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
   document.getElementById("sos").addEventListener("click", () => send({ button: "em" }, "🆘 Khẩn cấp"));
+  // Messages the page did not ask for: a person of the ward who took over the chat writes,
+  // or the chat is handed back. Long polling while a request is open (GET /api/chat/messages).
+  const afterKey = "trolyso-after-" + session;
+  let listening = false;
+  async function listen() {
+    if (listening) return;
+    listening = true;
+    try {
+      for (;;) {
+        const after = localStorage.getItem(afterKey) || "0";
+        let data;
+        try {
+          const res = await fetch("/api/chat/messages?session=" + encodeURIComponent(session) +
+                                  "&after=" + after + "&wait=25");
+          if (!res.ok) { await new Promise((ok) => setTimeout(ok, 5000)); continue; }
+          data = await res.json();
+        } catch (e) {
+          await new Promise((ok) => setTimeout(ok, 5000));
+          continue;
+        }
+        let first = null;
+        for (const m of data.messages) {
+          let el;
+          if (m.from === "operator") {
+            el = add("operator", m.text);
+            const who = document.createElement("span");
+            who.className = "who";
+            who.textContent = "👤 Cán bộ phường";
+            el.prepend(who);
+          } else {
+            el = render({ text: m.text, buttons: m.buttons, audio_url: null });
+          }
+          first = first || el;
+        }
+        if (first) reveal(first);
+        localStorage.setItem(afterKey, String(data.last));
+        if (data.handover === null && !data.messages.length) return;
+      }
+    } finally {
+      listening = false;
+    }
+  }
+
   send({ text: "/start" }, null);
 })();

@@ -164,6 +164,128 @@
     tick();
   }
 
+  // ------------------------------------------------------------------ a person takes over
+  // Long polls: the server answers when something changed (or after `wait` seconds). Each
+  // request also tells the server this page is open, so the operator keeps their chats.
+  async function poll(url, onData) {
+    let delay = 0;
+    for (;;) {
+      if (delay) await new Promise(ok => setTimeout(ok, delay));
+      let data;
+      try {
+        const r = await fetch(url(), {credentials: "same-origin",
+                                      headers: {"Accept": "application/json"}});
+        if (r.status === 401 || r.status === 403) { location.reload(); return; }
+        if (!r.ok) { delay = 5000; continue; }
+        data = await r.json();
+      } catch (e) {
+        delay = 5000;
+        continue;
+      }
+      delay = 0;
+      if (onData(data) === false) return;
+    }
+  }
+
+  const live = document.getElementById("live");
+  if (live) {
+    let version = live.dataset.version;
+    const queue = document.getElementById("queue");
+    const mine = document.getElementById("mine");
+    const claimForm = id => {
+      const f = el("form", {method: "post", action: `/console/handover/${id}/claim`});
+      f.append(el("input", {type: "hidden", name: "csrf", value: csrf()}));
+      const b = el("button", {type: "submit", class: "primary"}, "Nhận");
+      f.append(b);
+      return f;
+    };
+    poll(() => `${live.dataset.url}?wait=25&v=${encodeURIComponent(version)}`, d => {
+      version = d.v;
+      document.getElementById("queue-count").textContent = d.queue.length;
+      queue.replaceChildren(...(d.queue.length ? d.queue.map(q => {
+        const tr = el("tr", {"data-id": q.id});
+        for (const t of [q.place, q.ward, q.channel, `${q.minutes} phút`])
+          tr.append(el("td", {}, String(t)));
+        const td = el("td");
+        td.append(claimForm(q.id));
+        tr.append(td);
+        return tr;
+      }) : [(() => { const tr = el("tr"); tr.append(el("td", {colspan: "5", class: "hint"},
+        "Không có ai đang chờ.")); return tr; })()]));
+      mine.replaceChildren(...(d.mine.length ? d.mine.map(m => {
+        const li = el("li");
+        li.append(el("a", {href: `/console/handover/${m.id}`},
+                      `${m.ward} · ${m.channel} · ${m.minutes} phút`));
+        return li;
+      }) : [el("li", {class: "hint"}, "Chưa có.")]));
+    });
+  }
+
+  const chat = document.getElementById("chat");
+  if (chat) {
+    const names = {history: "Trước đó (người dân)", citizen: "Người dân", assistant: "Trợ lý",
+                   operator: "Cán bộ", system: "Tin tự động", note: "Ghi chú"};
+    const states = {pending: "đang chờ gửi", sending: "đang gửi", sent: "đã gửi",
+                    failed: "KHÔNG GỬI ĐƯỢC"};
+    const list = document.getElementById("transcript");
+    const status = document.getElementById("chat-status");
+    let after = Number(chat.dataset.after), version = chat.dataset.version;
+    let state = chat.dataset.state;
+    function delivery(li, st, reason) {
+      let span = li.querySelector(".delivery");
+      if (!span) { span = el("span"); li.append(span); }
+      span.className = "delivery " + (st || "");
+      span.textContent = (states[st] || "") + (reason ? ": " + reason : "");
+    }
+    function add(line) {
+      if (list.querySelector(`[data-id="${line.id}"]`)) return;
+      const li = el("li", {class: "line " + line.author, "data-id": line.id});
+      li.append(el("span", {class: "who"}, `${names[line.author] || line.author} · ${line.local}`));
+      li.append(el("span", {class: "text"}, line.text));
+      if (line.author === "operator" || line.author === "system")
+        delivery(li, line.state, line.reason);
+      list.append(li);
+      list.scrollTop = list.scrollHeight;
+    }
+    list.scrollTop = list.scrollHeight;
+    poll(() => `${chat.dataset.url}?wait=25&after=${after}&v=${encodeURIComponent(version)}` +
+              `&state=${state}`, d => {
+      for (const line of d.lines) { add(line); after = Math.max(after, line.id); }
+      for (const x of d.deliveries) {
+        const li = list.querySelector(`[data-id="${x.id}"]`);
+        if (li) delivery(li, x.state, x.reason);
+      }
+      version = d.v;
+      state = d.state;
+      if (!d.mine) {
+        status.textContent = d.state === "closed" ? "Cuộc trò chuyện đã kết thúc."
+          : "Cuộc trò chuyện không còn do bạn phụ trách.";
+        document.getElementById("say-send").disabled = true;
+        return false;
+      }
+    });
+    const form = document.getElementById("say");
+    const text = document.getElementById("say-text");
+    form.addEventListener("submit", async e => {
+      e.preventDefault();
+      if (!text.value.trim()) return;
+      const fd = new FormData(form);
+      try {
+        const r = await fetch(form.action, {method: "POST", body: fd, credentials: "same-origin",
+          headers: {"X-CSRF-Token": csrf(), "Accept": "application/json"}});
+        const d = await r.json().catch(() => ({}));
+        if (!r.ok) { status.textContent = d.error || ("Lỗi " + r.status); return; }
+        text.value = "";
+        status.textContent = "";
+      } catch (err) {
+        status.textContent = "Chưa gửi được: mất kết nối. Bạn thử lại.";
+      }
+    });
+    text.addEventListener("keydown", e => {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+    });
+  }
+
   // ------------------------------------------------------------------ confirmations
   for (const f of document.querySelectorAll("form[data-confirm]")) {
     f.addEventListener("submit", e => {

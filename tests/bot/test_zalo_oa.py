@@ -432,3 +432,31 @@ async def test_a_notice_hit_by_429_or_5xx_is_retried_later(
     oa.faults.append(OaFault("/v3.0/oa/message/cs", status=status))
     outcome = await server.channel.deliver(USER, "Thông báo")
     assert outcome.status == "retry"
+
+
+# ---------------------------------------------------------------------- a person takes over
+
+
+async def test_an_operator_message_goes_only_as_a_customer_service_message_with_buttons(
+        server: Server, oa: ZaloOaApiDouble) -> None:
+    await _wrote(server.core, USER)
+    outcome = await server.channel.deliver_reply(
+        USER, Reply("👤 Cán bộ phường:\nChào bác", [Button("👍 Có", "f:+:ho:1")]))
+    assert outcome.status == "sent"
+    [sent] = oa.messages_to(USER)
+    assert sent["text"] == "👤 Cán bộ phường:\nChào bác"
+    assert [p.lstrip("#") for p in payloads(sent)] == ["f:+:ho:1"]
+
+
+async def test_an_operator_message_outside_the_window_is_refused_with_the_reason_never_promoted(
+        server: Server, oa: ZaloOaApiDouble) -> None:
+    await _wrote(server.core, USER, days_ago=10)
+    outcome = await server.channel.deliver_reply(USER, Reply("Chào bác"))
+    assert outcome.status == "failed" and "ngoài khung tin tư vấn" in (outcome.reason or "")
+    assert oa.count("/v3.0/oa/message/cs") == 0 and oa.messages_to(USER, "promotion") == []
+    other = "oa-user-recent"
+    await _wrote(server.core, other)  # Zalo itself says -230 although the user wrote recently
+    oa.out_of_window.add(other)
+    outcome = await server.channel.deliver_reply(other, Reply("Chào bác"))
+    assert outcome.status == "failed" and "-230" in (outcome.reason or "")
+    assert oa.messages_to(other, "promotion") == []

@@ -14,6 +14,7 @@ from broadcast import announcements, attachments
 from broadcast.types import Actor, Draft
 from console.pages.learning import EDITORS
 from console.routing import BROADCASTERS, TABLE, Route
+from core.models import Handover
 from tests.console.conftest import AREA, AREA2, Browser, Server
 
 #: Routes anyone may open: the login and password-setup forms and the console's CSS/JS. A new
@@ -31,7 +32,8 @@ def _table(server: Server) -> list[Route]:
 
 
 def _path(route: Route, notice_id: int) -> str:
-    path = re.sub(r"\{id[^}]*\}", str(notice_id), route.path)
+    # A notice and a handover request (in the owner's area) share the id.
+    path = re.sub(r"\{h?id[^}]*\}", str(notice_id), route.path)
     path = path.replace("{token}", "x" * 43).replace("{name}", "0" * 32 + ".ogg")
     path = re.sub(r"\{sid[^}]*\}", "cap-ho-chieu", path)
     path = re.sub(r"\{fid[^}]*\}", "legal-ket-hon-tuoi", path)
@@ -69,6 +71,8 @@ async def world(server: Server, browsers: Callable[..., Awaitable[Browser]]
             attachment=attachments.check(server.core.settings, "lich.png",
                                          b"\x89PNG\r\n\x1a\n" + b"\x00" * 64))
         notice_id = ann.id
+        # A citizen of the owner's area waiting for a person, under the same id.
+        s.add(Handover(id=notice_id, channel="web", user_id="citizen-1", area=AREA))
     people = {"anonymous": await browsers(), "other_area": await browsers("hung"),
               "editor": await browsers("bientap"), "owner": await browsers("lan")}
     await people["anonymous"].get("/console/login")

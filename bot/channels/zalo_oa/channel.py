@@ -274,6 +274,34 @@ class ZaloOaChannel(ChannelBase):
                              {"type": "text", "content": body}]}}}})
         return scalar(data.get("message_id"))
 
+    async def deliver_reply(self, user_id: str, reply: Reply) -> Delivery:
+        """A live-chat message: only ever a customer-service message (never a promotion).
+        Outside the interaction window, or when Zalo answers -230, it is refused with the
+        reason, for the operator to see."""
+        window = self.cfg.cs_window_days
+        outside = (f"ngoài khung tin tư vấn của Zalo OA: người dân chưa nhắn cho OA trong "
+                   f"{window} ngày qua, nên Zalo không nhận tin tư vấn tới họ")
+        if not await self._in_window(user_id):
+            return Delivery("failed", reason=outside)
+        first_id: str | None = None
+        for _, pieces in render([reply], self.spec):
+            for piece in pieces:
+                if not piece.text:
+                    continue
+                try:
+                    mid = await self._cs(user_id, self._message(piece.text, piece.buttons))
+                except ZaloError as exc:
+                    if exc.code == NO_INTERACTION:
+                        await self._unreachable(user_id, exc)
+                        return Delivery("failed", reason=f"{outside} (Zalo: {exc})")
+                    if first_id is not None:
+                        return Delivery("sent", platform_id=first_id,
+                                        reason=f"cut short: {exc}")
+                    quiet_end = self.app.settings.broadcast.zalo_quiet_hours[1]
+                    return Delivery.of(mapped(exc, quiet_end=quiet_end))
+                first_id = first_id or mid
+        return Delivery("sent", platform_id=first_id)
+
     async def deliver(self, user_id: str, text: str, *, priority: str = "normal") -> Delivery:
         """Send one notice: a customer-service message inside the interaction window, else a
         promotion message. Mapping: 429, 5xx, timeouts and token trouble → retry; -234 (night)

@@ -3,7 +3,7 @@ versions every process serves (engine, content), and the question and label kept
 👍/👎 (masked as logged); inbox rows remember when an editor reviewed them
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 16:19:10.064948
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import core.db
 
 revision: str = '0008'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

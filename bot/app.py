@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversations
@@ -29,7 +31,12 @@ from flows.assistant import Assistant
 from flows.content import Content, load_content
 from flows.ports import Context, FlowSettings, Ports, Speech
 from flows.types import Incoming, Reply
+from nlu.data import Example
+from nlu.live import LiveEngine
 from nlu.types import Engine
+
+if TYPE_CHECKING:
+    from bot.live import LiveUpdates
 
 __all__ = ["App", "build_app"]
 
@@ -37,20 +44,29 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class App:
+    """``content`` and ``nlu`` are replaced while the assistant runs (``bot.live``): each
+    message takes both once, when its handling starts."""
+
     settings: Settings
     content: Content
-    nlu: Engine
+    nlu: LiveEngine
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     assistant: Assistant
     speech: Speech | None = None
     conversations: Conversations = field(init=False)
+    live: LiveUpdates = field(init=False)
     #: Wakes long polls (web chat, console) when a handover changed, in any process.
     changes: Changes = field(init=False)
     #: Wakes this process's handover sender (set by ``trolyso run`` when it starts one).
     nudge: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
+        from bot.live import LiveUpdates
+
+        if not isinstance(self.nlu, LiveEngine):
+            self.nlu = LiveEngine(self.nlu)
+        self.live = LiveUpdates(self)
         self.flow_settings = FlowSettings(
             areas=[(a.code, a.name) for a in self.settings.areas],
             topics=[(t.id, t.name) for t in self.settings.topics],
@@ -69,7 +85,7 @@ class App:
 
     def _context(self, session: AsyncSession, msg: Incoming) -> Context:
         return Context(
-            content=self.content, nlu=self.nlu, store=SqlStore(session),
+            content=self.content, nlu=self.nlu.current, store=SqlStore(session),
             settings=self.flow_settings, today=self.today(), speech=self.speech,
             channel=self.settings.channels[msg.channel],
             ports=self._ports(session),
@@ -108,10 +124,12 @@ class App:
         await self.engine.dispose()
 
 
-def load_nlu(settings: Settings, content: Content) -> Engine:
+def load_nlu(settings: Settings, content: Content, extra: Sequence[Example] = ()) -> Engine:
+    """The configured engine, trained on the content and on ``extra`` (taught examples)."""
     from nlu import load_engine
 
-    return load_engine(settings.nlu, content, cache_dir=settings.path(settings.nlu.cache_dir))
+    return load_engine(settings.nlu, content, cache_dir=settings.path(settings.nlu.cache_dir),
+                       extra=extra)
 
 
 async def build_app(settings: Settings, *, migrate: bool = True,
@@ -128,15 +146,34 @@ async def build_app(settings: Settings, *, migrate: bool = True,
     content = load_content(settings.path(settings.content.dir), strict=False)
     for problem in content.problems:
         log.error("content problem, entry skipped: %s", problem)
-    if nlu is None:
-        nlu = await asyncio.to_thread(load_nlu, settings, content)
     if migrate:
         await upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
+    sessionmaker = make_sessionmaker(engine)
+    live: LiveEngine
+    if nlu is None:
+        # The engine the database says to serve: trained on the content and on the examples
+        # editors taught (the cache holds it when this host trained it before).
+        version, key, extra = await _accepted(sessionmaker, settings)
+        live = LiveEngine(await asyncio.to_thread(load_nlu, settings, content, extra),
+                          version, key)
+    else:
+        live = LiveEngine(nlu)
     assistant = build_assistant()
-    app = App(settings=settings, content=content, nlu=nlu, engine=engine,
-                sessionmaker=make_sessionmaker(engine), assistant=assistant, speech=speech)
-    return app
+    return App(settings=settings, content=content, nlu=live, engine=engine,
+               sessionmaker=sessionmaker, assistant=assistant, speech=speech)
+
+
+async def _accepted(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+                    ) -> tuple[int, str | None, list[Example]]:
+    from bot.live import accepted_examples
+
+    try:
+        async with sessionmaker() as session:
+            return await accepted_examples(session, settings)
+    except SQLAlchemyError as exc:  # not migrated yet (migrate=False): the content alone
+        log.warning("NLU: taught examples not read (%s)", type(exc).__name__)
+        return 0, None, []
 
 
 def build_assistant() -> Assistant:

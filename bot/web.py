@@ -98,7 +98,8 @@ def make_console_app(assistant: App) -> web.Application:
     return make_console(assistant.settings, assistant.engine, assistant.sessionmaker,
                         assistant.content.texts, lexicon=assistant.content.lexicon,
                         previews=previews(assistant.settings.channels),
-                        extra={CHANGES: assistant.changes, NUDGE: lambda: assistant.nudge()})
+                        extra={CHANGES: assistant.changes, NUDGE: lambda: assistant.nudge()},
+                        live=assistant.live)
 
 
 async def _attachment(request: web.Request) -> web.StreamResponse:
@@ -190,4 +191,14 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
     if assistant.settings.console.enabled if console is None else console:
         app.router.add_get("/console", _to_console)
         app.add_subapp("/console", make_console_app(assistant))
+
+    # The engine and content the database names are followed while the server runs.
+    async def start_live(_: web.Application) -> None:
+        await assistant.live.start()
+
+    async def stop_live(_: web.Application) -> None:
+        await assistant.live.stop()
+
+    app.on_startup.append(start_live)
+    app.on_cleanup.append(stop_live)
     return app

@@ -29,6 +29,7 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.accounts import ROLES
+from console.ports import Live
 from console.sessions import Principal, Signed, csrf_ok, resolve
 from core.config import Settings
 from core.db import write_lock
@@ -101,6 +102,8 @@ class Deps:
     #: Renders a notice as each channel shows it (a port: the channels live in ``bot``).
     previews: Sequence[Any] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The running assistant (engine, content, live reloads), for the editors' pages.
+    live: Live | None = None
 
     @property
     def secure(self) -> bool:

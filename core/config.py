@@ -33,6 +33,7 @@ __all__ = [
     "FptSettings",
     "GttsSettings",
     "HandoverCfg",
+    "LearningCfg",
     "NluSettings",
     "RadioSettings",
     "Settings",
@@ -351,6 +352,28 @@ class ConsoleCfg(_Section):
     audio_cache_dir: str = "data/console-audio"
 
 
+class LearningCfg(_Section):
+    """Learning from what citizens ask: the editors' inbox, teaching, retrains gated by the
+    evaluation files, and live reloads of the engine and the content in every process."""
+
+    # How often each server process looks for a new engine or content version in the database
+    # (and, with watch_content, for content files changed on disk).
+    poll_s: float = Field(default=2.0, ge=0.2, le=300)
+    watch_content: bool = True
+    # A retrain is refused when intent or service accuracy falls by more than this many
+    # percentage points on any evaluation file, or when one danger-now message is missed.
+    max_drop_points: float = Field(default=0.5, ge=0, le=100)
+    # Evaluation files (globs, relative to this file). Never trained on.
+    eval_files: list[str] = Field(default_factory=lambda: [
+        "tests/data/nlu_eval*.yml", "tests/data/nlu_real.yml"])
+    danger_now_file: str | None = "tests/data/danger_now.yml"
+    danger_calm_file: str | None = "tests/data/danger_calm.yml"
+    # A retrain still running after this long is taken as dead (its process stopped).
+    train_timeout_s: int = Field(default=900, ge=60, le=24 * 3600)
+    # Inbox: questions at least this alike (cosine of TF-IDF vectors) form one group.
+    cluster_similarity: float = Field(default=0.2, gt=0, lt=1)
+    inbox_max: int = Field(default=2000, ge=10, le=50_000)  # newest rows grouped on the page
+    edit_content: bool = True  # editors may edit services and FAQ entries in the console
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 
@@ -443,6 +466,7 @@ class Settings(_Section):
     radio: RadioSettings = Field(default_factory=RadioSettings)
     broadcast: BroadcastCfg = Field(default_factory=BroadcastCfg)
     console: ConsoleCfg = Field(default_factory=ConsoleCfg)
+    learning: LearningCfg = Field(default_factory=LearningCfg)
     handover: HandoverCfg = Field(default_factory=HandoverCfg)
 
     # where the file was loaded from; relative paths resolve against it

@@ -42,8 +42,10 @@ __all__ = [
     "Handover",
     "HandoverMessage",
     "Invite",
+    "LiveVersion",
     "LoginThrottle",
     "MessageLog",
+    "NluModel",
     "NoticeAttachment",
     "OAuthToken",
     "OperatorDuty",
@@ -53,6 +55,7 @@ __all__ = [
     "Run",
     "SubscriberCount",
     "Subscription",
+    "TaughtExample",
     "TeamMember",
     "Unanswered",
     "User",
@@ -119,10 +122,14 @@ class Unanswered(Base):
     guesses: Mapped[dict[str, Any]] = mapped_column(default=dict)
     decision: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # Set when an editor taught a label from it (or put it aside) in the console's inbox.
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    reviewed_label: Mapped[str | None] = mapped_column(String(96), default=None)
 
 
 class Feedback(Base):
-    """👍/👎 on an answer."""
+    """👍/👎 on an answer, with the question it answered (masked as logged) and the label the
+    understanding chose, so the content team can see what went wrong."""
 
     __tablename__ = "feedback"
     __table_args__ = (Index("ix_feedback_user", "channel", "user_id"),)
@@ -133,6 +140,10 @@ class Feedback(Base):
     answer: Mapped[str] = mapped_column(String(96))
     value: Mapped[int]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    question: Mapped[str | None] = mapped_column(Text, default=None)
+    label: Mapped[str | None] = mapped_column(String(96), default=None)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    reviewed_label: Mapped[str | None] = mapped_column(String(96), default=None)
 
 
 class OAuthToken(Base):
@@ -468,6 +479,67 @@ class SubscriberCount(Base):
     count: Mapped[int] = mapped_column(default=0)
 
 
+# ---------------------------------------------------------------------- learning
+
+class TaughtExample(Base):
+    """A question an editor labelled in the console: a training example with no link to the
+    citizen who asked it (masked text, the label, who taught it and when).
+
+    ``state``: ``pending`` (waiting for the next retrain), ``accepted`` (in the serving
+    engine), ``refused`` (a retrain that used it lowered the evaluation figures).
+    """
+
+    __tablename__ = "taught_examples"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(96))  # svc_<id>, intent/faq-id, out_of_scope
+    # Examples taught together under a catch-all label (out_of_scope, other_procedure) are one
+    # topic, learnt as a class of its own (nlu.retrain.training_label).
+    topic: Mapped[str | None] = mapped_column(String(32), default=None)
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    taught_by: Mapped[str] = mapped_column(String(160))  # console:<name>
+    model_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the retrain
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NluModel(Base):
+    """One retrain of the understanding engine with the taught examples, and its verdict.
+
+    ``state``: queued → training → accepted | refused | failed. ``report`` holds the
+    figures before and after on every evaluation file; an accepted engine is the pickle
+    ``nlu-<key>.pkl`` in ``nlu.cache_dir`` (``sha256`` of the file), which is also what a
+    process starting later loads for the same training inputs.
+    """
+
+    __tablename__ = "nlu_models"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    state: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    requested_by: Mapped[str] = mapped_column(String(160))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    examples: Mapped[list[int]] = mapped_column(JSON, default=list)  # taught example ids used
+    key: Mapped[str | None] = mapped_column(String(64), default=None)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Why refused or failed: {"file", "metric", "before", "after"} per finding (nlu.gate).
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    train_s: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class LiveVersion(Base):
+    """What every server process should be serving: ``nlu`` (the accepted NluModel id, 0 for
+    the engine trained from content/ alone) and ``content`` (bumped by each accepted content
+    edit). Processes poll this small table and swap between two messages."""
+
+    __tablename__ = "live_versions"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 # ---------------------------------------------------------------------- a person takes over
 
 

@@ -84,8 +84,10 @@ class SqlStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_feedback(self, channel: str, user_id: str, answer: str, value: int) -> None:
-        self.session.add(Feedback(channel=channel, user_id=user_id, answer=answer, value=value))
+    async def add_feedback(self, channel: str, user_id: str, answer: str, value: int, *,
+                           question: str | None = None, label: str | None = None) -> None:
+        self.session.add(Feedback(channel=channel, user_id=user_id, answer=answer, value=value,
+                                  question=question, label=label[:96] if label else None))
 
     async def log_unanswered(self, text: str, guesses: dict[str, Any], decision: str) -> None:
         self.session.add(Unanswered(text=text, guesses=guesses, decision=decision))

@@ -30,7 +30,7 @@ from flows.safety import (
     soft_danger_reply,
 )
 from flows.types import Button, Incoming, Reply
-from flows.ui import button, main_menu, menu_button, short_label
+from flows.ui import MAX_PAYLOAD_BYTES, button, main_menu, menu_button, short_label
 from flows.ward import (
     SKIP,
     area_name,
@@ -56,6 +56,24 @@ OTHER_PROCEDURE, BOT_IDENTITY, INSULT = "other_procedure", "bot_identity", "insu
 #: The national public service portal, whose search finds every procedure.
 _PORTAL = "https://dichvucong.gov.vn"
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+#: The last typed question (masked) and its label, in the state's data.
+_ASKED = "asked"
+
+
+def _guesses(parse: Parse) -> dict[str, object]:
+    """What the understanding thought, for the content team's inbox."""
+    return {"intent": parse.intent, "label": parse.label,
+            "confidence": round(parse.confidence, 3),
+            "alternatives": [[a.intent, a.service, round(a.confidence, 3)]
+                             for a in parse.alternatives[:3]]}
+
+
+def _about(ref: str, label: str) -> bool:
+    """Whether the answer ``ref`` ("a:cap-ho-chieu:fee", "q:vneid-bi-khoa") is about the
+    label the question got ("svc_cap-ho-chieu", "vneid-bi-khoa", "legal_help")."""
+    name = label.removeprefix("svc_").rpartition("/")[2]
+    parts = ref.split(":")
+    return bool(name) and (name in parts[1:] or (parts[0] == "i" and name in parts))
 
 
 @dataclass
@@ -428,7 +446,15 @@ class Assistant:
     async def _feedback(self, msg: Incoming, state: State, ctx: Context, rest: str) -> Outcome:
         sign, _, ref = rest.partition(":")
         value = 1 if sign == "+" else -1
-        await ctx.store.add_feedback(msg.channel, msg.user_id, ref[:96], value)
+        # The question this answer was given to (masked as logged) and the label the
+        # understanding chose, when the answer is about what was asked.
+        asked = state.data.get(_ASKED)
+        question = label = None
+        if isinstance(asked, dict) and (ref == asked.get("ref")
+                                        or _about(ref, str(asked.get("label") or ""))):
+            question, label = asked.get("q"), asked.get("label")
+        await ctx.store.add_feedback(msg.channel, msg.user_id, ref[:96], value,
+                                     question=question, label=label)
         key = "feedback.thanks_up" if value > 0 else "feedback.thanks_down"
         buttons = [menu_button(ctx.content)]
         if value < 0:
@@ -471,6 +497,8 @@ class Assistant:
         # read as a question about it.
         parse = await ctx.nlu.aparse(text, current_service=state.service)
         masked = scrub(text)
+        # Kept until the next question, so a 👎 on its answer can say what was asked.
+        state.data[_ASKED] = {"q": masked, "label": parse.label or parse.intent}
         if parse.intent == "emergency":
             # Danger now: the numbers come first, before anything else is said.
             state.flow = None
@@ -490,6 +518,10 @@ class Assistant:
 
         own = self._own_reply(ctx, state, parse)
         if own is not None:
+            if parse.label == OTHER_PROCEDURE or parse.decision != "answer":
+                # A procedure outside the 53, or a guess: the content team sees it in its inbox.
+                await ctx.store.log_unanswered(masked, _guesses(parse), (
+                    "out_of_scope" if parse.decision == "answer" else parse.decision))
             return self._out(state, [own], parse, masked)
 
         # A question about one aspect of the service the citizen is already looking at.
@@ -501,6 +533,9 @@ class Assistant:
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
         if parse.decision == "answer":
+            if parse.intent == "out_of_scope":
+                # Outside what the assistant covers: the content team sees it in its inbox.
+                await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope")
             out = await self._intent(msg, state, ctx, parse.intent, parse, masked)
             offer = self._second_topic(ctx, parse)
             if offer is not None:
@@ -508,12 +543,7 @@ class Assistant:
                 remember(state, out.replies)
             return out
 
-        await ctx.store.log_unanswered(masked, {
-            "intent": parse.intent, "label": parse.label,
-            "confidence": round(parse.confidence, 3),
-            "alternatives": [[a.intent, a.service, round(a.confidence, 3)]
-                             for a in parse.alternatives[:3]],
-        }, parse.decision)
+        await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision)
         if parse.decision == "suggest":
             replies.append(self._suggest(ctx, parse))
         else:
@@ -649,4 +679,22 @@ class Assistant:
                 ref = f"t:{faq.TOPIC_OF_INTENT[intent][0]}"
         else:  # out_of_scope, or an intent whose feature is not configured
             reply = Reply(content.text("out_of_scope"), main_menu(content), kind="menu")
+        if parse is not None:
+            reply = self._flaggable(ctx, state, reply, ref)
         return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
+
+    def _flaggable(self, ctx: Context, state: State, reply: Reply, ref: str) -> Reply:
+        """A typed question answered with a service's introduction or a topic's menu: a 👎
+        lets the citizen say it is not what they asked, so the question reaches the content
+        team's inbox (answers already carry 👍/👎)."""
+        asked = state.data.get(_ASKED)
+        if isinstance(asked, dict):
+            asked["ref"] = ref
+        if ref.partition(":")[0] not in ("s", "t") or any(
+                b.payload.startswith("f:") for b in reply.buttons if b.payload):
+            return reply
+        buttons = list(reply.buttons)
+        flag = button(ctx.content.text("btn.not_what_i_asked"), f"f:-:{ref}"[:MAX_PAYLOAD_BYTES])
+        buttons.insert(max(len(buttons) - 1, 0), flag)
+        return Reply(reply.text, buttons, reply.audio_path, reply.audio_url, reply.speakable,
+                     reply.kind)

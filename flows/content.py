@@ -325,10 +325,15 @@ class Content:
         return [self.services[i] for i in ids if i in self.services]
 
 
+#: libyaml's parser when PyYAML has it (ten times faster, same results): content is read
+#: again at every live reload and check.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_LOADER)
     except FileNotFoundError as exc:
         raise ContentError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:

@@ -25,7 +25,11 @@ T = TypeVar("T")
 class Store(Protocol):
     """Side effects of a conversation; all happen in the update's transaction."""
 
-    async def add_feedback(self, channel: str, user_id: str, answer: str, value: int) -> None: ...
+    async def add_feedback(self, channel: str, user_id: str, answer: str, value: int, *,
+                           question: str | None = None, label: str | None = None) -> None:
+        """👍 (1) or 👎 (-1) on the answer ``answer``; ``question``: what the citizen had
+        asked (masked), ``label``: what the understanding made of it."""
+        ...
 
     async def log_unanswered(self, text: str, guesses: dict[str, Any], decision: str) -> None: ...
 

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from nlu.augment import augment
 from nlu.danger import assess
-from nlu.data import FAQ_TOPICS, FINER, Example, dedupe, split_label
+from nlu.data import FAQ_TOPICS, FINER, Example, base_label, dedupe, split_label
 from nlu.features import Featurizer
 from nlu.normalize import normalize
 from nlu.rules import (
@@ -248,7 +248,8 @@ class BuiltinEngine:
             pp = self.probabilities(clause)
             j = int(pp.argmax())
             lb = self.labels[j]
-            if (lb == label or lb in covered or lb in _NO_SECOND or pp[j] < _SECOND_MIN
+            if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
+                    or pp[j] < _SECOND_MIN
                     or (main >= 0 and pp[main] > 0.2)):
                 continue
             a_intent, a_service = split_label(lb)
@@ -333,7 +334,8 @@ class BuiltinEngine:
         if not (intent in ("service_howto", "out_of_scope") or decision != "answer"):
             aspect = None  # a confident non-service answer: any aspect words belong to it
         faq = None
-        out_label: str | None = label if (service or label in FINER) else None
+        base = base_label(label)
+        out_label: str | None = base if (service or base in FINER) else None
         if intent in self.faq_index and not follow_up:
             fidx, fval = (qidx, qval) if q_norm != norm else (idx, val)
             fid, score = self.faq_index[intent].best(fidx, fval)
@@ -348,7 +350,7 @@ class BuiltinEngine:
             lb = self.labels[i]
             a_intent, a_service = split_label(lb)
             conf = confidence if lb == label else float(probs[i])
-            alternatives.append(Alternative(a_intent, a_service, conf, lb))
+            alternatives.append(Alternative(a_intent, a_service, conf, base_label(lb)))
         second = None
         if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
             second = self._second(parts, asked, label, norm)

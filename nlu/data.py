@@ -14,7 +14,9 @@ import yaml
 __all__ = [
     "FAQ_TOPICS",
     "FINER",
+    "TOPIC_SEP",
     "Example",
+    "base_label",
     "content_examples",
     "label_of",
     "load_eval",
@@ -54,9 +56,21 @@ class Example:
     faq: str | None = None  # the FAQ entry it asks about (Rasa retrieval intent "intent/faq-id")
 
 
+#: Joins a catch-all label and a topic editors taught under it: ``other_procedure__t41`` is
+#: learnt as a class of its own (so a new need does not move the catch-all's boundary with every
+#: other label) and answered as ``other_procedure``.
+TOPIC_SEP = "__"
+
+
+def base_label(label: str) -> str:
+    """The label without a taught topic: ``out_of_scope__t7`` → ``out_of_scope``."""
+    return label.partition(TOPIC_SEP)[0]
+
+
 def split_label(label: str) -> tuple[str, str | None]:
     """``svc_cap-ho-chieu`` → (``service_howto``, ``cap-ho-chieu``); ``other_procedure`` →
-    (``out_of_scope``, None); canonical intents unchanged."""
+    (``out_of_scope``, None); canonical intents unchanged; a taught topic as its label."""
+    label = base_label(label)
     if label.startswith("svc_"):
         return "service_howto", label[4:]
     return FINER.get(label, label), None
@@ -83,7 +97,7 @@ def _strip_entities(line: str) -> tuple[str, str | None]:
 def read_rasa_yaml(path: Path) -> list[Example]:
     """Examples of one Rasa 3 NLU file (``nlu: - intent: X examples: |``)."""
     with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     out: list[Example] = []
     for block in data.get("nlu") or []:
         intent = block.get("intent") if isinstance(block, dict) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import yaml
 
 from nlu.data import content_examples
 
-__all__ = ["RASA_CONFIG", "export_rasa"]
+__all__ = ["RASA_CONFIG", "export_rasa", "export_taught"]
 
 #: A pipeline suited to Vietnamese without a tokenizer model: whitespace tokens (Vietnamese
 #: writes one syllable per token), word and character n-gram counts (char_wb 2-4 copes with
@@ -76,6 +77,33 @@ def export_rasa(content: Any, out_dir: Path) -> list[Path]:
                       width=1000)
         written.append(path)
     return written
+
+
+TAUGHT_FILE = "taught.yml"
+
+
+def export_taught(examples: Sequence[tuple[str, str]], out_dir: Path,
+                  note: str = "") -> Path:
+    """Write examples taught in the console, ``(text, label)``, as Rasa 3 NLU YAML in
+    ``out_dir/taught.yml`` (``content/nlu`` to train every future engine on them). Labels keep
+    their Rasa form: ``svc_<id>``, an intent, or ``intent/faq-id``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    by_label: dict[str, list[str]] = {}
+    for text, label in examples:
+        by_label.setdefault(label, []).append(" ".join(text.split()))
+    items = [{"intent": label, "examples": "".join(f"- {t}\n" for t in dict.fromkeys(texts))}
+             for label, texts in sorted(by_label.items())]
+    path = out_dir / TAUGHT_FILE
+    header = ("# Examples taught by content editors in the console (trolyso nlu export-taught).\n"
+              "# Citizens' questions, masked and read by an editor before they were saved: no\n"
+              "# names, numbers or link to who asked. Edit or delete lines like any other file.\n")
+    if note:
+        header += f"# {note}\n"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(header)
+        yaml.dump({"version": "3.1", "nlu": items}, fh, Dumper=_BlockDumper,
+                  allow_unicode=True, sort_keys=False, width=1000)
+    return path
 
 
 class _BlockDumper(yaml.SafeDumper):

@@ -191,3 +191,15 @@ async def core(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
 
 def reply_texts(replies: Any) -> list[str]:
     return [r.text for r in replies or []]
+
+
+@pytest.fixture(scope="session")
+def trained_nlu_cache(nlu_cache: Path) -> Path:
+    """This worker's engine cache, holding the engine trained on content/ (trained here when no
+    test did yet): tests that run the real engine in their own folder copy it from here."""
+    from core.config import NluSettings
+    from flows.content import load_content
+    from nlu import build_builtin
+
+    build_builtin(NluSettings(), load_content(ROOT / "content", strict=False), nlu_cache)
+    return nlu_cache

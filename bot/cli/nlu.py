@@ -1,4 +1,4 @@
-"""``trolyso nlu parse|eval|export-rasa|calibrate``."""
+"""``trolyso nlu parse|eval|export-rasa|export-taught|calibrate``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,13 @@ def register(sub: Any) -> None:
     x = nsub.add_parser("export-rasa", help="write a Rasa 3 project from the content")
     x.add_argument("dir", type=Path, help="output directory")
     x.set_defaults(func=_export)
+
+    t = nsub.add_parser("export-taught", help="write the examples taught in the console (the "
+                        "ones the serving engine learnt) as Rasa YAML, e.g. into content/nlu")
+    t.add_argument("dir", type=Path, help="output directory (writes taught.yml there)")
+    t.add_argument("--pending", action="store_true",
+                   help="also the examples still waiting for a retrain")
+    t.set_defaults(func=_export_taught)
 
     c = nsub.add_parser("calibrate", help="choose the decision thresholds on evaluation "
                         "files and cross-validation, and store them in nlu/thresholds.json")
@@ -130,6 +137,34 @@ def _export(args: argparse.Namespace) -> int:
     _, content, _ = _load(args)
     for path in export_rasa(content, args.dir):
         print(path)
+    return 0
+
+
+def _export_taught(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from bot.cli.common import in_db
+    from core.config import load_config
+    from core.models import TaughtExample
+    from nlu.export import export_taught
+    from nlu.retrain import training_label
+
+    settings = load_config(args.config)
+    states = ("accepted", "pending") if args.pending else ("accepted",)
+
+    async def rows(session: Any) -> list[tuple[str, str]]:
+        found = await session.execute(select(
+            TaughtExample.text, TaughtExample.label, TaughtExample.topic).where(
+            TaughtExample.state.in_(states)).order_by(TaughtExample.id))
+        return [(str(t), training_label(str(lb), topic)) for t, lb, topic in found]
+
+    examples = in_db(settings, rows)
+    path = export_taught(examples, args.dir, note=f"{len(examples)} examples, exported "
+                         f"{dt.date.today().isoformat()}")
+    print(f"{len(examples)} examples")
+    print(path)
     return 0
 
 

@@ -292,4 +292,22 @@
       if (!window.confirm(f.dataset.confirm)) e.preventDefault();
     });
   }
+
+  // ------------------------------------------------------------------ learning
+  // While a retrain runs, the page reloads itself when its state changes.
+  const learning = document.getElementById("learning");
+  if (learning && learning.dataset.busy === "1") {
+    const job = learning.querySelector(".job");
+    const seen = job ? `${job.dataset.id}:${job.dataset.state}` : "";
+    const timer = setInterval(async () => {
+      try {
+        const r = await fetch("/console/learning/status", {credentials: "same-origin"});
+        const data = await r.json();
+        if (data.jobs.length && `${data.jobs[0].id}:${data.jobs[0].state}` !== seen) {
+          clearInterval(timer);
+          location.reload();
+        }
+      } catch (e) { /* the next tick tries again */ }
+    }, 3000);
+  }
 })();

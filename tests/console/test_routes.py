@@ -12,6 +12,7 @@ import pytest
 from bot.web import make_console_app
 from broadcast import announcements, attachments
 from broadcast.types import Actor, Draft
+from console.pages.learning import EDITORS
 from console.routing import BROADCASTERS, TABLE, Route
 from core.models import Handover
 from tests.console.conftest import AREA, AREA2, Browser, Server
@@ -34,6 +35,8 @@ def _path(route: Route, notice_id: int) -> str:
     # A notice and a handover request (in the owner's area) share the id.
     path = re.sub(r"\{h?id[^}]*\}", str(notice_id), route.path)
     path = path.replace("{token}", "x" * 43).replace("{name}", "0" * 32 + ".ogg")
+    path = re.sub(r"\{sid[^}]*\}", "cap-ho-chieu", path)
+    path = re.sub(r"\{fid[^}]*\}", "legal-ket-hon-tuoi", path)
     assert "{" not in path, path
     if route.name == "notices.new":
         path += f"?from={notice_id}"
@@ -98,9 +101,12 @@ async def test_nobody_without_the_right_session_role_area_or_token_gets_through(
         status = await _try(people["anonymous"], route, path)
         expected = {303} if route.method == "GET" and not route.api else {401}
         assert status in expected, f"anonymous {route.method} {path}: {status}"
+        wrong = next((who for who, role in (("editor", "editor"), ("owner", "member"))
+                      if role not in route.roles), None)
         if route.roles != frozenset({"admin", "member", "radio", "editor"}):
-            status = await _try(people["editor"], route, path)
-            assert status == 403, f"editor {route.method} {path}: {status}"
+            assert wrong is not None, f"no wrong role to try on {route.path}"
+            status = await _try(people[wrong], route, path)
+            assert status == 403, f"{wrong} {route.method} {path}: {status}"
         if route.scope is not None:
             status = await _try(people["other_area"], route, path)
             assert status == 403, f"member of another area {route.method} {path}: {status}"
@@ -125,6 +131,19 @@ async def test_the_owner_does_get_through_so_the_refusals_mean_something(
 
 def owner_may(route: Route) -> bool:
     return "member" in route.roles or route.roles == BROADCASTERS
+
+
+async def test_the_editor_does_get_through_the_editors_pages(
+        world: tuple[Server, int, dict[str, Browser]]) -> None:
+    server, notice_id, people = world
+    editor = people["editor"]
+    opened = 0
+    for route in _table(server):
+        if route.method == "GET" and not route.public and route.roles == EDITORS:
+            status = await _try(editor, route, _path(route, notice_id))
+            assert status == 200, f"{route.path}: {status}"
+            opened += 1
+    assert opened >= 3
 
 
 async def test_a_form_posted_from_another_site_is_refused(

@@ -131,7 +131,8 @@ async def test_a_person_asks_the_ward_once_then_shows_its_offices_first(core: Ap
 async def test_the_ward_is_prefilled_from_a_notice_subscription(core: App) -> None:
     async with core.sessionmaker() as s, s.begin():
         await subscriptions.save_subscription(s, "web", "sub1", ["12817"], ["chung"], "test")
-    [reply] = await tap(core, "hu", user="sub1")
+    reply, *offer = await tap(core, "hu", user="sub1")  # then the offer of a person, if any
+    assert reply.kind == "human" and all(r.kind != "human" for r in offer)
     assert "Phường Trà Lý" in reply.text.split("\n")[0]
     assert "Công an phường Trà Lý" in reply.text
 

@@ -63,13 +63,23 @@ async def operator(core: App, name: str, areas: list[str], *, on_duty: bool = Tr
 
 async def ask_person(core: App, user: str, channel: str = "web", ward: str = AREA
                      ) -> list[Reply]:
-    """The citizen says they want a person, agrees, and names their ward."""
-    first = await say(core, "cho tôi gặp cán bộ", user, channel)
+    """The citizen says they want a person, names their ward, and agrees."""
+    first = await gap_can_bo(core, user, channel, ward)
     assert "ho:y" in payloads(first)
     asked = await tap(core, "ho:y", user, channel)
     if f"ho:w:{ward}" in payloads(asked):
         return await tap(core, f"ho:w:{ward}", user, channel)
     return asked
+
+
+async def gap_can_bo(core: App, user: str, channel: str = "web", ward: str = AREA
+                     ) -> list[Reply]:
+    """"Gặp cán bộ": the ward is asked once (the conversation keeps it), then the ward's
+    contacts and the hotlines come, with the offer of a person."""
+    replies = await say(core, "cho tôi gặp cán bộ", user, channel)
+    if f"w:{ward}:hu" in payloads(replies):
+        replies = await tap(core, f"w:{ward}:hu", user, channel)
+    return replies
 
 
 async def the_request(core: App, user: str, channel: str = "web") -> Handover:
@@ -86,7 +96,7 @@ async def desk_do(core: App, fn: Any) -> Any:
 
 async def test_gap_can_bo_offers_a_person_and_says_who_will_read_before_anything(
         hcore: App) -> None:
-    replies = await say(hcore, "cho tôi gặp cán bộ", "c1", "web")
+    replies = await gap_can_bo(hcore, "c1")
     assert replies[0].kind == "human"  # the hotlines and the ward's contacts come first
     offer = replies[-1]
     assert "đọc các tin nhắn gần đây" in offer.text  # consent: told before anything is shown

@@ -72,15 +72,16 @@ async def test_a_citizen_and_an_operator_talk_and_the_assistant_comes_back(
         await op.get_by_role("button", name="Bắt đầu trực").click()
         await op.get_by_text("Bạn đang trực đến").wait_for()
 
-        # The citizen asks for a person, agrees (told first who will read), names the ward.
+        # The citizen asks for a person, names the ward (asked once), then agrees (told
+        # first who will read).
         citizen = await page_of(PHONE, True)
         await citizen.goto(base + "/")
         await citizen.get_by_text("Xin chào").wait_for()
         await citizen.fill("#text", "cho tôi gặp cán bộ")
         await citizen.press("#text", "Enter")
+        await citizen.get_by_role("button", name="📍 Phường Trần Lãm").click()
         await citizen.get_by_text("cán bộ sẽ đọc các tin nhắn gần đây").wait_for()
         await citizen.get_by_role("button", name="💬 Đồng ý, nhắn với cán bộ").click()
-        await citizen.get_by_role("button", name="📍 Phường Trần Lãm").click()
         await citizen.get_by_text("Bạn đang ở vị trí số 1").wait_for()
         await citizen.screenshot(path=str(shots / "01-citizen-waiting-390.png"), full_page=True)
 

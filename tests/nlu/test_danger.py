@@ -344,12 +344,13 @@ def test_a_calming_word_never_hides_a_present_signal() -> None:
 
 
 def _best_of_three(text: str) -> tuple[float, str]:
+    """CPU seconds of this process (the best of three), so a loaded machine does not fail it."""
     times = []
     level = "none"
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         level = assess(text).level
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return min(times), level
 
 

@@ -114,7 +114,7 @@ async def check_token(cfg: TelegramCfg) -> None:
     bot = Bot(cfg.token or "", base_url=cfg.base_url,
               request=AiohttpRequest(1, read_timeout=10, connect_timeout=10))
     try:
-        await bot.get_me()
+        await bot.initialize()  # getMe
     except InvalidToken as exc:
         raise _token_refused(exc) from exc
     except NetworkError as exc:

@@ -30,14 +30,14 @@ async def failing_deliveries(session: AsyncSession, since: dt.datetime
     """Per channel with no notice sent since ``since``: the failed attempts since then and the
     last reason given."""
     attempted = OutboxItem.attempted_at >= since
-    sent = dict((await session.execute(
+    sent: dict[str, int] = dict((await session.execute(
         select(OutboxItem.channel, func.count()).where(OutboxItem.sent_at >= since)
-        .group_by(OutboxItem.channel))).tuples().all())
+        .group_by(OutboxItem.channel))).all())
     rows = (await session.execute(
         select(OutboxItem.channel, func.count(), func.max(OutboxItem.reason))
         .where(attempted, OutboxItem.sent_at.is_(None), OutboxItem.reason.is_not(None))
-        .group_by(OutboxItem.channel))).tuples().all()
-    return {ch: (n, reason or "") for ch, n, reason in rows if not sent.get(ch)}
+        .group_by(OutboxItem.channel))).all()
+    return {str(ch): (int(n), str(reason or "")) for ch, n, reason in rows if not sent.get(ch)}
 
 
 class OutageMonitor:

@@ -187,6 +187,17 @@ def to_incoming(update: Update) -> Incoming | None:
     return Incoming("telegram", user_id, kind=kind, message_id=str(update.update_id))
 
 
+def blocked_by(update: Update) -> str | None:
+    """The private chat that blocked the bot ("kicked" in ``my_chat_member``), or None."""
+    m = update.my_chat_member
+    chat = getattr(m, "chat", None)
+    if chat is None or getattr(chat, "type", None) != "private":
+        return None
+    if getattr(getattr(m, "new_chat_member", None), "status", None) != ChatMemberStatus.BANNED:
+        return None
+    return _chat_id(getattr(chat, "id", None))
+
+
 def keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
     """Short labels two or three to a row, long labels one to a row."""
     if not buttons:
@@ -336,7 +347,9 @@ class TelegramChannel(ChannelBase):
             return "not a Telegram update"
         try:
             update = Update.de_json(data, self.ptb.bot)
-            to_incoming(update)  # a wrongly typed field is refused here, not in a handler
+            # A wrongly typed field is refused here, not in a handler after the 200.
+            to_incoming(update)
+            blocked_by(update)
         except Exception as exc:  # PTB raises whatever the field's constructor raised
             return f"malformed Telegram update {data.get('update_id')} ({type(exc).__name__})"
         await self.ptb.update_queue.put(update)
@@ -364,12 +377,9 @@ class TelegramChannel(ChannelBase):
             self._locks.pop(msg.user_id, None)
 
     async def _membership(self, update: Update) -> None:
-        m = update.my_chat_member
-        assert m is not None
-        if m.chat.type != "private":
-            return
-        if m.new_chat_member.status == ChatMemberStatus.BANNED:  # "kicked": the user blocked us
-            await self.app.mark_blocked("telegram", str(m.chat.id))
+        user_id = blocked_by(update)
+        if user_id is not None:
+            await self.app.mark_blocked("telegram", user_id)
 
     async def send(self, chat_id: str, replies: list[Reply]) -> bool:
         """Send replies in order; False when Telegram refuses (the user blocked the bot)."""

@@ -91,6 +91,15 @@ class WebCfg(_Section):
     public_url: str | None = None  # e.g. https://trolyso.example.vn (links in feeds)
     max_text_chars: int = Field(default=4000, ge=100, le=100_000)
 
+    @property
+    def base_url(self) -> str:
+        """Where citizens reach this server, for links (feeds): ``public_url``, else the bind
+        address. Never the request's Host header, which any client can set."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
 
 class TelegramCfg(_Section):
     token: str | None = None
@@ -541,6 +550,11 @@ class Settings(_Section):
         names = ", ".join(declared)
         bad = [f"admins.{i}.channel: unknown channel {a.channel!r} (declared: {names})"
                for i, a in enumerate(self.admins) if a.channel not in declared]
+        bad += [f"admins.{i}.channel: {a.channel!r} is a citizens' chat that anyone can "
+                f"claim; list admins on {', '.join(n for n, s in declared.items() if s.rights)}"
+                " (or use a console account)"
+                for i, a in enumerate(self.admins)
+                if a.channel in declared and not declared[a.channel].rights]
         if bad:
             raise ConfigError("\n".join(bad))
         bound = self.model_copy()
@@ -572,8 +586,15 @@ class Settings(_Section):
     def area_name(self, code: str) -> str:
         return next((a.name for a in self.areas if a.code == code), code)
 
+    def may_hold_rights(self, channel: str) -> bool:
+        """Whether this channel's users may be admins or team members (not the web chat or
+        the terminal: :attr:`ChannelSpec.rights`). Before the channels are declared, yes."""
+        spec = self._channels.get(channel) if self._channels is not None else None
+        return spec is None or spec.rights
+
     def is_admin(self, channel: str, user_id: str) -> bool:
-        return any(a.channel == channel and a.user_id == user_id for a in self.admins)
+        return self.may_hold_rights(channel) and any(
+            a.channel == channel and a.user_id == user_id for a in self.admins)
 
 
 # Environment variable -> dotted key (interfaces.md).

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
-import json
 import logging
 import os
 import time
@@ -45,6 +44,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
+from bot.channels.body import BadBody, read_json, refuse
 from bot.channels.ptb_aiohttp import AiohttpRequest
 from bot.render import render
 from core.channels import ChannelSpec
@@ -129,6 +129,7 @@ COMMANDS = [
     ("menu", "Menu chính"),
     ("dangky", "Đăng ký nhận thông báo"),
     ("huy", "Thôi nhận thông báo"),
+    ("dulieucuatoi", "Xem dữ liệu tôi lưu về bạn"),
     ("xoadulieu", "Xóa dữ liệu của tôi"),
     ("thongbao", "Soạn thông báo (tổ công nghệ số)"),
     ("thamgia", "Tham gia tổ bằng mã mời"),
@@ -167,21 +168,36 @@ class SafeBot(ExtBot[Any]):
             Update.de_list = original  # type: ignore[method-assign]
 
 
+def _chat_id(value: Any) -> str | None:
+    """A chat or user id as our user key; None for what no Bot API update carries."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
+        return None
+    return str(value)
+
+
 def to_incoming(update: Update) -> Incoming | None:
-    """Our view of a Telegram update, or None for updates we do not answer."""
+    """Our view of a Telegram update, or None for updates we do not answer. Fields of the
+    wrong type (a number as the text) count as absent: updates come from the network."""
     if update.callback_query is not None:
         q = update.callback_query
-        chat_id = q.message.chat.id if q.message else q.from_user.id
-        return Incoming("telegram", str(chat_id), button=q.data or "", kind="button",
+        chat = getattr(q.message, "chat", None) if q.message is not None else None
+        user_id = _chat_id(getattr(chat, "id", None)) if chat is not None \
+            else _chat_id(getattr(q.from_user, "id", None))
+        if user_id is None:
+            return None
+        data = q.data if isinstance(q.data, str) else ""
+        return Incoming("telegram", user_id, button=data, kind="button",
                         message_id=str(update.update_id))
     msg = update.message or update.edited_message
     if msg is None or msg.chat is None:
         return None
     if msg.chat.type != "private":
         return None  # the assistant talks one-to-one; group broadcasts go through notices
-    user_id = str(msg.chat.id)
+    user_id = _chat_id(msg.chat.id)
+    if user_id is None:
+        return None
     kind: IncomingKind
-    if msg.text is not None:
+    if isinstance(msg.text, str):
         kind = "command" if msg.text.startswith("/") else "text"
         return Incoming("telegram", user_id, text=msg.text, kind=kind,
                         message_id=str(update.update_id))
@@ -194,6 +210,17 @@ def to_incoming(update: Update) -> Incoming | None:
     else:
         kind = "unsupported"
     return Incoming("telegram", user_id, kind=kind, message_id=str(update.update_id))
+
+
+def blocked_by(update: Update) -> str | None:
+    """The private chat that blocked the bot ("kicked" in ``my_chat_member``), or None."""
+    m = update.my_chat_member
+    chat = getattr(m, "chat", None)
+    if chat is None or getattr(chat, "type", None) != "private":
+        return None
+    if getattr(getattr(m, "new_chat_member", None), "status", None) != ChatMemberStatus.BANNED:
+        return None
+    return _chat_id(getattr(chat, "id", None))
 
 
 def keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
@@ -378,25 +405,35 @@ class TelegramChannel(ChannelBase):
             log.warning("Telegram webhook: wrong or missing secret from %s", request.remote)
             return web.json_response({"error": "forbidden"}, status=403)
         try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            log.warning("Telegram webhook: body is not JSON")
-            return web.json_response({"error": "body is not JSON"}, status=400)
-        if not await self.feed_webhook(data):
-            return web.json_response({"error": "not a Telegram update"}, status=400)
+            data = await read_json(request)
+        except BadBody as exc:
+            return refuse("Telegram webhook", request, exc.status, exc.reason)
+        problem = await self._feed(data)
+        if problem is not None:
+            return refuse("Telegram webhook", request, 400, problem)
         return web.json_response({"ok": True})
 
     async def feed_webhook(self, data: Any) -> bool:
         """Queue one webhook update; False when it is not a Telegram update."""
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return False
+        problem = await self._feed(data)
+        if problem is not None:
+            log.warning("rejected Telegram webhook update: %s", problem)
+        return problem is None
+
+    async def _feed(self, data: Any) -> str | None:
+        """Queue one webhook update; what is wrong with it when it is not a Telegram update."""
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
+                or isinstance(data.get("update_id"), bool):
+            return "not a Telegram update"
         try:
             update = Update.de_json(data, self.ptb.bot)
-        except Exception:
-            log.warning("rejected malformed Telegram webhook update %r", data.get("update_id"))
-            return False
+            # A wrongly typed field is refused here, not in a handler after the 200.
+            to_incoming(update)
+            blocked_by(update)
+        except Exception as exc:  # PTB raises whatever the field's constructor raised
+            return f"malformed Telegram update {data.get('update_id')} ({type(exc).__name__})"
         await self.ptb.update_queue.put(update)
-        return True
+        return None
 
     # ------------------------------------------------------------------ handling
 
@@ -421,12 +458,9 @@ class TelegramChannel(ChannelBase):
             self._locks.pop(msg.user_id, None)
 
     async def _membership(self, update: Update) -> None:
-        m = update.my_chat_member
-        assert m is not None
-        if m.chat.type != "private":
-            return
-        if m.new_chat_member.status == ChatMemberStatus.BANNED:  # "kicked": the user blocked us
-            await self.app.mark_blocked("telegram", str(m.chat.id))
+        user_id = blocked_by(update)
+        if user_id is not None:
+            await self.app.mark_blocked("telegram", user_id)
 
     async def send(self, chat_id: str, replies: list[Reply]) -> bool:
         """Send replies in order; False when Telegram refuses (the user blocked the bot)."""

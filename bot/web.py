@@ -40,8 +40,11 @@ def _page(max_text_chars: int) -> str:
 async def _health(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     ok = await app.healthy()
+    # A channel whose platform is unreachable is reported, but the server still serves (the
+    # web chat and the other channels): the status stays "ok" while the database answers.
     return web.json_response({"status": "ok" if ok else "error",
                               "database": "ok" if ok else "unreachable",
+                              "channels": app.channel_health(),
                               "services": len(app.content.services)},
                              status=200 if ok else 503)
 
@@ -56,9 +59,9 @@ async def _audio(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path)
 
 
-def _base_url(request: web.Request, app: App) -> str:
-    """Public address for links in feeds: ``web.public_url`` or what the client asked for."""
-    return app.settings.web.public_url or f"{request.scheme}://{request.host}"
+def _base_url(app: App) -> str:
+    """Public address for links in feeds, from configuration only (``WebCfg.base_url``)."""
+    return app.settings.web.base_url
 
 
 async def _radio_feed(request: web.Request) -> web.StreamResponse:
@@ -70,7 +73,7 @@ async def _radio_feed(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="unknown area")
     root = app.settings.path(app.settings.radio.output_dir)
     bulletins = await asyncio.to_thread(list_bulletins, root, area)
-    base = _base_url(request, app)
+    base = _base_url(app)
     if request.match_info["kind"] == "feed.xml":
         body = render_feed(area, app.settings.area_name(area), bulletins, base)
         return web.Response(text=body, content_type="application/rss+xml", charset="utf-8")
@@ -169,6 +172,9 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
     is mounted at /console when ``console.enabled`` (or ``console``) says so."""
     app = web.Application(client_max_size=MAX_BODY)
     app[APP_KEY] = assistant
+    if not assistant.settings.web.public_url:
+        log.warning("web.public_url is not set: links in radio feeds use %s; set it to the "
+                    "address citizens reach", assistant.settings.web.base_url)
     audio_dir = audio_dir or assistant.settings.path("data/voice")
     app[AUDIO_DIR_KEY] = audio_dir
     chat = WebChannel(assistant, audio_dir)

@@ -113,12 +113,14 @@ class MessageLog(Base):
 
 
 class Unanswered(Base):
-    """A question the assistant was unsure about, for the content team. No user link."""
+    """A question the assistant was unsure about, for the content team. Who asked is not
+    shown: only ``user_key`` (:func:`core.privacy.user_key`), so /xoadulieu can delete it."""
 
     __tablename__ = "unanswered"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+    user_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     guesses: Mapped[dict[str, Any]] = mapped_column(default=dict)
     decision: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
+from bot.channels.body import BadBody, read_json, refuse
 from bot.channels.zalo_common import TEXT_LIMIT, Handlers, ZaloError, resend_transient
 from bot.render import render, split_text
 from core.channels import ChannelSpec
@@ -238,12 +239,11 @@ class ZaloBotChannel(ChannelBase):
             log.warning("Zalo Bot webhook: wrong or missing secret from %s", request.remote)
             return web.json_response({"error": "forbidden"}, status=403)
         try:
-            body = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            log.warning("Zalo Bot webhook: body is not JSON")
-            return web.json_response({"error": "body is not JSON"}, status=400)
+            body = await read_json(request)
+        except BadBody as exc:
+            return refuse("Zalo Bot webhook", request, exc.status, exc.reason)
         if not isinstance(body, dict):
-            return web.json_response({"error": "body must be a JSON object"}, status=400)
+            return refuse("Zalo Bot webhook", request, 400, "body must be a JSON object")
         # Acknowledge at once; events we do not answer are acknowledged too, so Zalo does not
         # send them again.
         self._dispatch(body)

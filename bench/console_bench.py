@@ -3,8 +3,10 @@
 Generates 10,000 notices (over 60 days, one to three areas each, the newest ones still
 sending), 100,000 deliveries (sent over the last 30 days, some failed or blocked, with reasons),
 5,000 subscribers (60 % of them on every topic, as "Nhận tất cả" in chat, the others on one to
-three topics) and 30 days of subscriber counts, then asks each console page 100 times as an
-admin and as a member of one area (one request at a time) and prints p50 / p95 / max of the time
+three topics), 30 days of subscriber counts, an audit log of 30,000 entries (each notice's
+creation and end, logins, team changes), 120 team members and 300 invite codes, then asks
+each console page 100 times as an admin and as a member of one area (one request at a time;
+the audit log is the admins' alone) and prints p50 / p95 / max of the time
 spent in the server (handler and middlewares, measured inside the server, loopback excluded).
 The bar: p95 ≤ 200 ms for every page.
 
@@ -50,10 +52,13 @@ from core.db import utcnow  # noqa: E402
 from core.models import (  # noqa: E402
     Announcement,
     AnnouncementArea,
+    AuditEntry,
+    Invite,
     OutboxItem,
     Run,
     SubscriberCount,
     Subscription,
+    TeamMember,
 )
 from tests.fakes import KeywordNlu  # noqa: E402
 
@@ -118,15 +123,40 @@ async def generate(url: str, settings: Any, n_notices: int, n_deliveries: int) -
                                                                           rnd.randint(1, 3)),
              "consent_at": now, "consent_text": "bench", "created_at": now, "updated_at": now}
             for k in range(5000)]
+    # The audit log: every notice created and ended, logins, the team's comings and goings.
+    log = []
+    for a in anns:
+        targets = {"areas": a["areas"]}
+        log.append({"at": a["created_at"], "actor": a["author"], "action": "announce.create",
+                    "details": {"id": a["id"]}, "targets": targets})
+        log.append({"at": a["created_at"] + dt.timedelta(minutes=5), "actor": "system",
+                    "action": "announce.done", "details": {"id": a["id"]}, "targets": targets})
+        log.append({"at": a["created_at"] - dt.timedelta(minutes=2), "actor": a["author"],
+                    "action": rnd.choice(["console.login", "team.invite", "handover.claim"]),
+                    "details": {"address": "127.0.0.1"},
+                    "targets": {"areas": [rnd.choice(areas)]}})
+    members = [{"channel": rnd.choice(CHANNELS), "user_id": str(900000 + k),
+                "role": rnd.choice(["member"] * 3 + ["radio"]),
+                "areas": rnd.sample(areas, rnd.choice((1, 1, 2))),
+                "invited_by": "console:quantri", "joined_at": now - dt.timedelta(days=k % 60)}
+               for k in range(120)]
+    invites = [{"code_hash": uuid.uuid4().hex * 2, "role": "member",
+                "areas": [rnd.choice(areas)], "created_by": "console:quantri",
+                "created_at": now - dt.timedelta(hours=k * 3),
+                "expires_at": now - dt.timedelta(hours=k * 3) + dt.timedelta(hours=72),
+                "used_at": None if k % 3 else now - dt.timedelta(hours=k * 3 - 1),
+                "used_by": None if k % 3 else f"telegram:{900000 + k}"} for k in range(300)]
     snaps = [{"day": (now - dt.timedelta(days=d)).date().isoformat(), "area": a, "topic": t,
               "count": 1000 - d * 10} for d in range(1, 31) for a in areas for t in
              ["*", *topics]]
     async with engine.begin() as conn:
         for model, rows in ((Announcement, anns), (AnnouncementArea, areas_rows), (Run, runs),
                             (OutboxItem, outbox), (Subscription, subs),
-                            (SubscriberCount, snaps)):
+                            (SubscriberCount, snaps), (AuditEntry, log),
+                            (TeamMember, members), (Invite, invites)):
             await _chunks(conn, insert(model), rows)
-        for table in ("announcements", "announcement_runs", "outbox"):
+        for table in ("announcements", "announcement_runs", "outbox", "audit_log",
+                      "team_invites"):
             await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))
     await engine.dispose()
@@ -198,6 +228,9 @@ async def main() -> None:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{port}"
         rnd = random.Random(3)
+        today = dt.date.today()
+        month_ago = (today - dt.timedelta(days=30)).isoformat()
+        today_s = today.isoformat()
         form = {"text": "Lịch tiêm chủng\nSáng thứ Bảy 7h30 tại trạm y tế.", "areas": area,
                 "topics": "chung", "priority": "normal", "when": "now", "radio": "1"}
         pages: list[tuple[str, str, Callable[[], str], dict[str, str] | None]] = [
@@ -214,7 +247,18 @@ async def main() -> None:
             ("notices/preview", "POST", lambda: "/console/notices/preview", form),
             ("delivery", "GET", lambda: "/console/delivery", None),
             ("account", "GET", lambda: "/console/account", None),
+            ("team", "GET", lambda: "/console/team", None),
+            ("audit", "GET", lambda: "/console/audit", None),
+            ("audit?person", "GET", lambda: "/console/audit?person=user3", None),
+            ("audit?area&from&to", "GET",
+             lambda: f"/console/audit?area={area}&from={month_ago}&to={today_s}", None),
+            ("audit?action&page=20", "GET",
+             lambda: "/console/audit?action=announce.create&page=20", None),
+            ("audit.csv?area&from&to", "GET",
+             lambda: f"/console/audit.csv?area={area}&from={month_ago}&to={today_s}", None),
         ]
+        admin_only = {"audit", "audit?person", "audit?area&from&to", "audit?action&page=20",
+                      "audit.csv?area&from&to"}
         print(f"\n{'page':<26} {'who':<7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}  status")
         worst = 0.0
         for who in ("quantri", "lan"):
@@ -226,6 +270,8 @@ async def main() -> None:
                         "announcement_areas x WHERE x.announcement_id = a.id AND x.area <> "
                         ":a) ORDER BY a.id"), {"a": area})).scalars().all()
                 for label, method, path, data in pages:
+                    if who != "quantri" and label in admin_only:
+                        continue
                     key = f"{label}:{who}"
                     statuses: set[int] = set()
                     for _ in range(args.requests):

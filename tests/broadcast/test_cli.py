@@ -130,6 +130,15 @@ def test_an_invite_code_from_the_cli_lets_a_member_join_in_chat(
     assert "Bạn đã vào tổ" in text and "Phường Trần Hưng Đạo" in text
 
 
+def test_an_invite_can_be_valid_for_a_chosen_time_within_a_month(cli: Cli) -> None:
+    status, out, _ = cli("team", "invite", "--role", "radio", "--areas", "12454",
+                         "--hours", "168")
+    assert status == 0 and "valid 168 h" in out
+    status, _, err = cli("team", "invite", "--role", "radio", "--areas", "12454",
+                         "--hours", "0")
+    assert status != 0 and "1 to 720 hours" in err
+
+
 def test_list_prints_a_table(cli: Cli) -> None:
     cli("announce", "create", "--text", "Tiêm phòng dại cho chó mèo", "--at", "23:57")
     status, out, _ = cli("announce", "list")

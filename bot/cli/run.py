@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from core.config import Settings, load_config
@@ -31,17 +32,21 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
     logging.getLogger().setLevel(settings.log_level)
-    try:  # uvloop roughly doubles what one process can serve; plain asyncio otherwise
-        import uvloop
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
     if args.check:
-        runner(_check(settings))
+        _loop_run(_check(settings))
         print("trolyso: ready to start (configuration, content, port, database, tokens)")
         return 0
-    runner(serve(settings))
+    _loop_run(serve(settings))
     return 0
+
+
+def _loop_run(main: Coroutine[Any, Any, None]) -> None:
+    try:  # uvloop roughly doubles what one process can serve; plain asyncio otherwise
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def _port_origin(settings: Settings) -> str:

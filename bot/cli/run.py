@@ -115,12 +115,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     started: list[ChannelBase] = []
     try:
         for name, channel in channels.items():
+            started.append(channel)  # stopped below even if its start fails half-way
             await channel.start()  # an unreachable platform is retried by the channel
-            started.append(channel)
             log.info("%s channel started", name)
     except BaseException:  # a refused token: stop cleanly, the caller prints one line
         for channel in reversed(started):
-            await channel.stop()
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping a channel failed")
         await runner.cleanup()
         await app.close()
         raise

@@ -40,8 +40,11 @@ def _page(max_text_chars: int) -> str:
 async def _health(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     ok = await app.healthy()
+    # A channel whose platform is unreachable is reported, but the server still serves (the
+    # web chat and the other channels): the status stays "ok" while the database answers.
     return web.json_response({"status": "ok" if ok else "error",
                               "database": "ok" if ok else "unreachable",
+                              "channels": app.channel_health(),
                               "services": len(app.content.services)},
                              status=200 if ok else 503)
 

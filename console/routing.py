@@ -131,6 +131,10 @@ MESSAGES: dict[str, str] = {
     "followed": "Đã gửi tin đính chính/thu hồi tới những người đã nhận.",
     "everywhere": "Đã đăng xuất ở mọi máy khác.",
     "loggedout": "Bạn đã đăng xuất.",
+    "revoked": "Đã thu hồi mã mời. Mã này không dùng được nữa.",
+    "not_revoked": "Mã này đã được dùng hoặc đã hết hạn: không cần thu hồi.",
+    "removed": "Đã bỏ quyền của thành viên. Thông báo họ đã hẹn giờ vẫn gửi nếu không hủy.",
+    "not_member": "Người này không còn trong tổ.",
 }
 
 DEPS: web.AppKey[Deps] = web.AppKey("console_deps", Deps)

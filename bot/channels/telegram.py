@@ -17,6 +17,7 @@ import datetime as dt
 import html
 import logging
 import os
+import time
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -59,7 +60,8 @@ from core.delivery import (
 from core.files import OutgoingFile
 from flows.types import Button, Incoming, IncomingKind, Reply
 
-__all__ = ["COMMANDS", "SPEC", "SafeBot", "TelegramChannel", "mapped", "to_incoming"]
+__all__ = ["COMMANDS", "SPEC", "SafeBot", "TelegramChannel", "check_token", "mapped",
+           "to_incoming"]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,29 @@ def mapped(exc: TelegramError) -> DeliveryError:
     if isinstance(exc, (NetworkError, InvalidToken)):  # timeouts, 5xx, a token being changed
         return Retry(f"Telegram: {exc.message}")
     return Rejected(f"Telegram refused: {exc.message}")  # a group that moved, a conflict...
+
+
+def _token_refused(exc: TelegramError) -> Exception:
+    from bot.startup import CONFIG, StartupError
+
+    return StartupError(f"TELEGRAM_TOKEN was refused by Telegram ({exc.message}): copy the "
+                        "token again from @BotFather, or unset it to run without Telegram",
+                        CONFIG)
+
+
+async def check_token(cfg: TelegramCfg) -> None:
+    """``getMe`` once (``trolyso run --check``): a refused token raises StartupError; an
+    unreachable Telegram is only logged, as ``run`` would retry it."""
+    bot = Bot(cfg.token or "", base_url=cfg.base_url,
+              request=AiohttpRequest(1, read_timeout=10, connect_timeout=10))
+    try:
+        await bot.initialize()  # getMe
+    except InvalidToken as exc:
+        raise _token_refused(exc) from exc
+    except NetworkError as exc:
+        log.warning("Telegram unreachable now (%s): `trolyso run` would retry it", exc.message)
+    finally:
+        await bot.shutdown()
 
 
 #: Chat commands shown in Telegram's menu (interfaces.md).
@@ -257,14 +282,18 @@ class TelegramChannel(ChannelBase):
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         base_file = cfg.base_file_url or cfg.base_url.replace("/bot", "/file/bot")
+        self._requests = (
+            AiohttpRequest(16, read_timeout=15, write_timeout=30),
+            # Two connections: on shutdown PTB makes one last getUpdates call while the
+            # cancelled long poll may still hold the first connection.
+            AiohttpRequest(2, read_timeout=cfg.poll_timeout_s + 10),
+        )
         bot = SafeBot(
             cfg.token,
             base_url=cfg.base_url,
             base_file_url=base_file,
-            request=AiohttpRequest(16, read_timeout=15, write_timeout=30),
-            # Two connections: on shutdown PTB makes one last getUpdates call while the
-            # cancelled long poll may still hold the first connection.
-            get_updates_request=AiohttpRequest(2, read_timeout=cfg.poll_timeout_s + 10),
+            request=self._requests[0],
+            get_updates_request=self._requests[1],
             rate_limiter=AIORateLimiter(overall_max_rate=cfg.replies_per_second,
                                         max_retries=cfg.max_retries),
         )
@@ -280,10 +309,25 @@ class TelegramChannel(ChannelBase):
         self._notices: Bot | None = None
         self._notices_lock = asyncio.Lock()
         self._file_ids: dict[str, str] = {}  # attachment sha256 -> Telegram file_id
+        self._retry: asyncio.Task[None] | None = None
+        self._degraded_since: float | None = None  # monotonic time Telegram was lost
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Connect; a refused token stops start-up (one line), an unreachable Telegram does
+        not: the channel retries with backoff while the other channels serve."""
+        try:
+            await self._connect()
+        except InvalidToken as exc:
+            raise _token_refused(exc) from exc
+        except NetworkError as exc:
+            self._degraded_since = time.monotonic()
+            log.warning("Telegram unreachable at start (%s); retrying in the background, "
+                        "the other channels serve meanwhile", exc.message)
+            self._retry = asyncio.create_task(self._reconnect())
+
+    async def _connect(self) -> None:
         await self.ptb.initialize()
         await self._notices_bot()  # ready before the first notice (its getMe is not a send)
         try:
@@ -303,17 +347,53 @@ class TelegramChannel(ChannelBase):
                 timeout=self.cfg.poll_timeout_s,
                 allowed_updates=["message", "edited_message", "callback_query",
                                  "my_chat_member"],
-                error_callback=lambda exc: log.warning("Telegram polling error: %s", exc),
+                error_callback=self._polling_error,
             )
             log.info("Telegram: long polling")
         await self.ptb.start()
+        self._degraded_since = None
+
+    async def _reconnect(self) -> None:
+        """Try again after 1 s, 2 s, 4 s... up to ``telegram.reconnect_max_s``."""
+        wait = 1.0
+        while True:
+            await asyncio.sleep(wait)
+            try:
+                await self._connect()
+            except TelegramError as exc:
+                level = logging.ERROR if isinstance(exc, InvalidToken) else logging.WARNING
+                log.log(level, "Telegram still unreachable (%s); next try in %.0f s",
+                        exc.message, min(wait * 2, self.cfg.reconnect_max_s))
+                wait = min(wait * 2, self.cfg.reconnect_max_s)
+                continue
+            log.info("Telegram reachable again: channel started")
+            return
+
+    def _polling_error(self, exc: TelegramError) -> None:
+        log.warning("Telegram polling error: %s", exc)
+        if isinstance(exc, (NetworkError, InvalidToken)) and self._degraded_since is None:
+            self._degraded_since = time.monotonic()
+
+    def health(self) -> str:
+        """"ok", or "degraded" while Telegram cannot be reached (start-up retries, polling
+        errors since the last update that came through)."""
+        return "ok" if self._degraded_since is None else "degraded"
+
+    def degraded_for(self) -> float:
+        return 0.0 if self._degraded_since is None else time.monotonic() - self._degraded_since
 
     async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            await asyncio.gather(self._retry, return_exceptions=True)
+            self._retry = None
         if self.ptb.updater is not None and self.ptb.updater.running:
             await self.ptb.updater.stop()
         if self.ptb.running:
             await self.ptb.stop()
         await self.ptb.shutdown()
+        for request in self._requests:  # Telegram never reached: PTB did not initialize
+            await request.shutdown()
         if self._notices is not None:
             await self._notices.shutdown()
 
@@ -358,6 +438,7 @@ class TelegramChannel(ChannelBase):
     # ------------------------------------------------------------------ handling
 
     async def _on_update(self, update: Update, _ctx: Any) -> None:
+        self._degraded_since = None  # an update came through: Telegram is reachable
         if update.my_chat_member is not None:
             await self._membership(update)
             return
@@ -422,7 +503,12 @@ class TelegramChannel(ChannelBase):
                 bot = Bot(self.cfg.token or "", base_url=self.cfg.base_url,
                           request=AiohttpRequest(32, read_timeout=15, write_timeout=15,
                                                  connect_timeout=10))
-                await bot.initialize()
+                try:
+                    await bot.initialize()
+                except BaseException:  # Telegram unreachable: no session left open
+                    await bot.shutdown()
+                    await bot.request.shutdown()
+                    raise
                 self._notices = bot
             return self._notices
 

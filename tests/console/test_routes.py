@@ -35,6 +35,7 @@ def _path(route: Route, notice_id: int) -> str:
     # A notice and a handover request (in the owner's area) share the id.
     path = re.sub(r"\{h?id[^}]*\}", str(notice_id), route.path)
     path = path.replace("{token}", "x" * 43).replace("{name}", "0" * 32 + ".ogg")
+    path = re.sub(r"\{iid[^}]*\}", str(notice_id), path)  # a team invite
     path = re.sub(r"\{sid[^}]*\}", "cap-ho-chieu", path)
     path = re.sub(r"\{fid[^}]*\}", "legal-ket-hon-tuoi", path)
     assert "{" not in path, path
@@ -49,7 +50,8 @@ async def _try(b: Browser, route: Route, path: str, *, csrf: bool = True) -> int
             if r.status == 303:
                 assert r.headers["Location"].startswith("/console/login"), r.headers
             return r.status
-    data = [("areas", AREA), ("topics", "chung"), ("text", "Họp tổ dân phố"), ("when", "now"),
+    data = [("areas", AREA), ("topics", "chung"), ("role", "member"), ("ttl", "24"),
+            ("member", "telegram:1"), ("text", "Họp tổ dân phố"), ("when", "now"),
             ("kind", "correction"), ("ack", "1")]
     if csrf:
         data.insert(0, ("csrf", b.csrf))
@@ -171,3 +173,20 @@ async def test_unknown_console_paths_are_404_and_pages_carry_security_headers(
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert r.headers["X-Frame-Options"] == "DENY"
         assert r.headers["Cache-Control"] == "no-store"
+
+
+async def test_the_team_and_audit_actions_are_the_admins_alone(
+        world: tuple[Server, int, dict[str, Browser]]) -> None:
+    """Team members see their team read-only; inviting, revoking, removing and the audit log
+    (which names everyone) are refused to them with the right token in hand."""
+    server, notice_id, people = world
+    admin_only = [r for r in _table(server) if r.name.startswith(("team.", "audit"))]
+    assert {r.name for r in admin_only} >= {"team.invite", "team.revoke", "team.remove",
+                                            "audit", "audit.export"}
+    before = await server.counts()
+    for route in admin_only:
+        assert route.roles == frozenset({"admin"}), route.name
+        for who in ("owner", "other_area", "editor"):
+            status = await _try(people[who], route, _path(route, notice_id))
+            assert status == 403, f"{who} {route.method} {route.path}: {status}"
+    assert await server.counts() == before

@@ -21,6 +21,7 @@ from console.pages import (
     home,
     learning,
     notices,
+    radio,
 )
 from console.ports import Live
 from console.routing import DEPS, Deps, NavItem, Route, guard, mount
@@ -34,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 #: The page groups. Each module has ``routes() -> list[Route]`` and ``NAV: list[NavItem]``;
 #: a new group (radio, team, audit, learning) is one module added here.
 PAGES: tuple[Any, ...] = (auth, home, notices, delivery, handover, learning, figures, content,
-                          account)
+                          account, radio)
 
 
 def make_env() -> Environment:

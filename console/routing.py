@@ -264,9 +264,11 @@ def _refuse(route: Route, status: int, message: str, request: web.Request) -> we
 
 
 def _too_big(route: Route, request: web.Request, limit: int) -> web.Response:
-    mb = max(limit - 256 * 1024, 0) / 1_000_000
-    message = (f"Tệp gửi lên lớn quá giới hạn {mb:.1f} MB. Bạn chọn tệp nhỏ hơn (ví dụ ghi âm "
-               "ngắn hơn hoặc lưu dạng MP3) rồi gửi lại.").replace(".0 MB", " MB")
+    size = max(limit - 256 * 1024, 0)  # the file's own limit (without the form's allowance)
+    shown = (f"{size / 1000:.0f} KB" if size < 1_000_000 else
+             f"{size / 1_000_000:.1f}".replace(".0", "").replace(".", ",") + " MB")
+    message = (f"Tệp gửi lên lớn quá giới hạn {shown}. Bạn chọn tệp nhỏ hơn (ví dụ ghi âm "
+               "ngắn hơn hoặc lưu dạng MP3) rồi gửi lại.")
     c = ctx(request)
     response = c.render("error.html", status=413, status_code=413, message=message)
     response.force_close()  # the rest of the body is not read

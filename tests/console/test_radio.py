@@ -41,9 +41,12 @@ def _component(core: App) -> RadioBulletins:
 @pytest.fixture
 async def rserver(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Server]:
     core = await make_core(sqlite_url, tmp_path)
-    core.settings = core.settings.model_copy(update={"radio": core.settings.radio.model_copy(
+    core.settings = core.settings.model_copy(update={
         # The page speaks with espeak-ng (offline), as "auto" does without internet.
-        update={"upload_max_bytes": LIMIT, "engine": "espeak"})})
+        "radio": core.settings.radio.model_copy(update={"upload_max_bytes": LIMIT,
+                                                        "engine": "espeak"}),
+        "broadcast": core.settings.broadcast.model_copy(update={
+            "attachment_max_bytes": 10_000})})
     try:
         async for url in serve(core):
             yield Server(core, url)
@@ -300,7 +303,7 @@ async def test_a_recording_over_the_size_limit_is_refused_before_its_body_is_rea
                              allow_redirects=False) as r:
         assert r.status == 413
         page = await r.text()
-    assert "Tệp gửi lên lớn quá giới hạn 0.4 MB" in page and "Tệp quá lớn" in page
+    assert "Tệp gửi lên lớn quá giới hạn 400 KB" in page and "Tệp quá lớn" in page
 
     # Without a Content-Length (chunked), it is cut off at the limit while reading.
     body = form(tam, big, "x.wav")()
@@ -329,6 +332,24 @@ async def test_a_recording_over_the_size_limit_is_refused_before_its_body_is_rea
     async with tam.http.post(f"{tam.base}/console/radio/upload",
                              data=form(tam, ok, "ok.wav")) as r:
         assert r.status == 200
+
+
+async def test_a_notices_attachment_keeps_its_own_limit_with_the_same_page(
+        rserver: Server, people: dict[str, Browser]) -> None:
+    lan = people["lan"]
+    await lan.get("/console/notices/new")
+    f = aiohttp.FormData()
+    for k, v in (("csrf", lan.csrf), ("text", "Họp tổ dân phố"), ("areas", AREA),
+                 ("topics", "chung"), ("when", "now"), ("ack", "1")):
+        f.add_field(k, v)
+    f.add_field("attachment", b"%PDF-1.4\n" + b"0" * LIMIT, filename="qd.pdf",
+                content_type="application/pdf")
+    before = await rserver.counts()
+    async with lan.http.post(f"{lan.base}/console/notices", data=f,
+                             allow_redirects=False) as r:
+        assert r.status == 413
+        assert "lớn quá giới hạn 10 KB" in await r.text()
+    assert await rserver.counts() == before
 
 
 # ---------------------------------------------------------------------------- authorization

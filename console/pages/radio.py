@@ -101,8 +101,9 @@ async def bulletin_scope(request: web.Request, session: AsyncSession) -> Sequenc
 # ---------------------------------------------------------------------------- helpers
 
 def component(c: Ctx) -> RadioBulletins:
-    """The bulletins component (the assistant's content lexicon; no chat channels here, so
-    what the console builds reaches the operators through the page and the feeds)."""
+    """The bulletins component: the one ``trolyso run`` gives (with the chat channels, so
+    what is made here also reaches the operators in chat), else one made on first use without
+    channels (the page and the feeds only)."""
     made = c.deps.extra.get(RADIO)
     if made is None:
         lexicon = c.deps.lexicon

@@ -25,7 +25,7 @@ from broadcast import announcements, audit
 from broadcast.bulletins import RadioBulletins, SlotError, parse_slots
 from broadcast.radio.tts import EspeakEngine
 from broadcast.types import Actor, Draft
-from core.models import Announcement, RadioBulletin, RadioSlots
+from core.models import Announcement, RadioBulletin, RadioSlots, TeamMember
 from tests.broadcast.conftest import make_core
 from tests.console.conftest import AREA, AREA2, Browser, Server, serve
 
@@ -350,6 +350,43 @@ async def test_a_notices_attachment_keeps_its_own_limit_with_the_same_page(
         assert r.status == 413
         assert "lớn quá giới hạn 10 KB" in await r.text()
     assert await rserver.counts() == before
+
+
+async def test_under_the_assistant_an_uploaded_recording_reaches_the_operators_in_chat(
+        rserver: Server) -> None:
+    from aiohttp import web
+
+    from bot.web import make_web_app
+    from tests.broadcast.test_radio_bulletins import FakeOperatorChannel
+
+    core = rserver.core
+    async with core.sessionmaker() as s, s.begin():
+        s.add(TeamMember(channel="telegram", user_id="op1", role="radio", areas=[AREA],
+                         invited_by="cli:test"))
+        s.add(TeamMember(channel="telegram", user_id="op2", role="radio", areas=[AREA2],
+                         invited_by="cli:test"))
+    chat = FakeOperatorChannel()
+    radio = RadioBulletins(core.engine, core.sessionmaker, core.settings, core.content.texts,
+                           core.content.lexicon, {"telegram": chat})
+    runner = web.AppRunner(make_web_app(core, console=True, radio=radio))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    await rserver.add_user("tam", "radio", [AREA])
+    tam = await Server(core, f"http://127.0.0.1:{port}").client("tam")
+    try:
+        await tam.get("/console/radio")
+        async with tam.http.post(f"{tam.base}/console/radio/upload",
+                                 data=form(tam, encoded("WAV", tone()), "loa.wav")) as r:
+            assert r.status == 200
+    finally:
+        await tam.close()
+        await runner.cleanup()
+    [(user, path, caption)] = chat.audio
+    assert user == "op1" and path.suffix == ".mp3" and "Lịch cắt điện" in caption
+    [row] = await rows(core)
+    assert row.sent_to == ["telegram:op1"]
 
 
 # ---------------------------------------------------------------------------- authorization

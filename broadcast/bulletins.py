@@ -148,11 +148,13 @@ def top_priority(notices: Sequence[NoticeForRadio]) -> str:
 async def notices_for_radio(session: AsyncSession, area: str, start: dt.datetime,
                             end: dt.datetime) -> list[NoticeForRadio]:
     """Radio notices for ``area`` with a run released in [start, end), not cancelled."""
+    # A subquery rather than DISTINCT over the join: PostgreSQL has no equality for JSON.
+    released = select(Run.announcement_id).where(Run.released_at >= start,
+                                                 Run.released_at < end)
     rows = (await session.execute(
-        select(Announcement).join(Run, Run.announcement_id == Announcement.id)
+        select(Announcement)
         .where(Announcement.radio.is_(True), Announcement.state != "cancelled",
-               Run.released_at >= start, Run.released_at < end)
-        .distinct())).scalars().all()
+               Announcement.id.in_(released)))).scalars().all()
     return [for_radio(a) for a in rows if area in (a.areas or [])]
 
 

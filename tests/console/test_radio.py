@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 from bot.app import App
 from broadcast import announcements, audit
-from broadcast.bulletins import RadioBulletins, SlotError, parse_slots
+from broadcast.bulletins import RadioBulletins, SlotError, parse_slots, set_area_slots
 from broadcast.radio.tts import EspeakEngine
 from broadcast.types import Actor, Draft
 from core.models import Announcement, RadioBulletin, RadioSlots, TeamMember
@@ -188,6 +188,42 @@ async def test_rebuild_replaces_the_files_and_drops_a_cancelled_notice(
     assert row.state == "empty" and row.mp3 is None and jsons(core) == []
     async with core.sessionmaker() as s:
         assert len(await audit.entries(s, action="radio.rebuild")) == 2
+
+
+async def test_the_bulletins_component_builds_rebuilds_and_follows_slots_on_both_databases(
+        db_url: str, tmp_path: Path) -> None:
+    core = await make_core(db_url, tmp_path)
+    try:
+        radio = _component(core)
+        who = Actor("console:tam")
+        await radio_notice(core, "Lịch tiêm chủng\nSáng thứ Bảy tại trạm y tế.")
+        built = await radio.build_now(AREA, who)
+        assert built is not None and built.state == "ready" and built.mp3
+        again = await radio.rebuild(built.id, who)
+        assert again is not None and again.state == "ready" and again.mp3 != built.mp3
+        assert len(jsons(core)) == 1
+        async with core.sessionmaker() as s, s.begin():
+            await set_area_slots(s, who, AREA, ["09:15"])
+        assert (await radio.slots_by_area())[AREA] == ["09:15"]
+        assert (await radio.slots_by_area())[AREA2] == ["06:00", "17:00"]
+        at = dt.datetime(2026, 12, 3, 9, 15, tzinfo=VN).astimezone(dt.UTC)
+        assert {r.area_code for r in await radio.tick(at)} == {AREA}
+        async with core.sessionmaker() as s:
+            actions = [e.action for e in await audit.entries(s)]
+        assert actions[:3] == ["radio.slots", "radio.rebuild", "radio.build"]
+    finally:
+        await core.close()
+
+
+def test_a_recording_longer_than_the_limit_is_refused_before_it_is_decoded() -> None:
+    from broadcast.radio.bulletin import RecordingError, read_recording
+
+    data = encoded("WAV", tone(seconds=3))
+    with pytest.raises(RecordingError) as err:
+        read_recording(data, max_s=2)
+    assert err.value.code == "too_long"
+    samples, rate = read_recording(data, max_s=5)
+    assert rate == 22050 and samples.ndim == 1 and len(samples) == 3 * 22050
 
 
 # ---------------------------------------------------------------------------- slots

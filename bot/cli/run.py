@@ -106,7 +106,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
     channels = configured(app)
     app.channels = channels
-    web_app = make_web_app(app, routes=[r for ch in channels.values() for r in ch.routes()])
+    # Radio bulletins: daily slots per area and emergencies, sent to the radio operators (the
+    # console builds and publishes through the same component).
+    from broadcast.bulletins import RadioBulletins
+
+    radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, app.content.texts,
+                           app.content.lexicon, channels)
+    web_app = make_web_app(app, routes=[r for ch in channels.values() for r in ch.routes()],
+                           radio=radio)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.SockSite(runner, sock)
@@ -134,12 +141,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
                                {n: c for n, c in channels.items() if c.spec.push},
                                rules=delivery_rules(app.settings))
     await notices.start()
-    # Radio bulletins: daily slots per area and emergencies, sent to the radio operators.
-    from broadcast.bulletins import RadioBulletins
-
     radio_stop = asyncio.Event()
-    radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, app.content.texts,
-                           app.content.lexicon, channels)
     radio_task = asyncio.create_task(radio.run(radio_stop))
     # A person takes over a chat: operator messages and alerts go out through this process's
     # channels (every process runs one; the database shares out the work).

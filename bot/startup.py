@@ -75,9 +75,32 @@ def _where(url: str) -> str:
     return f"the database at {u.host or 'localhost'}:{u.port or 5432}"
 
 
-def describe(exc: BaseException, db_url: str | None = None) -> StartupError | None:
-    """The one-line fault for ``exc``, or None when it is not a known start-up fault."""
+_DB_PACKAGES = ("asyncpg", "sqlite3", "aiosqlite", "psycopg", "sqlalchemy", "alembic")
+
+
+def _from_database(exc: BaseException) -> bool:
+    """Whether ``exc`` came through the database layers (its type or its traceback): a
+    refused connection from asyncpg is a plain OSError."""
+    for e in _chain(exc):
+        if isinstance(e, sa_exc.SQLAlchemyError) or \
+                type(e).__module__.split(".")[0] in _DB_PACKAGES:
+            return True
+        tb = e.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_globals.get("__name__", "")
+            if name.split(".")[0] in _DB_PACKAGES:
+                return True
+            tb = tb.tb_next
+    return False
+
+
+def describe(exc: BaseException, db_url: str | None = None, *,
+             database: bool = False) -> StartupError | None:
+    """The one-line fault for ``exc``, or None when it is not a known start-up fault.
+    Network failures are said to be the database's when ``database`` is true or the
+    exception came through the database layers."""
     where = _where(db_url) if db_url else "the database"
+    database = database or _from_database(exc)
     for e in _chain(exc):
         if isinstance(e, StartupError):
             return e
@@ -111,6 +134,10 @@ def describe(exc: BaseException, db_url: str | None = None) -> StartupError | No
                                     "writable")
             if "locked" in low:
                 return StartupError(f"{where} is locked by another program; try again")
+        if isinstance(e, PermissionError):
+            return StartupError(f"no permission: {e.filename or msg} ({e.strerror or msg})")
+        if not database:
+            continue
         if isinstance(e, (ConnectionRefusedError, ConnectionResetError)):
             return StartupError(f"{where} refused the connection: is the database server "
                                 "running, and are host and port in DATABASE_URL right?")
@@ -118,8 +145,6 @@ def describe(exc: BaseException, db_url: str | None = None) -> StartupError | No
             return StartupError(f"{where}: the host name is unknown ({msg})")
         if isinstance(e, TimeoutError):
             return StartupError(f"{where} did not answer in time")
-        if isinstance(e, PermissionError):
-            return StartupError(f"no permission: {e.filename or msg} ({e.strerror or msg})")
     return None
 
 
@@ -146,7 +171,7 @@ async def check_database(url: str) -> None:
     try:
         path = _sqlite_path(url)
     except sa_exc.ArgumentError as exc:
-        raise describe(exc, url) or exc from exc
+        raise describe(exc, url, database=True) or exc from exc
     if path is not None:
         target = path if path.exists() else path.parent
         while not target.exists():  # make_engine creates missing folders: check the first one
@@ -159,7 +184,7 @@ async def check_database(url: str) -> None:
     try:
         engine = make_engine(url)
     except Exception as exc:
-        raise describe(exc, url) or exc from exc
+        raise describe(exc, url, database=True) or exc from exc
     try:
         async with engine.connect() as conn:
             if engine.dialect.name == "postgresql":
@@ -173,7 +198,7 @@ async def check_database(url: str) -> None:
     except StartupError:
         raise
     except Exception as exc:
-        raise describe(exc, url) or exc from exc
+        raise describe(exc, url, database=True) or exc from exc
     finally:
         await engine.dispose()
 

@@ -8,13 +8,16 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.app import App
 from bot.channels.base import Route
 from bot.channels.web import MAX_BODY, WebChannel
+
+if TYPE_CHECKING:
+    from broadcast.bulletins import RadioBulletins
 
 __all__ = ["make_web_app"]
 
@@ -92,16 +95,21 @@ async def _radio_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "audio/mpeg"})
 
 
-def make_console_app(assistant: App) -> web.Application:
-    """The operator console for this assistant (mounted at /console)."""
+def make_console_app(assistant: App, radio: RadioBulletins | None = None) -> web.Application:
+    """The operator console for this assistant (mounted at /console). ``radio``: the running
+    bulletins component (with the chat channels), so that bulletins made in the console reach
+    the radio operators in chat too."""
     from bot.console_previews import previews
     from console.pages.handover import CHANGES, NUDGE
+    from console.pages.radio import RADIO
     from console.web import make_console
 
+    extra: dict[str, Any] = {CHANGES: assistant.changes, NUDGE: lambda: assistant.nudge()}
+    if radio is not None:
+        extra[RADIO] = radio
     return make_console(assistant.settings, assistant.engine, assistant.sessionmaker,
                         assistant.content.texts, lexicon=assistant.content.lexicon,
-                        previews=previews(assistant.settings.channels),
-                        extra={CHANGES: assistant.changes, NUDGE: lambda: assistant.nudge()},
+                        previews=previews(assistant.settings.channels), extra=extra,
                         live=assistant.live)
 
 
@@ -167,7 +175,8 @@ async def _to_console(request: web.Request) -> web.StreamResponse:
 
 
 def make_web_app(assistant: App, *, routes: list[Route] | None = None,
-                 audio_dir: Path | None = None, console: bool | None = None) -> web.Application:
+                 audio_dir: Path | None = None, console: bool | None = None,
+                 radio: RadioBulletins | None = None) -> web.Application:
     """The aiohttp application; ``routes`` are the running channels' (webhooks). The console
     is mounted at /console when ``console.enabled`` (or ``console``) says so."""
     app = web.Application(client_max_size=MAX_BODY)
@@ -196,7 +205,7 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
         app.router.add_route(method, path, handler)
     if assistant.settings.console.enabled if console is None else console:
         app.router.add_get("/console", _to_console)
-        app.add_subapp("/console", make_console_app(assistant))
+        app.add_subapp("/console", make_console_app(assistant, radio))
 
     # The engine and content the database names are followed while the server runs.
     async def start_live(_: web.Application) -> None:

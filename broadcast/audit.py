@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import Row, String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast.types import Actor
@@ -54,9 +54,12 @@ def _like(text: str) -> str:
 
 
 async def search(session: AsyncSession, f: AuditFilter, *, offset: int = 0,
-                 limit: int = 50) -> list[AuditEntry]:
-    """Entries matching every part of ``f``, newest first."""
-    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                 limit: int = 50) -> list[Row[Any]]:
+    """Entries matching every part of ``f``, newest first: rows with the columns of
+    :class:`AuditEntry` (plain rows: an export of thousands stays fast)."""
+    e = AuditEntry
+    stmt = select(e.id, e.at, e.actor, e.action, e.details, e.targets).order_by(
+        e.at.desc(), e.id.desc())
     if f.person:
         stmt = stmt.where(AuditEntry.actor.like(f"%{_like(f.person)}%", escape="\\"))
     if f.action:
@@ -69,7 +72,7 @@ async def search(session: AsyncSession, f: AuditFilter, *, offset: int = 0,
         stmt = stmt.where(AuditEntry.at >= f.since)
     if f.until is not None:
         stmt = stmt.where(AuditEntry.at < f.until)
-    return list((await session.execute(stmt.offset(offset).limit(limit))).scalars())
+    return list((await session.execute(stmt.offset(offset).limit(limit))).all())
 
 
 async def actions(session: AsyncSession) -> list[str]:

@@ -473,6 +473,8 @@ class _NoticeFlows:
                  radio=t("btn.yes") if draft.radio else t("btn.no"), count=count)
         if draft.priority == "emergency":
             text += "\n" + t("nb.emergency_note")
+        if count == 0:  # it would end as "done" having reached nobody: say so before confirming
+            text += "\n" + t("nb.no_recipients")
         if draft.radio:  # what the loudspeakers will say: numbers, dates, abbreviations spelt out
             spoken = normalizer_for(ctx.content.lexicon).spoken(draft.text).strip()
             if len(spoken) > _SPOKEN_PREVIEW:

@@ -188,14 +188,15 @@ def _touches(areas: Sequence[str], within: Sequence[str] | None) -> bool:
 
 
 async def list_invites(session: AsyncSession, *, areas: Sequence[str] | None = None,
-                       now: dt.datetime | None = None, days: int = 30) -> list[Invite]:
+                       now: dt.datetime | None = None, days: int = 7,
+                       limit: int = 200) -> list[Invite]:
     """Invites still open and those created in the last ``days`` (used, expired), newest
-    first; with ``areas``, only those for at least one of them."""
+    first, at most ``limit``; with ``areas``, only those for at least one of them."""
     now = now or utcnow()
     rows = (await session.execute(
         select(Invite).where((Invite.created_at > now - dt.timedelta(days=days))
                              | (Invite.used_at.is_(None) & (Invite.expires_at > now)))
-        .order_by(Invite.created_at.desc(), Invite.id.desc()).limit(500))).scalars()
+        .order_by(Invite.created_at.desc(), Invite.id.desc()).limit(limit))).scalars()
     return [r for r in rows if _touches(r.areas, areas)]
 
 

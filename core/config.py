@@ -288,6 +288,9 @@ class RadioSettings(_Section):
 
     # Voice answers in chat (Telegram voice message, OGG/Opus).
     voice_max_bytes: int = Field(default=1_000_000, ge=50_000, le=20_000_000)
+    # An announcement an operator recorded and uploads in the console (WAV, MP3 or OGG).
+    upload_max_bytes: int = Field(default=30_000_000, ge=10_000, le=500_000_000)
+    upload_max_s: float = Field(default=900.0, ge=5, le=3600)  # its length, at most
 
     @field_validator("slots")
     @classmethod

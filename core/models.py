@@ -51,6 +51,7 @@ __all__ = [
     "OperatorDuty",
     "OutboxItem",
     "RadioBulletin",
+    "RadioSlots",
     "RateBucket",
     "Run",
     "SubscriberCount",
@@ -379,6 +380,18 @@ class RadioBulletin(Base):
     sent_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # operators it reached
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class RadioSlots(Base):
+    """An area's own daily bulletin times, set in the console; they replace ``radio.slots``
+    of the configuration for that area (an area without a row keeps the configured ones)."""
+
+    __tablename__ = "radio_slots"
+
+    area_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    slots: Mapped[list[str]] = mapped_column(JSON, default=list)  # "HH:MM", sorted
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # ---------------------------------------------------------------------- operator console

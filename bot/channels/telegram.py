@@ -100,10 +100,11 @@ def mapped(exc: TelegramError) -> DeliveryError:
     return Rejected(f"Telegram refused: {exc.message}")  # a group that moved, a conflict...
 
 
-def _token_refused(exc: TelegramError) -> Exception:
+def _token_refused() -> Exception:
     from bot.startup import CONFIG, StartupError
 
-    return StartupError(f"TELEGRAM_TOKEN was refused by Telegram ({exc.message}): copy the "
+    # Not exc.message: PTB puts the token in it, and this line goes to logs.
+    return StartupError("TELEGRAM_TOKEN was refused by Telegram (401 Unauthorized): copy the "
                         "token again from @BotFather, or unset it to run without Telegram",
                         CONFIG)
 
@@ -116,7 +117,7 @@ async def check_token(cfg: TelegramCfg) -> None:
     try:
         await bot.initialize()  # getMe
     except InvalidToken as exc:
-        raise _token_refused(exc) from exc
+        raise _token_refused() from exc
     except NetworkError as exc:
         log.warning("Telegram unreachable now (%s): `trolyso run` would retry it", exc.message)
     finally:
@@ -320,7 +321,7 @@ class TelegramChannel(ChannelBase):
         try:
             await self._connect()
         except InvalidToken as exc:
-            raise _token_refused(exc) from exc
+            raise _token_refused() from exc
         except NetworkError as exc:
             self._degraded_since = time.monotonic()
             log.warning("Telegram unreachable at start (%s); retrying in the background, "
@@ -361,9 +362,11 @@ class TelegramChannel(ChannelBase):
             try:
                 await self._connect()
             except TelegramError as exc:
-                level = logging.ERROR if isinstance(exc, InvalidToken) else logging.WARNING
-                log.log(level, "Telegram still unreachable (%s); next try in %.0f s",
-                        exc.message, min(wait * 2, self.cfg.reconnect_max_s))
+                refused = isinstance(exc, InvalidToken)  # its message holds the token
+                log.log(logging.ERROR if refused else logging.WARNING,
+                        "Telegram still unreachable (%s); next try in %.0f s",
+                        "the token was refused" if refused else exc.message,
+                        min(wait * 2, self.cfg.reconnect_max_s))
                 wait = min(wait * 2, self.cfg.reconnect_max_s)
                 continue
             log.info("Telegram reachable again: channel started")

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from core.config import Settings, load_config
@@ -31,17 +32,21 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     settings = load_config(args.config)
     logging.getLogger().setLevel(settings.log_level)
-    try:  # uvloop roughly doubles what one process can serve; plain asyncio otherwise
-        import uvloop
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
     if args.check:
-        runner(_check(settings))
+        _loop_run(_check(settings))
         print("trolyso: ready to start (configuration, content, port, database, tokens)")
         return 0
-    runner(serve(settings))
+    _loop_run(serve(settings))
     return 0
+
+
+def _loop_run(main: Coroutine[Any, Any, None]) -> None:
+    try:  # uvloop roughly doubles what one process can serve; plain asyncio otherwise
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def _port_origin(settings: Settings) -> str:
@@ -101,7 +106,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
     channels = configured(app)
     app.channels = channels
-    web_app = make_web_app(app, routes=[r for ch in channels.values() for r in ch.routes()])
+    # Radio bulletins: daily slots per area and emergencies, sent to the radio operators (the
+    # console builds and publishes through the same component).
+    from broadcast.bulletins import RadioBulletins
+
+    radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, app.content.texts,
+                           app.content.lexicon, channels)
+    web_app = make_web_app(app, routes=[r for ch in channels.values() for r in ch.routes()],
+                           radio=radio)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.SockSite(runner, sock)
@@ -110,12 +122,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     started: list[ChannelBase] = []
     try:
         for name, channel in channels.items():
+            started.append(channel)  # stopped below even if its start fails half-way
             await channel.start()  # an unreachable platform is retried by the channel
-            started.append(channel)
             log.info("%s channel started", name)
     except BaseException:  # a refused token: stop cleanly, the caller prints one line
         for channel in reversed(started):
-            await channel.stop()
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping a channel failed")
         await runner.cleanup()
         await app.close()
         raise
@@ -126,12 +141,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
                                {n: c for n, c in channels.items() if c.spec.push},
                                rules=delivery_rules(app.settings))
     await notices.start()
-    # Radio bulletins: daily slots per area and emergencies, sent to the radio operators.
-    from broadcast.bulletins import RadioBulletins
-
     radio_stop = asyncio.Event()
-    radio = RadioBulletins(app.engine, app.sessionmaker, app.settings, app.content.texts,
-                           app.content.lexicon, channels)
     radio_task = asyncio.create_task(radio.run(radio_stop))
     # A person takes over a chat: operator messages and alerts go out through this process's
     # channels (every process runs one; the database shares out the work).

@@ -7,17 +7,19 @@ import csv
 import datetime as dt
 import io
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast import audit
 from broadcast.audit import AuditFilter
 from console.routing import Ctx, NavItem, Route, ctx
-from core.models import AuditEntry
 
 __all__ = ["EXPORT_MAX", "NAV", "PAGE", "routes", "safe_cell"]
 
@@ -28,6 +30,7 @@ PAGE = 50
 #: The most rows one export holds (a bigger period: export it in parts).
 EXPORT_MAX = 50_000
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+ACTIONS_TTL_S = 60.0
 
 
 class BadFilter(ValueError):
@@ -87,12 +90,12 @@ def to_filter(c: Ctx, f: Form) -> AuditFilter:
                        until=start(until + dt.timedelta(days=1)) if until else None)
 
 
-def _areas(e: AuditEntry) -> list[str]:
+def _areas(e: Row[Any]) -> list[str]:
     areas = (e.targets or {}).get("areas") if isinstance(e.targets, dict) else None
     return [str(a) for a in areas] if isinstance(areas, list) else []
 
 
-def _details(e: AuditEntry) -> str:
+def _details(e: Row[Any]) -> str:
     parts = {**(e.details or {}), **{k: v for k, v in (e.targets or {}).items()
                                      if k != "areas"}}
     return "; ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
@@ -107,23 +110,39 @@ async def page(request: web.Request) -> web.StreamResponse:
     except ValueError:
         page_no = 1
     error = None
-    entries: list[AuditEntry] = []
+    entries: list[Row[Any]] = []
     try:
         flt = to_filter(c, f)
     except BadFilter as exc:
         error, flt = str(exc), None
     if flt is not None:
-        found, actions = await c.read(
+        entries, actions = await c.read(
             lambda s: audit.search(s, flt, offset=(page_no - 1) * PAGE, limit=PAGE + 1),
-            audit.actions)
-        entries = found
+            lambda s: _actions(c, s))
     else:
-        (actions,) = await c.read(audit.actions)
+        (actions,) = await c.read(lambda s: _actions(c, s))
+    if f.action and f.action not in actions:
+        actions = sorted([*actions, f.action])
     rows = [{"at": e.at, "actor": e.actor, "action": e.action, "areas": _areas(e),
              "details": _details(e)} for e in entries[:PAGE]]
     return c.render("audit.html", status=400 if error else 200, f=f, rows=rows,
                     error=error, actions=actions, page=page_no, more=len(entries) > PAGE,
                     areas=[(a.code, a.name) for a in c.settings.areas])
+
+
+_ACTIONS = "audit_actions"
+
+
+async def _actions(c: Ctx, s: AsyncSession) -> list[str]:
+    """The log's action names for the filter; read again at most once a minute (a DISTINCT
+    over the whole log on every page view would cost more than the page)."""
+    cached = c.deps.extra.get(_ACTIONS)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < ACTIONS_TTL_S:
+        return list(cached[1])
+    names = await audit.actions(s)
+    c.deps.extra[_ACTIONS] = (now, names)
+    return names
 
 
 def safe_cell(value: str) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
-from multidict import MultiMapping
 
 from broadcast import teams
 from broadcast.teams import InviteError
@@ -75,7 +75,7 @@ def _ttl_choices(default: int) -> list[int]:
 
 
 async def page(request: web.Request, *, code: str | None = None, made: dict[str, object]
-               | None = None, error: str | None = None, form: MultiMapping[str] | None = None,
+               | None = None, error: str | None = None, picked: dict[str, Any] | None = None,
                status: int = 200) -> web.StreamResponse:
     c = ctx(request)
     allowed = c.who.allowed_areas()
@@ -89,9 +89,7 @@ async def page(request: web.Request, *, code: str | None = None, made: dict[str,
     rows = [MemberRow(m.channel, m.user_id, m.role, list(m.areas), m.invited_by, m.joined_at,
                       active.get((m.channel, m.user_id))) for m in members]
     default_ttl = c.settings.broadcast.invite_ttl_hours
-    picked = {"role": (form or {}).get("role", ""),
-              "areas": form.getall("areas", []) if form is not None else [],
-              "ttl": (form or {}).get("ttl", str(default_ttl))}
+    picked = picked or {"role": "", "areas": [], "ttl": str(default_ttl)}
     return c.render("team.html", status=status, invites=invites, members=rows, code=code,
                     made=made, error=error, picked=picked, roles=ROLES,
                     areas=[(a.code, a.name) for a in c.settings.areas],
@@ -109,20 +107,22 @@ async def invite(request: web.Request) -> web.StreamResponse:
     role = str(form.get("role", ""))
     areas = [str(a) for a in form.getall("areas", [])]
     known = {a.code for a in c.settings.areas}
+    given = str(form.get("ttl", ""))
+    picked = {"role": role, "areas": areas, "ttl": given}
     try:
-        ttl = int(str(form.get("ttl", "")))
+        ttl = int(given)
     except ValueError:
         ttl = 0
     problem = ("role" if role not in ROLES else "areas" if not areas or not set(areas) <= known
                else "ttl" if not 1 <= ttl <= teams.MAX_TTL_HOURS else None)
     if problem is not None:
-        return await page(request, error=ERRORS[problem], form=form, status=400)
+        return await page(request, error=ERRORS[problem], picked=picked, status=400)
     try:
         async with c.tx() as s:
             code = await teams.create_invite(s, c.settings, c.who.actor, role, areas,
                                              ttl_hours=ttl)
     except InviteError:  # checked above; a config changed underneath
-        return await page(request, error=ERRORS["areas"], form=form, status=400)
+        return await page(request, error=ERRORS["areas"], picked=picked, status=400)
     made = {"role": role, "areas": areas, "hours": ttl}
     return await page(request, code=code, made=made)
 

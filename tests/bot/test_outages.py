@@ -190,3 +190,24 @@ async def test_admins_hear_when_notice_deliveries_keep_failing(
                          attempted_at=now, sent_at=now))
     assert await monitor.check() == []
     assert json.dumps(app.channel_health()) == '{"web": "ok", "telegram": "ok", "toy": "ok"}'
+
+
+async def test_zalo_bot_unreachable_at_start_is_degraded_until_it_answers(
+        sqlite_url: str, tmp_path: Path) -> None:
+    from bot.channels.zalo_bot import ZaloBotChannel
+    from tests.doubles.zalo_api import ZaloBotApiDouble
+
+    zb = ZaloBotApiDouble(port=_free_port())
+    settings = settings_for(sqlite_url, tmp_path, ZALO_BOT_TOKEN=zb.token,
+                            ZALO_BOT_BASE_URL=zb.base_url)
+    app = await build_app(settings, nlu=KeywordNlu())
+    channel = ZaloBotChannel(app, app.settings.zalo.bot.model_copy(update={"poll_timeout_s": 1}))
+    try:
+        await channel.start()
+        assert channel.health() == "degraded" and channel.degraded_for() >= 0
+        await zb.start()
+        await _until(lambda: channel.health() == "ok")
+    finally:
+        await channel.stop()
+        await app.close()
+        await zb.stop()

@@ -149,3 +149,10 @@ async def test_a_token_telegram_refuses_is_one_line(tmp_path: Path) -> None:
         assert rc == 0, err
     finally:
         await tg.stop()
+
+
+async def test_other_commands_name_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
+    rc, err = await _trolyso(_config(tmp_path), "db", "upgrade",
+                             DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/x")
+    _one_line(err, "127.0.0.1:1 refused the connection")
+    assert rc == 1

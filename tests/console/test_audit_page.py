@@ -7,11 +7,13 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from broadcast import audit
 from broadcast.types import Actor
 from console.pages.audit import PAGE, safe_cell
-from tests.console.conftest import AREA, AREA2, Browser, Server
+from tests.console.conftest import AREA, AREA2, Browser, Server, serve
+from tests.console.test_handover import ask_person, handover_core, operator, the_request
 
 Browsers = Callable[..., Awaitable[Browser]]
 DAY1 = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)  # 10:00 local
@@ -119,3 +121,36 @@ def test_cells_that_excel_would_run_get_a_quote() -> None:
         assert safe_cell(bad) == "'" + bad
     for fine in ("console:lan", "2026-11-20 10:00:00", "", "Phường Trần Lãm"):
         assert safe_cell(fine) == fine
+
+
+async def test_the_handover_actions_are_logged_with_the_requests_area(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """"Gặp cán bộ" in the log can be read per area: claim, message and close carry it."""
+    core = await handover_core(sqlite_url, tmp_path)
+    try:
+        await operator(core, "lan", [AREA])
+        await ask_person(core, "c1")
+        h = await the_request(core, "c1")
+        async for url in serve(core):
+            b = await Server(core, url).client("lan")
+            try:
+                await b.get("/console/handover")
+                for path, data in ((f"/console/handover/{h.id}/claim", {}),
+                                   (f"/console/handover/{h.id}/send", {"text": "Chào bác"}),
+                                   (f"/console/handover/{h.id}/close", {})):
+                    status, _ = await b.post(path, data)
+                    assert status == 200, path
+                    await b.get("/console/handover")
+                await b.post("/console/handover/duty", {"on": "0"})
+            finally:
+                await b.close()
+        async with core.sessionmaker() as s:
+            logged = {e.action: e for e in await audit.entries(s)
+                      if e.action.startswith("handover.")}
+        assert {"handover.claim", "handover.say", "handover.close",
+                "handover.duty_off"} <= set(logged)
+        for action in ("handover.claim", "handover.say", "handover.close", "handover.duty_off"):
+            assert logged[action].targets == {"areas": [AREA]}, action
+            assert logged[action].actor == "console:lan"
+    finally:
+        await core.close()

@@ -68,7 +68,7 @@ async def test_a_bad_invite_form_says_what_is_wrong_and_makes_no_code(
                         ({"areas": ["99999"]}, "ít nhất một khu vực"),
                         ({"role": "admin"}, "Bạn chọn vai trò"),
                         ({"ttl": "abc"}, "Thời hạn"), ({"ttl": "100000"}, "Thời hạn")):
-        status, html = await _invite(b, **form)  # type: ignore[arg-type]
+        status, html = await _invite(b, **form)
         assert status == 400 and words in html, (form, status)
     async with server.core.sessionmaker() as s:
         assert (await s.execute(select(Invite))).first() is None

@@ -19,7 +19,7 @@ from alembic import op
 from core.privacy import mask_numbers
 
 revision: str = '0011_unanswered_user'
-down_revision: str | None = '0008'
+down_revision: str | None = '0010_radio_slots'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

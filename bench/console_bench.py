@@ -8,6 +8,8 @@ creation and end, logins, team changes), 120 team members and 300 invite codes, 
 each console page 100 times as an admin and as a member of one area (one request at a time;
 the audit log is the admins' alone) and prints p50 / p95 / max of the time
 spent in the server (handler and middlewares, measured inside the server, loopback excluded).
+The radio pages are asked as an admin and as a radio operator of one area, with 60 days of
+bulletin rows (two slots a day per area) and 8 bulletins (files) on each of the last 7 days.
 The bar: p95 ≤ 200 ms for every page.
 
     .venv/bin/python bench/console_bench.py [--notices 10000] [--deliveries 100000]
@@ -55,6 +57,7 @@ from core.models import (  # noqa: E402
     AuditEntry,
     Invite,
     OutboxItem,
+    RadioBulletin,
     Run,
     SubscriberCount,
     Subscription,
@@ -68,6 +71,59 @@ REASONS = ["Telegram refused: Bad Request: chat not found", "gave up after 6 att
            "Telegram: Timed out", "this user never wrote to the Zalo bot; the Bot Platform "
            "only sends to users who wrote first", "Zalo OA refused: -213 user not follow OA"]
 CHANNELS = ["telegram"] * 6 + ["zalo_oa"] * 3 + ["zalo_bot"]
+
+
+def radio_files(root: Path, settings: Any, area: str, days: int = 7, per_day: int = 8) -> str:
+    """Bulletin files as ``radio build`` writes them (one real MP3, shared); returns the
+    relative path of one of them."""
+    import json
+
+    import numpy as np
+
+    from broadcast.radio.mp3 import encode_mp3
+
+    mp3 = encode_mp3([np.zeros(24000 * 5, dtype=np.float32)], 24000, 64)
+    tz = dt.timezone(dt.timedelta(hours=7))
+    now = dt.datetime.now(tz)
+    rel = ""
+    for d in range(days):
+        day = (now - dt.timedelta(days=d)).date()
+        folder = root / area / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        for k in range(per_day):
+            when = dt.datetime.combine(day, dt.time(6 + k, 0), tzinfo=tz)
+            stem = f"{day}_{6 + k:02d}h00_{area}_ban-tin-{k}"
+            (folder / f"{stem}.mp3").write_bytes(mp3)
+            (folder / f"{stem}.txt").write_text("Đài truyền thanh phường xin thông báo.\n"
+                                                * 20, encoding="utf-8")
+            (folder / f"{stem}.json").write_text(json.dumps({
+                "id": stem, "title": f"Bản tin {k}", "area_code": area,
+                "area_name": settings.area_name(area), "priority": "normal",
+                "created_at": when.isoformat(), "duration_s": 5.0, "loudness_lufs": -16.0,
+                "engine": "espeak", "mp3": f"{stem}.mp3", "transcript": f"{stem}.txt"},
+                ensure_ascii=False), encoding="utf-8")
+            rel = f"{area}/{day.isoformat()}/{stem}.mp3"
+    return rel
+
+
+async def radio_rows(url: str, settings: Any, days: int = 60) -> None:
+    """Two slot bulletins a day per area for ``days`` days."""
+    tz = dt.timezone(dt.timedelta(hours=7))
+    today = dt.datetime.now(tz).date()
+    rows = []
+    for d in range(days):
+        day = today - dt.timedelta(days=d)
+        for a in settings.areas:
+            for h in (6, 17):
+                at = dt.datetime.combine(day, dt.time(h, 0), tzinfo=tz)
+                rows.append({"area_code": a.code, "key": f"slot:{day}T{h:02d}:00",
+                             "state": "ready" if d else "empty", "announcement_ids": [],
+                             "priority": "normal", "sent_to": [], "created_at": at,
+                             "mp3": f"{a.code}/{day}/x.mp3" if d else None})
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await _chunks(conn, insert(RadioBulletin), rows)
+    await engine.dispose()
 
 
 async def _chunks(conn: Any, stmt: Any, rows: list[dict[str, Any]], size: int = 5000) -> None:
@@ -207,14 +263,22 @@ async def main() -> None:
     url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     try:
         settings = load_config(ROOT / "config.yaml", env={"DATABASE_URL": url})
+        import tempfile
+
+        radio_root = Path(tempfile.mkdtemp(prefix="trolyso-radio-bench-"))
+        settings = settings.model_copy(update={"radio": settings.radio.model_copy(
+            update={"output_dir": str(radio_root)})})
         app = await build_app(settings, nlu=KeywordNlu())
         t0 = time.perf_counter()
         await generate(url, app.settings, args.notices, args.deliveries)
         print(f"generated {args.notices:,} notices and {args.deliveries:,} deliveries "
               f"in {time.perf_counter() - t0:.1f} s")
         area = app.settings.areas[1].code
+        await radio_rows(url, app.settings)
+        radio_file = radio_files(radio_root, app.settings, area)
         async with app.sessionmaker() as s, s.begin():
-            for user, role, areas in (("quantri", "admin", []), ("lan", "member", [area])):
+            for user, role, areas in (("quantri", "admin", []), ("lan", "member", [area]),
+                                      ("tam", "radio", [area])):
                 _, link = await accounts.add_user(s, app.settings, Actor.cli("bench"), user,
                                                   role, areas)
                 await accounts.set_password(s, app.settings, link.rsplit("/", 1)[1], PASSWORD)
@@ -259,9 +323,17 @@ async def main() -> None:
         ]
         admin_only = {"audit", "audit?person", "audit?area&from&to", "audit?action&page=20",
                       "audit.csv?area&from&to"}
+        yesterday = (dt.datetime.now(dt.timezone(dt.timedelta(hours=7)))
+                     - dt.timedelta(days=1)).date().isoformat()
+        radio_pages: list[tuple[str, str, Callable[[], str], dict[str, str] | None]] = [
+            ("radio", "GET", lambda: f"/console/radio?area={area}", None),
+            ("radio?day", "GET", lambda: f"/console/radio?area={area}&day={yesterday}", None),
+            ("radio/file", "GET", lambda: f"/console/radio/files/{radio_file}", None),
+        ]
         print(f"\n{'page':<26} {'who':<7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}  status")
         worst = 0.0
-        for who in ("quantri", "lan"):
+        for who, group in (("quantri", pages + radio_pages), ("lan", pages),
+                           ("tam", radio_pages)):
             http, csrf = await login(base, who)
             try:
                 async with app.sessionmaker() as s:  # the member sees notices of their area
@@ -269,7 +341,7 @@ async def main() -> None:
                         "SELECT a.id FROM announcements a WHERE NOT EXISTS (SELECT 1 FROM "
                         "announcement_areas x WHERE x.announcement_id = a.id AND x.area <> "
                         ":a) ORDER BY a.id"), {"a": area})).scalars().all()
-                for label, method, path, data in pages:
+                for label, method, path, data in group:
                     if who != "quantri" and label in admin_only:
                         continue
                     key = f"{label}:{who}"
@@ -296,6 +368,9 @@ async def main() -> None:
               f"{'OK' if worst <= 200 else 'OVER THE BAR'}")
         await runner.cleanup()
         await app.close()
+        import shutil
+
+        shutil.rmtree(radio_root, ignore_errors=True)
     finally:
         if args.keep:
             print(f"kept: {url}")

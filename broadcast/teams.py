@@ -160,7 +160,10 @@ def _member_of(settings_areas: Sequence[str] | None, user: ConsoleUser, channel:
 async def find_member(session: AsyncSession, settings: Settings, channel: str,
                       user_id: str) -> Member | None:
     """The person's broadcasting rights, or None for a citizen. A chat account linked to a
-    console account has that account's rights (and no separate team seat)."""
+    console account has that account's rights (and no separate team seat). The web chat's
+    and the terminal's sessions never have rights (:meth:`Settings.may_hold_rights`)."""
+    if not settings.may_hold_rights(channel):
+        return None
     if settings.is_admin(channel, user_id):
         return Member(channel, user_id, "admin", tuple(a.code for a in settings.areas))
     linked = await _linked(session, channel, user_id)

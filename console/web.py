@@ -22,6 +22,7 @@ from console.pages import (
     home,
     learning,
     notices,
+    radio,
     team,
 )
 from console.ports import Live
@@ -36,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 #: The page groups. Each module has ``routes() -> list[Route]`` and ``NAV: list[NavItem]``;
 #: a new group (radio, team, audit, learning) is one module added here.
 PAGES: tuple[Any, ...] = (auth, home, notices, delivery, handover, learning, figures, content,
-                          account, team, audit)
+                          account, team, audit, radio)
 
 
 def make_env() -> Environment:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from broadcast import audit, teams
 from broadcast.types import Actor
 from core.db import utcnow
 from core.models import AuditEntry, Invite, TeamMember, User
+from tests.broadcast.conftest import make_core
 from tests.console.conftest import AREA, AREA2, Browser, Server
 
 Browsers = Callable[..., Awaitable[Browser]]
@@ -155,3 +157,37 @@ async def test_a_member_sees_only_their_areas_read_only(
                                                          "ttl": "24"})
     assert status == 403
     assert await server.counts() == before
+
+
+async def test_the_services_behind_the_pages_work_on_sqlite_and_postgresql(
+        db_url: str, tmp_path: Path) -> None:
+    core = await make_core(db_url, tmp_path)
+    settings, by = core.settings, Actor("console:admin1")
+    try:
+        now = utcnow()
+        async with core.sessionmaker() as s, s.begin():
+            await teams.create_invite(s, settings, by, "member", [AREA], now, ttl_hours=24)
+            gone = await teams.create_invite(s, settings, by, "radio", [AREA2], now)
+            s.add(TeamMember(channel="telegram", user_id="901", role="member", areas=[AREA],
+                             invited_by="console:admin1", joined_at=now))
+            s.add(User(channel="telegram", user_id="901", last_seen=now - dt.timedelta(days=2)))
+            await audit.record(s, Actor.chat("telegram", "901"), "announce.create",
+                               at=now - dt.timedelta(hours=1), targets={"areas": [AREA]})
+        async with core.sessionmaker() as s, s.begin():
+            mine = await teams.list_invites(s, areas=[AREA2], now=now)
+            assert [i.role for i in mine] == ["radio"]
+            assert await teams.revoke_invite(s, by, mine[0].id, now)
+            assert await teams.redeem_invite(s, "telegram", "902", gone) is None
+            assert len(await teams.list_invites(s, now=now)) == 1
+            seen = await teams.last_activity(s, [("telegram", "901"), ("zalo_bot", "901")])
+            assert seen == {("telegram", "901"): now - dt.timedelta(hours=1)}
+        async with core.sessionmaker() as s:
+            by_area = await audit.search(s, audit.AuditFilter(area=AREA2))
+            assert [e.action for e in by_area] == ["team.revoke", "team.invite"]
+            by_person = await audit.search(s, audit.AuditFilter(person="telegram:9"))
+            assert [e.action for e in by_person] == ["announce.create"]
+            odd = await audit.search(s, audit.AuditFilter(person="100%_"))
+            assert odd == []  # LIKE's wildcards are taken literally
+            assert "team.revoke" in await audit.actions(s)
+    finally:
+        await core.close()

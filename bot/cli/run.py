@@ -51,7 +51,7 @@ def _loop_run(main: Coroutine[Any, Any, None]) -> None:
 
 def _port_origin(settings: Settings) -> str:
     return "TROLYSO_PORT" if os.environ.get("TROLYSO_PORT") else \
-        f"web.port in {settings.base_dir / 'config.yaml'}"
+        f"web.port in the configuration file (in {settings.base_dir})"
 
 
 async def _preflight(settings: Settings) -> socket.socket:

@@ -57,11 +57,13 @@ check-content: install
 	$(BIN)/trolyso content check
 
 # pytest runs on every core (pytest-xdist), one database per test; line coverage printed last.
+# --dist worksteal: a worker that finishes early takes tests queued for the other, so a few long
+# tests (real processes, browsers) do not leave one core idle at the end.
 test: dev system-packages
 	$(BIN)/ruff check core nlu flows broadcast console bot tests bench
 	$(BIN)/mypy
 	$(BIN)/trolyso content check
-	$(BIN)/pytest -q -n auto --cov --cov-report=term
+	$(BIN)/pytest -q -n auto --dist worksteal --cov --cov-report=term
 
 bench: dev system-packages
 	@for f in bench/*_bench.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -10,6 +10,7 @@ NLU cache are per worker, so workers share nothing.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -37,10 +38,16 @@ _nlu_cache: Path | None = None
 
 @pytest.fixture(scope="session", autouse=True)
 def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The trained-engine cache of this worker. Keyed by a hash of the content, so every test
-    that does not test training itself loads the engine the first one trained."""
+    """The trained-engine cache of this test run. Keyed by a hash of the content, so every test
+    that does not test training itself loads the engine the first one trained. Shared by the
+    run's xdist workers (their base folders are siblings): the engine is trained once per run,
+    not once per worker (~13 CPU s each); ``trained_nlu_cache`` trains it under a file lock."""
     global _nlu_cache
-    _nlu_cache = tmp_path_factory.mktemp("nlu-cache")
+    base = tmp_path_factory.getbasetemp()
+    if WORKER != "main":
+        base = base.parent
+    _nlu_cache = base / "nlu-cache"
+    _nlu_cache.mkdir(exist_ok=True)
     return _nlu_cache
 
 
@@ -194,12 +201,27 @@ def reply_texts(replies: Any) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def trained_nlu_cache(nlu_cache: Path) -> Path:
-    """This worker's engine cache, holding the engine trained on content/ (trained here when no
-    test did yet): tests that run the real engine in their own folder copy it from here."""
+def trained_nlu_file(nlu_cache: Path) -> Path:
+    """The engine trained on content/ in the run's cache (trained here, once per run under a
+    lock shared by the workers, when no test did yet): tests that run the real engine in their
+    own folder copy it from here."""
     from core.config import NluSettings
     from flows.content import load_content
-    from nlu import build_builtin
+    from nlu import build_builtin, cache_key
+    from nlu.builtin import TrainParams
+    from nlu.data import training_examples
 
-    build_builtin(NluSettings(), load_content(ROOT / "content", strict=False), nlu_cache)
-    return nlu_cache
+    content = load_content(ROOT / "content", strict=False)
+    with (nlu_cache / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker trains: wait, then load its file
+        build_builtin(NluSettings(), content, nlu_cache)
+    key = cache_key(training_examples(content.nlu_files, content), content, TrainParams())
+    path = nlu_cache / f"nlu-{key}.pkl"
+    assert path.exists(), path
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_nlu_cache(trained_nlu_file: Path) -> Path:
+    """The run's engine cache, holding the engine trained on content/."""
+    return trained_nlu_file.parent

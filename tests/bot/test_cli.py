@@ -12,7 +12,8 @@ import pytest
 
 from bot.app import App
 from bot.channels.terminal import run_terminal
-from core.config import ConfigError, load_config
+from bot.cli import main
+from core.config import ENV_KEYS, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,13 +51,19 @@ def test_environment_overrides_the_file() -> None:
     assert s.web.port == 9999 and s.telegram.token == "1:x"
 
 
-def test_db_upgrade_and_content_export(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'u.db'}", "PATH": "/usr/bin:/bin"}
-    up = trolyso("db", "upgrade", env=env)
-    assert up.returncode == 0, up.stderr
+def test_db_upgrade_and_content_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the CLI's main() in this process (a process start is tested above; each cost
+    ~1.5 CPU s), with only DATABASE_URL from the environment."""
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+    monkeypatch.chdir(ROOT)
+    assert main(["db", "upgrade"]) == 0, capsys.readouterr().err
     assert (tmp_path / "u.db").exists()
-    out = trolyso("content", "export", "--json", env=env)
-    services = json.loads(out.stdout)
+    capsys.readouterr()
+    assert main(["content", "export", "--json"]) == 0
+    services = json.loads(capsys.readouterr().out)
     assert len(services) == 53
     keys = {"id", "name", "group", "agency", "summary", "where", "steps", "documents",
             "legal_basis", "mistakes", "fee", "duration", "eligibility", "sources", "reviewed",

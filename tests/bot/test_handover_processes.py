@@ -39,10 +39,10 @@ N = 10  # messages each way while the chat is claimed
 pytestmark = pytest.mark.slow
 
 
-def _config(tmp: Path) -> Path:
+def _config(tmp: Path, nlu_cache: Path) -> Path:
     text = (ROOT / "config.yaml").read_text()
     text = text.replace('dir: "content"', f'dir: "{ROOT / "content"}"').replace(
-        'cache_dir: "data/nlu-cache"', f'cache_dir: "{tmp / "nlu"}"')
+        'cache_dir: "data/nlu-cache"', f'cache_dir: "{nlu_cache}"')
     text = re.sub(r'    mon-fri: \["07:30-11:30", "13:30-17:00"\]\n    sat: \["07:30-11:30"\]\n',
                   '    mon-sun: ["00:00-24:00"]\n', text)
     text = text.replace("watch_s: 0.5 ", "watch_s: 0.1 ").replace("sender_poll_s: 1.0 ",
@@ -54,10 +54,12 @@ def _config(tmp: Path) -> Path:
 
 
 @pytest.fixture
-async def two(pg_url: str, tmp_path: Path) -> AsyncIterator[tuple[list[str], BotApiDouble]]:
+async def two(pg_url: str, tmp_path: Path, trained_nlu_cache: Path
+              ) -> AsyncIterator[tuple[list[str], BotApiDouble]]:
+    """Both processes load the run's trained engine (each trained it at start before)."""
     await upgrade(pg_url)
     tg = await BotApiDouble().start()
-    cfg = _config(tmp_path)
+    cfg = _config(tmp_path, trained_nlu_cache)
     procs: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
     logs = []

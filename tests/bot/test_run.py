@@ -14,7 +14,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import shared_nlu_cache
 from tests.doubles.telegram_api import BotApiDouble
 from tests.doubles.zalo_api import ZaloBotApiDouble
 
@@ -28,15 +27,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[tuple[str, BotApiDouble, ZaloBotApiDouble,
-                                                         subprocess.Popen[bytes]]]:
+async def running(tmp_path: Path, trained_nlu_cache: Path
+                  ) -> AsyncIterator[tuple[str, BotApiDouble, ZaloBotApiDouble,
+                                       subprocess.Popen[bytes]]]:
     tg = await BotApiDouble().start()
     zb = await ZaloBotApiDouble().start()
     port = _free_port()
     cfg = tmp_path / "config.yaml"
     cfg.write_text((ROOT / "config.yaml").read_text().replace(
         'dir: "content"', f'dir: "{ROOT / "content"}"').replace(
-        'cache_dir: "data/nlu-cache"', f'cache_dir: "{shared_nlu_cache()}"').replace(
+        'cache_dir: "data/nlu-cache"', f'cache_dir: "{trained_nlu_cache}"').replace(
         "poll_timeout_s: 30 ", "poll_timeout_s: 1 "))
     env = dict(os.environ, TROLYSO_PORT=str(port), TELEGRAM_TOKEN=tg.token,
                TELEGRAM_BASE_URL=tg.base_url, ZALO_BOT_TOKEN=zb.token,

@@ -17,7 +17,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import shared_nlu_cache
 from tests.doubles.telegram_api import BotApiDouble
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,13 +30,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[tuple[BotApiDouble, list[str], dict[str, str]]]:
+async def running(tmp_path: Path, trained_nlu_cache: Path
+                  ) -> AsyncIterator[tuple[BotApiDouble, list[str], dict[str, str]]]:
     tg = await BotApiDouble(max_per_second=30).start()
     port = _free_port()
     cfg = tmp_path / "config.yaml"
     cfg.write_text((ROOT / "config.yaml").read_text()
                    .replace('dir: "content"', f'dir: "{ROOT / "content"}"')
-                   .replace('cache_dir: "data/nlu-cache"', f'cache_dir: "{shared_nlu_cache()}"')
+                   .replace('cache_dir: "data/nlu-cache"', f'cache_dir: "{trained_nlu_cache}"')
                    .replace("poll_timeout_s: 30 ", "poll_timeout_s: 1 ")
                    .replace("scheduler_poll_s: 10 ", "scheduler_poll_s: 0.3 ")
                    .replace("poll_s: 1.0 ", "poll_s: 0.2 "))

@@ -6,16 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
+from bot.cli import main
 from broadcast import teams
 from broadcast.types import Actor
 from console import accounts
+from core.config import ENV_KEYS
 from core.models import AuditEntry, ConsoleSession, ConsoleUser, LoginThrottle, TeamMember
 from tests.broadcast.conftest import say
 from tests.conftest import ROOT
@@ -30,38 +31,52 @@ async def audit_actions(server: Server) -> list[tuple[str, str]]:
             select(AuditEntry).order_by(AuditEntry.id))).scalars()]
 
 
-def cli(tmp_path: Path, db: str, *args: str) -> subprocess.CompletedProcess[str]:
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> Cli:
+    """``trolyso --config CFG ARGS`` with DATABASE_URL=db, run through the CLI's ``main`` in
+    this process (an interpreter started for each call cost ~1.5 CPU s): its status, stdout
+    and stderr, as the process gives them. No other setting comes from the environment."""
     cfg = tmp_path / "config.yaml"
-    if not cfg.exists():
-        cfg.write_text((ROOT / "config.yaml").read_text(encoding="utf-8")
-                       .replace('dir: "content"', f'dir: "{ROOT / "content"}"'),
-                       encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), *args],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={"DATABASE_URL": db, "PATH": "/usr/bin:/bin",
-                               "TROLYSO_LOG_LEVEL": "WARNING"})
+    cfg.write_text((ROOT / "config.yaml").read_text(encoding="utf-8")
+                   .replace('dir: "content"', f'dir: "{ROOT / "content"}"'), encoding="utf-8")
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("TROLYSO_LOG_LEVEL", "WARNING")
+
+    def run(db: str, *args: str) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setenv("DATABASE_URL", db)
+        capsys.readouterr()
+        code = main(["--config", str(cfg), *args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out.out, out.err)
+
+    return run
 
 
-def test_the_cli_adds_lists_resets_and_removes_accounts(tmp_path: Path) -> None:
+def test_the_cli_adds_lists_resets_and_removes_accounts(tmp_path: Path, cli: Cli) -> None:
     db = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    out = cli(tmp_path, db, "console", "user", "add", "Chi.Lan", "--role", "member",
+    out = cli(db, "console", "user", "add", "Chi.Lan", "--role", "member",
               "--areas", AREA)
     assert out.returncode == 0, out.stderr
     link = out.stdout.split()[-1]
     assert link.startswith("http://127.0.0.1:8080/console/setup/") and len(link) > 70
-    bad = cli(tmp_path, db, "console", "user", "add", "minh", "--role", "member")
+    bad = cli(db, "console", "user", "add", "minh", "--role", "member")
     assert bad.returncode == 1 and "areas" in bad.stderr
-    bad = cli(tmp_path, db, "console", "user", "add", "chi.lan", "--role", "admin")
+    bad = cli(db, "console", "user", "add", "chi.lan", "--role", "admin")
     assert bad.returncode == 1 and "exists" in bad.stderr
-    listed = json.loads(cli(tmp_path, db, "console", "user", "list", "--json").stdout)
+    listed = json.loads(cli(db, "console", "user", "list", "--json").stdout)
     assert [(a["name"], a["role"], a["areas"], a["password_set"]) for a in listed] == \
         [("chi.lan", "member", [AREA], False)]
-    reset = cli(tmp_path, db, "console", "user", "reset", "chi.lan")
+    reset = cli(db, "console", "user", "reset", "chi.lan")
     assert reset.returncode == 0 and reset.stdout.split()[-1] != link
-    gone = cli(tmp_path, db, "console", "user", "remove", "chi.lan")
+    gone = cli(db, "console", "user", "remove", "chi.lan")
     assert gone.returncode == 0
-    assert cli(tmp_path, db, "console", "user", "remove", "chi.lan").returncode == 1
-    assert json.loads(cli(tmp_path, db, "console", "user", "list", "--json").stdout) == []
+    assert cli(db, "console", "user", "remove", "chi.lan").returncode == 1
+    assert json.loads(cli(db, "console", "user", "list", "--json").stdout) == []
 
 
 async def test_setup_link_sets_a_password_once_and_is_audited(server: Server,

@@ -34,9 +34,9 @@ answers and interface texts against the loaded content, and buttons by their pay
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +50,7 @@ from aiohttp import web
 
 from bot.app import App, build_app, load_nlu
 from bot.channels.web import reply_json
+from bot.cli import main
 from bot.web import make_web_app
 from broadcast import teams
 from broadcast.types import Actor
@@ -94,15 +95,24 @@ class Chat:
     http: aiohttp.ClientSession
 
 
+def _content_export() -> str:
+    """``trolyso content export --json`` as the shipped config gives it, through the CLI's
+    main() in this process (an interpreter start cost ~1.5 CPU s)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["--config", str(ROOT / "config.yaml"), "content", "export", "--json"])
+    assert status == 0
+    return out.getvalue()
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def chat(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Chat]:
+async def chat(tmp_path_factory: pytest.TempPathFactory,
+               trained_nlu_cache: Path) -> AsyncIterator[Chat]:
     tmp = tmp_path_factory.mktemp("dialogues")
     settings = settings_for(f"sqlite+aiosqlite:///{tmp / 'dialogues.db'}", tmp)
     engine = load_nlu(settings, load_content(settings.path(settings.content.dir)))
     app = await build_app(settings, nlu=engine)
-    exported = subprocess.run(
-        [sys.executable, "-m", "bot", "content", "export", "--json"], cwd=ROOT, check=True,
-        capture_output=True, text=True).stdout
+    exported = _content_export()
     runner = web.AppRunner(make_web_app(app))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

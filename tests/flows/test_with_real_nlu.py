@@ -15,7 +15,7 @@ from tests.conftest import settings_for
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def engine(tmp_path_factory: pytest.TempPathFactory, trained_nlu_cache: Path) -> Engine:
     tmp = tmp_path_factory.mktemp("nlu")
     settings = settings_for(f"sqlite+aiosqlite:///{tmp / 'x.db'}", tmp)
     return load_nlu(settings, load_content(settings.path(settings.content.dir)))

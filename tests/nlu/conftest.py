@@ -21,5 +21,5 @@ def content() -> Any:
 
 
 @pytest.fixture(scope="session")
-def engine(content: Any, nlu_cache: Path) -> BuiltinEngine:
-    return build_builtin(NluSettings(), content, nlu_cache)
+def engine(content: Any, trained_nlu_cache: Path) -> BuiltinEngine:
+    return build_builtin(NluSettings(), content, trained_nlu_cache)

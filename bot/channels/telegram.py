@@ -18,12 +18,12 @@ import html
 import json
 import logging
 import os
-from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     Bot,
     BotCommand,
@@ -41,10 +41,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.ptb_aiohttp import AiohttpRequest
+from bot.inbox import Mark
+from bot.pacing import Pacer
 from bot.render import render
 from core.channels import ChannelSpec
 from core.config import Settings, TelegramCfg
@@ -79,6 +81,7 @@ _HTML_ROOM = 96
 _CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_ALLOWED = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 def mapped(exc: TelegramError) -> DeliveryError:
@@ -140,6 +143,19 @@ class SafeBot(ExtBot[Any]):
             return await super().get_updates(*args, **kwargs)
         finally:
             Update.de_list = original  # type: ignore[method-assign]
+
+
+def chat_of(update: Update) -> str | None:
+    """The chat an update belongs to (its updates are handled in order), if any."""
+    if update.callback_query is not None:
+        q = update.callback_query
+        return str(q.message.chat.id if q.message else q.from_user.id)
+    msg = update.message or update.edited_message
+    if msg is not None and msg.chat is not None:
+        return str(msg.chat.id)
+    if update.my_chat_member is not None:
+        return str(update.my_chat_member.chat.id)
+    return None
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -238,18 +254,18 @@ class TelegramChannel(ChannelBase):
             # Two connections: on shutdown PTB makes one last getUpdates call while the
             # cancelled long poll may still hold the first connection.
             get_updates_request=AiohttpRequest(2, read_timeout=cfg.poll_timeout_s + 10),
-            rate_limiter=AIORateLimiter(overall_max_rate=cfg.replies_per_second,
-                                        max_retries=cfg.max_retries),
+            # The bot-wide rate is the database-shared pace (self.pace); AIORateLimiter
+            # keeps waiting out 429s and resending.
+            rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=cfg.max_retries),
         )
+        # Updates are not dispatched by PTB: they go through the inbox (bot.inbox), stored
+        # before they are acknowledged. PTB is the Bot API client.
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder().bot(bot).concurrent_updates(64)
+            ApplicationBuilder().bot(bot).updater(None)
         )
-        if self.webhook:
-            builder = builder.updater(None)
         self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.ptb.add_handler(TypeHandler(Update, self._on_update))
-        self.ptb.add_error_handler(self._on_error)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.pace = Pacer(app.sessionmaker, "telegram", cfg.replies_per_second)
+        self._poller: asyncio.Task[None] | None = None
         self._notices: Bot | None = None
         self._notices_lock = asyncio.Lock()
         self._file_ids: dict[str, str] = {}  # attachment sha256 -> Telegram file_id
@@ -257,6 +273,7 @@ class TelegramChannel(ChannelBase):
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        self.app.inbox.register(self.name, self)
         await self.ptb.initialize()
         await self._notices_bot()  # ready before the first notice (its getMe is not a send)
         try:
@@ -266,26 +283,20 @@ class TelegramChannel(ChannelBase):
         if self.webhook:
             await self.ptb.bot.set_webhook(
                 url=self.cfg.webhook_url or "", secret_token=self.cfg.webhook_secret,
-                allowed_updates=["message", "edited_message", "callback_query",
-                                 "my_chat_member"],
+                allowed_updates=_ALLOWED,
             )
             log.info("Telegram: webhook mode at %s", self.cfg.webhook_url)
         else:
-            assert self.ptb.updater is not None
-            await self.ptb.updater.start_polling(
-                timeout=self.cfg.poll_timeout_s,
-                allowed_updates=["message", "edited_message", "callback_query",
-                                 "my_chat_member"],
-                error_callback=lambda exc: log.warning("Telegram polling error: %s", exc),
-            )
+            await self.ptb.bot.delete_webhook()  # getUpdates and a webhook exclude each other
+            self._poller = asyncio.create_task(self._poll())
             log.info("Telegram: long polling")
-        await self.ptb.start()
 
     async def stop(self) -> None:
-        if self.ptb.updater is not None and self.ptb.updater.running:
-            await self.ptb.updater.stop()
-        if self.ptb.running:
-            await self.ptb.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self.app.inbox.drain()
         await self.ptb.shutdown()
         if self._notices is not None:
             await self._notices.shutdown()
@@ -302,12 +313,19 @@ class TelegramChannel(ChannelBase):
         except (json.JSONDecodeError, UnicodeDecodeError):
             log.warning("Telegram webhook: body is not JSON")
             return web.json_response({"error": "body is not JSON"}, status=400)
-        if not await self.feed_webhook(data):
-            return web.json_response({"error": "not a Telegram update"}, status=400)
+        try:
+            if not await self.feed_webhook(data):
+                return web.json_response({"error": "not a Telegram update"}, status=400)
+        except SQLAlchemyError as exc:
+            # Not stored, so not acknowledged: Telegram sends it again.
+            log.error("Telegram webhook: update not stored (%s); answered 503",
+                      type(exc).__name__)
+            return web.json_response({"error": "try again later"}, status=503)
         return web.json_response({"ok": True})
 
     async def feed_webhook(self, data: Any) -> bool:
-        """Queue one webhook update; False when it is not a Telegram update."""
+        """Store one webhook update in the inbox and handle it; False when it is not a
+        Telegram update. Raises SQLAlchemyError when it could not be stored."""
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return False
         try:
@@ -315,29 +333,50 @@ class TelegramChannel(ChannelBase):
         except Exception:
             log.warning("rejected malformed Telegram webhook update %r", data.get("update_id"))
             return False
-        await self.ptb.update_queue.put(update)
+        await self.app.inbox.take(self.name, str(update.update_id), chat_of(update), data)
         return True
+
+    async def _poll(self) -> None:
+        """Long polling whose offset moves past a batch only once the batch is stored: a
+        kill between the two gets the batch again, and the inbox drops the duplicates."""
+        bot = self.ptb.bot
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await bot.get_updates(offset=offset, timeout=self.cfg.poll_timeout_s,
+                                                allowed_updates=_ALLOWED)
+                rows = await self.app.inbox.accept_many(self.name, [
+                    (str(u.update_id), chat_of(u), u.to_dict()) for u in updates])
+            except asyncio.CancelledError:
+                raise
+            except (TelegramError, SQLAlchemyError) as exc:
+                log.warning("Telegram polling error (%s); next try in %.0f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            if updates:
+                offset = max(u.update_id for u in updates) + 1
+            for row in rows:
+                if row is not None:
+                    self.app.inbox.start(row)
 
     # ------------------------------------------------------------------ handling
 
-    async def _on_update(self, update: Update, _ctx: Any) -> None:
+    async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        """The message in a stored update (the inbox's port); membership changes and button
+        spinners are dealt with here."""
+        update = Update.de_json(payload, self.ptb.bot)
         if update.my_chat_member is not None:
             await self._membership(update)
-            return
+            return None
         if update.callback_query is not None:
             try:  # stop the button's spinner first, whatever happens next
                 await update.callback_query.answer()
             except TelegramError as exc:
                 log.info("answerCallbackQuery failed: %s", exc)
-        msg = to_incoming(update)
-        if msg is None:
-            return
-        async with self._locks[msg.user_id]:
-            replies = await self.app.handle(msg, update_key=str(update.update_id))
-            if replies:
-                await self.send(msg.user_id, replies)
-        if not self._locks[msg.user_id].locked():
-            self._locks.pop(msg.user_id, None)
+        return to_incoming(update)
 
     async def _membership(self, update: Update) -> None:
         m = update.my_chat_member
@@ -347,22 +386,29 @@ class TelegramChannel(ChannelBase):
         if m.new_chat_member.status == ChatMemberStatus.BANNED:  # "kicked": the user blocked us
             await self.app.mark_blocked("telegram", str(m.chat.id))
 
-    async def send(self, chat_id: str, replies: list[Reply]) -> bool:
-        """Send replies in order; False when Telegram refuses (the user blocked the bot)."""
+    async def send(self, chat_id: str, replies: list[Reply], *, first: int = 0,
+                   mark: Mark | None = None) -> bool:
+        """Send ``replies[first:]`` in order (``mark(i + 1)`` after reply ``i``), each with its
+        voice after its text; False when Telegram refuses (the user blocked the bot)."""
         try:
-            for _, pieces in render(replies, self.spec,
-                                    limit=self.spec.text_limit - _HTML_ROOM):
+            rendered = render(replies, self.spec, limit=self.spec.text_limit - _HTML_ROOM)
+            for i, (r, pieces) in enumerate(rendered):
+                if i < first:
+                    continue
                 for piece in pieces:
                     if piece.text:
+                        await self.pace.turn()
                         await self.ptb.bot.send_message(
                             chat_id, to_html(piece.text), parse_mode=ParseMode.HTML,
                             reply_markup=keyboard(piece.buttons),
                             disable_web_page_preview=True,
                         )
-            for r in replies:
                 if r.audio_path:
                     voice = await asyncio.to_thread(Path(r.audio_path).read_bytes)
+                    await self.pace.turn()
                     await self.ptb.bot.send_voice(chat_id, voice=voice)
+                if mark is not None:
+                    await mark(i + 1)
         except TelegramError as exc:
             # A reply is not resent later: the citizen asks again (AIORateLimiter has already
             # waited out 429s max_retries times).
@@ -374,9 +420,6 @@ class TelegramChannel(ChannelBase):
                 log.warning("Telegram send to %s failed: %s", chat_id, error.reason)
             return False
         return True
-
-    async def _on_error(self, update: object, context: Any) -> None:
-        log.error("error handling Telegram update: %s", context.error, exc_info=context.error)
 
     # ------------------------------------------------------------------ notices
 

@@ -104,13 +104,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await asyncio.sleep(6 * 3600)
 
     purge_task = asyncio.create_task(retention())
+    # Updates stored but not handled (a killed process's): resumed here; leases renewed.
+    inbox_task = asyncio.create_task(app.inbox.run(radio_stop))
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
         purge_task.cancel()
         radio_stop.set()
-        await asyncio.gather(radio_task, handover_task, return_exceptions=True)
+        await asyncio.gather(radio_task, handover_task, inbox_task, return_exceptions=True)
         await notices.stop()  # finishes the sends in flight before the channels close
         for channel in reversed(started):
             try:

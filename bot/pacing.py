@@ -1,0 +1,45 @@
+"""Replies paced with notices, across processes: one rate for the whole bot (Telegram: about 30
+messages per second), kept in the database bucket the notice sender uses
+(:mod:`broadcast.ratelimit`), so replies from every process and notices together stay under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broadcast import ratelimit
+from core.db import write_lock
+
+__all__ = ["Pacer"]
+
+
+class Pacer:
+    """Waits for a time slot in the channel's shared bucket before each message.
+
+    ``per_second`` 0 turns pacing off (the platform's 429s are then the only brake)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], bucket: str,
+                 per_second: float) -> None:
+        self.sessionmaker = sessionmaker
+        self.engine = sessionmaker.kw["bind"]
+        self.bucket = bucket
+        self.per_second = per_second
+
+    async def turn(self) -> None:
+        """Return when one message may leave now."""
+        if self.per_second <= 0:
+            return
+        async with write_lock(self.engine), self.sessionmaker() as s, s.begin():
+            slot = await ratelimit.reserve(s, self.bucket, self.per_second, time.time())
+        wait = slot - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        late = time.time() - slot
+        if late > ratelimit.WINDOW_MARGIN_S:
+            # Left later than planned (a busy loop, a slow database): the rolling window must
+            # count when it really left, or the next second could hold one message too many.
+            async with write_lock(self.engine), self.sessionmaker() as s, s.begin():
+                await ratelimit.record(s, self.bucket, slot, time.time(), self.per_second)

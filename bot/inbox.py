@@ -123,7 +123,7 @@ class _Runner:
     """Handles rows as background tasks: one user's rows in order (a FIFO lock per user),
     different users concurrently, at most ``limit`` at once."""
 
-    def __init__(self, limit: int = 64) -> None:
+    def __init__(self, limit: int) -> None:
         self._sem = asyncio.Semaphore(limit)
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: defaultdict[tuple[str, str], int] = defaultdict(int)
@@ -171,7 +171,9 @@ class Inbox:
         self.ports: dict[str, InboxPort] = {}
         #: Rows this process handles now (leases renewed; never resumed by this process).
         self.held: set[int] = set()
-        self._runner = _Runner()
+        # Rows handled at once: fewer than the database pool (20), so storing new updates
+        # (the webhooks' acknowledgements) always finds a connection.
+        self._runner = _Runner(limit=12)
         self._pg = self.engine.dialect.name == "postgresql"
 
     def register(self, channel: str, port: InboxPort) -> None:

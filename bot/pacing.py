@@ -27,12 +27,15 @@ class Pacer:
         self.engine = sessionmaker.kw["bind"]
         self.bucket = bucket
         self.per_second = per_second
+        # One reservation at a time per process: the bucket's row lock serialises them anyway,
+        # and senders queueing on it in the database would each hold a pooled connection.
+        self._lock = asyncio.Lock()
 
     async def turn(self) -> None:
         """Return when one message may leave now."""
         if self.per_second <= 0:
             return
-        async with write_lock(self.engine), self.sessionmaker() as s, s.begin():
+        async with self._lock, write_lock(self.engine), self.sessionmaker() as s, s.begin():
             slot = await ratelimit.reserve(s, self.bucket, self.per_second, time.time())
         wait = slot - time.time()
         if wait > 0:
@@ -41,5 +44,6 @@ class Pacer:
         if late > ratelimit.WINDOW_MARGIN_S:
             # Left later than planned (a busy loop, a slow database): the rolling window must
             # count when it really left, or the next second could hold one message too many.
-            async with write_lock(self.engine), self.sessionmaker() as s, s.begin():
+            async with self._lock, write_lock(self.engine), self.sessionmaker() as s, \
+                    s.begin():
                 await ratelimit.record(s, self.bucket, slot, time.time(), self.per_second)

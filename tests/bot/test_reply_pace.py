@@ -14,7 +14,7 @@ from tests.bot.procs import Proc, free_port, prepare, start
 from tests.bot.test_inbox_kill import SECRET, _post_all
 from tests.doubles.telegram_api import BotApiDouble
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def busiest_second(times: list[float]) -> int:

@@ -32,18 +32,23 @@ class Pacer:
         self._lock = asyncio.Lock()
 
     async def turn(self) -> None:
-        """Return when one message may leave now."""
+        """Return when one message may leave now.
+
+        A slot is only good at its time: a sender that wakes later than ``WINDOW_MARGIN_S``
+        (a busy event loop, a slow database) could put more than the limit in one second with
+        the slots planned after its own, so it gives the slot back and takes a new one."""
         if self.per_second <= 0:
             return
-        async with self._lock, write_lock(self.engine), self.sessionmaker() as s, s.begin():
-            slot = await ratelimit.reserve(s, self.bucket, self.per_second, time.time())
-        wait = slot - time.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        late = time.time() - slot
-        if late > ratelimit.WINDOW_MARGIN_S:
-            # Left later than planned (a busy loop, a slow database): the rolling window must
-            # count when it really left, or the next second could hold one message too many.
+        late: float | None = None
+        while True:
             async with self._lock, write_lock(self.engine), self.sessionmaker() as s, \
                     s.begin():
-                await ratelimit.record(s, self.bucket, slot, time.time(), self.per_second)
+                if late is not None:
+                    await ratelimit.release(s, self.bucket, late)
+                slot = await ratelimit.reserve(s, self.bucket, self.per_second, time.time())
+            wait = slot - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if time.time() - slot <= ratelimit.WINDOW_MARGIN_S:
+                return
+            late = slot

@@ -200,10 +200,21 @@ async def test_webhook_checks_the_secret(sqlite_url: str, tmp_path: Path,
             good = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
             async with http.post(url, data=b"{not json", headers=good) as resp:
                 assert resp.status == 400
+            # Not stored, not acknowledged: Telegram sends it again.
+            async with core.engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+            async with http.post(url, json=update, headers=good) as resp:
+                assert resp.status == 503
+            async with core.engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
             async with http.post(url, json=update, headers=good) as resp:
                 assert resp.status == 200
             [menu] = await api.wait_sent(CHAT, 1)
             assert "Xin chào" in menu["text"]
+            async with http.post(url, json=update, headers=good) as resp:  # a redelivery
+                assert resp.status == 200
+            await asyncio.sleep(0.3)
+            assert len(api.messages_to(CHAT)) == 1
     finally:
         await runner.cleanup()
         await channel.stop()

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -47,6 +47,24 @@ _T = cast(Table, InboxItem.__table__)
 _C = _T.c
 #: Rows that still need work.
 _OPEN = ("new", "replying")
+
+# The statements run for every update, built once with bound parameters (building them per
+# update, and computing their cache keys, costs more than running them).
+_ROW = {"channel": bindparam("channel"), "key": bindparam("key"),
+        "user_id": bindparam("user_id"), "payload": bindparam("payload"), "state": "new",
+        "attempts": 1, "lease_until": bindparam("lease"), "sent": 0,
+        "created_at": bindparam("now")}
+_ACCEPT = {
+    name: ins(_T).values(**_ROW).on_conflict_do_nothing(index_elements=["channel", "key"])
+    .returning(_C.id)
+    for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_LOCK = select(_C.state).where(_C.id == bindparam("rid")).with_for_update()
+_DECIDED = update(_T).where(_C.id == bindparam("rid")).values(
+    state="replying", replies=bindparam("replies"), sent=0)
+_MARK = update(_T).where(_C.id == bindparam("rid")).values(sent=bindparam("n"))
+_FINISH = update(_T).where(_C.id == bindparam("rid")).values(
+    state="done", payload=bindparam("empty"), replies=None, sent=bindparam("n"),
+    lease_until=None, processed_at=bindparam("now"))
 
 #: Called with the number of replies sent so far, after each one went out.
 Mark = Callable[[int], Awaitable[None]]
@@ -98,16 +116,14 @@ class _Record:
     lease_s: float
 
     async def begin(self, conn: AsyncConnection) -> bool:
-        found = (await conn.execute(
-            select(_C.state).where(_C.id == self.row.id).with_for_update())).first()
+        found = (await conn.execute(_LOCK, {"rid": self.row.id})).first()
         # A row deleted meanwhile (its user's /xoadulieu) is decided from the payload we hold.
         return found is None or found.state == "new"
 
     async def decided(self, conn: AsyncConnection, replies: list[Reply]) -> None:
         stored = [reply_to_json(r) for r in replies]
         self.row.replies, self.row.state = stored, "replying"
-        res = await conn.execute(update(_T).where(_C.id == self.row.id).values(
-            state="replying", replies=stored, sent=0))
+        res = await conn.execute(_DECIDED, {"rid": self.row.id, "replies": stored})
         if int(getattr(res, "rowcount", 0) or 0) == 0:
             # /xoadulieu deleted the user's rows, this one too: keep the key and the answer,
             # not the message.
@@ -182,10 +198,6 @@ class Inbox:
     def _lease(self) -> dt.datetime:
         return utcnow() + dt.timedelta(seconds=self.cfg.lease_s)
 
-    def _insert(self) -> Any:
-        ins = postgresql.insert(_T) if self._pg else sqlite.insert(_T)
-        return ins.on_conflict_do_nothing(index_elements=["channel", "key"]).returning(_C.id)
-
     # ------------------------------------------------------------------ accepting
 
     async def accept(self, channel: str, key: str, user_id: str | None,
@@ -203,15 +215,13 @@ class Inbox:
         out: list[Row | None] = []
         now = utcnow()
         lease = self._lease()
-        stmt = self._insert()
-        async with write_lock(self.engine), self.sessionmaker() as session, session.begin():
-            conn = await session.connection()
+        stmt = _ACCEPT[self.engine.dialect.name]
+        async with write_lock(self.engine), self.engine.begin() as conn:
             for key, user_id, payload in items:
                 key = key[:160]
                 got = (await conn.execute(stmt, {
                     "channel": channel, "key": key, "user_id": user_id, "payload": payload,
-                    "state": "new", "attempts": 1, "lease_until": lease, "replies": None,
-                    "sent": 0, "created_at": now})).first()
+                    "lease": lease, "now": now})).first()
                 out.append(None if got is None else
                            Row(int(got[0]), channel, key, user_id, payload))
         for row in out:
@@ -271,14 +281,13 @@ class Inbox:
         row.sent = n
         if n >= total:
             return  # the last one is marked with the row's end (_finish)
-        async with write_lock(self.engine), self.sessionmaker() as s, s.begin():
-            await s.execute(update(_T).where(_C.id == row.id).values(sent=n))
+        async with write_lock(self.engine), self.engine.begin() as conn:
+            await conn.execute(_MARK, {"rid": row.id, "n": n})
 
     async def _finish(self, row: Row) -> None:
-        async with write_lock(self.engine), self.sessionmaker() as s, s.begin():
-            await s.execute(update(_T).where(_C.id == row.id).values(
-                state="done", payload={}, replies=None, sent=row.sent, lease_until=None,
-                processed_at=utcnow()))
+        async with write_lock(self.engine), self.engine.begin() as conn:
+            await conn.execute(_FINISH, {"rid": row.id, "n": row.sent, "empty": {},
+                                         "now": utcnow()})
 
     async def _failed(self, row: Row) -> None:
         try:

@@ -259,11 +259,12 @@ class Inbox:
                     return
                 got = await self.conversations.handle(
                     msg, record=_Record(row, self.cfg.lease_s))
-                if got is None:  # decided by another process meanwhile: read what it decided
-                    fresh = await self._load(row.id)
-                    if fresh is None or fresh.state not in _OPEN:
-                        return
-                    row = fresh
+                if got is None:
+                    # Decided by another process meanwhile (it held the row after our lease
+                    # ended): its replies are its to send, or the resume loop's if it died.
+                    log.warning("%s update %s was decided elsewhere; left to it", row.channel,
+                                row.key)
+                    return
             replies = [reply_from_json(r) for r in row.replies or []]
             if row.sent < len(replies) and row.user_id is not None:
                 await port.send(row.user_id, replies, first=row.sent,
@@ -308,14 +309,6 @@ class Inbox:
                           attempts)
         except Exception:
             log.exception("inbox row %s: recording the failure failed", row.id)
-
-    async def _load(self, row_id: int) -> Row | None:
-        async with self.sessionmaker() as s:
-            r = (await s.execute(select(_T).where(_C.id == row_id))).first()
-        if r is None:
-            return None
-        return Row(r.id, r.channel, r.key, r.user_id, r.payload or {}, r.state, r.replies,
-                   r.sent)
 
     # ------------------------------------------------------------------ resuming
 

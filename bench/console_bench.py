@@ -3,9 +3,13 @@
 Generates 10,000 notices (over 60 days, one to three areas each, the newest ones still
 sending), 100,000 deliveries (sent over the last 30 days, some failed or blocked, with reasons),
 5,000 subscribers (60 % of them on every topic, as "Nhận tất cả" in chat, the others on one to
-three topics) and 30 days of subscriber counts, then asks each console page 100 times as an
-admin and as a member of one area (one request at a time) and prints p50 / p95 / max of the time
+three topics), 30 days of subscriber counts, an audit log of 30,000 entries (each notice's
+creation and end, logins, team changes), 120 team members and 300 invite codes, then asks
+each console page 100 times as an admin and as a member of one area (one request at a time;
+the audit log is the admins' alone) and prints p50 / p95 / max of the time
 spent in the server (handler and middlewares, measured inside the server, loopback excluded).
+The radio pages are asked as an admin and as a radio operator of one area, with 60 days of
+bulletin rows (two slots a day per area) and 8 bulletins (files) on each of the last 7 days.
 The bar: p95 ≤ 200 ms for every page.
 
     .venv/bin/python bench/console_bench.py [--notices 10000] [--deliveries 100000]
@@ -50,10 +54,14 @@ from core.db import utcnow  # noqa: E402
 from core.models import (  # noqa: E402
     Announcement,
     AnnouncementArea,
+    AuditEntry,
+    Invite,
     OutboxItem,
+    RadioBulletin,
     Run,
     SubscriberCount,
     Subscription,
+    TeamMember,
 )
 from tests.fakes import KeywordNlu  # noqa: E402
 
@@ -63,6 +71,59 @@ REASONS = ["Telegram refused: Bad Request: chat not found", "gave up after 6 att
            "Telegram: Timed out", "this user never wrote to the Zalo bot; the Bot Platform "
            "only sends to users who wrote first", "Zalo OA refused: -213 user not follow OA"]
 CHANNELS = ["telegram"] * 6 + ["zalo_oa"] * 3 + ["zalo_bot"]
+
+
+def radio_files(root: Path, settings: Any, area: str, days: int = 7, per_day: int = 8) -> str:
+    """Bulletin files as ``radio build`` writes them (one real MP3, shared); returns the
+    relative path of one of them."""
+    import json
+
+    import numpy as np
+
+    from broadcast.radio.mp3 import encode_mp3
+
+    mp3 = encode_mp3([np.zeros(24000 * 5, dtype=np.float32)], 24000, 64)
+    tz = dt.timezone(dt.timedelta(hours=7))
+    now = dt.datetime.now(tz)
+    rel = ""
+    for d in range(days):
+        day = (now - dt.timedelta(days=d)).date()
+        folder = root / area / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        for k in range(per_day):
+            when = dt.datetime.combine(day, dt.time(6 + k, 0), tzinfo=tz)
+            stem = f"{day}_{6 + k:02d}h00_{area}_ban-tin-{k}"
+            (folder / f"{stem}.mp3").write_bytes(mp3)
+            (folder / f"{stem}.txt").write_text("Đài truyền thanh phường xin thông báo.\n"
+                                                * 20, encoding="utf-8")
+            (folder / f"{stem}.json").write_text(json.dumps({
+                "id": stem, "title": f"Bản tin {k}", "area_code": area,
+                "area_name": settings.area_name(area), "priority": "normal",
+                "created_at": when.isoformat(), "duration_s": 5.0, "loudness_lufs": -16.0,
+                "engine": "espeak", "mp3": f"{stem}.mp3", "transcript": f"{stem}.txt"},
+                ensure_ascii=False), encoding="utf-8")
+            rel = f"{area}/{day.isoformat()}/{stem}.mp3"
+    return rel
+
+
+async def radio_rows(url: str, settings: Any, days: int = 60) -> None:
+    """Two slot bulletins a day per area for ``days`` days."""
+    tz = dt.timezone(dt.timedelta(hours=7))
+    today = dt.datetime.now(tz).date()
+    rows = []
+    for d in range(days):
+        day = today - dt.timedelta(days=d)
+        for a in settings.areas:
+            for h in (6, 17):
+                at = dt.datetime.combine(day, dt.time(h, 0), tzinfo=tz)
+                rows.append({"area_code": a.code, "key": f"slot:{day}T{h:02d}:00",
+                             "state": "ready" if d else "empty", "announcement_ids": [],
+                             "priority": "normal", "sent_to": [], "created_at": at,
+                             "mp3": f"{a.code}/{day}/x.mp3" if d else None})
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await _chunks(conn, insert(RadioBulletin), rows)
+    await engine.dispose()
 
 
 async def _chunks(conn: Any, stmt: Any, rows: list[dict[str, Any]], size: int = 5000) -> None:
@@ -118,15 +179,40 @@ async def generate(url: str, settings: Any, n_notices: int, n_deliveries: int) -
                                                                           rnd.randint(1, 3)),
              "consent_at": now, "consent_text": "bench", "created_at": now, "updated_at": now}
             for k in range(5000)]
+    # The audit log: every notice created and ended, logins, the team's comings and goings.
+    log = []
+    for a in anns:
+        targets = {"areas": a["areas"]}
+        log.append({"at": a["created_at"], "actor": a["author"], "action": "announce.create",
+                    "details": {"id": a["id"]}, "targets": targets})
+        log.append({"at": a["created_at"] + dt.timedelta(minutes=5), "actor": "system",
+                    "action": "announce.done", "details": {"id": a["id"]}, "targets": targets})
+        log.append({"at": a["created_at"] - dt.timedelta(minutes=2), "actor": a["author"],
+                    "action": rnd.choice(["console.login", "team.invite", "handover.claim"]),
+                    "details": {"address": "127.0.0.1"},
+                    "targets": {"areas": [rnd.choice(areas)]}})
+    members = [{"channel": rnd.choice(CHANNELS), "user_id": str(900000 + k),
+                "role": rnd.choice(["member"] * 3 + ["radio"]),
+                "areas": rnd.sample(areas, rnd.choice((1, 1, 2))),
+                "invited_by": "console:quantri", "joined_at": now - dt.timedelta(days=k % 60)}
+               for k in range(120)]
+    invites = [{"code_hash": uuid.uuid4().hex * 2, "role": "member",
+                "areas": [rnd.choice(areas)], "created_by": "console:quantri",
+                "created_at": now - dt.timedelta(hours=k * 3),
+                "expires_at": now - dt.timedelta(hours=k * 3) + dt.timedelta(hours=72),
+                "used_at": None if k % 3 else now - dt.timedelta(hours=k * 3 - 1),
+                "used_by": None if k % 3 else f"telegram:{900000 + k}"} for k in range(300)]
     snaps = [{"day": (now - dt.timedelta(days=d)).date().isoformat(), "area": a, "topic": t,
               "count": 1000 - d * 10} for d in range(1, 31) for a in areas for t in
              ["*", *topics]]
     async with engine.begin() as conn:
         for model, rows in ((Announcement, anns), (AnnouncementArea, areas_rows), (Run, runs),
                             (OutboxItem, outbox), (Subscription, subs),
-                            (SubscriberCount, snaps)):
+                            (SubscriberCount, snaps), (AuditEntry, log),
+                            (TeamMember, members), (Invite, invites)):
             await _chunks(conn, insert(model), rows)
-        for table in ("announcements", "announcement_runs", "outbox"):
+        for table in ("announcements", "announcement_runs", "outbox", "audit_log",
+                      "team_invites"):
             await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))
     await engine.dispose()
@@ -177,14 +263,22 @@ async def main() -> None:
     url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     try:
         settings = load_config(ROOT / "config.yaml", env={"DATABASE_URL": url})
+        import tempfile
+
+        radio_root = Path(tempfile.mkdtemp(prefix="trolyso-radio-bench-"))
+        settings = settings.model_copy(update={"radio": settings.radio.model_copy(
+            update={"output_dir": str(radio_root)})})
         app = await build_app(settings, nlu=KeywordNlu())
         t0 = time.perf_counter()
         await generate(url, app.settings, args.notices, args.deliveries)
         print(f"generated {args.notices:,} notices and {args.deliveries:,} deliveries "
               f"in {time.perf_counter() - t0:.1f} s")
         area = app.settings.areas[1].code
+        await radio_rows(url, app.settings)
+        radio_file = radio_files(radio_root, app.settings, area)
         async with app.sessionmaker() as s, s.begin():
-            for user, role, areas in (("quantri", "admin", []), ("lan", "member", [area])):
+            for user, role, areas in (("quantri", "admin", []), ("lan", "member", [area]),
+                                      ("tam", "radio", [area])):
                 _, link = await accounts.add_user(s, app.settings, Actor.cli("bench"), user,
                                                   role, areas)
                 await accounts.set_password(s, app.settings, link.rsplit("/", 1)[1], PASSWORD)
@@ -198,6 +292,9 @@ async def main() -> None:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{port}"
         rnd = random.Random(3)
+        today = dt.date.today()
+        month_ago = (today - dt.timedelta(days=30)).isoformat()
+        today_s = today.isoformat()
         form = {"text": "Lịch tiêm chủng\nSáng thứ Bảy 7h30 tại trạm y tế.", "areas": area,
                 "topics": "chung", "priority": "normal", "when": "now", "radio": "1"}
         pages: list[tuple[str, str, Callable[[], str], dict[str, str] | None]] = [
@@ -214,10 +311,29 @@ async def main() -> None:
             ("notices/preview", "POST", lambda: "/console/notices/preview", form),
             ("delivery", "GET", lambda: "/console/delivery", None),
             ("account", "GET", lambda: "/console/account", None),
+            ("team", "GET", lambda: "/console/team", None),
+            ("audit", "GET", lambda: "/console/audit", None),
+            ("audit?person", "GET", lambda: "/console/audit?person=user3", None),
+            ("audit?area&from&to", "GET",
+             lambda: f"/console/audit?area={area}&from={month_ago}&to={today_s}", None),
+            ("audit?action&page=20", "GET",
+             lambda: "/console/audit?action=announce.create&page=20", None),
+            ("audit.csv?area&from&to", "GET",
+             lambda: f"/console/audit.csv?area={area}&from={month_ago}&to={today_s}", None),
+        ]
+        admin_only = {"audit", "audit?person", "audit?area&from&to", "audit?action&page=20",
+                      "audit.csv?area&from&to"}
+        yesterday = (dt.datetime.now(dt.timezone(dt.timedelta(hours=7)))
+                     - dt.timedelta(days=1)).date().isoformat()
+        radio_pages: list[tuple[str, str, Callable[[], str], dict[str, str] | None]] = [
+            ("radio", "GET", lambda: f"/console/radio?area={area}", None),
+            ("radio?day", "GET", lambda: f"/console/radio?area={area}&day={yesterday}", None),
+            ("radio/file", "GET", lambda: f"/console/radio/files/{radio_file}", None),
         ]
         print(f"\n{'page':<26} {'who':<7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}  status")
         worst = 0.0
-        for who in ("quantri", "lan"):
+        for who, group in (("quantri", pages + radio_pages), ("lan", pages),
+                           ("tam", radio_pages)):
             http, csrf = await login(base, who)
             try:
                 async with app.sessionmaker() as s:  # the member sees notices of their area
@@ -225,7 +341,9 @@ async def main() -> None:
                         "SELECT a.id FROM announcements a WHERE NOT EXISTS (SELECT 1 FROM "
                         "announcement_areas x WHERE x.announcement_id = a.id AND x.area <> "
                         ":a) ORDER BY a.id"), {"a": area})).scalars().all()
-                for label, method, path, data in pages:
+                for label, method, path, data in group:
+                    if who != "quantri" and label in admin_only:
+                        continue
                     key = f"{label}:{who}"
                     statuses: set[int] = set()
                     for _ in range(args.requests):
@@ -250,6 +368,9 @@ async def main() -> None:
               f"{'OK' if worst <= 200 else 'OVER THE BAR'}")
         await runner.cleanup()
         await app.close()
+        import shutil
+
+        shutil.rmtree(radio_root, ignore_errors=True)
     finally:
         if args.keep:
             print(f"kept: {url}")

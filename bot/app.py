@@ -26,7 +26,7 @@ from console.handover.chat import HANDOVER
 from console.handover.desk import Desk
 from console.handover.live import Changes
 from core.config import Settings
-from core.db import make_engine, make_sessionmaker, upgrade
+from core.db import READ_ONLY, make_engine, make_sessionmaker, upgrade
 from core.storage import SqlStore, mark_blocked, purge_expired
 from flows.assistant import Assistant
 from flows.content import Content, load_content
@@ -37,6 +37,7 @@ from nlu.live import LiveEngine
 from nlu.types import Engine
 
 if TYPE_CHECKING:
+    from bot.channels.base import ChannelBase
     from bot.live import LiveUpdates
 
 __all__ = ["App", "build_app"]
@@ -63,6 +64,8 @@ class App:
     changes: Changes = field(init=False)
     #: Wakes this process's handover sender (set by ``trolyso run`` when it starts one).
     nudge: Callable[[], None] = field(default=lambda: None)
+    #: The channels ``trolyso run`` started (for ``/healthz`` and the outage monitor).
+    channels: dict[str, ChannelBase] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from bot.live import LiveUpdates
@@ -110,13 +113,28 @@ class App:
         await mark_blocked(self.sessionmaker, channel, user_id, unreachable=unreachable)
 
     async def healthy(self) -> bool:
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            return True
-        except Exception:
-            log.exception("database health check failed")
+        """The database answers a read within 5 s (no write lock: a long writer elsewhere
+        does not make the server look down). A read still stuck after 5 s is left to finish
+        on its own; the answer does not wait for it."""
+        check = asyncio.ensure_future(self._read_one())
+        done, _ = await asyncio.wait({check}, timeout=5)
+        if not done:
+            check.add_done_callback(lambda t: t.cancelled() or t.exception())
+            log.warning("database health check: no answer within 5 s")
             return False
+        exc = check.exception()
+        if exc is not None:
+            log.warning("database health check failed: %s: %s", type(exc).__name__, exc)
+        return exc is None
+
+    async def _read_one(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})
+            await conn.execute(text("SELECT 1"))
+
+    def channel_health(self) -> dict[str, str]:
+        """The running channels' state: "ok" or "degraded" (platform unreachable)."""
+        return {"web": "ok", **{name: ch.health() for name, ch in self.channels.items()}}
 
     async def purge(self) -> dict[str, int]:
         counts = await purge_expired(self.sessionmaker, self.settings.retention_days)
@@ -143,8 +161,10 @@ async def build_app(settings: Settings, *, migrate: bool = True,
     The settings are bound to the declared channels first (``bot.channels``): a key naming an
     unknown channel stops here with a ConfigError."""
     from bot.channels import bind
+    from bot.startup import check_content
 
     settings = bind(settings)
+    check_content(settings)  # a missing folder is one configuration error, not a traceback
     # A broken entry must not take the whole assistant (and its emergency answers) down: the
     # valid content is served and every problem is logged; `trolyso content check` is the gate.
     content = load_content(settings.path(settings.content.dir), strict=False)

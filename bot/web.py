@@ -8,13 +8,16 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.app import App
 from bot.channels.base import Route
 from bot.channels.web import MAX_BODY, WebChannel
+
+if TYPE_CHECKING:
+    from broadcast.bulletins import RadioBulletins
 
 __all__ = ["make_web_app"]
 
@@ -40,8 +43,11 @@ def _page(max_text_chars: int) -> str:
 async def _health(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     ok = await app.healthy()
+    # A channel whose platform is unreachable is reported, but the server still serves (the
+    # web chat and the other channels): the status stays "ok" while the database answers.
     return web.json_response({"status": "ok" if ok else "error",
                               "database": "ok" if ok else "unreachable",
+                              "channels": app.channel_health(),
                               "services": len(app.content.services)},
                              status=200 if ok else 503)
 
@@ -56,9 +62,9 @@ async def _audio(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path)
 
 
-def _base_url(request: web.Request, app: App) -> str:
-    """Public address for links in feeds: ``web.public_url`` or what the client asked for."""
-    return app.settings.web.public_url or f"{request.scheme}://{request.host}"
+def _base_url(app: App) -> str:
+    """Public address for links in feeds, from configuration only (``WebCfg.base_url``)."""
+    return app.settings.web.base_url
 
 
 async def _radio_feed(request: web.Request) -> web.StreamResponse:
@@ -70,7 +76,7 @@ async def _radio_feed(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="unknown area")
     root = app.settings.path(app.settings.radio.output_dir)
     bulletins = await asyncio.to_thread(list_bulletins, root, area)
-    base = _base_url(request, app)
+    base = _base_url(app)
     if request.match_info["kind"] == "feed.xml":
         body = render_feed(area, app.settings.area_name(area), bulletins, base)
         return web.Response(text=body, content_type="application/rss+xml", charset="utf-8")
@@ -89,16 +95,21 @@ async def _radio_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "audio/mpeg"})
 
 
-def make_console_app(assistant: App) -> web.Application:
-    """The operator console for this assistant (mounted at /console)."""
+def make_console_app(assistant: App, radio: RadioBulletins | None = None) -> web.Application:
+    """The operator console for this assistant (mounted at /console). ``radio``: the running
+    bulletins component (with the chat channels), so that bulletins made in the console reach
+    the radio operators in chat too."""
     from bot.console_previews import previews
     from console.pages.handover import CHANGES, NUDGE
+    from console.pages.radio import RADIO
     from console.web import make_console
 
+    extra: dict[str, Any] = {CHANGES: assistant.changes, NUDGE: lambda: assistant.nudge()}
+    if radio is not None:
+        extra[RADIO] = radio
     return make_console(assistant.settings, assistant.engine, assistant.sessionmaker,
                         assistant.content.texts, lexicon=assistant.content.lexicon,
-                        previews=previews(assistant.settings.channels),
-                        extra={CHANGES: assistant.changes, NUDGE: lambda: assistant.nudge()},
+                        previews=previews(assistant.settings.channels), extra=extra,
                         live=assistant.live)
 
 
@@ -164,11 +175,15 @@ async def _to_console(request: web.Request) -> web.StreamResponse:
 
 
 def make_web_app(assistant: App, *, routes: list[Route] | None = None,
-                 audio_dir: Path | None = None, console: bool | None = None) -> web.Application:
+                 audio_dir: Path | None = None, console: bool | None = None,
+                 radio: RadioBulletins | None = None) -> web.Application:
     """The aiohttp application; ``routes`` are the running channels' (webhooks). The console
     is mounted at /console when ``console.enabled`` (or ``console``) says so."""
     app = web.Application(client_max_size=MAX_BODY)
     app[APP_KEY] = assistant
+    if not assistant.settings.web.public_url:
+        log.warning("web.public_url is not set: links in radio feeds use %s; set it to the "
+                    "address citizens reach", assistant.settings.web.base_url)
     audio_dir = audio_dir or assistant.settings.path("data/voice")
     app[AUDIO_DIR_KEY] = audio_dir
     chat = WebChannel(assistant, audio_dir)
@@ -190,7 +205,7 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
         app.router.add_route(method, path, handler)
     if assistant.settings.console.enabled if console is None else console:
         app.router.add_get("/console", _to_console)
-        app.add_subapp("/console", make_console_app(assistant))
+        app.add_subapp("/console", make_console_app(assistant, radio))
 
     # The engine and content the database names are followed while the server runs.
     async def start_live(_: web.Application) -> None:

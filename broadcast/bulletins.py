@@ -10,6 +10,11 @@ Notices flagged ``radio`` become audio for the ward's loudspeakers:
   operators in chat (Telegram: the MP3 itself; other channels: a link when ``web.public_url`` is
   set).
 
+An area's own slots (table ``radio_slots``, edited in the console) replace the configured ones
+for that area. The console builds a bulletin at once (:meth:`RadioBulletins.build_now`), builds
+one again (:meth:`RadioBulletins.rebuild`) and publishes an operator's own recording
+(:meth:`RadioBulletins.publish_recording`) through this same component, audited.
+
 Every bulletin has a row in ``radio_bulletins`` unique per (area, key); the process that inserts
 the row builds it, so restarts and several processes never build one twice, and a slot missed
 while the assistant was down is still built within ``broadcast.scheduler_misfire_grace_s``.
@@ -20,23 +25,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from broadcast import audit
 from broadcast.compose import notice_title, priority_label
 from broadcast.radio.engines import normalizer_for
 from broadcast.radio.normalize import Normalizer
 from broadcast.sender import Deliverer
-from broadcast.types import RANK
+from broadcast.types import RANK, Actor
 from core.db import utcnow, write_lock
 from core.delivery import Delivery
-from core.models import Announcement, RadioBulletin, Run, TeamMember
+from core.models import Announcement, RadioBulletin, RadioSlots, Run, TeamMember
 from core.storage import insert_for
 
 if TYPE_CHECKING:
@@ -45,8 +52,8 @@ if TYPE_CHECKING:
     from core.config import Settings
     from flows.lexicon import Lexicon
 
-__all__ = ["AudioDeliverer", "NoticeForRadio", "RadioBulletins", "build_for_notices",
-           "notices_for_radio"]
+__all__ = ["AudioDeliverer", "NoticeForRadio", "RadioBulletins", "SlotError", "area_slots",
+           "build_for_notices", "notices_for_radio", "parse_slots", "set_area_slots"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,54 @@ def for_radio(ann: Announcement, priority: str | None = None) -> NoticeForRadio:
                           priority or ann.priority)
 
 
+# ---------------------------------------------------------------------------- slots per area
+
+class SlotError(ValueError):
+    """Slot times typed by a person that cannot be read."""
+
+
+_SLOT_RE = re.compile(r"([01]?\d|2[0-3])(?:[:hH.]([0-5]\d)|[hH])")
+
+
+def parse_slots(text: str) -> list[str]:
+    """"6:00, 17h30, 18h" -> ["06:00", "17:30", "18:00"] (sorted, no repeats); raises
+    SlotError."""
+    out = set()
+    for part in re.split(r"[,;\s]+", text.strip()):
+        if not part:
+            continue
+        m = _SLOT_RE.fullmatch(part)
+        if m is None:
+            raise SlotError(part)
+        out.add(f"{int(m.group(1)):02d}:{m.group(2) or '00'}")
+    if len(out) > 24:
+        raise SlotError("too many")
+    return sorted(out)
+
+
+async def area_slots(session: AsyncSession) -> dict[str, list[str]]:
+    """The areas that have their own slots, with them."""
+    rows = (await session.execute(select(RadioSlots.area_code, RadioSlots.slots))).all()
+    return {area: list(slots) for area, slots in rows if slots}
+
+
+async def set_area_slots(session: AsyncSession, actor: Actor, area: str,
+                         slots: Sequence[str]) -> None:
+    """Give ``area`` its own slots (validated "HH:MM"); none: back to the configured ones."""
+    for slot in slots:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", slot):
+            raise SlotError(slot)
+    before = (await session.execute(select(RadioSlots.slots).where(
+        RadioSlots.area_code == area))).scalar_one_or_none()
+    await session.execute(delete(RadioSlots).where(RadioSlots.area_code == area))
+    if slots:
+        session.add(RadioSlots(area_code=area, slots=sorted(set(slots)), updated_by=actor.label,
+                               updated_at=utcnow()))
+    await audit.record(session, actor, "radio.slots",
+                       details={"before": list(before or []), "slots": sorted(set(slots))},
+                       targets={"areas": [area]})
+
+
 def compile_text(notices: Sequence[NoticeForRadio]) -> tuple[str, str]:
     """(title, text) of one bulletin reading several notices in order of priority."""
     ordered = sorted(notices, key=lambda n: (RANK.get(n.priority, 2), n.id))
@@ -93,11 +148,13 @@ def top_priority(notices: Sequence[NoticeForRadio]) -> str:
 async def notices_for_radio(session: AsyncSession, area: str, start: dt.datetime,
                             end: dt.datetime) -> list[NoticeForRadio]:
     """Radio notices for ``area`` with a run released in [start, end), not cancelled."""
+    # A subquery rather than DISTINCT over the join: PostgreSQL has no equality for JSON.
+    released = select(Run.announcement_id).where(Run.released_at >= start,
+                                                 Run.released_at < end)
     rows = (await session.execute(
-        select(Announcement).join(Run, Run.announcement_id == Announcement.id)
+        select(Announcement)
         .where(Announcement.radio.is_(True), Announcement.state != "cancelled",
-               Run.released_at >= start, Run.released_at < end)
-        .distinct())).scalars().all()
+               Announcement.id.in_(released)))).scalars().all()
     return [for_radio(a) for a in rows if area in (a.areas or [])]
 
 
@@ -165,30 +222,41 @@ class RadioBulletins:
 
     # ------------------------------------------------------------------ what is due
 
-    def _slot_times(self, day: dt.date) -> list[dt.datetime]:
+    def _slot_times(self, day: dt.date, slots: Sequence[str] | None = None
+                    ) -> list[dt.datetime]:
         out = []
-        for s in self.settings.radio.slots:
+        for s in self.settings.radio.slots if slots is None else slots:
             h, m = (int(x) for x in s.split(":"))
             out.append(dt.datetime.combine(day, dt.time(h, m), tzinfo=self.tz))
         return sorted(out)
+
+    async def slots_by_area(self) -> dict[str, list[str]]:
+        """Every configured area's daily slots: its own (console) or the configuration's."""
+        async with self.sm() as session:
+            own = await area_slots(session)
+        return {a.code: own.get(a.code) or list(self.settings.radio.slots)
+                for a in self.settings.areas}
+
+    def _window_start(self, before: dt.datetime, slots: Sequence[str]) -> dt.datetime:
+        """Where the notices of a bulletin at ``before`` start: the previous day's last slot."""
+        local = before.astimezone(self.tz)
+        yesterday = self._slot_times(local.date() - dt.timedelta(days=1), slots)
+        return yesterday[-1] if yesterday else local - dt.timedelta(days=1)
 
     async def _slots(self, now: dt.datetime) -> list[RadioBulletin]:
         grace = dt.timedelta(seconds=self.settings.broadcast.scheduler_misfire_grace_s)
         local = now.astimezone(self.tz)
         handled = []
-        today = self._slot_times(local.date())
-        yesterday = self._slot_times(local.date() - dt.timedelta(days=1))
-        for slot in today:
-            if not slot <= local <= slot + grace:
-                continue
-            start = yesterday[-1] if yesterday else slot - dt.timedelta(days=1)
-            key = f"slot:{slot:%Y-%m-%dT%H:%M}"
-            for area in (a.code for a in self.settings.areas):
-                row = await self._claim(area, key, now)
+        for area, slots in (await self.slots_by_area()).items():
+            for slot in self._slot_times(local.date(), slots):
+                if not slot <= local <= slot + grace:
+                    continue
+                row = await self._claim(area, f"slot:{slot:%Y-%m-%dT%H:%M}", now)
                 if row is None:
                     continue
                 async with self.sm() as session:
-                    notices = await notices_for_radio(session, area, start, slot)
+                    notices = await notices_for_radio(
+                        session, area, self._window_start(slot, slots), slot)
                 handled.append(await self._build(row, notices, slot))
         return handled
 
@@ -208,6 +276,121 @@ class RadioBulletins:
                 if row is not None:
                     handled.append(await self._build(row, [notice], released_at))
         return handled
+
+    # ------------------------------------------------------------------ from the console
+
+    async def build_now(self, area: str, actor: Actor, now: dt.datetime | None = None
+                        ) -> RadioBulletin | None:
+        """A bulletin for ``area`` now, with the radio notices a slot now would read (since
+        the previous day's last slot); sent to the operators. None if one is being built for
+        this very second already (a double click)."""
+        now = now or utcnow()
+        row = await self._claim(area, f"manual:{now.astimezone(self.tz):%Y-%m-%dT%H:%M:%S}",
+                                now)
+        if row is None:
+            return None
+        slots = (await self.slots_by_area()).get(area, list(self.settings.radio.slots))
+        async with self.sm() as session:
+            notices = await notices_for_radio(session, area, self._window_start(now, slots),
+                                              now + dt.timedelta(seconds=1))
+        done = await self._build(row, notices, now)
+        await self._audit(actor, "radio.build", done)
+        return done
+
+    async def rebuild(self, row_id: int, actor: Actor, now: dt.datetime | None = None
+                      ) -> RadioBulletin | None:
+        """Build a slot's, an emergency's or a manual bulletin again (after its notices were
+        corrected, or it failed); the new files replace the old ones. None when it cannot be
+        (being built now, or an uploaded recording)."""
+        now = now or utcnow()
+        async with write_lock(self.db), self.sm() as session, session.begin():
+            taken = (await session.execute(
+                update(RadioBulletin)
+                .where(RadioBulletin.id == row_id, ~RadioBulletin.key.startswith("upload:"),
+                       (RadioBulletin.state != "building")
+                       | (RadioBulletin.created_at < now - _STALE_BUILD))
+                .values(state="building").returning(RadioBulletin.id))).scalar_one_or_none()
+            row = await session.get(RadioBulletin, row_id) if taken is not None else None
+        if row is None:
+            return None
+        when = self._when_of(row)
+        old_mp3 = row.mp3
+        async with self.sm() as session:
+            if row.key.startswith("slot:") or row.key.startswith("manual:"):
+                slots = (await self.slots_by_area()).get(row.area_code,
+                                                         list(self.settings.radio.slots))
+                notices = await notices_for_radio(session, row.area_code,
+                                                  self._window_start(when, slots),
+                                                  when + dt.timedelta(seconds=1))
+            else:
+                anns = (await session.execute(select(Announcement).where(
+                    Announcement.id.in_(row.announcement_ids or []),
+                    Announcement.state != "cancelled"))).scalars().all()
+                notices = [for_radio(a) for a in anns]
+        done = await self._build(row, notices, when, send=False)
+        if old_mp3 and done.mp3 != old_mp3:
+            await asyncio.to_thread(self._remove_files, old_mp3)
+        await self._audit(actor, "radio.rebuild", done)
+        return done
+
+    async def publish_recording(self, area: str, data: bytes, actor: Actor, *, title: str,
+                                priority: str = "normal", filename: str = "",
+                                now: dt.datetime | None = None) -> RadioBulletin:
+        """Publish an operator's own recording (WAV/MP3/OGG) for ``area`` as a bulletin:
+        levelled with the chimes, in the feeds, sent to the area's operators. Raises
+        ``broadcast.radio.bulletin.RecordingError`` for a file that is not usable audio."""
+        from broadcast.radio.bulletin import build_recording, bulletin_dir
+
+        now = now or utcnow()
+        root = self.settings.path(self.settings.radio.output_dir)
+        radio = self.settings.radio.model_copy(update={"output_dir": str(root)})
+        heading = title.strip() or f"Bản ghi âm {now.astimezone(self.tz):%H:%M %d/%m/%Y}"
+        bulletin = await asyncio.to_thread(
+            build_recording, data, title=heading, area_code=area,
+            area_name=self.settings.area_name(area), priority=priority, when=now,
+            settings=radio, out_dir=bulletin_dir(root, area, now), source_name=filename,
+            max_s=self.settings.radio.upload_max_s)
+        rel = bulletin.mp3.resolve().relative_to(root.resolve()).as_posix()
+        key = f"upload:{now.astimezone(self.tz):%Y-%m-%dT%H:%M:%S.%f}"
+        async with write_lock(self.db), self.sm() as session, session.begin():
+            row = RadioBulletin(area_code=area, key=key, state="building", announcement_ids=[],
+                                priority=priority, mp3=rel, sent_to=[], created_at=now)
+            session.add(row)
+            await session.flush()
+            row_id = row.id
+        sent = await self._send(area, bulletin, rel, priority, heading)
+        done = await self._finish(row_id, state="ready", sent_to=sent)
+        await self._audit(actor, "radio.upload", done, {"file": filename[:100],
+                                                        "duration_s": bulletin.duration_s})
+        return done
+
+    def _when_of(self, row: RadioBulletin) -> dt.datetime:
+        """The time a bulletin is for: its slot, else when it was first made."""
+        if row.key.startswith("slot:"):
+            try:
+                return dt.datetime.strptime(row.key[5:], "%Y-%m-%dT%H:%M").replace(
+                    tzinfo=self.tz)
+            except ValueError:
+                pass
+        return row.created_at
+
+    def _remove_files(self, rel: str) -> None:
+        """A replaced bulletin's MP3, transcript and metadata (so the feeds drop it)."""
+        from broadcast.radio.publish import resolve_file
+
+        mp3 = resolve_file(self.settings.path(self.settings.radio.output_dir), rel)
+        if mp3 is None:
+            return
+        for path in (mp3.with_suffix(".json"), mp3, mp3.with_suffix(".txt")):
+            path.unlink(missing_ok=True)
+
+    async def _audit(self, actor: Actor, action: str, row: RadioBulletin,
+                     extra: dict[str, object] | None = None) -> None:
+        async with write_lock(self.db), self.sm() as session, session.begin():
+            await audit.record(session, actor, action, details={
+                "bulletin": row.id, "key": row.key, "state": row.state, "mp3": row.mp3,
+                "notices": list(row.announcement_ids or []), **(extra or {})},
+                targets={"areas": [row.area_code]})
 
     # ------------------------------------------------------------------ build and send
 
@@ -240,10 +423,10 @@ class RadioBulletins:
             return row
 
     async def _build(self, row: RadioBulletin, notices: Sequence[NoticeForRadio],
-                     when: dt.datetime) -> RadioBulletin:
+                     when: dt.datetime, *, send: bool = True) -> RadioBulletin:
         ids = [n.id for n in notices]
         if not notices:
-            return await self._finish(row.id, state="empty")
+            return await self._finish(row.id, state="empty", announcement_ids=[], mp3=None)
         try:
             bulletin = await asyncio.to_thread(build_for_notices, self.settings, self.tts,
                                                self.normalizer, notices, row.area_code, when)
@@ -256,9 +439,10 @@ class RadioBulletins:
         log.info("radio: bulletin %s for %s ready (%d notices, %.0f s)", row.key, row.area_code,
                  len(notices), bulletin.duration_s)
         titles = "; ".join(n.title for n in notices)
-        sent = await self._send(row.area_code, bulletin, rel, top_priority(notices), titles)
+        sent = (await self._send(row.area_code, bulletin, rel, top_priority(notices), titles)
+                if send else list(row.sent_to or []))
         return await self._finish(row.id, state="ready", announcement_ids=ids, mp3=rel,
-                                  priority=top_priority(notices), sent_to=sent)
+                                  priority=top_priority(notices), sent_to=sent, error=None)
 
     async def _send(self, area: str, bulletin: Bulletin, rel: str, priority: str,
                     titles: str) -> list[str]:

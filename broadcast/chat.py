@@ -233,6 +233,9 @@ class _NoticeFlows:
     async def join(self, msg: Incoming, state: State, ctx: Context, arg: str) -> Outcome:
         """/thamgia CODE: redeem a one-time invite."""
         t = ctx.content.text
+        if not ctx.channel.rights:  # the web chat, the terminal: anyone's session
+            return self._out(state, [Reply(t("team.citizen_only"), [menu_button(ctx.content)])],
+                             "/thamgia")
         if not arg.strip():
             return self._out(state, [Reply(t("team.join_ask"), [menu_button(ctx.content)])],
                              "/thamgia")
@@ -250,6 +253,8 @@ class _NoticeFlows:
         rights)."""
         t = ctx.content.text
         menu = [menu_button(ctx.content)]
+        if not ctx.channel.rights:
+            return self._out(state, [Reply(t("team.citizen_only"), menu)], "/lienket")
         if not arg.strip():
             return self._out(state, [Reply(t("team.link_ask"), menu)], "/lienket")
         linked = await _store(ctx).link(msg.channel, msg.user_id, arg.strip())
@@ -468,6 +473,8 @@ class _NoticeFlows:
                  radio=t("btn.yes") if draft.radio else t("btn.no"), count=count)
         if draft.priority == "emergency":
             text += "\n" + t("nb.emergency_note")
+        if count == 0:  # it would end as "done" having reached nobody: say so before confirming
+            text += "\n" + t("nb.no_recipients")
         if draft.radio:  # what the loudspeakers will say: numbers, dates, abbreviations spelt out
             spoken = normalizer_for(ctx.content.lexicon).spoken(draft.text).strip()
             if len(spoken) > _SPOKEN_PREVIEW:

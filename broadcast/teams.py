@@ -13,18 +13,19 @@ import re
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast import audit
 from broadcast.types import ROLES, Actor, Member
 from core.config import Settings
 from core.db import utcnow
-from core.models import ConsoleUser, Invite, TeamMember
+from core.models import AuditEntry, ConsoleUser, Invite, TeamMember, User
 
-__all__ = ["BROADCAST_ROLES", "InviteError", "check_areas", "code_hash", "create_invite",
-           "find_member", "link_chat_account", "list_members", "new_code", "normalize_code",
-           "redeem_invite", "remove_member"]
+__all__ = ["BROADCAST_ROLES", "MAX_TTL_HOURS", "InviteError", "check_areas", "code_hash",
+           "create_invite", "find_member", "last_activity", "link_chat_account", "list_invites",
+           "list_members", "new_code", "normalize_code", "redeem_invite", "remove_member",
+           "revoke_invite"]
 
 #: Roles that may send notices (a console ``editor`` works on content only).
 BROADCAST_ROLES = ("admin", "member", "radio")
@@ -32,6 +33,8 @@ BROADCAST_ROLES = ("admin", "member", "radio")
 #: No 0/O, 1/I/L: codes are read aloud and typed on phones by older people.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _CODE_LEN = 8
+#: The longest an invite may stay valid (a code read aloud should not live for months).
+MAX_TTL_HOURS = 24 * 30
 
 
 class InviteError(ValueError):
@@ -73,14 +76,19 @@ def check_areas(settings: Settings, areas: Sequence[str]) -> list[str]:
 
 
 async def create_invite(session: AsyncSession, settings: Settings, by: Actor, role: str,
-                        areas: Sequence[str], now: dt.datetime | None = None) -> str:
-    """A new one-time code, shown once as ``ABCD-EFGH``; valid ``invite_ttl_hours``."""
+                        areas: Sequence[str], now: dt.datetime | None = None, *,
+                        ttl_hours: int | None = None) -> str:
+    """A new one-time code, shown once as ``ABCD-EFGH``; valid ``ttl_hours`` (by default
+    ``invite_ttl_hours``, at most :data:`MAX_TTL_HOURS`)."""
     if role not in ROLES:
         raise InviteError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     codes = check_areas(settings, areas)
+    hours = settings.broadcast.invite_ttl_hours if ttl_hours is None else ttl_hours
+    if not 1 <= hours <= MAX_TTL_HOURS:
+        raise InviteError(f"an invite is valid 1 to {MAX_TTL_HOURS} hours, not {hours}")
     now = now or utcnow()
     code = normalize_code(new_code())
-    ttl = dt.timedelta(hours=settings.broadcast.invite_ttl_hours)
+    ttl = dt.timedelta(hours=hours)
     session.add(Invite(code_hash=_hash(code), role=role, areas=codes, created_by=by.label,
                        created_at=now, expires_at=now + ttl))
     await audit.record(session, by, "team.invite", at=now,
@@ -152,7 +160,10 @@ def _member_of(settings_areas: Sequence[str] | None, user: ConsoleUser, channel:
 async def find_member(session: AsyncSession, settings: Settings, channel: str,
                       user_id: str) -> Member | None:
     """The person's broadcasting rights, or None for a citizen. A chat account linked to a
-    console account has that account's rights (and no separate team seat)."""
+    console account has that account's rights (and no separate team seat). The web chat's
+    and the terminal's sessions never have rights (:meth:`Settings.may_hold_rights`)."""
+    if not settings.may_hold_rights(channel):
+        return None
     if settings.is_admin(channel, user_id):
         return Member(channel, user_id, "admin", tuple(a.code for a in settings.areas))
     linked = await _linked(session, channel, user_id)
@@ -170,6 +181,68 @@ async def list_members(session: AsyncSession) -> list[TeamMember]:
     return list((await session.execute(
         select(TeamMember).order_by(TeamMember.joined_at, TeamMember.channel,
                                     TeamMember.user_id))).scalars())
+
+
+def _touches(areas: Sequence[str], within: Sequence[str] | None) -> bool:
+    return within is None or bool(set(areas) & set(within))
+
+
+async def list_invites(session: AsyncSession, *, areas: Sequence[str] | None = None,
+                       now: dt.datetime | None = None, days: int = 7,
+                       limit: int = 200) -> list[Invite]:
+    """Invites still open and those created in the last ``days`` (used, expired), newest
+    first, at most ``limit``; with ``areas``, only those for at least one of them."""
+    now = now or utcnow()
+    rows = (await session.execute(
+        select(Invite).where((Invite.created_at > now - dt.timedelta(days=days))
+                             | (Invite.used_at.is_(None) & (Invite.expires_at > now)))
+        .order_by(Invite.created_at.desc(), Invite.id.desc()).limit(limit))).scalars()
+    return [r for r in rows if _touches(r.areas, areas)]
+
+
+async def revoke_invite(session: AsyncSession, by: Actor, invite_id: int,
+                        now: dt.datetime | None = None) -> bool:
+    """Withdraw a code not used yet (sent to the wrong person): it can no longer be redeemed.
+    False when it is unknown, used or expired already."""
+    now = now or utcnow()
+    gone = (await session.execute(
+        delete(Invite).where(Invite.id == invite_id, Invite.used_at.is_(None),
+                             Invite.expires_at > now)
+        .returning(Invite.role, Invite.areas, Invite.created_by, Invite.created_at)
+        .execution_options(synchronize_session=False))).first()
+    if gone is None:
+        return False
+    await audit.record(session, by, "team.revoke", at=now,
+                       details={"invite": invite_id, "role": gone[0], "created_by": gone[2],
+                                "created_at": gone[3].isoformat()},
+                       targets={"areas": list(gone[1])})
+    return True
+
+
+async def last_activity(session: AsyncSession, people: Sequence[tuple[str, str]]
+                        ) -> dict[tuple[str, str], dt.datetime]:
+    """When each ``(channel, user_id)`` last wrote to the assistant or did something the
+    audit log holds (a notice, an invite), whichever is later."""
+    if not people:
+        return {}
+    out: dict[tuple[str, str], dt.datetime] = {}
+
+    def later(key: tuple[str, str], at: dt.datetime | None) -> None:
+        if at is not None and (key not in out or at > out[key]):
+            out[key] = at
+
+    wanted = set(people)
+    for channel, user_id, seen in (await session.execute(
+            select(User.channel, User.user_id, User.last_seen)
+            .where(User.user_id.in_({u for _, u in people})))).all():
+        if (channel, user_id) in wanted:
+            later((channel, user_id), seen)
+    labels = {f"{c}:{u}": (c, u) for c, u in people}
+    for label, at in (await session.execute(
+            select(AuditEntry.actor, func.max(AuditEntry.at))
+            .where(AuditEntry.actor.in_(list(labels))).group_by(AuditEntry.actor))).all():
+        later(labels[label], at)
+    return out
 
 
 async def remove_member(session: AsyncSession, by: Actor, channel: str, user_id: str,

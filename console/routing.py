@@ -74,6 +74,8 @@ class Route:
     scope: Scope | None = None
     api: bool = False  # answers JSON: 401 rather than the login redirect
     upload: bool = False  # may carry a file (body up to broadcast.attachment_max_bytes)
+    #: For an upload: its own size limit from the configuration (else the attachments').
+    max_body: Callable[[Settings], int] | None = None
 
     @property
     def public(self) -> bool:
@@ -131,6 +133,10 @@ MESSAGES: dict[str, str] = {
     "followed": "Đã gửi tin đính chính/thu hồi tới những người đã nhận.",
     "everywhere": "Đã đăng xuất ở mọi máy khác.",
     "loggedout": "Bạn đã đăng xuất.",
+    "revoked": "Đã thu hồi mã mời. Mã này không dùng được nữa.",
+    "not_revoked": "Mã này đã được dùng hoặc đã hết hạn: không cần thu hồi.",
+    "removed": "Đã bỏ quyền của thành viên. Thông báo họ đã hẹn giờ vẫn gửi nếu không hủy.",
+    "not_member": "Người này không còn trong tổ.",
 }
 
 DEPS: web.AppKey[Deps] = web.AppKey("console_deps", Deps)
@@ -261,6 +267,18 @@ def _refuse(route: Route, status: int, message: str, request: web.Request) -> we
     return c.render("error.html", status=status, status_code=status, message=message)
 
 
+def _too_big(route: Route, request: web.Request, limit: int) -> web.Response:
+    size = max(limit - 256 * 1024, 0)  # the file's own limit (without the form's allowance)
+    shown = (f"{size / 1000:.0f} KB" if size < 1_000_000 else
+             f"{size / 1_000_000:.1f}".replace(".0", "").replace(".", ",") + " MB")
+    message = (f"Tệp gửi lên lớn quá giới hạn {shown}. Bạn chọn tệp nhỏ hơn (ví dụ ghi âm "
+               "ngắn hơn hoặc lưu dạng MP3) rồi gửi lại.")
+    c = ctx(request)
+    response = c.render("error.html", status=413, status_code=413, message=message)
+    response.force_close()  # the rest of the body is not read
+    return response
+
+
 async def _csrf_given(request: web.Request) -> str | None:
     header = request.headers.get("X-CSRF-Token")
     if header:
@@ -291,9 +309,11 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     if route is None:  # 404 / 405 from the router
         return await handler(request)
     deps = request.app[DEPS]
+    limit = 0
     if route.upload:
-        request = request.clone(client_max_size=deps.settings.broadcast.attachment_max_bytes
-                                + 256 * 1024)
+        limit = (route.max_body(deps.settings) if route.max_body is not None
+                 else deps.settings.broadcast.attachment_max_bytes) + 256 * 1024  # the form
+        request = request.clone(client_max_size=limit)
     unsafe = request.method not in _SAFE
     if route.public:
         pre = request.cookies.get(PRE_COOKIE)
@@ -319,8 +339,14 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         if signed.principal.role not in route.roles:
             return _refuse(route, 403, "Tài khoản của bạn không dùng được chức năng này.",
                            request)
-        if unsafe and (not csrf_ok(signed.csrf, await _csrf_given(request))
-                       or not _same_origin(request, deps)):
+        if limit and (request.content_length or 0) > limit:
+            # Refused from the announced length, before the body is read.
+            return _too_big(route, request, limit)
+        try:
+            token = await _csrf_given(request) if unsafe else None
+        except web.HTTPRequestEntityTooLarge:  # a body without a length, over the limit
+            return _too_big(route, request, limit)
+        if unsafe and (not csrf_ok(signed.csrf, token) or not _same_origin(request, deps)):
             return _refuse(route, 403, "Phiên làm việc của trang đã hết. Bạn tải lại trang "
                                        "rồi thử lại.", request)
         if route.scope is not None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from console import filters
 from console.pages import (
     account,
+    audit,
     auth,
     content,
     delivery,
@@ -21,6 +22,8 @@ from console.pages import (
     home,
     learning,
     notices,
+    radio,
+    team,
 )
 from console.ports import Live
 from console.routing import DEPS, Deps, NavItem, Route, guard, mount
@@ -34,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 #: The page groups. Each module has ``routes() -> list[Route]`` and ``NAV: list[NavItem]``;
 #: a new group (radio, team, audit, learning) is one module added here.
 PAGES: tuple[Any, ...] = (auth, home, notices, delivery, handover, learning, figures, content,
-                          account)
+                          account, team, audit, radio)
 
 
 def make_env() -> Environment:

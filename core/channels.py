@@ -28,6 +28,10 @@ class ChannelSpec:
     rate_per_s: float = 0.0
     #: At least this long between two notices to the same chat.
     per_chat_interval_s: float = 0.0
+    #: Its user ids are accounts the platform vouches for, so they may carry team or admin
+    #: rights. False for the web chat (anyone may send any session id) and the terminal:
+    #: citizens' sessions only; the operator console, with real accounts, is the way in.
+    rights: bool = True
 
     def __post_init__(self) -> None:
         if self.push and self.rate_per_s <= 0:

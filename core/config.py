@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -33,6 +34,7 @@ __all__ = [
     "FptSettings",
     "GttsSettings",
     "HandoverCfg",
+    "HealthCfg",
     "InboxCfg",
     "LearningCfg",
     "NluSettings",
@@ -90,6 +92,15 @@ class WebCfg(_Section):
     public_url: str | None = None  # e.g. https://trolyso.example.vn (links in feeds)
     max_text_chars: int = Field(default=4000, ge=100, le=100_000)
 
+    @property
+    def base_url(self) -> str:
+        """Where citizens reach this server, for links (feeds): ``public_url``, else the bind
+        address. Never the request's Host header, which any client can set."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
 
 class TelegramCfg(_Section):
     token: str | None = None
@@ -103,6 +114,9 @@ class TelegramCfg(_Section):
     # through the database (bot/pacing.py; 0 = no cap, rely on 429 handling). Telegram asks
     # bots to stay around 30 messages per second.
     replies_per_second: float = Field(default=30, ge=0, le=1000)
+    # Telegram unreachable at start (or later): the channel retries, waiting 1 s, 2 s, 4 s...
+    # up to this long between attempts, while the other channels serve.
+    reconnect_max_s: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -152,6 +166,18 @@ class ZaloOaCfg(_Section):
     cs_window_days: int = Field(default=7, ge=1, le=30)
     # Notices to followers outside that window go as promotion messages (tin truyền thông).
     promotion: bool = True
+
+    @model_validator(mode="after")
+    def _complete(self) -> ZaloOaCfg:
+        # Half a Zalo OA (an app id without its secrets, or secrets without the id) would start
+        # a channel that can neither check webhooks nor answer: say which variable is missing.
+        need = (("ZALO_OA_APP_ID", self.app_id), ("ZALO_OA_APP_SECRET", self.app_secret),
+                ("ZALO_OA_SECRET_KEY", self.secret_key))
+        missing = [var for var, value in need if not value]
+        if 0 < len(missing) < len(need):
+            raise ValueError(f"half-configured Zalo OA: {', '.join(missing)} not set (set all "
+                             "of ZALO_OA_APP_ID, ZALO_OA_APP_SECRET, ZALO_OA_SECRET_KEY, or none)")
+        return self
 
 
 class ZaloCfg(_Section):
@@ -264,6 +290,9 @@ class RadioSettings(_Section):
 
     # Voice answers in chat (Telegram voice message, OGG/Opus).
     voice_max_bytes: int = Field(default=1_000_000, ge=50_000, le=20_000_000)
+    # An announcement an operator recorded and uploads in the console (WAV, MP3 or OGG).
+    upload_max_bytes: int = Field(default=30_000_000, ge=10_000, le=500_000_000)
+    upload_max_s: float = Field(default=900.0, ge=5, le=3600)  # its length, at most
 
     @field_validator("slots")
     @classmethod
@@ -468,6 +497,17 @@ class InboxCfg(_Section):
     resume_s: float = Field(default=2, gt=0, le=300)
 
 
+class HealthCfg(_Section):
+    """Outages: when the admins are told (on a channel that works), once per episode."""
+
+    # A channel that cannot reach its platform this long is reported.
+    degraded_alert_s: float = Field(default=300.0, ge=0, le=86400)
+    # Notice deliveries on one channel failing (none sent) this many times within window_s.
+    failed_deliveries: int = Field(default=20, ge=1, le=100_000)
+    window_s: float = Field(default=900.0, ge=10, le=86400)
+    check_s: float = Field(default=30.0, gt=0, le=3600)  # how often the monitor looks
+
+
 class Settings(_Section):
     areas: list[AreaCfg] = Field(min_length=1)
     topics: list[TopicCfg] = Field(min_length=1)
@@ -487,11 +527,26 @@ class Settings(_Section):
     learning: LearningCfg = Field(default_factory=LearningCfg)
     handover: HandoverCfg = Field(default_factory=HandoverCfg)
     inbox: InboxCfg = Field(default_factory=InboxCfg)
+    health: HealthCfg = Field(default_factory=HealthCfg)
 
     # where the file was loaded from; relative paths resolve against it
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     # the channels the assembly declared (bot/channels), bound by with_channels()
     _channels: dict[str, ChannelSpec] | None = PrivateAttr(default=None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("not a time zone name (for example Asia/Ho_Chi_Minh)") from exc
+        return v
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:
@@ -517,6 +572,11 @@ class Settings(_Section):
         names = ", ".join(declared)
         bad = [f"admins.{i}.channel: unknown channel {a.channel!r} (declared: {names})"
                for i, a in enumerate(self.admins) if a.channel not in declared]
+        bad += [f"admins.{i}.channel: {a.channel!r} is a citizens' chat that anyone can "
+                f"claim; list admins on {', '.join(n for n, s in declared.items() if s.rights)}"
+                " (or use a console account)"
+                for i, a in enumerate(self.admins)
+                if a.channel in declared and not declared[a.channel].rights]
         if bad:
             raise ConfigError("\n".join(bad))
         bound = self.model_copy()
@@ -548,8 +608,15 @@ class Settings(_Section):
     def area_name(self, code: str) -> str:
         return next((a.name for a in self.areas if a.code == code), code)
 
+    def may_hold_rights(self, channel: str) -> bool:
+        """Whether this channel's users may be admins or team members (not the web chat or
+        the terminal: :attr:`ChannelSpec.rights`). Before the channels are declared, yes."""
+        spec = self._channels.get(channel) if self._channels is not None else None
+        return spec is None or spec.rights
+
     def is_admin(self, channel: str, user_id: str) -> bool:
-        return any(a.channel == channel and a.user_id == user_id for a in self.admins)
+        return self.may_hold_rights(channel) and any(
+            a.channel == channel and a.user_id == user_id for a in self.admins)
 
 
 # Environment variable -> dotted key (interfaces.md).
@@ -589,10 +656,13 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _describe(errors: list[Any], origin: str) -> str:
+def _describe(errors: list[Any], origin: str, from_env: Mapping[str, str] | None = None) -> str:
     lines = []
+    from_env = from_env or {}
     for err in errors:
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if key in from_env:  # the value came from the environment, not from the file
+            key = f"{key} (from the environment variable {from_env[key]})"
         if err["type"] == "extra_forbidden":
             lines.append(f"{origin}: {key}: unknown key")
         elif err["type"] == "missing":
@@ -615,16 +685,26 @@ def load_config(path: str | os.PathLike[str] | None = None,
     try:
         raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
-        raise ConfigError(f"{cfg_path}: configuration file not found") from exc
+        raise ConfigError(f"{cfg_path}: configuration file not found (give one with --config "
+                          "or TROLYSO_CONFIG)") from exc
+    except OSError as exc:  # a folder, no permission
+        raise ConfigError(f"{cfg_path}: cannot read the configuration file: "
+                          f"{exc.strerror or exc}") from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{cfg_path}: not valid YAML{where}: {exc.problem}") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{cfg_path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{cfg_path}: expected a mapping of keys at the top level")
+    from_env = {}
     for var, dotted in ENV_KEYS.items():
         if env.get(var):
             _set_dotted(raw, dotted, env[var])
+            from_env[dotted] = var
     raw["base_dir"] = cfg_path.resolve().parent
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc.errors(), str(cfg_path))) from exc
+        raise ConfigError(_describe(exc.errors(), str(cfg_path), from_env)) from exc

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "READ_ONLY",
     "Base",
     "UTCDateTime",
     "make_engine",
@@ -107,7 +108,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Execution option of a connection that only reads (``/healthz``): a deferred BEGIN, so it
+#: answers while another connection holds SQLite's write lock.
+READ_ONLY = "trolyso_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
     # BEGIN IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
     # writes can fail with SQLITE_BUSY_SNAPSHOT when another process wrote in between, which
     # busy_timeout does not retry; taking the lock first makes writers queue instead.

@@ -52,6 +52,7 @@ __all__ = [
     "OperatorDuty",
     "OutboxItem",
     "RadioBulletin",
+    "RadioSlots",
     "RateBucket",
     "Run",
     "SubscriberCount",
@@ -114,12 +115,14 @@ class MessageLog(Base):
 
 
 class Unanswered(Base):
-    """A question the assistant was unsure about, for the content team. No user link."""
+    """A question the assistant was unsure about, for the content team. Who asked is not
+    shown: only ``user_key`` (:func:`core.privacy.user_key`), so /xoadulieu can delete it."""
 
     __tablename__ = "unanswered"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+    user_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     guesses: Mapped[dict[str, Any]] = mapped_column(default=dict)
     decision: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -409,6 +412,18 @@ class RadioBulletin(Base):
     sent_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # operators it reached
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class RadioSlots(Base):
+    """An area's own daily bulletin times, set in the console; they replace ``radio.slots``
+    of the configuration for that area (an area without a row keeps the configured ones)."""
+
+    __tablename__ = "radio_slots"
+
+    area_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    slots: Mapped[list[str]] = mapped_column(JSON, default=list)  # "HH:MM", sorted
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # ---------------------------------------------------------------------- operator console

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Delete, delete, select
+from sqlalchemy import Delete, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
@@ -13,6 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from core.db import Base, utcnow
 from core.models import (
     ChatPace,
+    ConsoleUser,
     Conversation,
     Feedback,
     Handover,
@@ -26,6 +27,7 @@ from core.models import (
     Unanswered,
     User,
 )
+from core.privacy import mask_numbers, user_key
 
 __all__ = [
     "RETAINED",
@@ -81,6 +83,10 @@ def insert_for(session: AsyncSession, model: type[Base]) -> Any:
     return (postgresql.insert(model) if name == "postgresql" else sqlite.insert(model))
 
 
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class SqlStore:
     """The flows' Store, bound to the session (and transaction) of one update."""
 
@@ -92,16 +98,60 @@ class SqlStore:
         self.session.add(Feedback(channel=channel, user_id=user_id, answer=answer, value=value,
                                   question=question, label=label[:96] if label else None))
 
-    async def log_unanswered(self, text: str, guesses: dict[str, Any], decision: str) -> None:
-        self.session.add(Unanswered(text=text, guesses=guesses, decision=decision))
+    async def log_unanswered(self, text: str, guesses: dict[str, Any], decision: str, *,
+                             channel: str | None = None, user_id: str | None = None) -> None:
+        key = user_key(channel, user_id) if channel and user_id else None
+        self.session.add(Unanswered(text=mask_numbers(text), guesses=guesses,
+                                    decision=decision, user_key=key))
 
     async def delete_user_data(self, channel: str, user_id: str) -> dict[str, int]:
+        """Delete every row about this citizen; the counts by table. Rows that only name the
+        chat account (a console account linked to it, an invite it redeemed) lose the name;
+        the audit log of what a team member did stays, as the record of an official act."""
         counts: dict[str, int] = {}
         for model, ch_col, user_col in USER_DATA:
             stmt: Delete = delete(model).where(ch_col == channel, user_col == user_id)
             result = await self.session.execute(stmt)
-            counts[model.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
+            counts[model.__tablename__] = _rowcount(result)
+        result = await self.session.execute(
+            delete(Unanswered).where(Unanswered.user_key == user_key(channel, user_id)))
+        counts[Unanswered.__tablename__] = _rowcount(result)
+        result = await self.session.execute(
+            update(ConsoleUser).where(ConsoleUser.linked_channel == channel,
+                                      ConsoleUser.linked_user_id == user_id)
+            .values(linked_channel=None, linked_user_id=None)
+            .execution_options(synchronize_session=False))
+        counts["console_links"] = _rowcount(result)
+        result = await self.session.execute(
+            update(Invite).where(Invite.used_by == f"{channel}:{user_id}")
+            .values(used_by=None).execution_options(synchronize_session=False))
+        counts["invites_used"] = _rowcount(result)
         return counts
+
+    async def user_data(self, channel: str, user_id: str) -> dict[str, int]:
+        """How many rows about this citizen each table holds (what /dulieucuatoi shows)."""
+        counts: dict[str, int] = {}
+        for model, ch_col, user_col in USER_DATA:
+            counts[model.__tablename__] = int((await self.session.execute(
+                select(func.count()).select_from(model)
+                .where(ch_col == channel, user_col == user_id))).scalar_one())
+        counts[Unanswered.__tablename__] = int((await self.session.execute(
+            select(func.count()).select_from(Unanswered)
+            .where(Unanswered.user_key == user_key(channel, user_id)))).scalar_one())
+        counts["console_links"] = int((await self.session.execute(
+            select(func.count()).select_from(ConsoleUser)
+            .where(ConsoleUser.linked_channel == channel,
+                   ConsoleUser.linked_user_id == user_id))).scalar_one())
+        return counts
+
+    async def recent_questions(self, channel: str, user_id: str, limit: int = 3) -> list[str]:
+        """The citizen's latest logged messages as stored (masked), newest first."""
+        rows = (await self.session.execute(
+            select(MessageLog.text).where(MessageLog.channel == channel,
+                                          MessageLog.user_id == user_id,
+                                          MessageLog.text.is_not(None))
+            .order_by(MessageLog.id.desc()).limit(limit))).scalars()
+        return [str(t) for t in rows]
 
     async def subscription_areas(self, channel: str, user_id: str) -> list[str]:
         areas = (await self.session.execute(

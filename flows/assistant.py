@@ -46,6 +46,15 @@ __all__ = ["RUN_GAP", "After", "Assistant", "Handler", "Outcome", "outcome", "re
 
 log = logging.getLogger(__name__)
 
+#: /dulieucuatoi: tables counted, and the line that says what their rows are.
+_MY_DATA_COUNTS = (
+    ("message_log", "privacy.mine.messages"),
+    ("unanswered", "privacy.mine.unanswered"),
+    ("feedback", "privacy.mine.feedback"),
+    ("outbox", "privacy.mine.notices"),
+    ("handovers", "privacy.mine.handovers"),
+    ("handover_messages", "privacy.mine.handover_messages"),
+)
 _NUMBER_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _SPEAKABLE = {"s", "st", "a", "sum", "q", "la", "lf", "em", "hu", "am", "sm", "qm"}
 #: A conversation run ends after this long without a message (the disclaimer is shown again).
@@ -259,9 +268,10 @@ class Assistant:
                                            [button(content.text("menu.human"), "hu"),
                                             menu_button(content)])], log_text="/trogiup")
         if cmd == "xoadulieu":
-            return self._out(state, [Reply(content.text("privacy.confirm"), [
-                button(content.text("btn.delete_yes"), "del:y"),
-                button(content.text("btn.delete_no"), "del:n")])], log_text="/xoadulieu")
+            return self._out(state, [self._delete_confirm(ctx)], log_text="/xoadulieu")
+        if cmd == "dulieucuatoi":
+            return self._out(state, [await self._my_data(msg, state, ctx)],
+                             log_text="/dulieucuatoi")
         plugin = self.commands.get(cmd)
         if plugin is not None:
             out = await plugin(msg, state, ctx, arg)
@@ -304,6 +314,8 @@ class Assistant:
             return await self._voice(state, ctx, rest)
         elif head == "i":
             return await self._intent(msg, state, ctx, rest, None, "")
+        elif payload == "del:?":
+            return self._out(state, [self._delete_confirm(ctx)], log_text="[del:?]")
         elif head == "del":
             return await self._delete(msg, state, ctx, rest == "y")
         else:
@@ -479,6 +491,41 @@ class Assistant:
         return self._out(state, [Reply(ctx.content.text("voice.caption"), [], audio_path=path)],
                          log_text=f"[v:{ref}]")
 
+    def _delete_confirm(self, ctx: Context) -> Reply:
+        content = ctx.content
+        return Reply(content.text("privacy.confirm"), [
+            button(content.text("btn.delete_yes"), "del:y"),
+            button(content.text("btn.delete_no"), "del:n")])
+
+    async def _my_data(self, msg: Incoming, state: State, ctx: Context) -> Reply:
+        """/dulieucuatoi: what is stored about the citizen, in plain words, and how to delete
+        it (the personal data law's right to know)."""
+        t = ctx.content.text
+        counts = await ctx.store.user_data(msg.channel, msg.user_id)
+        items: list[str] = []
+        for table, key in _MY_DATA_COUNTS:
+            if counts.get(table):
+                items.append(t(key, n=counts[table]))
+        areas = await ctx.store.subscription_areas(msg.channel, msg.user_id)
+        if areas:
+            names = ", ".join(name for code, name in ctx.settings.areas if code in areas)
+            items.append(t("privacy.mine.subscription", areas=names or ", ".join(areas)))
+        if state.ward:
+            ward = next((name for code, name in ctx.settings.areas if code == state.ward),
+                        state.ward)
+            items.append(t("privacy.mine.ward", ward=ward))
+        if counts.get("team_members") or counts.get("console_links"):
+            items.append(t("privacy.mine.team"))
+        if not items and not counts.get("users") and not counts.get("conversations"):
+            return Reply(t("privacy.mine_none"), [menu_button(ctx.content)])
+        recent = await ctx.store.recent_questions(msg.channel, msg.user_id)
+        text = t("privacy.mine", items="\n".join([t("privacy.mine.account"), *items]),
+                 days=ctx.settings.retention_days)
+        if recent:
+            text += "\n\n" + t("privacy.mine.recent", lines="\n".join(
+                "• " + short_label(q, 80) for q in recent))
+        return Reply(text, [button(t("btn.delete_ask"), "del:?"), menu_button(ctx.content)])
+
     async def _delete(self, msg: Incoming, state: State, ctx: Context, confirmed: bool) -> Outcome:
         content = ctx.content
         if not confirmed:
@@ -521,7 +568,8 @@ class Assistant:
             if parse.label == OTHER_PROCEDURE or parse.decision != "answer":
                 # A procedure outside the 53, or a guess: the content team sees it in its inbox.
                 await ctx.store.log_unanswered(masked, _guesses(parse), (
-                    "out_of_scope" if parse.decision == "answer" else parse.decision))
+                    "out_of_scope" if parse.decision == "answer" else parse.decision),
+                    channel=msg.channel, user_id=msg.user_id)
             return self._out(state, [own], parse, masked)
 
         # A question about one aspect of the service the citizen is already looking at.
@@ -535,7 +583,8 @@ class Assistant:
         if parse.decision == "answer":
             if parse.intent == "out_of_scope":
                 # Outside what the assistant covers: the content team sees it in its inbox.
-                await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope")
+                await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope",
+                                               channel=msg.channel, user_id=msg.user_id)
             out = await self._intent(msg, state, ctx, parse.intent, parse, masked)
             offer = self._second_topic(ctx, parse)
             if offer is not None:
@@ -543,7 +592,8 @@ class Assistant:
                 remember(state, out.replies)
             return out
 
-        await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision)
+        await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision,
+                                       channel=msg.channel, user_id=msg.user_id)
         if parse.decision == "suggest":
             replies.append(self._suggest(ctx, parse))
         else:

@@ -31,9 +31,21 @@ class Store(Protocol):
         asked (masked), ``label``: what the understanding made of it."""
         ...
 
-    async def log_unanswered(self, text: str, guesses: dict[str, Any], decision: str) -> None: ...
+    async def log_unanswered(self, text: str, guesses: dict[str, Any], decision: str, *,
+                             channel: str | None = None, user_id: str | None = None) -> None:
+        """A question for the content team's inbox; ``channel``/``user_id`` only key it for
+        /xoadulieu (the inbox does not show who asked)."""
+        ...
 
     async def delete_user_data(self, channel: str, user_id: str) -> dict[str, int]: ...
+
+    async def user_data(self, channel: str, user_id: str) -> dict[str, int]:
+        """How many rows about the citizen each table holds (``/dulieucuatoi``)."""
+        ...
+
+    async def recent_questions(self, channel: str, user_id: str, limit: int = 3) -> list[str]:
+        """The citizen's latest logged messages, masked as stored, newest first."""
+        ...
 
     async def subscription_areas(self, channel: str, user_id: str) -> list[str]:
         """Area codes of the citizen's notice subscription (empty when not subscribed)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.privacy import mask_numbers
 from flows.content import Area, Content
 from flows.types import Reply
 from flows.ui import button, menu_button
@@ -27,8 +28,6 @@ __all__ = [
 EMERGENCY_NUMBERS = NUMBERS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u200b-\u200f\u2028-\u202e]")
-_LONG_DIGITS = re.compile(r"(?:\+?\d[\d .\-]{5,}\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
 def clean_text(raw: str) -> str:
@@ -39,10 +38,9 @@ def clean_text(raw: str) -> str:
 
 
 def scrub(text: str, limit: int = 500) -> str:
-    """Mask phone numbers, ID numbers and e-mail addresses before a question is logged."""
-    text = _EMAIL.sub("<email>", text)
-    text = _LONG_DIGITS.sub("<số>", text)
-    return text[:limit]
+    """Mask phone numbers, ID numbers and e-mail addresses before a question is logged
+    (every common way of writing them: :func:`core.privacy.mask_numbers`)."""
+    return mask_numbers(text)[:limit]
 
 
 def detect_danger(text: str) -> Danger:

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOORS = ("core", "nlu", "flows", "broadcast", "console", "bot")
 
 #: What the conversation core may import from the ground floor: configuration types only.
-FLOWS_MAY_USE_FROM_CORE = {"core.config", "core.channels"}
+#: From the ground floor ``flows`` reads configuration types and the pure masking of numbers
+#: (``core.privacy``: text in, text out; no database).
+FLOWS_MAY_USE_FROM_CORE = {"core.config", "core.channels", "core.privacy"}
 #: Libraries of databases and platforms: never imported by ``flows``.
 FLOWS_NEVER = {"sqlalchemy", "alembic", "asyncpg", "aiosqlite", "psycopg", "apscheduler",
                "aiohttp", "telegram", "requests", "gtts", "uvloop"}

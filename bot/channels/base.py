@@ -88,6 +88,14 @@ class ChannelBase:
     def routes(self) -> list[Route]:
         return []
 
+    def health(self) -> str:
+        """"ok", or "degraded" while the platform cannot be reached (``/healthz``)."""
+        return "ok"
+
+    def degraded_for(self) -> float:
+        """Seconds the channel has been degraded (0 when it is ok)."""
+        return 0.0
+
     async def deliver_file(self, user_id: str, text: str, file: OutgoingFile, *,
                            priority: str = "normal") -> Delivery:
         """Send one notice with its attachment (channels whose ``SPEC.files`` is true)."""

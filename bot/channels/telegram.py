@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
-import json
 import logging
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
+from bot.channels.body import BadBody, read_json, refuse
 from bot.channels.ptb_aiohttp import AiohttpRequest
 from bot.inbox import Mark
 from bot.pacing import Pacer
@@ -61,7 +62,8 @@ from core.delivery import (
 from core.files import OutgoingFile
 from flows.types import Button, Incoming, IncomingKind, Reply
 
-__all__ = ["COMMANDS", "SPEC", "SafeBot", "TelegramChannel", "mapped", "to_incoming"]
+__all__ = ["COMMANDS", "SPEC", "SafeBot", "TelegramChannel", "check_token", "mapped",
+           "to_incoming"]
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +103,37 @@ def mapped(exc: TelegramError) -> DeliveryError:
     return Rejected(f"Telegram refused: {exc.message}")  # a group that moved, a conflict...
 
 
+def _token_refused() -> Exception:
+    from bot.startup import CONFIG, StartupError
+
+    # Not exc.message: PTB puts the token in it, and this line goes to logs.
+    return StartupError("TELEGRAM_TOKEN was refused by Telegram (401 Unauthorized): copy the "
+                        "token again from @BotFather, or unset it to run without Telegram",
+                        CONFIG)
+
+
+async def check_token(cfg: TelegramCfg) -> None:
+    """``getMe`` once (``trolyso run --check``): a refused token raises StartupError; an
+    unreachable Telegram is only logged, as ``run`` would retry it."""
+    bot = Bot(cfg.token or "", base_url=cfg.base_url,
+              request=AiohttpRequest(1, read_timeout=10, connect_timeout=10))
+    try:
+        await bot.initialize()  # getMe
+    except InvalidToken as exc:
+        raise _token_refused() from exc
+    except NetworkError as exc:
+        log.warning("Telegram unreachable now (%s): `trolyso run` would retry it", exc.message)
+    finally:
+        await bot.shutdown()
+
+
 #: Chat commands shown in Telegram's menu (interfaces.md).
 COMMANDS = [
     ("start", "Bắt đầu, menu chính"),
     ("menu", "Menu chính"),
     ("dangky", "Đăng ký nhận thông báo"),
     ("huy", "Thôi nhận thông báo"),
+    ("dulieucuatoi", "Xem dữ liệu tôi lưu về bạn"),
     ("xoadulieu", "Xóa dữ liệu của tôi"),
     ("thongbao", "Soạn thông báo (tổ công nghệ số)"),
     ("thamgia", "Tham gia tổ bằng mã mời"),
@@ -145,34 +172,50 @@ class SafeBot(ExtBot[Any]):
             Update.de_list = original  # type: ignore[method-assign]
 
 
+def _chat_id(value: Any) -> str | None:
+    """A chat or user id as our user key; None for what no Bot API update carries."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
+        return None
+    return str(value)
+
+
 def chat_of(update: Update) -> str | None:
     """The chat an update belongs to (its updates are handled in order), if any."""
     if update.callback_query is not None:
         q = update.callback_query
-        return str(q.message.chat.id if q.message else q.from_user.id)
+        chat = getattr(q.message, "chat", None) if q.message is not None else None
+        return _chat_id(getattr(chat if chat is not None else q.from_user, "id", None))
     msg = update.message or update.edited_message
     if msg is not None and msg.chat is not None:
-        return str(msg.chat.id)
+        return _chat_id(msg.chat.id)
     if update.my_chat_member is not None:
-        return str(update.my_chat_member.chat.id)
+        return _chat_id(update.my_chat_member.chat.id)
     return None
 
 
 def to_incoming(update: Update) -> Incoming | None:
-    """Our view of a Telegram update, or None for updates we do not answer."""
+    """Our view of a Telegram update, or None for updates we do not answer. Fields of the
+    wrong type (a number as the text) count as absent: updates come from the network."""
     if update.callback_query is not None:
         q = update.callback_query
-        chat_id = q.message.chat.id if q.message else q.from_user.id
-        return Incoming("telegram", str(chat_id), button=q.data or "", kind="button",
+        chat = getattr(q.message, "chat", None) if q.message is not None else None
+        user_id = _chat_id(getattr(chat, "id", None)) if chat is not None \
+            else _chat_id(getattr(q.from_user, "id", None))
+        if user_id is None:
+            return None
+        data = q.data if isinstance(q.data, str) else ""
+        return Incoming("telegram", user_id, button=data, kind="button",
                         message_id=str(update.update_id))
     msg = update.message or update.edited_message
     if msg is None or msg.chat is None:
         return None
     if msg.chat.type != "private":
         return None  # the assistant talks one-to-one; group broadcasts go through notices
-    user_id = str(msg.chat.id)
+    user_id = _chat_id(msg.chat.id)
+    if user_id is None:
+        return None
     kind: IncomingKind
-    if msg.text is not None:
+    if isinstance(msg.text, str):
         kind = "command" if msg.text.startswith("/") else "text"
         return Incoming("telegram", user_id, text=msg.text, kind=kind,
                         message_id=str(update.update_id))
@@ -185,6 +228,17 @@ def to_incoming(update: Update) -> Incoming | None:
     else:
         kind = "unsupported"
     return Incoming("telegram", user_id, kind=kind, message_id=str(update.update_id))
+
+
+def blocked_by(update: Update) -> str | None:
+    """The private chat that blocked the bot ("kicked" in ``my_chat_member``), or None."""
+    m = update.my_chat_member
+    chat = getattr(m, "chat", None)
+    if chat is None or getattr(chat, "type", None) != "private":
+        return None
+    if getattr(getattr(m, "new_chat_member", None), "status", None) != ChatMemberStatus.BANNED:
+        return None
+    return _chat_id(getattr(chat, "id", None))
 
 
 def keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
@@ -246,14 +300,18 @@ class TelegramChannel(ChannelBase):
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         base_file = cfg.base_file_url or cfg.base_url.replace("/bot", "/file/bot")
+        self._requests = (
+            AiohttpRequest(16, read_timeout=15, write_timeout=30),
+            # Two connections: on shutdown PTB makes one last getUpdates call while the
+            # cancelled long poll may still hold the first connection.
+            AiohttpRequest(2, read_timeout=cfg.poll_timeout_s + 10),
+        )
         bot = SafeBot(
             cfg.token,
             base_url=cfg.base_url,
             base_file_url=base_file,
-            request=AiohttpRequest(16, read_timeout=15, write_timeout=30),
-            # Two connections: on shutdown PTB makes one last getUpdates call while the
-            # cancelled long poll may still hold the first connection.
-            get_updates_request=AiohttpRequest(2, read_timeout=cfg.poll_timeout_s + 10),
+            request=self._requests[0],
+            get_updates_request=self._requests[1],
             # The bot-wide rate is the database-shared pace (self.pace); AIORateLimiter
             # keeps waiting out 429s and resending.
             rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=cfg.max_retries),
@@ -269,11 +327,26 @@ class TelegramChannel(ChannelBase):
         self._notices: Bot | None = None
         self._notices_lock = asyncio.Lock()
         self._file_ids: dict[str, str] = {}  # attachment sha256 -> Telegram file_id
+        self._retry: asyncio.Task[None] | None = None
+        self._degraded_since: float | None = None  # monotonic time Telegram was lost
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Connect; a refused token stops start-up (one line), an unreachable Telegram does
+        not: the channel retries with backoff while the other channels serve."""
         self.app.inbox.register(self.name, self)
+        try:
+            await self._connect()
+        except InvalidToken as exc:
+            raise _token_refused() from exc
+        except NetworkError as exc:
+            self._degraded_since = time.monotonic()
+            log.warning("Telegram unreachable at start (%s); retrying in the background, "
+                        "the other channels serve meanwhile", exc.message)
+            self._retry = asyncio.create_task(self._reconnect())
+
+    async def _connect(self) -> None:
         await self.ptb.initialize()
         await self._notices_bot()  # ready before the first notice (its getMe is not a send)
         try:
@@ -290,14 +363,52 @@ class TelegramChannel(ChannelBase):
             await self.ptb.bot.delete_webhook()  # getUpdates and a webhook exclude each other
             self._poller = asyncio.create_task(self._poll())
             log.info("Telegram: long polling")
+        self._degraded_since = None
+
+    async def _reconnect(self) -> None:
+        """Try again after 1 s, 2 s, 4 s... up to ``telegram.reconnect_max_s``."""
+        wait = 1.0
+        while True:
+            await asyncio.sleep(wait)
+            try:
+                await self._connect()
+            except TelegramError as exc:
+                refused = isinstance(exc, InvalidToken)  # its message holds the token
+                log.log(logging.ERROR if refused else logging.WARNING,
+                        "Telegram still unreachable (%s); next try in %.0f s",
+                        "the token was refused" if refused else exc.message,
+                        min(wait * 2, self.cfg.reconnect_max_s))
+                wait = min(wait * 2, self.cfg.reconnect_max_s)
+                continue
+            log.info("Telegram reachable again: channel started")
+            return
+
+    def _polling_error(self, exc: TelegramError) -> None:
+        log.warning("Telegram polling error: %s", exc)
+        if isinstance(exc, (NetworkError, InvalidToken)) and self._degraded_since is None:
+            self._degraded_since = time.monotonic()
+
+    def health(self) -> str:
+        """"ok", or "degraded" while Telegram cannot be reached (start-up retries, polling
+        errors since the last update that came through)."""
+        return "ok" if self._degraded_since is None else "degraded"
+
+    def degraded_for(self) -> float:
+        return 0.0 if self._degraded_since is None else time.monotonic() - self._degraded_since
 
     async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            await asyncio.gather(self._retry, return_exceptions=True)
+            self._retry = None
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
         await self.app.inbox.drain()
         await self.ptb.shutdown()
+        for request in self._requests:  # Telegram never reached: PTB did not initialize
+            await request.shutdown()
         if self._notices is not None:
             await self._notices.shutdown()
 
@@ -309,32 +420,44 @@ class TelegramChannel(ChannelBase):
             log.warning("Telegram webhook: wrong or missing secret from %s", request.remote)
             return web.json_response({"error": "forbidden"}, status=403)
         try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            log.warning("Telegram webhook: body is not JSON")
-            return web.json_response({"error": "body is not JSON"}, status=400)
+            data = await read_json(request)
+        except BadBody as exc:
+            return refuse("Telegram webhook", request, exc.status, exc.reason)
         try:
-            if not await self.feed_webhook(data):
-                return web.json_response({"error": "not a Telegram update"}, status=400)
+            problem = await self._feed(data)
         except SQLAlchemyError as exc:
             # Not stored, so not acknowledged: Telegram sends it again.
             log.error("Telegram webhook: update not stored (%s); answered 503",
                       type(exc).__name__)
             return web.json_response({"error": "try again later"}, status=503)
+        if problem is not None:
+            return refuse("Telegram webhook", request, 400, problem)
         return web.json_response({"ok": True})
 
     async def feed_webhook(self, data: Any) -> bool:
         """Store one webhook update in the inbox and handle it; False when it is not a
         Telegram update. Raises SQLAlchemyError when it could not be stored."""
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return False
+        problem = await self._feed(data)
+        if problem is not None:
+            log.warning("rejected Telegram webhook update: %s", problem)
+        return problem is None
+
+    async def _feed(self, data: Any) -> str | None:
+        """Store one webhook update and handle it; what is wrong with it when it is not a
+        Telegram update."""
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
+                or isinstance(data.get("update_id"), bool):
+            return "not a Telegram update"
         try:
             update = Update.de_json(data, self.ptb.bot)
-        except Exception:
-            log.warning("rejected malformed Telegram webhook update %r", data.get("update_id"))
-            return False
+            # A wrongly typed field is refused here, not in a handler after the 200.
+            to_incoming(update)
+            blocked_by(update)
+        except Exception as exc:  # PTB raises whatever the field's constructor raised
+            return f"malformed Telegram update {data.get('update_id')} ({type(exc).__name__})"
         await self.app.inbox.take(self.name, str(update.update_id), chat_of(update), data)
-        return True
+        self._degraded_since = None  # an update came through: Telegram is reachable
+        return None
 
     async def _poll(self) -> None:
         """Long polling whose offset moves past a batch only once the batch is stored: a
@@ -351,11 +474,16 @@ class TelegramChannel(ChannelBase):
             except asyncio.CancelledError:
                 raise
             except (TelegramError, SQLAlchemyError) as exc:
-                log.warning("Telegram polling error (%s); next try in %.0f s", exc, backoff)
+                if isinstance(exc, TelegramError):
+                    self._polling_error(exc)
+                else:
+                    log.warning("Telegram updates not stored (%s); fetched again in %.0f s",
+                                type(exc).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
+            self._degraded_since = None
             if updates:
                 offset = max(u.update_id for u in updates) + 1
             for row in rows:
@@ -379,12 +507,9 @@ class TelegramChannel(ChannelBase):
         return to_incoming(update)
 
     async def _membership(self, update: Update) -> None:
-        m = update.my_chat_member
-        assert m is not None
-        if m.chat.type != "private":
-            return
-        if m.new_chat_member.status == ChatMemberStatus.BANNED:  # "kicked": the user blocked us
-            await self.app.mark_blocked("telegram", str(m.chat.id))
+        user_id = blocked_by(update)
+        if user_id is not None:
+            await self.app.mark_blocked("telegram", user_id)
 
     async def send(self, chat_id: str, replies: list[Reply], *, first: int = 0,
                    mark: Mark | None = None) -> bool:
@@ -431,7 +556,12 @@ class TelegramChannel(ChannelBase):
                 bot = Bot(self.cfg.token or "", base_url=self.cfg.base_url,
                           request=AiohttpRequest(32, read_timeout=15, write_timeout=15,
                                                  connect_timeout=10))
-                await bot.initialize()
+                try:
+                    await bot.initialize()
+                except BaseException:  # Telegram unreachable: no session left open
+                    await bot.shutdown()
+                    await bot.request.shutdown()
+                    raise
                 self._notices = bot
             return self._notices
 

@@ -13,7 +13,9 @@ from flows.types import Incoming, Reply
 
 __all__ = ["SPEC", "TerminalChannel", "render_terminal", "run_terminal"]
 
-SPEC = ChannelSpec(name="terminal", push=False, buttons=0, audio=False, text_limit=0)
+# `trolyso chat` is a citizen's session; local administration is the CLI's other commands.
+SPEC = ChannelSpec(name="terminal", push=False, buttons=0, audio=False, text_limit=0,
+                   rights=False)
 
 
 class TerminalChannel(ChannelBase):

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.base import ChannelBase, Host, Route
+from bot.channels.body import MAX_BODY, BadBody, read_json, refuse
 from core.channels import ChannelSpec
 from flows.types import Incoming, Reply
 
@@ -16,13 +17,26 @@ __all__ = ["MAX_BODY", "SPEC", "WebChannel", "reply_json"]
 
 SPEC = ChannelSpec(
     # The page only answers what it asked; it shows every button and plays voice answers.
-    name="web", push=False, buttons=100, audio=True, text_limit=0,
+    # A session id is whatever the browser sends: never a team member's or an admin's.
+    name="web", push=False, buttons=100, audio=True, text_limit=0, rights=False,
 )
-MAX_BODY = 64 * 1024
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def _problem(body: Any) -> str | None:
+    """What is wrong with a chat request's fields, or None."""
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    session = body.get("session")
+    if not isinstance(session, str) or not 1 <= len(session) <= 128:
+        return "'session' must be a string of 1 to 128 characters"
+    text, payload = body.get("text"), body.get("button")
+    if (text is None) == (payload is None):
+        return "give exactly one of 'text' or 'button'"
+    if text is not None and not isinstance(text, str):
+        return "'text' must be a string"
+    if payload is not None and (not isinstance(payload, str) or len(payload) > 64):
+        return "'button' must be a string of at most 64 characters"
+    return None
 
 
 def reply_json(reply: Reply, audio_url: str | None = None) -> dict[str, Any]:
@@ -53,27 +67,13 @@ class WebChannel(ChannelBase):
 
     async def chat(self, request: web.Request) -> web.Response:
         try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return _error(413, "request body too large")
-        if len(raw) > MAX_BODY:
-            return _error(413, f"request body over {MAX_BODY} bytes")
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _error(400, "body must be JSON: {\"session\": ..., \"text\": ...}")
-        if not isinstance(body, dict):
-            return _error(400, "body must be a JSON object")
-        session = body.get("session")
-        if not isinstance(session, str) or not 1 <= len(session) <= 128:
-            return _error(400, "'session' must be a string of 1 to 128 characters")
-        text, payload = body.get("text"), body.get("button")
-        if (text is None) == (payload is None):
-            return _error(400, "give exactly one of 'text' or 'button'")
-        if text is not None and not isinstance(text, str):
-            return _error(400, "'text' must be a string")
-        if payload is not None and (not isinstance(payload, str) or len(payload) > 64):
-            return _error(400, "'button' must be a string of at most 64 characters")
+            body = await read_json(request)
+        except BadBody as exc:
+            return refuse("web chat", request, exc.status, exc.reason)
+        problem = _problem(body)
+        if problem is not None:
+            return refuse("web chat", request, 400, problem)
+        session, text, payload = body["session"], body.get("text"), body.get("button")
         msg = (Incoming("web", session, text=text, kind="text") if text is not None
                else Incoming("web", session, button=payload, kind="button"))
         replies = await self.app.handle(msg) or []

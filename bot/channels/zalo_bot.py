@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -27,6 +28,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
+from bot.channels.body import BadBody, read_json, refuse
 from bot.channels.zalo_common import TEXT_LIMIT, ZaloError, resend_transient
 from bot.inbox import Mark
 from bot.render import render, split_text
@@ -146,6 +148,7 @@ class ZaloBotChannel(ChannelBase):
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
+        self._degraded_since: float | None = None  # monotonic time the platform was lost
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -161,6 +164,7 @@ class ZaloBotChannel(ChannelBase):
                 raise RuntimeError(f"Zalo Bot Platform refused the setup call: {exc}") from exc
             # An outage must not keep the rest of the assistant from starting.
             log.warning("Zalo Bot Platform unreachable at start (%s); retrying", exc)
+            self._degraded_since = time.monotonic()
             self._task = asyncio.create_task(self._run(prepared=False))
             return
         if not self.webhook:
@@ -180,6 +184,12 @@ class ZaloBotChannel(ChannelBase):
     def routes(self) -> list[Route]:
         return [("POST", WEBHOOK_PATH, self._on_webhook)] if self.webhook else []
 
+    def health(self) -> str:
+        return "ok" if self._degraded_since is None else "degraded"
+
+    def degraded_for(self) -> float:
+        return 0.0 if self._degraded_since is None else time.monotonic() - self._degraded_since
+
     async def _prepare(self) -> None:
         if self.webhook:
             await self._call("setWebhook", {"url": self.cfg.webhook_url,
@@ -193,6 +203,7 @@ class ZaloBotChannel(ChannelBase):
             try:
                 await self._prepare()
                 prepared = True
+                self._degraded_since = None
             except ZaloError as exc:
                 log.warning("Zalo Bot Platform setup failed (%s); next try in %.0f s",
                             exc, backoff)
@@ -212,11 +223,14 @@ class ZaloBotChannel(ChannelBase):
                     backoff = 1.0
                     continue
                 # 502/504 for hours have been seen on all bots: back off, keep polling.
+                if self._degraded_since is None:
+                    self._degraded_since = time.monotonic()
                 log.warning("Zalo getUpdates failed (%s); next try in %.0f s", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
+            self._degraded_since = None
             for update in result if isinstance(result, list) else [result]:
                 # getUpdates has no offset (the server moved its cursor already): store at
                 # once, waiting out a database outage rather than dropping the update.
@@ -256,12 +270,11 @@ class ZaloBotChannel(ChannelBase):
             log.warning("Zalo Bot webhook: wrong or missing secret from %s", request.remote)
             return web.json_response({"error": "forbidden"}, status=403)
         try:
-            body = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            log.warning("Zalo Bot webhook: body is not JSON")
-            return web.json_response({"error": "body is not JSON"}, status=400)
+            body = await read_json(request)
+        except BadBody as exc:
+            return refuse("Zalo Bot webhook", request, exc.status, exc.reason)
         if not isinstance(body, dict):
-            return web.json_response({"error": "body must be a JSON object"}, status=400)
+            return refuse("Zalo Bot webhook", request, 400, "body must be a JSON object")
         # Acknowledged once stored; events we do not answer are acknowledged too, so Zalo
         # does not send them again.
         try:

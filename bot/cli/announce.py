@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import actor, fail, in_db, list_arg, load_settings, load_texts
-from broadcast import announcements, attachments
+from broadcast import announcements, attachments, subscriptions
 from broadcast.schedule import ScheduleError, parse_at
 from broadcast.types import PRIORITIES, Draft, NoticeError, NoticeSummary
 from core.db import utcnow
@@ -76,6 +77,10 @@ def _list_json(n: NoticeSummary) -> dict[str, Any]:
             "topics": list(n.topics), "radio": n.radio, "author": n.author, "runs": n.runs}
 
 
+def _no_recipients(command: str, texts: dict[str, str]) -> None:
+    print(f"trolyso: {command}: warning: {texts['nb.no_recipients']}", file=sys.stderr)
+
+
 def _create(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     tz = ZoneInfo(settings.timezone)
@@ -100,15 +105,18 @@ def _create(args: argparse.Namespace) -> int:
         except NoticeError as exc:
             return fail("announce create", f"--attach {args.attach}: {exc}")
 
-    async def work(session: AsyncSession) -> NoticeSummary:
+    async def work(session: AsyncSession) -> tuple[NoticeSummary, int]:
         ann = await announcements.create(session, settings, texts, actor(), draft,
                                          attachment=file)
-        return await announcements.summary(session, ann)
+        reach = len(await subscriptions.matching(session, draft.areas, draft.topics))
+        return await announcements.summary(session, ann), reach
 
     try:
-        made = in_db(settings, work)
+        made, reach = in_db(settings, work)
     except NoticeError as exc:
         return fail("announce create", str(exc))
+    if reach == 0:
+        _no_recipients("announce create", texts)
     if at is None:
         print(f"announcement sending now to {made.recipients} recipients: {made.id}")
     else:
@@ -198,14 +206,22 @@ def _cancel(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     settings = load_settings(args)
 
-    async def work(session: AsyncSession) -> NoticeSummary | None:
+    async def work(session: AsyncSession) -> tuple[NoticeSummary | None, int]:
         ann = (await session.execute(select(Announcement).where(
             Announcement.id == args.id))).scalar_one_or_none()
-        return None if ann is None else await announcements.summary(session, ann)
+        if ann is None:
+            return None, 0
+        n = await announcements.summary(session, ann)
+        # Sent: whom it reached; not sent yet: whom it would reach now.
+        reach = n.recipients if n.runs else len(
+            await subscriptions.matching(session, list(n.areas), list(n.topics)))
+        return n, reach
 
-    n = in_db(settings, work)
+    n, reach = in_db(settings, work)
     if n is None:
         return fail("announce status", f"no announcement {args.id}")
+    if reach == 0 and n.state != "cancelled":
+        _no_recipients("announce status", load_texts(settings))
     if args.json:
         print(json.dumps(status_json(n)))
         return 0

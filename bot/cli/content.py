@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from bot.startup import check_content
 from core.config import load_config
 
 __all__ = ["export_service", "register"]
@@ -25,6 +26,7 @@ def register(sub: Any) -> None:
 
 def _content_dir(args: argparse.Namespace) -> Any:
     settings = load_config(args.config)
+    check_content(settings)  # a missing folder: one configuration error
     return settings, settings.path(settings.content.dir)
 
 

@@ -47,10 +47,13 @@ def register(sub: Any) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from bot.startup import check_content
     from core.config import load_config
     from flows.content import load_content
 
     settings = load_config(args.config)
+
+    check_content(settings)  # a missing folder: one configuration error
     content = load_content(settings.path(settings.content.dir), strict=False)
     return settings, content, settings.path(settings.nlu.cache_dir)
 
@@ -146,12 +149,15 @@ def _export_taught(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bot.cli.common import in_db
+    from bot.startup import check_content
     from core.config import load_config
     from core.models import TaughtExample
     from nlu.export import export_taught
     from nlu.retrain import training_label
 
     settings = load_config(args.config)
+
+    check_content(settings)  # a missing folder: one configuration error
     states = ("accepted", "pending") if args.pending else ("accepted",)
 
     async def rows(session: Any) -> list[tuple[str, str]]:

@@ -47,6 +47,39 @@ def register(sub: Any) -> None:
     build.set_defaults(func=_build)
 
 
+#: The speech engines in plain words.
+_VOICES = {"gtts": "Google's voice (gTTS, online)",
+           "espeak": "espeak-ng (offline, on this machine)",
+           "fpt": "FPT.AI (online)", "zalo_ai": "Zalo AI (online)"}
+
+
+def _voice_used(engine: Any) -> str:
+    """Which engine spoke the bulletin and why, in plain words."""
+    from broadcast.radio.tts import FallbackEngine
+
+    if isinstance(engine, FallbackEngine):
+        online = _VOICES.get(engine.primary.name, engine.primary.name)
+        if engine.fell_back:
+            return (f"Voice: {_VOICES['espeak']}, because {online} could not be used "
+                    f"({engine.fell_back}). The bulletin is ready; build it again when "
+                    "online for the better voice.")
+        return f"Voice: {online}."
+    return f"Voice: {_VOICES.get(engine.name, engine.name)}, as configured or asked."
+
+
+def _tts_failed(exc: Exception, choice: str | None) -> int:
+    from broadcast.radio.tts import TtsUnreachable
+
+    if isinstance(exc, TtsUnreachable):
+        name = _VOICES.get(choice or "", choice or "the online engine")
+        print(f"trolyso: radio build: {name} cannot be reached (no internet?); build offline "
+              "with --engine espeak, or --engine auto to fall back to it by itself",
+              file=sys.stderr)
+    else:
+        print(f"trolyso: radio build: {exc}", file=sys.stderr)
+    return 1
+
+
 def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -84,8 +117,7 @@ def _build(args: argparse.Namespace) -> int:
         try:
             return asyncio.run(_build_announcement(args, settings))
         except (TtsError, ValueError) as exc:
-            print(f"trolyso: radio build: {exc}", file=sys.stderr)
-            return 1
+            return _tts_failed(exc, args.engine or settings.radio.engine)
     text = _read(args.text_file)
     if args.area is None:
         area = settings.areas[0]
@@ -117,11 +149,11 @@ def _build(args: argparse.Namespace) -> int:
             already_spoken=args.spoken,
         )
     except (TtsError, ValueError) as exc:
-        print(f"trolyso: radio build: {exc}", file=sys.stderr)
-        return 1
+        return _tts_failed(exc, args.engine or settings.radio.engine)
     print(bulletin.mp3)
     print(bulletin.transcript)
     print(bulletin.metadata)
+    print(_voice_used(engine), file=sys.stderr)
     return 0
 
 
@@ -157,4 +189,5 @@ async def _build_announcement(args: argparse.Namespace, settings: Settings) -> i
         print(bulletin.mp3)
         print(bulletin.transcript)
         print(bulletin.metadata)
+    print(_voice_used(tts), file=sys.stderr)
     return 0

@@ -22,6 +22,9 @@ def register(sub: Any) -> None:
     invite = tsub.add_parser("invite", help="a one-time invite code; prints the code last")
     invite.add_argument("--role", choices=ROLES, required=True)
     invite.add_argument("--areas", required=True, help="comma-separated area codes")
+    invite.add_argument("--hours", type=int, default=None,
+                        help="how long the code stays valid (default broadcast.invite_ttl_hours, "
+                             f"at most {teams.MAX_TTL_HOURS})")
     invite.set_defaults(func=_invite)
     members = tsub.add_parser("list", help="team members and radio operators")
     members.add_argument("--json", action="store_true")
@@ -36,13 +39,13 @@ def _invite(args: argparse.Namespace) -> int:
 
     async def work(session: AsyncSession) -> str:
         return await teams.create_invite(session, settings, actor(), args.role,
-                                         list_arg(args.areas))
+                                         list_arg(args.areas), ttl_hours=args.hours)
 
     try:
         code = in_db(settings, work)
     except InviteError as exc:
         return fail("team invite", str(exc))
-    hours = settings.broadcast.invite_ttl_hours
+    hours = settings.broadcast.invite_ttl_hours if args.hours is None else args.hours
     print(f"one-time invite ({args.role}, areas {args.areas}, valid {hours} h; redeem with "
           f"/thamgia CODE): {code}")
     return 0

@@ -10,6 +10,7 @@ transcript (the spoken script) and a metadata JSON beside it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import soundfile as sf
 
 from broadcast.radio.audio import (
     PeakLimiter,
@@ -45,11 +47,15 @@ from core.config import RadioSettings
 
 __all__ = [
     "PRIORITIES",
+    "RECORDING_FORMATS",
     "Bulletin",
     "Priority",
+    "RecordingError",
     "build_bulletin",
+    "build_recording",
     "bulletin_dir",
     "bulletin_stem",
+    "read_recording",
     "script_for",
     "station_line",
 ]
@@ -84,9 +90,13 @@ class Script:
     repeat_line: str
     closing: str
 
+    def parts(self) -> tuple[str, ...]:
+        """What is spoken, in order (the notice twice)."""
+        return tuple(p for p in (self.opening, self.notice, self.repeat_line, self.notice,
+                                 self.closing) if p)
+
     def transcript(self) -> str:
-        parts = [self.opening, self.notice, self.repeat_line, self.notice, self.closing]
-        return "\n\n".join(p for p in parts if p) + "\n"
+        return "\n\n".join(self.parts()) + "\n"
 
 
 def station_line(station_name: str, area_name: str) -> str:
@@ -183,9 +193,14 @@ def _speak(engine: TtsEngine, texts: list[str]) -> list[Speech]:
 
 def _prepare(speech: Speech, settings: RadioSettings) -> np.ndarray:
     """Resample, high-pass, silence what is below -80 dBFS and trim it off the ends."""
+    return _prepare_samples(speech.samples, speech.rate, settings)
+
+
+def _prepare_samples(samples: np.ndarray, src_rate: int, settings: RadioSettings
+                     ) -> np.ndarray:
     rate = settings.sample_rate
-    x = resample(speech.samples, speech.rate, rate)
-    if x is speech.samples or not x.flags.writeable:
+    x = resample(samples, src_rate, rate)
+    if x is samples or not x.flags.writeable:
         x = x.copy()
     highpass(x, rate, settings.highpass_hz, out=x)
     first = last = -1
@@ -379,11 +394,26 @@ def build_bulletin(
     outro = _level(chime(rate, rising=True), rate, tone_target)
     prog = _programme(script, voice, intro, outro, settings)
     del voice
+    mp3, loudness, tp = _level_and_encode(prog, settings)
+    return _write(
+        mp3, script.transcript(), script.parts(), title=title, area_code=area_code,
+        area_name=area_name, priority=priority, when=when, settings=settings, out_dir=out_dir,
+        duration=prog.length / rate, loudness=loudness, true_peak=tp, engine=engine_name,
+        text=text,
+    )
 
-    # Level the programme: gain, then the true-peak limiter, both aimed at what listeners
-    # will hear: the decoded MP3, which LAME makes a little quieter and whose peaks overshoot
-    # (hence the margin). Encode, decode and measure; if it still peaks over or misses the
-    # loudness, limit lower or correct the gain and encode again.
+
+def _level_and_encode(prog: _Programme, settings: RadioSettings) -> tuple[bytes, float, float]:
+    """The programme as MP3 at the configured loudness under the true-peak ceiling; returns
+    (MP3, loudness LUFS, true peak dBTP) as measured on the decoded MP3.
+
+    Gain, then the true-peak limiter, both aimed at what listeners will hear: the decoded MP3,
+    which LAME makes a little quieter and whose peaks overshoot (hence the margin). Encode,
+    decode and measure; if it still peaks over or misses the loudness, limit lower or correct
+    the gain and encode again.
+    """
+    rate = settings.sample_rate
+    target = settings.loudness_lufs
     limit = settings.true_peak_dbtp
     shift = level_change_db(rate, settings.bitrate_kbps)
     aim = target - shift
@@ -401,16 +431,94 @@ def build_bulletin(
             ceiling *= 10 ** (-(tp - limit + 0.1) / 20)
         aim = estimate + target - loudness  # what the MP3 changed, measured
         gain_db = aim - estimate  # on the programme as it is now (limited, at ``estimate``)
+    return mp3, loudness, tp
+
+
+#: What an operator may upload as their own recorded announcement (libsndfile's names).
+RECORDING_FORMATS = {"WAV": "WAV", "WAVEX": "WAV", "MP3": "MP3", "OGG": "OGG"}
+
+
+class RecordingError(ValueError):
+    """An uploaded recording that cannot be published; ``code`` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code  # format | unreadable | too_long | silent
+
+
+def read_recording(data: bytes, max_s: float) -> tuple[np.ndarray, int]:
+    """Decode an uploaded WAV, MP3 or OGG to mono float32 samples and their rate."""
+    try:
+        info = sf.info(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise RecordingError("unreadable", f"not a readable audio file: {exc}") from exc
+    if info.format not in RECORDING_FORMATS:
+        raise RecordingError("format", f"{info.format} is not WAV, MP3 or OGG")
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise RecordingError("unreadable", "no audio in the file")
+    if info.frames / info.samplerate > max_s:
+        raise RecordingError("too_long", f"{info.frames / info.samplerate:.0f} s > {max_s:.0f} s")
+    try:
+        x, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise RecordingError("unreadable", f"the audio cannot be decoded: {exc}") from exc
+    mono = x[:, 0] if x.shape[1] == 1 else x.mean(axis=1, dtype=np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
+
+
+def build_recording(
+    data: bytes,
+    *,
+    title: str,
+    area_code: str,
+    area_name: str,
+    priority: str,
+    when: datetime,
+    settings: RadioSettings,
+    out_dir: str | Path | None,
+    source_name: str = "",
+    max_s: float = 900.0,
+) -> Bulletin:
+    """Publish an operator's own recording (WAV/MP3/OGG bytes) as a bulletin: the chime (the
+    alert tone for emergencies), the recording once, the closing chime, levelled and limited
+    as a synthesised bulletin is, written in the same layout (so the feeds list it).
+
+    Raises :class:`RecordingError` for a file that is not usable audio."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {', '.join(PRIORITIES)} (got {priority!r})")
+    when = _local(when)
+    samples, src_rate = read_recording(data, max_s)
+    rate = settings.sample_rate
+    target = settings.loudness_lufs
+    rec = _prepare_samples(samples, src_rate, settings)
+    del samples
+    if len(rec) < int(0.5 * rate) or not math.isfinite(integrated_loudness([rec], rate)):
+        raise RecordingError("silent", "the recording has no audible sound")
+    rec = _level(rec, rate, target)
+    intro = alert_tone(rate) if priority == "emergency" else chime(rate)
+    intro = _level(intro, rate, target - _TONE_BELOW_SPEECH_LU)
+    outro = _level(chime(rate, rising=True), rate, target - _TONE_BELOW_SPEECH_LU)
+    pause, short = silence(settings.pause_s, rate), silence(settings.pause_s / 2, rate)
+    segments = [intro, pause, rec, pause, outro, short]
+    first = len(intro) + len(pause)
+    cuts = [(first - FRAME) // FRAME * FRAME, *(first + r for r in _splits(rec, first, workers())),
+            -(-(first + len(rec) + TAIL + FRAME) // FRAME) * FRAME]
+    parts = {"\0intro": intro, "\0rec": rec, "\0outro": outro}
+    prog = _Programme(segments, parts, dict.fromkeys(parts, 1), cuts)
+    mp3, loudness, tp = _level_and_encode(prog, settings)
+    note = f"[Bản ghi âm của phát thanh viên{': ' + source_name if source_name else ''}]"
     return _write(
-        mp3, script, title=title, area_code=area_code, area_name=area_name, priority=priority,
-        when=when, settings=settings, out_dir=out_dir, duration=prog.length / rate,
-        loudness=loudness, true_peak=tp, engine=engine_name, text=text,
+        mp3, note + "\n", (note,), title=title, area_code=area_code, area_name=area_name,
+        priority=priority, when=when, settings=settings, out_dir=out_dir,
+        duration=prog.length / rate, loudness=loudness, true_peak=tp, engine="recording",
+        text=hashlib.sha256(data).hexdigest(),
     )
 
 
 def _write(
     mp3: bytes,
-    script: Script,
+    transcript: str,
+    script: tuple[str, ...],
     *,
     title: str,
     area_code: str,
@@ -436,7 +544,7 @@ def _write(
     mp3_path.write_bytes(mp3)
     tag_mp3(mp3_path, title=title or station, station=station, area_code=area_code,
             area_name=area_name, when=when, priority=priority)
-    txt_path.write_text(script.transcript(), encoding="utf-8")
+    txt_path.write_text(transcript, encoding="utf-8")
     bulletin_id = f"{area_code}-{when:%Y%m%d-%H%M}-{stem.split('_', 3)[-1]}"
     meta = {
         "id": bulletin_id,
@@ -465,6 +573,5 @@ def _write(
     return Bulletin(
         id=bulletin_id, mp3=mp3_path, transcript=txt_path, metadata=meta_path,
         duration_s=duration, loudness_lufs=loudness, true_peak_dbtp=true_peak, engine=engine,
-        script=tuple(p for p in (script.opening, script.notice, script.repeat_line,
-                                 script.notice, script.closing) if p),
+        script=script,
     )

@@ -14,7 +14,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -39,15 +39,20 @@ class BulletinInfo:
     size_bytes: int
     relpath: str  # of the MP3, relative to the output root, with "/" separators
     transcript: str  # the spoken script
+    loudness_lufs: float | None = None  # integrated loudness measured on the MP3
+    engine: str = ""  # the speech engine, or "recording" for an operator's own recording
 
 
-def list_bulletins(root: str | Path, area_code: str) -> list[BulletinInfo]:
-    """Bulletins of one area under ``<root>/<area>/<date>/``, newest first."""
+def list_bulletins(root: str | Path, area_code: str, day: date | None = None
+                   ) -> list[BulletinInfo]:
+    """Bulletins of one area under ``<root>/<area>/<date>/`` (only ``day``'s folder when
+    given), newest first."""
     if not _AREA_RE.match(area_code):
         raise ValueError(f"not an area code: {area_code!r}")
     base = Path(root)
     out = []
-    for meta_path in sorted((base / area_code).glob("*/*.json")):
+    pattern = f"{day.isoformat()}/*.json" if day is not None else "*/*.json"
+    for meta_path in sorted((base / area_code).glob(pattern)):
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             mp3 = meta_path.parent / meta["mp3"]
@@ -63,6 +68,9 @@ def list_bulletins(root: str | Path, area_code: str) -> list[BulletinInfo]:
                 size_bytes=mp3.stat().st_size,
                 relpath=mp3.relative_to(base).as_posix(),
                 transcript=txt.read_text(encoding="utf-8") if txt.is_file() else "",
+                loudness_lufs=(float(meta["loudness_lufs"])
+                               if meta.get("loudness_lufs") is not None else None),
+                engine=str(meta.get("engine") or ""),
             ))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("radio: skipping %s: %s", meta_path, exc)

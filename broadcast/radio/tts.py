@@ -57,6 +57,7 @@ __all__ = [
     "Speech",
     "TtsEngine",
     "TtsError",
+    "TtsUnreachable",
     "decode_audio",
     "make_engine",
 ]
@@ -69,6 +70,10 @@ _AUDIO_LINE = re.compile(r'jQ1olc","\[\\"(.*)\\"]')
 
 class TtsError(Exception):
     """The engine could not produce speech (unreachable, refused, bad answer)."""
+
+
+class TtsUnreachable(TtsError):
+    """An online engine could not be reached (no internet, DNS, a timeout)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,8 @@ def _retrying(
         try:
             resp = send()
         except requests.RequestException as exc:
-            raise TtsError(f"{what}: cannot connect: {exc.__class__.__name__}: {exc}") from exc
+            raise TtsUnreachable(f"{what}: cannot connect: {exc.__class__.__name__}: {exc}"
+                                 ) from exc
         if resp.status_code != 429 and resp.status_code < 500:
             if resp.status_code >= 400:
                 raise TtsError(f"{what}: HTTP {resp.status_code} {resp.reason}")
@@ -528,6 +534,8 @@ class FallbackEngine:
         self._clock = clock
         self._down_until: float | None = None
         self._lock = threading.Lock()
+        #: Why the offline engine spoke at least once (the online engine's error), else None.
+        self.fell_back: str | None = None
 
     @property
     def cache_key(self) -> str:
@@ -540,6 +548,7 @@ class FallbackEngine:
 
     def synthesize(self, text: str) -> Speech:
         if self.degraded:
+            self.fell_back = self.fell_back or f"{self.primary.name} was down a moment ago"
             return self.fallback.synthesize(text)
         try:
             speech = self.primary.synthesize(text)
@@ -547,6 +556,7 @@ class FallbackEngine:
             with self._lock:
                 first = self._down_until is None
                 self._down_until = self._clock() + self.retry_after_s
+                self.fell_back = self.fell_back or str(exc)
             if first:
                 log.warning("%s unavailable (%s); falling back to %s",
                             self.primary.name, exc, self.fallback.name)

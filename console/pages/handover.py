@@ -64,6 +64,12 @@ async def handover_scope(request: web.Request, session: AsyncSession) -> Sequenc
     return None if h is None else [h.area]
 
 
+async def _where(s: AsyncSession, hid: int) -> dict[str, Any]:
+    """The audit entry's targets: the request's area, so the log can be read per area."""
+    h = await s.get(Handover, hid)
+    return {"areas": [h.area]} if h is not None else {}
+
+
 def _desk(c: PageCtx, s: AsyncSession) -> Desk:
     return Desk(s, c.settings, c.deps.texts)
 
@@ -167,15 +173,16 @@ async def events(request: web.Request) -> web.StreamResponse:
 async def duty(request: web.Request) -> web.StreamResponse:
     c = ctx(request)
     on = (await request.post()).get("on") == "1"
+    mine = {} if c.who.is_admin else {"areas": list(c.who.areas)}
     async with c.tx() as s:
         user = await s.get(ConsoleUser, c.who.id)
         assert user is not None
         until = await _desk(c, s).duty(user, on)
         if on and until is not None:
             await audit.record(s, c.who.actor, "handover.duty_on",
-                               details={"until": until.isoformat()})
+                               details={"until": until.isoformat()}, targets=mine)
         elif not on:
-            await audit.record(s, c.who.actor, "handover.duty_off")
+            await audit.record(s, c.who.actor, "handover.duty_off", targets=mine)
     code = "duty_off" if not on else ("duty_on" if until else "duty_closed")
     if _wants_json(request):
         return web.json_response({"ok": bool(until) or not on, "message": MESSAGES[code]})
@@ -193,7 +200,8 @@ async def claim(request: web.Request) -> web.StreamResponse:
         assert user is not None
         got = await _desk(c, s).claim(hid, user)
         if got:
-            await audit.record(s, c.who.actor, "handover.claim", details={"handover": hid})
+            await audit.record(s, c.who.actor, "handover.claim", details={"handover": hid},
+                               targets=await _where(s, hid))
     if _wants_json(request):
         return web.json_response({"ok": got, "message": MESSAGES["claimed" if got else "taken"]},
                                  status=200 if got else 409)
@@ -273,7 +281,8 @@ async def send(request: web.Request) -> web.StreamResponse:
         except NotYours:
             row = None
         if row is not None:
-            await audit.record(s, c.who.actor, "handover.say", details={"handover": hid})
+            await audit.record(s, c.who.actor, "handover.say", details={"handover": hid},
+                               targets=await _where(s, hid))
     if row is None:
         if _wants_json(request):
             return web.json_response({"error": MESSAGES["not_yours"]}, status=409)
@@ -294,7 +303,8 @@ async def _end(request: web.Request, action: str) -> web.StreamResponse:
         else:
             done = await desk.close(hid, c.who.id, c.who.actor.label)
         if done:
-            await audit.record(s, c.who.actor, f"handover.{action}", details={"handover": hid})
+            await audit.record(s, c.who.actor, f"handover.{action}", details={"handover": hid},
+                               targets=await _where(s, hid))
     if done:
         _nudge(c)
     code = ("released" if action == "release" else "closed") if done else "not_yours"

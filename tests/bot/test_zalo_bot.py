@@ -122,10 +122,12 @@ async def test_polling_clears_a_webhook_first(
 
 async def test_polling_rides_out_an_outage(
         polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
+    _, channel = polling
     api.faults.append(BotFault("getUpdates", 502, "Bad Gateway", times=2))
     await api.send_text(CHAT, "/start")
     [menu] = await api.wait_sent(CHAT, 1)
     assert "Xin chào" in menu["text"]
+    assert channel.health() == "ok"  # /healthz: degraded only while the platform is lost
 
 
 async def test_images_and_stickers_get_a_short_polite_text_answer(

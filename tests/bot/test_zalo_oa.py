@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import re
 import time
@@ -260,7 +261,19 @@ async def test_an_event_for_another_app_is_refused(
 
 async def test_a_signed_body_that_is_not_json_gets_400(
         server: Server, oa: ZaloOaApiDouble) -> None:
-    assert await server.post_raw(b"{oops", {"X-ZEvent-Signature": "mac=00"}) == 400
+    stamp = str(int(time.time() * 1000))
+    raw = b'{"timestamp": "' + stamp.encode() + b'", oops'
+    mac = hashlib.sha256(oa.app_id.encode() + raw + stamp.encode()
+                         + oa.secret_key.encode()).hexdigest()
+    assert await server.post_raw(raw, {"X-ZEvent-Signature": f"mac={mac}"}) == 400
+    await _nothing_changed(server)
+
+
+async def test_an_unsigned_body_that_is_not_json_gets_403_before_parsing(
+        server: Server, oa: ZaloOaApiDouble) -> None:
+    # The signature is checked on the raw bytes first: nobody without the key gets the parser.
+    assert await server.post_raw(b"{oops", {"X-ZEvent-Signature": "mac=00"}) == 403
+    assert await server.post_raw(b"[" * 5000, {"X-ZEvent-Signature": "mac=00"}) == 403
 
 
 # ---------------------------------------------------------------------- tokens

@@ -62,6 +62,20 @@ def test_create_now_prints_the_id_last_and_status_json_has_the_contract_keys(
                                "failed": 0, "blocked": 0, "pending": 2}
 
 
+def test_a_notice_to_nobody_is_created_with_a_warning(cli: Cli, sqlite_url: str,
+                                                      tmp_path: Path) -> None:
+    status, out, err = cli("announce", "create", "--text", "Họp tổ dân phố",
+                           "--areas", "12454", "--topics", "chung")
+    assert status == 0 and "0 recipients" in out
+    assert "warning" in err and "chưa tới được ai" in err
+    status, out, err = cli("announce", "status", out.split()[-1])
+    assert status == 0 and "chưa tới được ai" in err
+    _subscribe(sqlite_url, tmp_path, ["a"])
+    status, out, err = cli("announce", "create", "--text", "Họp", "--areas", "12454",
+                           "--topics", "chung")
+    assert status == 0 and "warning" not in err
+
+
 def test_cli_actions_are_audited_as_the_operating_system_user(
         cli: Cli, sqlite_url: str) -> None:
     cli("announce", "create", "--text", "Cắt nước", "--at", "23:59")
@@ -128,6 +142,15 @@ def test_an_invite_code_from_the_cli_lets_a_member_join_in_chat(
 
     text = asyncio.run(join())
     assert "Bạn đã vào tổ" in text and "Phường Trần Hưng Đạo" in text
+
+
+def test_an_invite_can_be_valid_for_a_chosen_time_within_a_month(cli: Cli) -> None:
+    status, out, _ = cli("team", "invite", "--role", "radio", "--areas", "12454",
+                         "--hours", "168")
+    assert status == 0 and "valid 168 h" in out
+    status, _, err = cli("team", "invite", "--role", "radio", "--areas", "12454",
+                         "--hours", "0")
+    assert status != 0 and "1 to 720 hours" in err
 
 
 def test_list_prints_a_table(cli: Cli) -> None:

@@ -114,6 +114,16 @@ async def test_compose_preview_confirm_sends_to_matching_subscribers_only(score:
     assert (f"telegram:{MEMBER}", "announce.create") in actions
 
 
+async def test_a_preview_that_reaches_nobody_says_so_before_confirming(score: App) -> None:
+    await join(score)
+    preview = await compose_until_preview(score, MEMBER, "Họp tổ dân phố tối nay", AREA)
+    assert "Số người đang đăng ký nhận: 0" in preview
+    assert "chưa tới được ai" in preview
+    await subscribe(score, ["s1"], topics=["tiem-chung"])
+    again = await compose_until_preview(score, MEMBER, "Tiêm chủng\nSáng mai.", AREA)
+    assert "chưa tới được ai" not in again
+
+
 async def test_with_the_loudspeakers_on_the_preview_shows_what_will_be_read(
         score: App) -> None:
     await join(score)

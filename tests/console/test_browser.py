@@ -4,7 +4,8 @@ screen and an office screen, with screenshots in the test's folder.
 A newcomer creates the admin with the CLI, sets the password from the printed link and logs in
 on a phone; the admin invites a member (the CLI, as the README says); the member sets their
 password, logs in, composes a notice for their area and sends it; the notice reaches the
-subscribers through the Telegram Bot API double while the progress bar moves."""
+subscribers through the Telegram Bot API double while the progress bar moves; a radio operator
+of the area makes the day's bulletin, plays and downloads it."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[tuple[App, str
                                rules=delivery_rules(core.settings), schedule=False)
     await subscribe(core, [str(7000 + i) for i in range(SUBSCRIBERS)], areas=[AREA],
                     topics=["chung"])
+    # Bulletins are spoken with espeak-ng (what "auto" falls back to without internet).
+    core.settings = core.settings.model_copy(update={"radio": core.settings.radio.model_copy(
+        update={"engine": "espeak"})})
     await notices.start()
     try:
         async for url in serve(core):
@@ -88,7 +92,8 @@ async def test_the_readme_steps_on_a_phone_then_on_an_office_screen(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--autoplay-policy=no-user-gesture-required"])
         problems: list[str] = []
 
         async def phone() -> Any:
@@ -138,6 +143,7 @@ async def test_the_readme_steps_on_a_phone_then_on_an_office_screen(
             "Lịch tiêm chủng\nSáng thứ Bảy 6/12, từ 7h30 tại trạm y tế phường. Mang theo "
             "sổ tiêm chủng.")
         await page.get_by_label("Thông báo chung của phường").check()
+        await page.get_by_label("Đọc trên loa phát thanh của phường").check()
         reach = page.locator("#reach")
         await reach.filter(has_text=f"Sẽ gửi tới {SUBSCRIBERS} người").wait_for()
         tg_preview = page.locator(".channel.telegram .bubble").first
@@ -186,9 +192,51 @@ async def test_the_readme_steps_on_a_phone_then_on_an_office_screen(
         await page.goto(base + "/console/delivery")
         assert "Tin đã gửi mỗi ngày" in await page.content()
         assert f"Telegram ({SUBSCRIBERS})" in await page.content()
+
+        # Step 6: a radio operator of the area makes the day's bulletin, plays and downloads it.
+        out = await asyncio.to_thread(cli, tmp_path, sqlite_url, "console", "user", "add",
+                                      "tam", "--role", "radio", "--areas", AREA)
+        assert out.returncode == 0, out.stderr
+        radio_link = _link_path(out.stdout)
+        page = await phone()
+        await page.goto(base + radio_link)
+        await page.get_by_label("Mật khẩu mới").fill(PASSWORD)
+        await page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
+        await page.get_by_role("button", name="Lưu mật khẩu").click()
+        await page.get_by_label("Tên tài khoản").fill("tam")
+        await page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await page.wait_for_url(base + "/console/")
+        await page.get_by_role("link", name="Phát thanh", exact=True).click()
+        await page.wait_for_url(base + "/console/radio")
+        assert f"/radio/{AREA}/feed.xml" in await page.content()
+        await page.get_by_role("button", name="Tạo bản tin ngay").click()
+        await page.wait_for_url("**/console/radio?*ok=built", timeout=120_000)
+        bulletin = page.locator("li.bulletin").first
+        assert "Lịch tiêm chủng" in await bulletin.inner_text()
+        assert "LUFS" in await bulletin.inner_text()
+        audio = bulletin.locator("audio")
+        await audio.evaluate("a => a.play()")
+        await page.wait_for_function(
+            "() => { const a = document.querySelector('li.bulletin audio');"
+            " return a && a.currentTime > 0.2 && !a.error; }", timeout=30_000)
+        await audio.evaluate("a => a.pause()")
+        await _no_overflow(page)
+        await page.screenshot(path=str(shots / "06-radio-390.png"), full_page=True)
+        async with page.expect_download() as dl:
+            await bulletin.get_by_role("link", name="Tải về (MP3)").click()
+        download = await dl.value
+        saved = tmp_path / download.suggested_filename
+        await download.save_as(saved)
+        assert saved.suffix == ".mp3" and saved.read_bytes()[:3] == b"ID3"
+        assert f"_{AREA}_" in saved.name  # date, time, area and title in the name
+        await page.set_viewport_size(DESKTOP)
+        await page.reload()
+        await _no_overflow(page)
+        await page.screenshot(path=str(shots / "page-radio-1366.png"), full_page=True)
         await browser.close()
     assert problems == [], problems
-    assert len(list(shots.glob("*.png"))) >= 17
+    assert len(list(shots.glob("*.png"))) >= 19
     keep = Path("/tmp/console-screenshots")  # for a person to look at after a run
     shutil.rmtree(keep, ignore_errors=True)
     shutil.copytree(shots, keep)

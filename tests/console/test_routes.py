@@ -14,7 +14,7 @@ from broadcast import announcements, attachments
 from broadcast.types import Actor, Draft
 from console.pages.learning import EDITORS
 from console.routing import BROADCASTERS, TABLE, Route
-from core.models import Handover
+from core.models import Handover, RadioBulletin
 from tests.console.conftest import AREA, AREA2, Browser, Server
 
 #: Routes anyone may open: the login and password-setup forms and the console's CSS/JS. A new
@@ -35,11 +35,15 @@ def _path(route: Route, notice_id: int) -> str:
     # A notice and a handover request (in the owner's area) share the id.
     path = re.sub(r"\{h?id[^}]*\}", str(notice_id), route.path)
     path = path.replace("{token}", "x" * 43).replace("{name}", "0" * 32 + ".ogg")
+    path = re.sub(r"\{iid[^}]*\}", str(notice_id), path)  # a team invite
     path = re.sub(r"\{sid[^}]*\}", "cap-ho-chieu", path)
     path = re.sub(r"\{fid[^}]*\}", "legal-ket-hon-tuoi", path)
+    path = re.sub(r"\{file[^}]*\}", f"{AREA}/2026-12-03/ban-tin.mp3", path)  # a bulletin
     assert "{" not in path, path
     if route.name == "notices.new":
         path += f"?from={notice_id}"
+    if route.name == "radio":
+        path += f"?area={AREA}"
     return "/console" + path
 
 
@@ -49,8 +53,9 @@ async def _try(b: Browser, route: Route, path: str, *, csrf: bool = True) -> int
             if r.status == 303:
                 assert r.headers["Location"].startswith("/console/login"), r.headers
             return r.status
-    data = [("areas", AREA), ("topics", "chung"), ("text", "Họp tổ dân phố"), ("when", "now"),
-            ("kind", "correction"), ("ack", "1")]
+    data = [("areas", AREA), ("topics", "chung"), ("role", "member"), ("ttl", "24"),
+            ("member", "telegram:1"), ("text", "Họp tổ dân phố"), ("when", "now"),
+            ("kind", "correction"), ("ack", "1"), ("area", AREA), ("slots", "08:00")]
     if csrf:
         data.insert(0, ("csrf", b.csrf))
     async with b.http.post(b.base + path, data=data, allow_redirects=False) as r:
@@ -64,6 +69,7 @@ async def world(server: Server, browsers: Callable[..., Awaitable[Browser]]
     await server.add_user("lan", "member", [AREA])
     await server.add_user("hung", "member", [AREA2])
     await server.add_user("bientap", "editor")
+    await server.add_user("binh", "radio", [AREA2])
     async with server.core.sessionmaker() as s, s.begin():
         ann = await announcements.create(
             s, server.core.settings, server.core.content.texts, Actor("console:lan"),
@@ -73,8 +79,12 @@ async def world(server: Server, browsers: Callable[..., Awaitable[Browser]]
         notice_id = ann.id
         # A citizen of the owner's area waiting for a person, under the same id.
         s.add(Handover(id=notice_id, channel="web", user_id="citizen-1", area=AREA))
+        # A radio bulletin of the owner's area, under the same id.
+        s.add(RadioBulletin(id=notice_id, area_code=AREA, key="slot:2026-12-03T06:00",
+                            state="empty", announcement_ids=[], sent_to=[]))
     people = {"anonymous": await browsers(), "other_area": await browsers("hung"),
-              "editor": await browsers("bientap"), "owner": await browsers("lan")}
+              "editor": await browsers("bientap"), "owner": await browsers("lan"),
+              "other_radio": await browsers("binh")}
     await people["anonymous"].get("/console/login")
     for b in people.values():
         await b.get("/console/")  # the page's CSRF token
@@ -110,6 +120,9 @@ async def test_nobody_without_the_right_session_role_area_or_token_gets_through(
         if route.scope is not None:
             status = await _try(people["other_area"], route, path)
             assert status == 403, f"member of another area {route.method} {path}: {status}"
+            if "radio" in route.roles:
+                status = await _try(people["other_radio"], route, path)
+                assert status == 403, f"radio of another area {route.method} {path}: {status}"
         if route.method == "POST":
             status = await _try(people["owner"], route, path, csrf=False)
             assert status == 403, f"no CSRF token {route.method} {path}: {status}"
@@ -171,3 +184,20 @@ async def test_unknown_console_paths_are_404_and_pages_carry_security_headers(
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert r.headers["X-Frame-Options"] == "DENY"
         assert r.headers["Cache-Control"] == "no-store"
+
+
+async def test_the_team_and_audit_actions_are_the_admins_alone(
+        world: tuple[Server, int, dict[str, Browser]]) -> None:
+    """Team members see their team read-only; inviting, revoking, removing and the audit log
+    (which names everyone) are refused to them with the right token in hand."""
+    server, notice_id, people = world
+    admin_only = [r for r in _table(server) if r.name.startswith(("team.", "audit"))]
+    assert {r.name for r in admin_only} >= {"team.invite", "team.revoke", "team.remove",
+                                            "audit", "audit.export"}
+    before = await server.counts()
+    for route in admin_only:
+        assert route.roles == frozenset({"admin"}), route.name
+        for who in ("owner", "other_area", "editor"):
+            status = await _try(people[who], route, _path(route, notice_id))
+            assert status == 403, f"{who} {route.method} {route.path}: {status}"
+    assert await server.counts() == before

@@ -1,11 +1,12 @@
 """Scripted conversations (``*.yml`` here) against the web API with the real trained engine.
 
 Every conversation runs on one aiohttp server (real ``POST /api/chat``, SQLite, the engine
-trained once for the module) under its own session id. Each turn either types (``say``) or
-taps a button shown in the previous turn (``tap``), and ``expect`` states what the citizen must
-get. Expectations are checked against data, never against hand-copied wording: service facts
-against ``trolyso content export --json``, FAQ answers and interface texts against the loaded
-content, and buttons by their payloads.
+trained once for the module) under its own session id; one with ``channel: telegram`` (team
+members: the web chat never carries team rights) talks to the assistant as Telegram messages.
+Each turn either types (``say``) or taps a button shown in the previous turn (``tap``), and
+``expect`` states what the citizen must get. Expectations are checked against data, never
+against hand-copied wording: service facts against ``trolyso content export --json``, FAQ
+answers and interface texts against the loaded content, and buttons by their payloads.
 
 ``expect`` keys (all given keys are checked):
 
@@ -48,11 +49,13 @@ import yaml
 from aiohttp import web
 
 from bot.app import App, build_app, load_nlu
+from bot.channels.web import reply_json
 from bot.web import make_web_app
 from broadcast import teams
 from broadcast.types import Actor
 from flows.content import ANSWER_LIMIT, Content, load_content
 from flows.faq import disclaimer_of
+from flows.types import Incoming
 from tests.conftest import ROOT, settings_for
 
 HERE = Path(__file__).resolve().parent
@@ -121,6 +124,10 @@ def test_there_are_at_least_sixty_conversations() -> None:
 @pytest.mark.parametrize("dialogue", _params())
 async def test_dialogue(chat: Chat, dialogue: dict[str, Any]) -> None:
     session = "dlg-" + dialogue["_id"]
+    # Team members are on a channel with accounts (the web chat is anyone's session).
+    channel = str(dialogue.get("channel", "web"))
+    assert channel == "telegram" or not any("team_member" in t for t in dialogue["turns"]), \
+        f"{dialogue['name']!r}: team members are on Telegram (channel: telegram)"
     shown: list[str] = []
     for n, turn in enumerate(dialogue["turns"], 1):
         where = f"{dialogue['name']!r}, turn {n}"
@@ -131,9 +138,9 @@ async def test_dialogue(chat: Chat, dialogue: dict[str, Any]) -> None:
         if "tap" in turn:
             payload = str(turn["tap"])
             assert payload in shown, f"{where}: {payload} was not among the buttons {shown}"
-            replies = await _post(chat, {"session": session, "button": payload})
+            replies = await _send(chat, channel, {"session": session, "button": payload})
         else:
-            replies = await _post(chat, {"session": session, "text": _text(turn)})
+            replies = await _send(chat, channel, {"session": session, "text": _text(turn)})
         _check(chat, turn.get("expect") or {}, replies, shown, where)
         shown = [b["payload"] for r in replies for b in r["buttons"] if b.get("payload")]
 
@@ -143,6 +150,17 @@ def _text(turn: dict[str, Any]) -> str:
         return str(turn["say"])
     long = turn["say_long"]
     return str(long["story"]) * int(long["times"]) + str(long.get("then", ""))
+
+
+async def _send(chat: Chat, channel: str, body: dict[str, str]) -> list[dict[str, Any]]:
+    """One turn: over the web API, or straight to the assistant as a Telegram message."""
+    if channel == "web":
+        return await _post(chat, body)
+    msg = (Incoming(channel, body["session"], button=body["button"], kind="button")
+           if "button" in body else Incoming(channel, body["session"], text=body["text"]))
+    replies = [reply_json(r) for r in await chat.app.handle(msg) or []]
+    assert replies, f"no reply to {body}"
+    return replies
 
 
 async def _post(chat: Chat, body: dict[str, str]) -> list[dict[str, Any]]:

@@ -161,3 +161,38 @@ def test_cli_build_refuses_an_unknown_area(
     code = main(["--config", str(CONFIG), "radio", "build", "--text-file", str(src),
                  "--area", "99999", "--engine", "espeak"])
     assert code == 2 and "99999" in capsys.readouterr().err
+
+
+def _offline_config(tmp_path: Path) -> Path:
+    """The shipped configuration with Google's voice pointed at a closed port (no internet)."""
+    cfg = tmp_path / "config.yaml"
+    text = CONFIG.read_text(encoding="utf-8").replace(
+        'dir: "content"', f'dir: "{CONFIG.parent / "content"}"')
+    cfg.write_text(text + '\nradio:\n  gtts:\n    base_url: "http://127.0.0.1:1"\n'
+                   "    connect_timeout_s: 2\n", encoding="utf-8")
+    return cfg
+
+
+def test_cli_build_says_in_plain_words_that_it_fell_back_to_the_offline_voice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], espeak: str
+) -> None:
+    src = tmp_path / "notice.txt"
+    src.write_text("Chiều nay cắt điện.", encoding="utf-8")
+    code = main(["--config", str(_offline_config(tmp_path)), "radio", "build", "--text-file",
+                 str(src), "--out", str(tmp_path / "out"), "--engine", "auto"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "Voice: espeak-ng (offline" in err and "because Google's voice" in err
+
+
+def test_cli_build_with_gtts_and_no_internet_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "notice.txt"
+    src.write_text("Chiều nay cắt điện.", encoding="utf-8")
+    code = main(["--config", str(_offline_config(tmp_path)), "radio", "build", "--text-file",
+                 str(src), "--out", str(tmp_path / "out"), "--engine", "gtts"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    [line] = [x for x in err.splitlines() if x.startswith("trolyso:")]
+    assert "cannot be reached" in line and "--engine espeak" in line

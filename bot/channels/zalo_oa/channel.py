@@ -22,6 +22,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import ChannelBase, Host, Route
+from bot.channels.body import BadBody, read_body, refuse
 from bot.channels.zalo_common import (
     TEXT_LIMIT,
     ZaloError,
@@ -142,16 +143,18 @@ class ZaloOaChannel(ChannelBase):
     # ------------------------------------------------------------------ incoming
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
-        raw = await request.read()
+        try:
+            raw = await read_body(request)
+        except BadBody as exc:
+            return refuse("Zalo OA webhook", request, exc.status, exc.reason)
         try:
             event = verify_event(raw, request.headers.get(SIGNATURE_HEADER),
                                  app_id=self.cfg.app_id or "",
                                  secret_key=self.cfg.secret_key or "",
                                  max_age_s=self.cfg.max_event_age_s)
         except WebhookRefused as exc:
-            log.warning("Zalo OA webhook refused (%s) from %s", exc.reason, request.remote)
-            return web.json_response({"error": "forbidden" if exc.status == 403 else exc.reason},
-                                     status=exc.status)
+            return refuse("Zalo OA webhook", request, exc.status,
+                          "forbidden" if exc.status == 403 else exc.reason)
         parsed = to_incoming(event)
         if parsed is not None:
             msg, key = parsed

@@ -59,7 +59,7 @@ _ACCEPT = {
     .returning(_C.id)
     for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 _LOCK = select(_C.state).where(_C.id == bindparam("rid")).with_for_update()
-_DECIDED = update(_T).where(_C.id == bindparam("rid")).values(
+_DECIDED = update(_T).where(_C.id == bindparam("rid"), _C.state == "new").values(
     state="replying", replies=bindparam("replies"), sent=0)
 _MARK = update(_T).where(_C.id == bindparam("rid")).values(sent=bindparam("n"))
 _FINISH = update(_T).where(_C.id == bindparam("rid")).values(
@@ -116,15 +116,14 @@ class _Record:
     lease_s: float
 
     async def begin(self, conn: AsyncConnection) -> bool:
-        found = (await conn.execute(_LOCK, {"rid": self.row.id})).first()
-        # A row deleted meanwhile (its user's /xoadulieu) is decided from the payload we hold.
-        return found is None or found.state == "new"
+        return True  # checked by the decision's own UPDATE (one statement fewer per update)
 
     async def decided(self, conn: AsyncConnection, replies: list[Reply]) -> None:
         stored = [reply_to_json(r) for r in replies]
-        self.row.replies, self.row.state = stored, "replying"
         res = await conn.execute(_DECIDED, {"rid": self.row.id, "replies": stored})
         if int(getattr(res, "rowcount", 0) or 0) == 0:
+            if (await conn.execute(_LOCK, {"rid": self.row.id})).first() is not None:
+                raise _DecidedElsewhere(self.row.id)  # rolls this decision back
             # /xoadulieu deleted the user's rows, this one too: keep the key and the answer,
             # not the message.
             self.row.payload = {}
@@ -133,6 +132,11 @@ class _Record:
                 user_id=self.row.user_id, payload={}, state="replying", attempts=1,
                 lease_until=utcnow() + dt.timedelta(seconds=self.lease_s), replies=stored,
                 sent=0, created_at=utcnow()))
+        self.row.replies, self.row.state = stored, "replying"
+
+
+class _DecidedElsewhere(Exception):
+    """Another process decided this row first (it held it after our lease ended)."""
 
 
 class _Runner:
@@ -257,11 +261,11 @@ class Inbox:
                 if msg is None:
                     await self._finish(row)
                     return
-                got = await self.conversations.handle(
-                    msg, record=_Record(row, self.cfg.lease_s))
-                if got is None:
-                    # Decided by another process meanwhile (it held the row after our lease
-                    # ended): its replies are its to send, or the resume loop's if it died.
+                try:
+                    await self.conversations.handle(msg, record=_Record(row, self.cfg.lease_s))
+                except _DecidedElsewhere:
+                    # Its replies are the other process's to send, or the resume loop's if it
+                    # died.
                     log.warning("%s update %s was decided elsewhere; left to it", row.channel,
                                 row.key)
                     return

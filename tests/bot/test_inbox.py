@@ -191,3 +191,18 @@ async def test_keys_are_kept_for_the_accepted_event_age(core: App) -> None:
             created_at=utcnow() - keep - dt.timedelta(minutes=1)))
     assert await core.inbox.purge() == 1
     assert [r.key for r in await _rows(core)] == ["new"]
+
+
+async def test_a_row_decided_by_another_process_is_not_decided_again(core: App) -> None:
+    port = Port()
+    core.inbox.register("telegram", port)
+    row = await core.inbox.accept("telegram", "d", "ud", {"user": "ud", "text": "/start"})
+    assert row is not None
+    async with core.sessionmaker() as s, s.begin():  # another process got there first
+        await s.execute(update(InboxItem).where(InboxItem.id == row.id).values(
+            state="replying", replies=[reply_to_json(Reply("từ tiến trình khác"))]))
+    core.inbox.start(row)
+    await _settle(core)
+    assert port.sent == []  # its replies are the other process's to send
+    async with core.sessionmaker() as s:  # and this decision was rolled back
+        assert (await s.execute(select(func.count()).select_from(MessageLog))).scalar() == 0

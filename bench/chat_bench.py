@@ -6,6 +6,10 @@ The ceiling is a bare python-telegram-bot echo bot fed the same way and talking 
 double. Latency is from the webhook POST to the reply arriving at the double.
 
     .venv/bin/python bench/chat_bench.py [--updates 2000] [--rate 100] [--no-postgres]
+                                         [--no-sqlite] [--no-echo]
+
+CPU per update is this process's CPU time (the assistant's side; the load runs elsewhere)
+divided by the updates.
 """
 
 from __future__ import annotations
@@ -95,7 +99,10 @@ async def bench_assistant(load: Load, db_url: str, n: int,
     await channel.start()
     runner, url = await _serve(make_web_app(core, routes=channel.routes()))
     try:
-        return await load.go(url, n, rate)
+        cpu = time.process_time()
+        result = await load.go(url, n, rate)
+        result["cpu_ms_per_update"] = (time.process_time() - cpu) * 1000 / n
+        return result
     finally:
         await runner.cleanup()
         await channel.stop()
@@ -193,8 +200,9 @@ def idle_rss_mb() -> float:
 
 
 def _row(name: str, r: dict[str, float]) -> str:
+    cpu = f"  CPU {r['cpu_ms_per_update']:.2f} ms/update" if "cpu_ms_per_update" in r else ""
     return (f"{name:<28} {r['answered']:>5}/{r['updates']:<5} {r['per_second']:>8.1f}/s "
-            f"p50 {r['p50_ms']:>7.1f} ms  p99 {r['p99_ms']:>7.1f} ms")
+            f"p50 {r['p50_ms']:>7.1f} ms  p99 {r['p99_ms']:>7.1f} ms{cpu}")
 
 
 async def main() -> None:
@@ -202,18 +210,24 @@ async def main() -> None:
     ap.add_argument("--updates", type=int, default=2000)
     ap.add_argument("--rate", type=float, default=100.0, help="open-loop rate for latency")
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--no-echo", action="store_true", help="skip the echo bots (the ceiling)")
     args = ap.parse_args()
     results: dict[str, Any] = {}
     load = Load()
 
-    results["echo_max"] = await bench_echo(load, args.updates, None)
-    print(_row("echo bot, max rate", results["echo_max"]))
-    results["echo_100"] = await bench_echo(load, min(args.updates, 1500), args.rate)
-    print(_row(f"echo bot, {args.rate:.0f}/s", results["echo_100"]))
-    results["echo_aiohttp_max"] = await bench_echo(load, args.updates, None, aiohttp_client=True)
-    print(_row("echo bot (aiohttp), max rate", results["echo_aiohttp_max"]))
+    if not args.no_echo:
+        results["echo_max"] = await bench_echo(load, args.updates, None)
+        print(_row("echo bot, max rate", results["echo_max"]))
+        results["echo_100"] = await bench_echo(load, min(args.updates, 1500), args.rate)
+        print(_row(f"echo bot, {args.rate:.0f}/s", results["echo_100"]))
+        results["echo_aiohttp_max"] = await bench_echo(load, args.updates, None,
+                                                       aiohttp_client=True)
+        print(_row("echo bot (aiohttp), max rate", results["echo_aiohttp_max"]))
     tmp = Path(tempfile.mkdtemp())
-    dbs = [("sqlite", f"sqlite+aiosqlite:///{tmp / 'bench.db'}", None)]
+    dbs: list[tuple[str, str, str | None]] = []
+    if not args.no_sqlite:
+        dbs.append(("sqlite", f"sqlite+aiosqlite:///{tmp / 'bench.db'}", None))
     if not args.no_postgres:
         pg = await _pg_database()
         if pg:
@@ -226,7 +240,7 @@ async def main() -> None:
         print(_row(f"assistant {name}, {args.rate:.0f}/s", results[f"{name}_100"]))
         if admin:
             await _drop(admin, url)
-    for name, _, _ in dbs:
+    for name, _, _ in dbs if not args.no_echo else []:
         ratio = results[f"{name}_max"]["per_second"] / results["echo_max"]["per_second"]
         same = results[f"{name}_max"]["per_second"] / results["echo_aiohttp_max"]["per_second"]
         print(f"{name}: {ratio:.0%} of the bare echo bot's throughput (target ≥ 50%), "

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversations
+from bot.inbox import Inbox
 from broadcast.chat import NOTICES
 from broadcast.store import SqlNoticeStore
 from console.handover.chat import HANDOVER
@@ -56,6 +57,8 @@ class App:
     assistant: Assistant
     speech: Speech | None = None
     conversations: Conversations = field(init=False)
+    #: Platform updates stored before they are acknowledged (bot.inbox).
+    inbox: Inbox = field(init=False)
     live: LiveUpdates = field(init=False)
     #: Wakes long polls (web chat, console) when a handover changed, in any process.
     changes: Changes = field(init=False)
@@ -77,6 +80,7 @@ class App:
             max_text_chars=self.settings.web.max_text_chars,
         )
         self.conversations = Conversations(self.sessionmaker, self.assistant, self._context)
+        self.inbox = Inbox(self.sessionmaker, self.settings, self.conversations)
         self.changes = Changes(self.sessionmaker, self.settings.handover.watch_s)
 
     @property

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -24,7 +24,7 @@ from flows.assistant import Assistant, Outcome
 from flows.ports import Context, State
 from flows.types import Incoming, Reply
 
-__all__ = ["Conversations", "StateConflict"]
+__all__ = ["Conversations", "Recorder", "StateConflict"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,17 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+class Recorder(Protocol):
+    """Where the decided replies are kept, in the same transaction as the state they follow
+    from (the inbox row of the update, ``bot.inbox``)."""
+
+    async def begin(self, conn: AsyncConnection) -> bool:
+        """Lock the record; False when this update was decided already."""
+
+    async def decided(self, conn: AsyncConnection, replies: list[Reply]) -> None:
+        """Keep the replies; committed with the conversation's new state."""
+
+
 class StateConflict(Exception):
     """Another process changed this conversation while we were handling it."""
 
@@ -65,12 +76,14 @@ class Conversations:
     make_context: Callable[[AsyncSession, Incoming], Context]
     max_attempts: int = 5
 
-    async def handle(self, msg: Incoming, update_key: str | None = None) -> list[Reply] | None:
-        """Replies to send, or None when this update was already handled."""
+    async def handle(self, msg: Incoming, update_key: str | None = None, *,
+                     record: Recorder | None = None) -> list[Reply] | None:
+        """Replies to send, or None when this update was already handled. With ``record``
+        the replies are stored by it in the transaction that decides them."""
         last: Exception | None = None
         for attempt in range(self.max_attempts):
             try:
-                return await self._once(msg, update_key)
+                return await self._once(msg, update_key, record)
             except (StateConflict, IntegrityError, OperationalError) as exc:
                 # A concurrent writer won the race: start again from the fresh state.
                 last = exc
@@ -78,10 +91,13 @@ class Conversations:
                          attempt + 1, type(exc).__name__)
         raise RuntimeError("conversation state kept changing underneath us") from last
 
-    async def _once(self, msg: Incoming, update_key: str | None) -> list[Reply] | None:
+    async def _once(self, msg: Incoming, update_key: str | None,
+                    record: Recorder | None) -> list[Reply] | None:
         engine = self.sessionmaker.kw["bind"]
         async with write_lock(engine), self.sessionmaker() as session, session.begin():
             conn = await session.connection()  # Core, not the ORM: this runs on every message
+            if record is not None and not await record.begin(conn):
+                return None
             row = (await conn.execute(_SELECT, {"ch": msg.channel, "uid": msg.user_id})).first()
             raw = dict(row.state) if row else {}
             # A redelivered update comes from the same user: its key is among the last ones
@@ -98,6 +114,9 @@ class Conversations:
             if not outcome.forget:
                 await self._save(conn, session, msg, row.version if row else None,
                                  row.updated_at if row else None, outcome, seen)
+            if record is not None:
+                await session.flush()  # a deletion (/xoadulieu) goes before the record
+                await record.decided(conn, outcome.replies)
             return outcome.replies
 
     async def _save(self, conn: AsyncConnection, session: AsyncSession, msg: Incoming,

@@ -24,7 +24,7 @@ from core.models import ChatPace, RateBucket
 from core.storage import insert_for
 
 __all__ = ["WINDOW_MARGIN_S", "chat_sent", "chat_set", "chat_turn", "pause", "record",
-           "reserve"]
+           "release", "reserve"]
 
 #: Room for the time between "the request leaves" and "the platform counts it".
 WINDOW_MARGIN_S = 0.025
@@ -71,6 +71,16 @@ async def record(session: AsyncSession, bucket: str, slot: float, started: float
         recent.remove(slot)
     row.recent = sorted([*recent, started])[-_window(per_second):]
     await session.flush()
+
+
+async def release(session: AsyncSession, bucket: str, slot: float) -> None:
+    """Nothing was sent at ``slot`` (its sender woke too late to use it): forget it."""
+    row = await _bucket(session, bucket)
+    recent = list(row.recent or [])
+    if slot in recent:
+        recent.remove(slot)
+        row.recent = recent
+        await session.flush()
 
 
 async def pause(session: AsyncSession, bucket: str, until: float) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "GttsSettings",
     "HandoverCfg",
     "HealthCfg",
+    "InboxCfg",
     "LearningCfg",
     "NluSettings",
     "RadioSettings",
@@ -109,8 +110,9 @@ class TelegramCfg(_Section):
     webhook_secret: str | None = None
     poll_timeout_s: int = Field(default=30, ge=0, le=60)
     max_retries: int = Field(default=3, ge=0, le=10)  # on 429, after waiting retry_after
-    # Replies to citizens per second over the whole bot (AIORateLimiter; 0 = no cap, rely on
-    # 429 handling). Telegram asks bots to stay around 30 messages per second.
+    # Replies to citizens per second over the whole bot, shared with notices and every process
+    # through the database (bot/pacing.py; 0 = no cap, rely on 429 handling). Telegram asks
+    # bots to stay around 30 messages per second.
     replies_per_second: float = Field(default=30, ge=0, le=1000)
     # Telegram unreachable at start (or later): the channel retries, waiting 1 s, 2 s, 4 s...
     # up to this long between attempts, while the other channels serve.
@@ -479,6 +481,22 @@ class HandoverCfg(_Section):
         return self.area_office_hours.get(area, self.office_hours)
 
 
+class InboxCfg(_Section):
+    """Every platform update is stored before it is acknowledged and handled from the store
+    (bot/inbox.py): a kill loses nothing accepted."""
+
+    # A row whose handling failed this many times is left as "failed" (logged), not retried.
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    # Handled rows keep their delivery key this long (a redelivery is recognised), then go.
+    # Never less than zalo.oa.max_event_age_s: a signed event is accepted that long.
+    keep_hours: float = Field(default=48, ge=1, le=24 * 90)
+    # A process holds a row it handles this long, renewed while it works; a killed process's
+    # rows are resumed by any process once their lease ends.
+    lease_s: float = Field(default=30, ge=2, le=3600)
+    # How often each process looks for rows to resume.
+    resume_s: float = Field(default=2, gt=0, le=300)
+
+
 class HealthCfg(_Section):
     """Outages: when the admins are told (on a channel that works), once per episode."""
 
@@ -508,6 +526,7 @@ class Settings(_Section):
     console: ConsoleCfg = Field(default_factory=ConsoleCfg)
     learning: LearningCfg = Field(default_factory=LearningCfg)
     handover: HandoverCfg = Field(default_factory=HandoverCfg)
+    inbox: InboxCfg = Field(default_factory=InboxCfg)
     health: HealthCfg = Field(default_factory=HealthCfg)
 
     # where the file was loaded from; relative paths resolve against it

@@ -41,6 +41,7 @@ __all__ = [
     "Feedback",
     "Handover",
     "HandoverMessage",
+    "InboxItem",
     "Invite",
     "LiveVersion",
     "LoginThrottle",
@@ -336,6 +337,37 @@ class RateBucket(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     tat: Mapped[float] = mapped_column(Float, default=0.0)
     recent: Mapped[list[float]] = mapped_column(JSON, default=list)
+
+
+class InboxItem(Base):
+    """One update a platform delivered, stored before it is acknowledged (issue 13).
+
+    ``state``: new (accepted, not decided), replying (the replies are decided and stored in
+    ``replies``; ``replies[:sent]`` went out), done, failed (``attempts`` reached
+    ``inbox.max_attempts``). ``lease_until``: the process handling it holds it until then
+    (renewed while it works); an expired lease on a row not done is resumed by any process.
+    A done row keeps only its delivery key (duplicate detection), not the message.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "key"),
+        Index("ix_inbox_user", "channel", "user_id"),
+        Index("ix_inbox_pending", "state", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(160))
+    user_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(12), default="new")
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    sent: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class ChatPace(Base):

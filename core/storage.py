@@ -18,6 +18,7 @@ from core.models import (
     Feedback,
     Handover,
     HandoverMessage,
+    InboxItem,
     Invite,
     MessageLog,
     OutboxItem,
@@ -46,6 +47,8 @@ _Column = InstrumentedAttribute[Any]
 #: tests/core/test_storage.py fails until it is listed.
 USER_DATA: tuple[tuple[type[Base], _Column, _Column], ...] = (
     (MessageLog, MessageLog.channel, MessageLog.user_id),
+    # Updates as the platform sent them (the one being answered keeps only its key).
+    (InboxItem, InboxItem.channel, InboxItem.user_id),
     (Feedback, Feedback.channel, Feedback.user_id),
     (Conversation, Conversation.channel, Conversation.user_id),
     # Notices: the subscription, a team seat, deliveries and chat pacing.

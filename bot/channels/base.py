@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.inbox import Inbox
 from broadcast.rules import DeliveryRule
 from core.channels import ChannelSpec
 from core.config import Settings
@@ -40,6 +41,7 @@ class Host(Protocol):
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
+    inbox: Inbox
 
     async def handle(self, msg: Incoming, update_key: str | None = None
                      ) -> list[Reply] | None: ...

@@ -18,12 +18,12 @@ import html
 import logging
 import os
 import time
-from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     Bot,
     BotCommand,
@@ -41,11 +41,13 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.body import BadBody, read_json, refuse
 from bot.channels.ptb_aiohttp import AiohttpRequest
+from bot.inbox import Mark
+from bot.pacing import Pacer
 from bot.render import render
 from core.channels import ChannelSpec
 from core.config import Settings, TelegramCfg
@@ -81,6 +83,7 @@ _HTML_ROOM = 96
 _CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_ALLOWED = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 def mapped(exc: TelegramError) -> DeliveryError:
@@ -174,6 +177,20 @@ def _chat_id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
         return None
     return str(value)
+
+
+def chat_of(update: Update) -> str | None:
+    """The chat an update belongs to (its updates are handled in order), if any."""
+    if update.callback_query is not None:
+        q = update.callback_query
+        chat = getattr(q.message, "chat", None) if q.message is not None else None
+        return _chat_id(getattr(chat if chat is not None else q.from_user, "id", None))
+    msg = update.message or update.edited_message
+    if msg is not None and msg.chat is not None:
+        return _chat_id(msg.chat.id)
+    if update.my_chat_member is not None:
+        return _chat_id(update.my_chat_member.chat.id)
+    return None
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -295,18 +312,18 @@ class TelegramChannel(ChannelBase):
             base_file_url=base_file,
             request=self._requests[0],
             get_updates_request=self._requests[1],
-            rate_limiter=AIORateLimiter(overall_max_rate=cfg.replies_per_second,
-                                        max_retries=cfg.max_retries),
+            # The bot-wide rate is the database-shared pace (self.pace); AIORateLimiter
+            # keeps waiting out 429s and resending.
+            rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=cfg.max_retries),
         )
+        # Updates are not dispatched by PTB: they go through the inbox (bot.inbox), stored
+        # before they are acknowledged. PTB is the Bot API client.
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder().bot(bot).concurrent_updates(64)
+            ApplicationBuilder().bot(bot).updater(None)
         )
-        if self.webhook:
-            builder = builder.updater(None)
         self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.ptb.add_handler(TypeHandler(Update, self._on_update))
-        self.ptb.add_error_handler(self._on_error)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.pace = Pacer(app.sessionmaker, "telegram", cfg.replies_per_second)
+        self._poller: asyncio.Task[None] | None = None
         self._notices: Bot | None = None
         self._notices_lock = asyncio.Lock()
         self._file_ids: dict[str, str] = {}  # attachment sha256 -> Telegram file_id
@@ -318,6 +335,7 @@ class TelegramChannel(ChannelBase):
     async def start(self) -> None:
         """Connect; a refused token stops start-up (one line), an unreachable Telegram does
         not: the channel retries with backoff while the other channels serve."""
+        self.app.inbox.register(self.name, self)
         try:
             await self._connect()
         except InvalidToken as exc:
@@ -338,20 +356,13 @@ class TelegramChannel(ChannelBase):
         if self.webhook:
             await self.ptb.bot.set_webhook(
                 url=self.cfg.webhook_url or "", secret_token=self.cfg.webhook_secret,
-                allowed_updates=["message", "edited_message", "callback_query",
-                                 "my_chat_member"],
+                allowed_updates=_ALLOWED,
             )
             log.info("Telegram: webhook mode at %s", self.cfg.webhook_url)
         else:
-            assert self.ptb.updater is not None
-            await self.ptb.updater.start_polling(
-                timeout=self.cfg.poll_timeout_s,
-                allowed_updates=["message", "edited_message", "callback_query",
-                                 "my_chat_member"],
-                error_callback=self._polling_error,
-            )
+            await self.ptb.bot.delete_webhook()  # getUpdates and a webhook exclude each other
+            self._poller = asyncio.create_task(self._poll())
             log.info("Telegram: long polling")
-        await self.ptb.start()
         self._degraded_since = None
 
     async def _reconnect(self) -> None:
@@ -390,10 +401,11 @@ class TelegramChannel(ChannelBase):
             self._retry.cancel()
             await asyncio.gather(self._retry, return_exceptions=True)
             self._retry = None
-        if self.ptb.updater is not None and self.ptb.updater.running:
-            await self.ptb.updater.stop()
-        if self.ptb.running:
-            await self.ptb.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self.app.inbox.drain()
         await self.ptb.shutdown()
         for request in self._requests:  # Telegram never reached: PTB did not initialize
             await request.shutdown()
@@ -411,20 +423,28 @@ class TelegramChannel(ChannelBase):
             data = await read_json(request)
         except BadBody as exc:
             return refuse("Telegram webhook", request, exc.status, exc.reason)
-        problem = await self._feed(data)
+        try:
+            problem = await self._feed(data)
+        except SQLAlchemyError as exc:
+            # Not stored, so not acknowledged: Telegram sends it again.
+            log.error("Telegram webhook: update not stored (%s); answered 503",
+                      type(exc).__name__)
+            return web.json_response({"error": "try again later"}, status=503)
         if problem is not None:
             return refuse("Telegram webhook", request, 400, problem)
         return web.json_response({"ok": True})
 
     async def feed_webhook(self, data: Any) -> bool:
-        """Queue one webhook update; False when it is not a Telegram update."""
+        """Store one webhook update in the inbox and handle it; False when it is not a
+        Telegram update. Raises SQLAlchemyError when it could not be stored."""
         problem = await self._feed(data)
         if problem is not None:
             log.warning("rejected Telegram webhook update: %s", problem)
         return problem is None
 
     async def _feed(self, data: Any) -> str | None:
-        """Queue one webhook update; what is wrong with it when it is not a Telegram update."""
+        """Store one webhook update and handle it; what is wrong with it when it is not a
+        Telegram update."""
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
                 or isinstance(data.get("update_id"), bool):
             return "not a Telegram update"
@@ -435,52 +455,85 @@ class TelegramChannel(ChannelBase):
             blocked_by(update)
         except Exception as exc:  # PTB raises whatever the field's constructor raised
             return f"malformed Telegram update {data.get('update_id')} ({type(exc).__name__})"
-        await self.ptb.update_queue.put(update)
+        await self.app.inbox.take(self.name, str(update.update_id), chat_of(update), data)
+        self._degraded_since = None  # an update came through: Telegram is reachable
         return None
+
+    async def _poll(self) -> None:
+        """Long polling whose offset moves past a batch only once the batch is stored: a
+        kill between the two gets the batch again, and the inbox drops the duplicates."""
+        bot = self.ptb.bot
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await bot.get_updates(offset=offset, timeout=self.cfg.poll_timeout_s,
+                                                allowed_updates=_ALLOWED)
+                rows = await self.app.inbox.accept_many(self.name, [
+                    (str(u.update_id), chat_of(u), u.to_dict()) for u in updates])
+            except asyncio.CancelledError:
+                raise
+            except (TelegramError, SQLAlchemyError) as exc:
+                if isinstance(exc, TelegramError):
+                    self._polling_error(exc)
+                else:
+                    log.warning("Telegram updates not stored (%s); fetched again in %.0f s",
+                                type(exc).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            self._degraded_since = None
+            if updates:
+                offset = max(u.update_id for u in updates) + 1
+            for row in rows:
+                if row is not None:
+                    self.app.inbox.start(row)
 
     # ------------------------------------------------------------------ handling
 
-    async def _on_update(self, update: Update, _ctx: Any) -> None:
-        self._degraded_since = None  # an update came through: Telegram is reachable
+    async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        """The message in a stored update (the inbox's port); membership changes and button
+        spinners are dealt with here."""
+        update = Update.de_json(payload, self.ptb.bot)
         if update.my_chat_member is not None:
             await self._membership(update)
-            return
+            return None
         if update.callback_query is not None:
             try:  # stop the button's spinner first, whatever happens next
                 await update.callback_query.answer()
             except TelegramError as exc:
                 log.info("answerCallbackQuery failed: %s", exc)
-        msg = to_incoming(update)
-        if msg is None:
-            return
-        async with self._locks[msg.user_id]:
-            replies = await self.app.handle(msg, update_key=str(update.update_id))
-            if replies:
-                await self.send(msg.user_id, replies)
-        if not self._locks[msg.user_id].locked():
-            self._locks.pop(msg.user_id, None)
+        return to_incoming(update)
 
     async def _membership(self, update: Update) -> None:
         user_id = blocked_by(update)
         if user_id is not None:
             await self.app.mark_blocked("telegram", user_id)
 
-    async def send(self, chat_id: str, replies: list[Reply]) -> bool:
-        """Send replies in order; False when Telegram refuses (the user blocked the bot)."""
+    async def send(self, chat_id: str, replies: list[Reply], *, first: int = 0,
+                   mark: Mark | None = None) -> bool:
+        """Send ``replies[first:]`` in order (``mark(i + 1)`` after reply ``i``), each with its
+        voice after its text; False when Telegram refuses (the user blocked the bot)."""
         try:
-            for _, pieces in render(replies, self.spec,
-                                    limit=self.spec.text_limit - _HTML_ROOM):
+            rendered = render(replies, self.spec, limit=self.spec.text_limit - _HTML_ROOM)
+            for i, (r, pieces) in enumerate(rendered):
+                if i < first:
+                    continue
                 for piece in pieces:
                     if piece.text:
+                        await self.pace.turn()
                         await self.ptb.bot.send_message(
                             chat_id, to_html(piece.text), parse_mode=ParseMode.HTML,
                             reply_markup=keyboard(piece.buttons),
                             disable_web_page_preview=True,
                         )
-            for r in replies:
                 if r.audio_path:
                     voice = await asyncio.to_thread(Path(r.audio_path).read_bytes)
+                    await self.pace.turn()
                     await self.ptb.bot.send_voice(chat_id, voice=voice)
+                if mark is not None:
+                    await mark(i + 1)
         except TelegramError as exc:
             # A reply is not resent later: the citizen asks again (AIORateLimiter has already
             # waited out 429s max_retries times).
@@ -492,9 +545,6 @@ class TelegramChannel(ChannelBase):
                 log.warning("Telegram send to %s failed: %s", chat_id, error.reason)
             return False
         return True
-
-    async def _on_error(self, update: object, context: Any) -> None:
-        log.error("error handling Telegram update: %s", context.error, exc_info=context.error)
 
     # ------------------------------------------------------------------ notices
 

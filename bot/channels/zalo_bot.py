@@ -15,6 +15,7 @@ failed with Zalo's words. A bot can only write to users who wrote to it first.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -24,10 +25,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.body import BadBody, read_json, refuse
-from bot.channels.zalo_common import TEXT_LIMIT, Handlers, ZaloError, resend_transient
+from bot.channels.zalo_common import TEXT_LIMIT, ZaloError, resend_transient
+from bot.inbox import Mark
 from bot.render import render, split_text
 from core.channels import ChannelSpec
 from core.config import Settings, ZaloBotCfg
@@ -145,12 +148,12 @@ class ZaloBotChannel(ChannelBase):
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
-        self._handlers = Handlers()
         self._degraded_since: float | None = None  # monotonic time the platform was lost
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        self.app.inbox.register(self.name, self)
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15),
                                            trust_env=True)  # HTTPS_PROXY, NO_PROXY
         try:
@@ -173,7 +176,7 @@ class ZaloBotChannel(ChannelBase):
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        await self._handlers.drain()
+        await self.app.inbox.drain()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -229,23 +232,38 @@ class ZaloBotChannel(ChannelBase):
             backoff = 1.0
             self._degraded_since = None
             for update in result if isinstance(result, list) else [result]:
-                self._dispatch(update)
+                # getUpdates has no offset (the server moved its cursor already): store at
+                # once, waiting out a database outage rather than dropping the update.
+                for wait in (0.5, 1.0, 2.0, 4.0, 8.0, None):
+                    try:
+                        await self._take(update)
+                        break
+                    except SQLAlchemyError as exc:
+                        if wait is None:
+                            log.error("Zalo Bot update lost: not stored (%s)",
+                                      type(exc).__name__)
+                            break
+                        await asyncio.sleep(wait)
 
     # ------------------------------------------------------------------ incoming
 
-    def _dispatch(self, body: Any) -> bool:
-        """Hand one update to a background handler; False when it is nothing we answer."""
+    async def _take(self, body: Any) -> bool:
+        """Store one update in the inbox and handle it; False when it is nothing we answer.
+        Raises SQLAlchemyError when it could not be stored."""
         parsed = to_incoming(body)
         if parsed is None:
             return False
         msg, key = parsed
-        self._handlers.spawn(msg.user_id, lambda: self._handle(msg, key))
+        if key is None:  # no message id: the update's own bytes identify it
+            digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+            key = f"sha256:{digest[:40]}"
+        await self.app.inbox.take(self.name, key, msg.user_id, body)
         return True
 
-    async def _handle(self, msg: Incoming, key: str | None) -> None:
-        replies = await self.app.handle(msg, update_key=key)
-        if replies:  # None: a redelivery already answered
-            await self.send(msg.user_id, replies)
+    async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        """The message in a stored update (the inbox's port)."""
+        parsed = to_incoming(payload)
+        return None if parsed is None else parsed[0]
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         if not check_secret(request.headers.get(SECRET_HEADER), self.cfg.webhook_secret):
@@ -257,9 +275,14 @@ class ZaloBotChannel(ChannelBase):
             return refuse("Zalo Bot webhook", request, exc.status, exc.reason)
         if not isinstance(body, dict):
             return refuse("Zalo Bot webhook", request, 400, "body must be a JSON object")
-        # Acknowledge at once; events we do not answer are acknowledged too, so Zalo does not
-        # send them again.
-        self._dispatch(body)
+        # Acknowledged once stored; events we do not answer are acknowledged too, so Zalo
+        # does not send them again.
+        try:
+            await self._take(body)
+        except SQLAlchemyError as exc:
+            log.error("Zalo Bot webhook: update not stored (%s); answered 503",
+                      type(exc).__name__)
+            return web.json_response({"error": "try again later"}, status=503)
         return web.json_response({"ok": True})
 
     # ------------------------------------------------------------------ outgoing
@@ -296,9 +319,13 @@ class ZaloBotChannel(ChannelBase):
     async def _send_text(self, chat_id: str, text: str) -> Any:
         return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
 
-    async def send(self, chat_id: str, replies: list[Reply]) -> bool:
-        """Send replies as text with numbered options; False when Zalo refused one."""
-        for _, pieces in render(replies, self.spec):
+    async def send(self, chat_id: str, replies: list[Reply], *, first: int = 0,
+                   mark: Mark | None = None) -> bool:
+        """Send ``replies[first:]`` as text with numbered options (``mark(i + 1)`` after reply
+        ``i``); False when Zalo refused one."""
+        for i, (_, pieces) in enumerate(render(replies, self.spec)):
+            if i < first:
+                continue
             for piece in pieces:
                 if not piece.text:
                     continue
@@ -307,6 +334,8 @@ class ZaloBotChannel(ChannelBase):
                 except ZaloError as exc:
                     log.warning("Zalo Bot reply to %s not sent: %s", chat_id, exc)
                     return False
+            if mark is not None:
+                await mark(i + 1)
         # Voice answers are not offered here (SPEC.audio): sendVoice is not in the official
         # docs [U].
         return True

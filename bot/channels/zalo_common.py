@@ -1,9 +1,8 @@
 """What the two Zalo channels (Bot Platform and Official Account) share.
 
-An error type that says whether trying later may help, Vietnam time for Zalo's quiet hours, the
-resend policy for replies a citizen is waiting for, and a small runner that handles updates in
-the background (one user's updates in order, different users concurrently) so webhooks can be
-acknowledged at once.
+An error type that says whether trying later may help, Vietnam time for Zalo's quiet hours and
+the resend policy for replies a citizen is waiting for. (Updates are stored and handled by the
+inbox, ``bot.inbox``.)
 """
 
 from __future__ import annotations
@@ -11,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 __all__ = [
     "TEXT_LIMIT",
     "VN_TZ",
-    "Handlers",
     "ZaloError",
     "next_local_time",
     "resend_transient",
@@ -76,47 +73,3 @@ async def resend_transient(send: Callable[[], Awaitable[T]], *, attempts: int = 
             await asyncio.sleep(wait)
             wait *= 2
     raise AssertionError("unreachable")
-
-
-class Handlers:
-    """Runs update handlers as background tasks.
-
-    Updates of one user run in arrival order (a FIFO lock per user); at most ``limit`` run at
-    once; :meth:`drain` waits for those in flight when the channel stops.
-    """
-
-    def __init__(self, limit: int = 64) -> None:
-        self._sem = asyncio.Semaphore(limit)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._pending: defaultdict[str, int] = defaultdict(int)
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def spawn(self, user_id: str, handler: Callable[[], Awaitable[Any]]) -> None:
-        self._pending[user_id] += 1
-        task = asyncio.create_task(self._run(user_id, handler))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, user_id: str, handler: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            async with self._locks[user_id], self._sem:
-                await handler()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("error handling a Zalo update")
-        finally:
-            self._pending[user_id] -= 1
-            if self._pending[user_id] <= 0:
-                self._pending.pop(user_id, None)
-                self._locks.pop(user_id, None)
-
-    async def drain(self, wait_s: float = 10.0) -> None:
-        """Wait for running handlers; cancel those still running after ``wait_s``."""
-        if not self._tasks:
-            return
-        _, late = await asyncio.wait(set(self._tasks), timeout=wait_s)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.gather(*late, return_exceptions=True)

@@ -175,13 +175,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     monitor = OutageMonitor(app.settings, app.sessionmaker, app.content.texts, channels)
     monitor_task = asyncio.create_task(monitor.run(radio_stop))
     purge_task = asyncio.create_task(retention())
+    # Updates stored but not handled (a killed process's): resumed here; leases renewed.
+    inbox_task = asyncio.create_task(app.inbox.run(radio_stop))
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
         purge_task.cancel()
         radio_stop.set()
-        await asyncio.gather(radio_task, handover_task, monitor_task, return_exceptions=True)
+        await asyncio.gather(radio_task, handover_task, monitor_task, inbox_task,
+                             return_exceptions=True)
         await notices.stop()  # finishes the sends in flight before the channels close
         for channel in reversed(started):
             try:

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
@@ -137,6 +137,23 @@ async def test_a_malformed_update_is_rejected_and_the_next_one_answered(
     assert "Xin chào" in menu["text"]
 
 
+async def test_polling_confirms_an_update_only_once_it_is_stored(
+        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
+    """The getUpdates offset moves past an update only after the inbox committed it: while the
+    database refuses it, Telegram keeps it; once it accepts, it is answered."""
+    core, _ = polling
+    async with core.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    await api.send_text(CHAT, "/start")
+    await asyncio.sleep(1.5)
+    assert api.messages_to(CHAT) == []
+    assert [u["update_id"] for u in api._updates]  # not confirmed by an offset
+    async with core.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    [menu] = await api.wait_sent(CHAT, 1, wait_s=30)
+    assert "Xin chào" in menu["text"]
+
+
 async def test_unknown_callback_data_gets_a_clear_answer(
         polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
     await api.tap(CHAT, "x" * 64)
@@ -183,10 +200,21 @@ async def test_webhook_checks_the_secret(sqlite_url: str, tmp_path: Path,
             good = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
             async with http.post(url, data=b"{not json", headers=good) as resp:
                 assert resp.status == 400
+            # Not stored, not acknowledged: Telegram sends it again.
+            async with core.engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+            async with http.post(url, json=update, headers=good) as resp:
+                assert resp.status == 503
+            async with core.engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
             async with http.post(url, json=update, headers=good) as resp:
                 assert resp.status == 200
             [menu] = await api.wait_sent(CHAT, 1)
             assert "Xin chào" in menu["text"]
+            async with http.post(url, json=update, headers=good) as resp:  # a redelivery
+                assert resp.status == 200
+            await asyncio.sleep(0.3)
+            assert len(api.messages_to(CHAT)) == 1
     finally:
         await runner.cleanup()
         await channel.stop()

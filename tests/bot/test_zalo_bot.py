@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from bot.channels.zalo_bot import SECRET_HEADER, ZaloBotChannel
@@ -210,6 +210,19 @@ async def test_a_duplicate_delivery_is_answered_once(
     assert await post(url, update) == 200
     await asyncio.sleep(0.5)
     assert len(api.messages_to(CHAT)) == 1
+
+
+async def test_an_update_that_cannot_be_stored_is_not_acknowledged(
+        webhook: tuple[App, str], api: ZaloBotApiDouble) -> None:
+    core, url = webhook
+    update = {"ok": True, "result": api.update(CHAT, "/start")}
+    async with core.engine.begin() as conn:  # the database refuses writes to the inbox
+        await conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    assert await post(url, update) == 503  # Zalo delivers it again
+    async with core.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    assert await post(url, update) == 200
+    assert "Xin chào" in (await api.wait_sent(CHAT, 1))[0]["text"]
 
 
 async def test_a_notice_reaches_a_user_who_wrote_to_the_bot(

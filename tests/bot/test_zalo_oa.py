@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from bot.channels.zalo_oa import ZaloOaChannel
@@ -177,6 +177,32 @@ async def test_a_duplicate_delivery_is_answered_once(
     assert await server.post_raw(raw, headers) == 200
     await asyncio.sleep(0.5)
     assert len(oa.messages_to(USER)) == 1
+
+
+async def test_a_replayed_event_after_30_newer_ones_is_not_handled_again(
+        server: Server, oa: ZaloOaApiDouble) -> None:
+    """The delivery key is kept for the whole accepted event age, not the last 30 keys."""
+    raw, headers = oa.signed(oa.event("user_send_text", USER, "/start"))
+    assert await server.post_raw(raw, headers) == 200
+    for i in range(30):
+        assert await server.say(f"câu hỏi số {i}") == 200
+    await eventually(lambda: not server.core.inbox.held, "all 31 events handled", 60)
+    before = len(oa.messages_to(USER))
+    assert await server.post_raw(raw, headers) == 200  # still signed, still recent
+    await asyncio.sleep(0.5)
+    assert len(oa.messages_to(USER)) == before
+
+
+async def test_an_event_that_cannot_be_stored_is_not_acknowledged(
+        server: Server, oa: ZaloOaApiDouble) -> None:
+    async with server.core.engine.begin() as conn:  # the database refuses writes to the inbox
+        await conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    raw, headers = oa.signed(oa.event("user_send_text", USER, "/start"))
+    assert await server.post_raw(raw, headers) == 503  # Zalo delivers it again
+    async with server.core.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    assert await server.post_raw(raw, headers) == 200
+    await oa.wait_sent(USER, 1)
 
 
 async def test_long_answers_are_split_under_2000_characters_with_buttons_on_the_last(

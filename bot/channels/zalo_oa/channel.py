@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import ChannelBase, Host, Route
 from bot.channels.body import BadBody, read_body, refuse
 from bot.channels.zalo_common import (
     TEXT_LIMIT,
-    Handlers,
     ZaloError,
     next_local_time,
     resend_transient,
@@ -33,6 +33,7 @@ from bot.channels.zalo_oa.events import BUTTON_PREFIX, to_incoming
 from bot.channels.zalo_oa.rules import ZaloOaRules
 from bot.channels.zalo_oa.signature import SIGNATURE_HEADER, WebhookRefused, scalar, verify_event
 from bot.channels.zalo_oa.tokens import OaTokens, TokenError
+from bot.inbox import Mark
 from bot.render import render, split_text
 from broadcast.rules import DeliveryRule
 from core.channels import ChannelSpec
@@ -115,11 +116,11 @@ class ZaloOaChannel(ChannelBase):
         self.cfg = cfg
         self.tokens = OaTokens(app.sessionmaker, cfg)
         self._http: aiohttp.ClientSession | None = None
-        self._handlers = Handlers()
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        self.app.inbox.register(self.name, self)
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15),
                                            trust_env=True)  # HTTPS_PROXY, NO_PROXY
         try:
@@ -131,7 +132,7 @@ class ZaloOaChannel(ChannelBase):
         log.info("Zalo OA: webhook at %s", WEBHOOK_PATH)
 
     async def stop(self) -> None:
-        await self._handlers.drain()
+        await self.app.inbox.drain()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -157,13 +158,18 @@ class ZaloOaChannel(ChannelBase):
         parsed = to_incoming(event)
         if parsed is not None:
             msg, key = parsed
-            self._handlers.spawn(msg.user_id, lambda: self._handle(msg, key))
+            try:  # acknowledged once stored; a replayed event's key is already there
+                await self.app.inbox.take(self.name, key, msg.user_id, event)
+            except SQLAlchemyError as exc:
+                log.error("Zalo OA webhook: event not stored (%s); answered 503",
+                          type(exc).__name__)
+                return web.json_response({"error": "try again later"}, status=503)
         return web.json_response({"ok": True})
 
-    async def _handle(self, msg: Incoming, key: str) -> None:
-        replies = await self.app.handle(msg, update_key=key)
-        if replies:  # None: a redelivery already answered
-            await self.send(msg.user_id, replies)
+    async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        """The message in a stored event (the inbox's port)."""
+        parsed = to_incoming(payload)
+        return None if parsed is None else parsed[0]
 
     # ------------------------------------------------------------------ outgoing
 
@@ -226,10 +232,14 @@ class ZaloOaChannel(ChannelBase):
         log.info("Zalo OA user %s is outside the interaction window: %s", user_id, exc)
         await self.app.mark_blocked(self.name, user_id, unreachable=True)
 
-    async def send(self, user_id: str, replies: list[Reply]) -> bool:
-        """Send replies as customer-service messages with up to ``max_buttons`` buttons each,
-        the rest as numbered options; False when Zalo refused one."""
-        for _, pieces in render(replies, self.spec):
+    async def send(self, user_id: str, replies: list[Reply], *, first: int = 0,
+                   mark: Mark | None = None) -> bool:
+        """Send ``replies[first:]`` as customer-service messages with up to ``max_buttons``
+        buttons each, the rest as numbered options (``mark(i + 1)`` after reply ``i``); False
+        when Zalo refused one."""
+        for i, (_, pieces) in enumerate(render(replies, self.spec)):
+            if i < first:
+                continue
             for piece in pieces:
                 if not piece.text:
                     continue
@@ -242,6 +252,8 @@ class ZaloOaChannel(ChannelBase):
                     else:
                         log.warning("Zalo OA reply to %s not sent: %s", user_id, exc)
                     return False
+            if mark is not None:
+                await mark(i + 1)
         return True
 
     async def _in_window(self, user_id: str) -> bool:

@@ -1,7 +1,7 @@
 """inbox: every platform update is stored before it is acknowledged, with the replies decided
 for it and which of them went out (issue 13); its delivery keys replace processed_updates
 
-Revision ID: 0009_inbox
+Revision ID: 0012_inbox
 Revises: 0011_unanswered_user (re-chained after merging main; written on 0008)
 Create Date: 2026-12-03 06:30:00
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import core.db
 
-revision: str = "0009_inbox"
+revision: str = "0012_inbox"
 down_revision: str | None = "0011_unanswered_user"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,9 +25,22 @@ from bot.channels import delivery_rules
 from bot.channels.telegram import TelegramChannel
 from broadcast.service import BroadcastService
 from tests.broadcast.conftest import make_core, subscribe
+from tests.conftest import ROOT
 from tests.console.conftest import AREA, serve
-from tests.console.test_accounts import cli
 from tests.doubles.telegram_api import BotApiDouble
+
+
+def cli(tmp_path: Path, db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real ``trolyso`` command, as the README's steps run it (a process of its own)."""
+    cfg = tmp_path / "config.yaml"
+    if not cfg.exists():
+        cfg.write_text((ROOT / "config.yaml").read_text(encoding="utf-8")
+                       .replace('dir: "content"', f'dir: "{ROOT / "content"}"'),
+                       encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), *args],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={"DATABASE_URL": db, "PATH": "/usr/bin:/bin",
+                               "TROLYSO_LOG_LEVEL": "WARNING"})
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"width": 390, "height": 844}

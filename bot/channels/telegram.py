@@ -18,6 +18,7 @@ import html
 import logging
 import os
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ _CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _ALLOWED = ["message", "edited_message", "callback_query", "my_chat_member"]
+#: Updates kept parsed between the webhook and the fast path (see ``_parsed``).
+_PARSED_MAX = 1000
 
 
 def mapped(exc: TelegramError) -> DeliveryError:
@@ -328,6 +331,9 @@ class TelegramChannel(ChannelBase):
         self._notices_lock = asyncio.Lock()
         self._file_ids: dict[str, str] = {}  # attachment sha256 -> Telegram file_id
         self._retry: asyncio.Task[None] | None = None
+        # Updates parsed at the webhook, kept for the fast path so each is parsed once (PTB's
+        # de_json is a good part of an update's CPU); a resumed row is parsed again.
+        self._parsed: OrderedDict[int, Update] = OrderedDict()
         self._degraded_since: float | None = None  # monotonic time Telegram was lost
 
     # ------------------------------------------------------------------ lifecycle
@@ -455,7 +461,12 @@ class TelegramChannel(ChannelBase):
             blocked_by(update)
         except Exception as exc:  # PTB raises whatever the field's constructor raised
             return f"malformed Telegram update {data.get('update_id')} ({type(exc).__name__})"
-        await self.app.inbox.take(self.name, str(update.update_id), chat_of(update), data)
+        self._parsed[update.update_id] = update
+        if len(self._parsed) > _PARSED_MAX:
+            self._parsed.popitem(last=False)
+        if not await self.app.inbox.take(self.name, str(update.update_id), chat_of(update),
+                                         data):
+            self._parsed.pop(update.update_id, None)
         self._degraded_since = None  # an update came through: Telegram is reachable
         return None
 
@@ -495,7 +506,9 @@ class TelegramChannel(ChannelBase):
     async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
         """The message in a stored update (the inbox's port); membership changes and button
         spinners are dealt with here."""
-        update = Update.de_json(payload, self.ptb.bot)
+        update = self._parsed.pop(payload.get("update_id", -1), None)
+        if update is None:
+            update = Update.de_json(payload, self.ptb.bot)
         if update.my_chat_member is not None:
             await self._membership(update)
             return None

@@ -202,7 +202,8 @@ def idle_rss_mb() -> float:
 def _row(name: str, r: dict[str, float]) -> str:
     cpu = f"  CPU {r['cpu_ms_per_update']:.2f} ms/update" if "cpu_ms_per_update" in r else ""
     return (f"{name:<28} {r['answered']:>5}/{r['updates']:<5} {r['per_second']:>8.1f}/s "
-            f"p50 {r['p50_ms']:>7.1f} ms  p99 {r['p99_ms']:>7.1f} ms{cpu}")
+            f"p50 {r['p50_ms']:>7.1f} ms  p99 {r['p99_ms']:>7.1f} ms  "
+            f"p99.9 {r.get('p999_ms', float('nan')):>7.1f} ms{cpu}")
 
 
 async def main() -> None:

@@ -81,7 +81,8 @@ async def drive(api: BotApiDouble, urls: list[str], n: int, rate: float,
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
     return {"updates": n, "answered": len(first), "lost": n - len(first),
             "duplicates": duplicates, "seconds": end - start,
-            "per_second": len(first) / max(end - start, 1e-9), "p50_ms": q[49], "p99_ms": q[98]}
+            "per_second": len(first) / max(end - start, 1e-9), "p50_ms": q[49], "p99_ms": q[98],
+            "p999_ms": lat[min(len(lat) - 1, int(len(lat) * 0.999))]}
 
 
 async def main() -> None:

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 from core.config import Settings, load_config
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.app import App
     from bot.channels.base import ChannelBase
 
 __all__ = ["register", "serve"]
@@ -80,6 +83,17 @@ async def _check(settings: Settings) -> None:
         await check_token(settings.telegram)
 
 
+async def _close(started: list[ChannelBase], runner: web.AppRunner, app: App) -> None:
+    """Stop the started channels (last first), the web server and the app."""
+    for channel in reversed(started):
+        try:
+            await channel.stop()
+        except Exception:
+            log.exception("stopping a channel failed")
+    await runner.cleanup()
+    await app.close()
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     from aiohttp import web
@@ -126,13 +140,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await channel.start()  # an unreachable platform is retried by the channel
             log.info("%s channel started", name)
     except BaseException:  # a refused token: stop cleanly, the caller prints one line
-        for channel in reversed(started):
-            try:
-                await channel.stop()
-            except Exception:
-                log.exception("stopping a channel failed")
-        await runner.cleanup()
-        await app.close()
+        await _close(started, runner, app)
         raise
     from broadcast.service import BroadcastService
 
@@ -186,10 +194,4 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await asyncio.gather(radio_task, handover_task, monitor_task, inbox_task,
                              return_exceptions=True)
         await notices.stop()  # finishes the sends in flight before the channels close
-        for channel in reversed(started):
-            try:
-                await channel.stop()
-            except Exception:
-                log.exception("stopping a channel failed")
-        await runner.cleanup()
-        await app.close()
+        await _close(started, runner, app)

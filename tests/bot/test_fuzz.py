@@ -122,6 +122,9 @@ def requests(draw: st.DrawFn) -> tuple[str, bytes, bool]:
     return path, draw(bodies(path)), draw(st.booleans())
 
 
+# Bodies over 64 KiB are part of the corpus; hypothesis warns when it prints such an example
+# (our warnings are errors), which is noise here, not a finding.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
 @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.filter_too_much, HealthCheck.large_base_example])

@@ -124,6 +124,10 @@ class ZaloBotChannel(ChannelBase):
 
     SPEC = SPEC
     name = "zalo_bot"
+    #: A fetched update that cannot be stored is tried again after 0.5 s, 1 s, 2 s... up to
+    #: this pause, for as long as it takes.
+    STORE_FIRST_WAIT_S = 0.5
+    STORE_MAX_WAIT_S = 30.0
 
     @classmethod
     def declare(cls, settings: Settings) -> ChannelSpec:
@@ -149,6 +153,8 @@ class ZaloBotChannel(ChannelBase):
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._degraded_since: float | None = None  # monotonic time the platform was lost
+        # monotonic time a fetched update first failed to be stored (the database is down)
+        self._store_failing_since: float | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -185,10 +191,16 @@ class ZaloBotChannel(ChannelBase):
         return [("POST", WEBHOOK_PATH, self._on_webhook)] if self.webhook else []
 
     def health(self) -> str:
-        return "ok" if self._degraded_since is None else "degraded"
+        """"degraded" while the platform is lost or a fetched update cannot be stored."""
+        return "ok" if self._since() is None else "degraded"
 
     def degraded_for(self) -> float:
-        return 0.0 if self._degraded_since is None else time.monotonic() - self._degraded_since
+        since = self._since()
+        return 0.0 if since is None else time.monotonic() - since
+
+    def _since(self) -> float | None:
+        times = [t for t in (self._degraded_since, self._store_failing_since) if t is not None]
+        return min(times) if times else None
 
     async def _prepare(self) -> None:
         if self.webhook:
@@ -231,19 +243,45 @@ class ZaloBotChannel(ChannelBase):
                 continue
             backoff = 1.0
             self._degraded_since = None
+            # One update per call in the docs [C]; a list is taken too.
             for update in result if isinstance(result, list) else [result]:
-                # getUpdates has no offset (the server moved its cursor already): store at
-                # once, waiting out a database outage rather than dropping the update.
-                for wait in (0.5, 1.0, 2.0, 4.0, 8.0, None):
-                    try:
-                        await self._take(update)
-                        break
-                    except SQLAlchemyError as exc:
-                        if wait is None:
-                            log.error("Zalo Bot update lost: not stored (%s)",
-                                      type(exc).__name__)
-                            break
-                        await asyncio.sleep(wait)
+                await self._hold(update)
+
+    async def _hold(self, update: Any) -> None:
+        """Store one fetched update, however long the database takes.
+
+        getUpdates has no offset: the server moved its cursor when it answered, and it never
+        sends an update again [C channels.md C2]. Until the inbox commit the update exists only
+        in this process's memory, so it is kept and the commit retried with a growing pause
+        (never given up), and no further update is fetched meanwhile: Zalo keeps the next ones.
+        The channel reports "degraded" while updates cannot be stored.
+        """
+        wait, failures = self.STORE_FIRST_WAIT_S, 0
+        try:
+            while True:
+                try:
+                    await self._take(update)
+                    break
+                # SQLAlchemyError, and the driver's own errors that it does not wrap (asyncpg
+                # raises OSError when the server refuses the connection); any other failure
+                # is retried as well: dropping the update is never the answer.
+                except Exception as exc:
+                    failures += 1
+                    if self._store_failing_since is None:
+                        self._store_failing_since = time.monotonic()
+                    level = logging.ERROR if failures == 1 else logging.WARNING
+                    log.log(level, "Zalo Bot update fetched but not stored (%s, try %d); held "
+                            "in memory, next try in %.1f s", type(exc).__name__, failures, wait)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, self.STORE_MAX_WAIT_S)
+        except asyncio.CancelledError:
+            # Stopped before the database took it: nothing can keep it now.
+            log.error("Zalo Bot update fetched but not stored when the channel stopped: lost "
+                      "(getUpdates does not send it again)")
+            raise
+        if failures:
+            log.warning("Zalo Bot update stored after %d failed tries", failures)
+        self._store_failing_since = None
 
     # ------------------------------------------------------------------ incoming
 

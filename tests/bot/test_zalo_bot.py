@@ -11,7 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App, build_app
 from bot.channels.zalo_bot import SECRET_HEADER, ZaloBotChannel
@@ -128,6 +129,55 @@ async def test_polling_rides_out_an_outage(
     [menu] = await api.wait_sent(CHAT, 1)
     assert "Xin chào" in menu["text"]
     assert channel.health() == "ok"  # /healthz: degraded only while the platform is lost
+
+
+@pytest.mark.parametrize("error", ["operational", "refused"])
+async def test_polled_updates_wait_out_a_database_outage_and_are_answered_once(
+        db_url: str, tmp_path: Path, api: ZaloBotApiDouble, monkeypatch: pytest.MonkeyPatch,
+        error: str) -> None:
+    """getUpdates has no offset: a fetched update exists only in memory until stored. The
+    database refuses the inbox 8 times (the old code gave up after 6 and lost the update); the
+    update is held, nothing more is fetched meanwhile, and every update is answered once."""
+    monkeypatch.setattr(ZaloBotChannel, "STORE_FIRST_WAIT_S", 0.01)
+    monkeypatch.setattr(ZaloBotChannel, "STORE_MAX_WAIT_S", 0.05)
+    core = await _core(db_url, tmp_path, api)
+    channel = ZaloBotChannel(core, core.settings.zalo.bot.model_copy(
+        update={"poll_timeout_s": 1}))
+    refusals = 8
+    fetched_at_refusal: list[int] = []
+    health_at_refusal: list[str] = []
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        nonlocal refusals
+        if refusals > 0 and statement.lstrip().upper().startswith("INSERT INTO INBOX"):
+            refusals -= 1
+            fetched_at_refusal.append(api.count("getUpdates"))
+            health_at_refusal.append(channel.health())
+            if error == "refused":  # asyncpg's own error when the server is gone: not wrapped
+                raise ConnectionRefusedError(111, "Connection refused")
+            raise OperationalError(statement, None, Exception("database is unavailable"))
+
+    event.listen(core.engine.sync_engine, "before_cursor_execute", refuse)
+    chats = ["zb-outage-1", "zb-outage-2", "zb-outage-3"]
+    try:
+        await channel.start()
+        for chat in chats:
+            await api.send_text(chat, "/start")
+        for chat in chats:
+            [menu] = await api.wait_sent(chat, 1, wait_s=20)
+            assert "Xin chào" in menu["text"]
+        assert refusals == 0
+        # The first update was held through all 8 refusals without fetching the next one.
+        assert len(set(fetched_at_refusal)) == 1
+        assert health_at_refusal[1:] == ["degraded"] * 7
+        assert channel.health() == "ok"
+        await asyncio.sleep(1.2)  # a further long poll: nothing is answered twice
+        assert [len(api.messages_to(c)) for c in chats] == [1, 1, 1]
+        assert await core.inbox.counts() == {"done": 3}
+    finally:
+        await channel.stop()
+        event.remove(core.engine.sync_engine, "before_cursor_execute", refuse)
+        await core.close()
 
 
 async def test_images_and_stickers_get_a_short_polite_text_answer(

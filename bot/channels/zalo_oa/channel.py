@@ -9,9 +9,11 @@ acknowledged at once and handled in the background (Zalo expects an answer withi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -60,6 +62,9 @@ BUTTON_TITLE_MAX = 100
 
 #: -216 access token invalid, -220 expired or removed [C chatwoot, integration guide].
 TOKEN_ERRORS = frozenset({-216, -220})
+#: -219 the app is disabled, -223 the OA has not authorised the API [C integration guide]: the
+#: channel cannot work until the operator acts.
+ACCESS_DENIED = frozenset({-219, -223})
 #: Our code for "no usable token" (refresh refused or impossible); not a Zalo code.
 TOKEN_TROUBLE = -1
 #: The user has not interacted with the OA in the last 7 days: no customer-service messages.
@@ -84,6 +89,12 @@ class ZaloOaChannel(ChannelBase):
 
     SPEC = SPEC
     name = "zalo_oa"
+    #: While degraded, the OA API is probed after 1 s, 2 s, 4 s... up to this pause (a read
+    #: that sends nothing: GET /v2.0/oa/getoa, the OA's own profile [C public code, several
+    #: integrations]; it refreshes the token on the way when Zalo refuses it).
+    PROBE_FIRST_WAIT_S = 1.0
+    PROBE_MAX_WAIT_S = 60.0
+    PROBE_PATH = "/v2.0/oa/getoa"
 
     @classmethod
     def declare(cls, settings: Settings) -> ChannelSpec:
@@ -116,6 +127,11 @@ class ZaloOaChannel(ChannelBase):
         self.cfg = cfg
         self.tokens = OaTokens(app.sessionmaker, cfg)
         self._http: aiohttp.ClientSession | None = None
+        # Degraded: the OA API did not answer (network, time-out, 5xx) or no usable token
+        # (the refresh failed). Learnt from real calls; the probe finds the way back.
+        self._degraded_since: float | None = None  # monotonic
+        self._lost = asyncio.Event()
+        self._probe: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -129,9 +145,14 @@ class ZaloOaChannel(ChannelBase):
             await self._http.close()
             self._http = None
             raise RuntimeError(f"Zalo OA: {exc}") from exc
+        self._probe = asyncio.create_task(self._watch())
         log.info("Zalo OA: webhook at %s", WEBHOOK_PATH)
 
     async def stop(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
+            self._probe = None
         await self.app.inbox.drain()
         if self._http is not None:
             await self._http.close()
@@ -139,6 +160,42 @@ class ZaloOaChannel(ChannelBase):
 
     def routes(self) -> list[Route]:
         return [("POST", WEBHOOK_PATH, self._on_webhook)]
+
+    # ------------------------------------------------------------------ health
+
+    def health(self) -> str:
+        """"degraded" while the OA API cannot be reached or no usable token is left."""
+        return "ok" if self._degraded_since is None else "degraded"
+
+    def degraded_for(self) -> float:
+        return 0.0 if self._degraded_since is None else time.monotonic() - self._degraded_since
+
+    def _trouble(self, why: str) -> None:
+        if self._degraded_since is None:
+            self._degraded_since = time.monotonic()
+            log.warning("Zalo OA degraded: %s", why)
+        self._lost.set()
+
+    def _reached(self) -> None:
+        if self._degraded_since is not None:
+            log.info("Zalo OA reachable again after %.0f s", self.degraded_for())
+            self._degraded_since = None
+
+    async def _watch(self) -> None:
+        """While degraded, probe the OA API with a growing pause until it answers again."""
+        while True:
+            await self._lost.wait()
+            self._lost.clear()
+            wait = self.PROBE_FIRST_WAIT_S
+            while self._degraded_since is not None:
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, self.PROBE_MAX_WAIT_S)
+                if self._degraded_since is None:  # a reply or notice got through meanwhile
+                    break
+                try:
+                    await self._api(self.PROBE_PATH, None)
+                except Exception as exc:  # the state was set by the call itself
+                    log.info("Zalo OA probe: %s: %s", type(exc).__name__, exc)
 
     # ------------------------------------------------------------------ incoming
 
@@ -173,15 +230,24 @@ class ZaloOaChannel(ChannelBase):
 
     # ------------------------------------------------------------------ outgoing
 
-    async def _post(self, path: str, body: dict[str, Any], access: str) -> dict[str, Any]:
+    async def _post(self, path: str, body: dict[str, Any] | None, access: str
+                    ) -> dict[str, Any]:
+        """POST ``body`` to ``path`` (GET when ``body`` is None); the answer's JSON. Sets the
+        channel's health: unreachable, time-out or 5xx → degraded; an answer that is not a
+        token refusal → reachable."""
         assert self._http is not None, "channel not started"
+        url, headers = f"{self.cfg.base_url}{path}", {"access_token": access}
         try:
-            async with self._http.post(f"{self.cfg.base_url}{path}", json=body,
-                                       headers={"access_token": access}) as resp:
+            async with (self._http.get(url, headers=headers) if body is None else
+                        self._http.post(url, json=body, headers=headers)) as resp:
                 status, raw = resp.status, await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            self._trouble(f"{path}: {type(exc).__name__}")
             raise ZaloError(0, f"{path}: {type(exc).__name__}", transient=True) from None
-        if status == 429 or status >= 500:
+        if status == 429:  # reachable, only busy: not degraded
+            raise ZaloError(status, f"{path}: HTTP {status}", transient=True)
+        if status >= 500:
+            self._trouble(f"{path}: HTTP {status}")
             raise ZaloError(status, f"{path}: HTTP {status}", transient=True)
         try:
             data = json.loads(raw)
@@ -190,11 +256,15 @@ class ZaloOaChannel(ChannelBase):
         # Application errors come as HTTP 200 with "error" != 0.
         if not isinstance(data, dict) or not isinstance(data.get("error"), int):
             raise ZaloError(status, f"{path}: unexpected answer (HTTP {status})")
+        if data["error"] in ACCESS_DENIED:
+            self._trouble(f"{path}: Zalo error {data['error']} {data.get('message') or ''}")
+        elif data["error"] not in TOKEN_ERRORS:
+            self._reached()
         return data
 
-    async def _api(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Call the OA API. A token error (-216, -220) refreshes the token once and repeats the
-        call once; any other error raises ZaloError."""
+    async def _api(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        """Call the OA API (GET when ``body`` is None). A token error (-216, -220) refreshes the
+        token once and repeats the call once; any other error raises ZaloError."""
         assert self._http is not None, "channel not started"
         try:
             token = await self.tokens.current(self._http)
@@ -203,9 +273,12 @@ class ZaloOaChannel(ChannelBase):
                 log.info("Zalo OA refused the access token (%s); refreshing", data["error"])
                 token = await self.tokens.refresh(self._http, token.version)
                 data = await self._post(path, body, token.access)
+                if data["error"] in TOKEN_ERRORS:
+                    self._trouble(f"the refreshed access token was refused ({data['error']})")
         except TokenError as exc:
             # Not transient: resending at once would spend more refresh attempts. Notices map it
             # to "retry" (deliver), so they go out once the operator has fixed the tokens.
+            self._trouble(str(exc))
             raise ZaloError(TOKEN_TROUBLE, str(exc)) from exc
         if data["error"] != 0:
             raise ZaloError(data["error"], f"{path}: {data.get('message') or ''}".strip())

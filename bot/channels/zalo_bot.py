@@ -31,6 +31,7 @@ from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.body import BadBody, read_json, refuse
 from bot.channels.zalo_common import TEXT_LIMIT, ZaloError, resend_transient
 from bot.inbox import Mark
+from bot.pacing import Pacer
 from bot.render import render, split_text
 from core.channels import ChannelSpec
 from core.config import Settings, ZaloBotCfg
@@ -150,6 +151,9 @@ class ZaloBotChannel(ChannelBase):
         self.spec = self.declare(app.settings)
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
+        # Replies take their slots from the bucket notices and live chats use (per channel, in
+        # the database): together they stay within broadcast.zalo_per_second across processes.
+        self.pace = Pacer(app.sessionmaker, self.name, self.spec.rate_per_s)
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._degraded_since: float | None = None  # monotonic time the platform was lost
@@ -357,6 +361,10 @@ class ZaloBotChannel(ChannelBase):
     async def _send_text(self, chat_id: str, text: str) -> Any:
         return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
 
+    async def _paced_text(self, chat_id: str, text: str) -> Any:
+        await self.pace.turn()
+        return await self._send_text(chat_id, text)
+
     async def send(self, chat_id: str, replies: list[Reply], *, first: int = 0,
                    mark: Mark | None = None) -> bool:
         """Send ``replies[first:]`` as text with numbered options (``mark(i + 1)`` after reply
@@ -368,7 +376,7 @@ class ZaloBotChannel(ChannelBase):
                 if not piece.text:
                     continue
                 try:
-                    await resend_transient(partial(self._send_text, chat_id, piece.text))
+                    await resend_transient(partial(self._paced_text, chat_id, piece.text))
                 except ZaloError as exc:
                     log.warning("Zalo Bot reply to %s not sent: %s", chat_id, exc)
                     return False

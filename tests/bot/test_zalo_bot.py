@@ -19,6 +19,7 @@ from bot.channels.zalo_bot import SECRET_HEADER, ZaloBotChannel
 from bot.web import make_web_app
 from core.models import Conversation
 from flows.types import Button, Incoming, Reply
+from tests.bot.test_reply_pace import busiest_second
 from tests.conftest import settings_for
 from tests.doubles.zalo_api import BotFault, ZaloBotApiDouble
 from tests.fakes import KeywordNlu
@@ -178,6 +179,29 @@ async def test_polled_updates_wait_out_a_database_outage_and_are_answered_once(
         await channel.stop()
         event.remove(core.engine.sync_engine, "before_cursor_execute", refuse)
         await core.close()
+
+
+async def test_replies_of_two_processes_share_the_zalo_pace(
+        db_url: str, tmp_path: Path, api: ZaloBotApiDouble) -> None:
+    """Two processes (two engines on one database) replying at once stay within
+    broadcast.zalo_per_second together: one bucket in the database, shared with notices."""
+    cores = [await _core(db_url, tmp_path / str(i), api) for i in range(2)]
+    channels = [ZaloBotChannel(c, c.settings.zalo.bot.model_copy(update={"poll_timeout_s": 1}))
+                for c in cores]
+    for ch in channels:
+        await ch.start()
+    try:
+        ok = await asyncio.gather(*(channels[i % 2].send(f"zb-{i}", [Reply(f"Trả lời {i}")])
+                                    for i in range(30)))
+        assert ok == [True] * 30
+        times = [m["at"] for m in api.sent]
+        rate = cores[0].settings.broadcast.zalo_per_second
+        assert len(times) == 30 and busiest_second(times) <= rate
+    finally:
+        for ch in channels:
+            await ch.stop()
+        for c in cores:
+            await c.close()
 
 
 async def test_images_and_stickers_get_a_short_polite_text_answer(

@@ -21,11 +21,13 @@ from sqlalchemy import func, select, text
 from bot.app import App, build_app
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.web import make_web_app
+from broadcast import ratelimit
 from core.db import utcnow
 from core.models import Conversation, OAuthToken, User
 from flows.assistant import Outcome
 from flows.ports import Context, State
 from flows.types import Button, Incoming, Reply
+from tests.bot.test_reply_pace import busiest_second
 from tests.conftest import settings_for
 from tests.doubles.zalo_api import OaFault, ZaloOaApiDouble, eventually
 from tests.fakes import KeywordNlu
@@ -368,6 +370,41 @@ async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
         assert oa.refresh_attempts == ["RT-1"]
         row = await token_row(cores[0])
         assert (row.refresh_token, row.version) == ("RT-2", 2)
+    finally:
+        for ch in channels:
+            await ch.stop()
+        for c in cores:
+            await c.close()
+
+
+async def test_replies_of_two_processes_and_notices_share_the_zalo_pace(
+        db_url: str, tmp_path: Path, oa: ZaloOaApiDouble) -> None:
+    """Replies from two processes (two engines on one database) and notices take their slots
+    from one bucket: 30 replies and 10 notices at once never put more than
+    broadcast.zalo_per_second messages in a second at the OA API."""
+    cores = [await _core(db_url, tmp_path / str(i), oa) for i in range(2)]
+    channels = [ZaloOaChannel(c, c.settings.zalo.oa) for c in cores]
+    for ch in channels:
+        await ch.start()
+    rate = cores[0].settings.broadcast.zalo_per_second
+
+    async def notice(i: int) -> None:  # what broadcast.sender does for each notice
+        async with cores[0].sessionmaker() as s, s.begin():
+            slot = await ratelimit.reserve(s, "zalo_oa", rate, time.time())
+        await asyncio.sleep(max(0.0, slot - time.time()))
+        started = time.time()
+        assert (await channels[0].deliver(f"notice-{i}", "Thông báo")).status == "sent"
+        async with cores[0].sessionmaker() as s, s.begin():
+            await ratelimit.record(s, "zalo_oa", slot, started, rate)
+
+    try:
+        ok = await asyncio.gather(*(channels[i % 2].send(f"user-{i}", [Reply(f"Trả lời {i}")])
+                                    for i in range(30)), *(notice(i) for i in range(10)))
+        assert ok[:30] == [True] * 30
+        times = [m["at"] for m in oa.sent]
+        print(f"\n{len(times)} messages in {max(times) - min(times):.1f} s; busiest second "
+              f"{busiest_second(times)} (rate {rate})")
+        assert len(times) == 40 and busiest_second(times) <= rate
     finally:
         for ch in channels:
             await ch.stop()

@@ -214,7 +214,7 @@ class ZaloBotApiDouble:
         extra = sorted(set(p) - {"chat_id", "text"})  # no reply_markup, no parse_mode
         if extra:
             return self._error(400, f"Bad Request: unknown fields {extra}")
-        self.sent.append({"chat_id": chat_id, "text": text})
+        self.sent.append({"chat_id": chat_id, "text": text, "at": time.time()})
         return {"message_id": self._mid(), "date": int(time.time() * 1000)}
 
 
@@ -384,7 +384,8 @@ class ZaloOaApiDouble:
                 return self._answer(-201, f"Parameters are invalid: button type {b.get('type')}")
         if user_id in self.out_of_window:
             return self._answer(-230, "User has not interacted with the OA in the past 7 days")
-        self.sent.append({"kind": "cs", "user_id": user_id, "text": text, "buttons": buttons})
+        self.sent.append({"kind": "cs", "user_id": user_id, "text": text, "buttons": buttons,
+                          "at": time.time()})
         return self._answer(0, "Success", {"message_id": f"cs{next(self._ids)}",
                                            "user_id": user_id})
 
@@ -403,7 +404,7 @@ class ZaloOaApiDouble:
             return self._answer(-213, "User has not followed the OA")
         text = "\n".join(str(e.get("content", "")) for e in elements)
         self.sent.append({"kind": "promotion", "user_id": user_id, "text": text,
-                          "elements": elements})
+                          "elements": elements, "at": time.time()})
         return self._answer(0, "Success", {"message_id": f"pr{next(self._ids)}",
                                            "user_id": user_id})
 

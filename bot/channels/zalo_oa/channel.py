@@ -36,6 +36,7 @@ from bot.channels.zalo_oa.rules import ZaloOaRules
 from bot.channels.zalo_oa.signature import SIGNATURE_HEADER, WebhookRefused, scalar, verify_event
 from bot.channels.zalo_oa.tokens import OaTokens, TokenError
 from bot.inbox import Mark
+from bot.pacing import Pacer
 from bot.render import render, split_text
 from broadcast.rules import DeliveryRule
 from core.channels import ChannelSpec
@@ -126,6 +127,9 @@ class ZaloOaChannel(ChannelBase):
         self.spec = self.declare(app.settings)
         self.cfg = cfg
         self.tokens = OaTokens(app.sessionmaker, cfg)
+        # Replies take their slots from the bucket notices and live chats use (per channel, in
+        # the database): together they stay within broadcast.zalo_per_second across processes.
+        self.pace = Pacer(app.sessionmaker, self.name, self.spec.rate_per_s)
         self._http: aiohttp.ClientSession | None = None
         # Degraded: the OA API did not answer (network, time-out, 5xx) or no usable token
         # (the refresh failed). Learnt from real calls; the probe finds the way back.
@@ -300,6 +304,10 @@ class ZaloOaChannel(ChannelBase):
                                {"recipient": {"user_id": user_id}, "message": message})
         return scalar(data.get("message_id"))
 
+    async def _paced_cs(self, user_id: str, message: dict[str, Any]) -> str | None:
+        await self.pace.turn()
+        return await self._cs(user_id, message)
+
     async def _unreachable(self, user_id: str, exc: ZaloError) -> None:
         # -230: no interaction for 7 days. Retrying cannot help until the user writes again.
         log.info("Zalo OA user %s is outside the interaction window: %s", user_id, exc)
@@ -318,7 +326,7 @@ class ZaloOaChannel(ChannelBase):
                     continue
                 message = self._message(piece.text, piece.buttons)
                 try:
-                    await resend_transient(partial(self._cs, user_id, message))
+                    await resend_transient(partial(self._paced_cs, user_id, message))
                 except ZaloError as exc:
                     if exc.code == NO_INTERACTION:
                         await self._unreachable(user_id, exc)

@@ -354,6 +354,28 @@ async def test_without_any_token_start_names_the_variables_to_set(
         await core.close()
 
 
+async def test_webhooks_are_acknowledged_at_once_while_a_refresh_waits_for_zalo(
+        server: Server, oa: ZaloOaApiDouble) -> None:
+    """Zalo expects the webhook's answer within about 2 s. A token refresh that waits 3 s for
+    the OAuth server must not hold up the storing of events (on SQLite it held the database
+    write lock, and every acknowledgement waited for it)."""
+    oa.refresh_latency_s = 3.0
+    oa.expire_access_token()
+    sending = asyncio.create_task(server.channel.send(USER, [Reply("Xin chào")]))
+    await eventually(lambda: bool(oa.refresh_attempts), "the refresh under way")
+    took = []
+    for i in range(3):
+        started = time.monotonic()
+        assert await server.say("/start", user=f"waiting-{i}") == 200
+        took.append(time.monotonic() - started)
+    print(f"\nacknowledged in {', '.join(f'{t * 1000:.0f}' for t in took)} ms during a 3 s "
+          "refresh")
+    assert max(took) < 1.0
+    assert not sending.done()  # all three were acknowledged during the refresh
+    assert await sending
+    assert oa.refresh_attempts == ["RT-1"]
+
+
 async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
         db_url: str, tmp_path: Path, oa: ZaloOaApiDouble) -> None:
     """Two processes (two engines on one database) both see the token refused at once."""

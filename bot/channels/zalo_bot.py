@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.body import BadBody, read_json, refuse
-from bot.channels.zalo_common import TEXT_LIMIT, ZaloError, resend_transient
+from bot.channels.zalo_common import ACK_S, TEXT_LIMIT, ZaloError, resend_transient
 from bot.inbox import Mark
 from bot.pacing import Pacer
 from bot.render import render, split_text
@@ -289,9 +289,10 @@ class ZaloBotChannel(ChannelBase):
 
     # ------------------------------------------------------------------ incoming
 
-    async def _take(self, body: Any) -> bool:
+    async def _take(self, body: Any, *, within: float | None = None) -> bool:
         """Store one update in the inbox and handle it; False when it is nothing we answer.
-        Raises SQLAlchemyError when it could not be stored."""
+        Raises SQLAlchemyError when it could not be stored, TimeoutError when it was not
+        stored ``within`` seconds (see Inbox.take_within)."""
         parsed = to_incoming(body)
         if parsed is None:
             return False
@@ -299,7 +300,10 @@ class ZaloBotChannel(ChannelBase):
         if key is None:  # no message id: the update's own bytes identify it
             digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
             key = f"sha256:{digest[:40]}"
-        await self.app.inbox.take(self.name, key, msg.user_id, body)
+        if within is None:
+            await self.app.inbox.take(self.name, key, msg.user_id, body)
+        else:
+            await self.app.inbox.take_within(within, self.name, key, msg.user_id, body)
         return True
 
     async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
@@ -320,8 +324,8 @@ class ZaloBotChannel(ChannelBase):
         # Acknowledged once stored; events we do not answer are acknowledged too, so Zalo
         # does not send them again.
         try:
-            await self._take(body)
-        except SQLAlchemyError as exc:
+            await self._take(body, within=ACK_S)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("Zalo Bot webhook: update not stored (%s); answered 503",
                       type(exc).__name__)
             return web.json_response({"error": "try again later"}, status=503)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -297,6 +299,30 @@ async def test_an_update_that_cannot_be_stored_is_not_acknowledged(
         await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
     assert await post(url, update) == 200
     assert "Xin chào" in (await api.wait_sent(CHAT, 1))[0]["text"]
+
+
+async def test_a_stalled_database_gets_a_503_in_time_and_the_update_is_answered_once(
+        webhook: tuple[App, str], api: ZaloBotApiDouble, sqlite_url: str) -> None:
+    """Another process holds SQLite's write lock for 3 s: the webhook answers 503 in time
+    instead of after the lock, the update is stored once the lock goes and answered, and a
+    redelivery is recognised."""
+    _, url = webhook
+    update = {"ok": True, "result": api.update(CHAT, "/start")}
+    other = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        status = await post(url, update)
+        took = time.monotonic() - started
+        await asyncio.sleep(max(0.0, 3.0 - took))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert status == 503 and took < 2.0
+    assert "Xin chào" in (await api.wait_sent(CHAT, 1))[0]["text"]
+    assert await post(url, update) == 200
+    await asyncio.sleep(0.5)
+    assert len(api.messages_to(CHAT)) == 1
 
 
 async def test_a_notice_reaches_a_user_who_wrote_to_the_bot(

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -205,6 +206,31 @@ async def test_an_event_that_cannot_be_stored_is_not_acknowledged(
         await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
     assert await server.post_raw(raw, headers) == 200
     await oa.wait_sent(USER, 1)
+
+
+async def test_a_stalled_database_gets_a_503_in_time_and_the_event_is_answered_once(
+        server: Server, oa: ZaloOaApiDouble, sqlite_url: str) -> None:
+    """Another process holds SQLite's write lock for 3 s: the webhook answers 503 within
+    Zalo's acknowledgement time (about 2 s) instead of after the lock, the event is stored
+    once the lock goes and answered, and Zalo's redelivery is recognised."""
+    raw, headers = oa.signed(oa.event("user_send_text", USER, "/start"))
+    other = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        status = await server.post_raw(raw, headers)
+        took = time.monotonic() - started
+        await asyncio.sleep(max(0.0, 3.0 - took))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    print(f"\nanswered {status} in {took * 1000:.0f} ms while the database was locked")
+    assert status == 503 and took < 2.0
+    [menu] = await oa.wait_sent(USER, 1)  # stored after all, once the lock went
+    assert "Xin chào" in menu["text"]
+    assert await server.post_raw(raw, headers) == 200  # Zalo's redelivery
+    await asyncio.sleep(0.5)
+    assert len(oa.messages_to(USER)) == 1
 
 
 async def test_long_answers_are_split_under_2000_characters_with_buttons_on_the_last(

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.base import ChannelBase, Host, Route
 from bot.channels.body import BadBody, read_body, refuse
 from bot.channels.zalo_common import (
+    ACK_S,
     TEXT_LIMIT,
     ZaloError,
     next_local_time,
@@ -220,8 +221,8 @@ class ZaloOaChannel(ChannelBase):
         if parsed is not None:
             msg, key = parsed
             try:  # acknowledged once stored; a replayed event's key is already there
-                await self.app.inbox.take(self.name, key, msg.user_id, event)
-            except SQLAlchemyError as exc:
+                await self.app.inbox.take_within(ACK_S, self.name, key, msg.user_id, event)
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 log.error("Zalo OA webhook: event not stored (%s); answered 503",
                           type(exc).__name__)
                 return web.json_response({"error": "try again later"}, status=503)

@@ -223,9 +223,11 @@ class Inbox:
         self.sessionmaker = sessionmaker
         self.engine = sessionmaker.kw["bind"]
         self.cfg = settings.inbox
-        # A signed Zalo OA event is accepted this long: its key must be kept as long.
+        # A signed Zalo OA event is accepted while its timestamp is within max_event_age_s of
+        # now, either side (clocks differ): one stamped that far ahead can be replayed until
+        # twice that after it was first accepted. Its key is kept as long, and an hour more.
         self.keep = dt.timedelta(hours=max(self.cfg.keep_hours,
-                                           settings.zalo.oa.max_event_age_s / 3600 + 1))
+                                           2 * settings.zalo.oa.max_event_age_s / 3600 + 1))
         self.conversations = conversations
         self.owner = uuid.uuid4().hex[:12]
         self.ports: dict[str, InboxPort] = {}

@@ -213,6 +213,33 @@ async def test_zalo_bot_unreachable_at_start_is_degraded_until_it_answers(
         await zb.stop()
 
 
+async def test_zalo_oa_unreachable_at_start_is_degraded_until_it_answers(
+        monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path) -> None:
+    from bot.channels.zalo_oa import ZaloOaChannel
+    from tests.doubles.zalo_api import ZaloOaApiDouble
+
+    monkeypatch.setattr(ZaloOaChannel, "PROBE_FIRST_WAIT_S", 0.05)
+    monkeypatch.setattr(ZaloOaChannel, "PROBE_MAX_WAIT_S", 0.2)
+    oa = ZaloOaApiDouble(port=_free_port())  # not started: nothing listens
+    settings = settings_for(
+        sqlite_url, tmp_path, ZALO_OA_APP_ID=oa.app_id, ZALO_OA_APP_SECRET=oa.app_secret,
+        ZALO_OA_SECRET_KEY=oa.secret_key, ZALO_OA_ACCESS_TOKEN="AT-1",
+        ZALO_OA_REFRESH_TOKEN="RT-1", ZALO_OA_BASE_URL=oa.base_url,
+        ZALO_OAUTH_BASE_URL=oa.base_url)
+    app = await build_app(settings, nlu=KeywordNlu())
+    channel = ZaloOaChannel(app, app.settings.zalo.oa)
+    try:
+        await channel.start()  # does not stop start-up
+        assert channel.health() == "degraded"
+        await oa.start()
+        await _until(lambda: channel.health() == "ok", wait_s=10)
+        assert oa.sent == [] and oa.count("/v2.0/oa/getoa") >= 1
+    finally:
+        await channel.stop()
+        await app.close()
+        await oa.stop()
+
+
 @pytest.mark.parametrize("cause", ["api unreachable", "token refresh fails"])
 async def test_zalo_oa_in_trouble_is_degraded_told_and_recovers_by_itself(
         monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path, cause: str) -> None:

@@ -97,6 +97,8 @@ class ZaloOaChannel(ChannelBase):
     PROBE_FIRST_WAIT_S = 1.0
     PROBE_MAX_WAIT_S = 60.0
     PROBE_PATH = "/v2.0/oa/getoa"
+    #: The probe's own time-out (start-up waits for one probe).
+    PROBE_TIMEOUT_S = 5.0
 
     @classmethod
     def declare(cls, settings: Settings) -> ChannelSpec:
@@ -150,8 +152,12 @@ class ZaloOaChannel(ChannelBase):
             await self._http.close()
             self._http = None
             raise RuntimeError(f"Zalo OA: {exc}") from exc
+        # One probe at start, so /healthz tells at once whether the OA API answers and the
+        # token works (an expired one is refreshed here); an outage does not stop start-up.
+        await self._check()
         self._probe = asyncio.create_task(self._watch())
-        log.info("Zalo OA: webhook at %s", WEBHOOK_PATH)
+        log.info("Zalo OA: webhook at %s%s", WEBHOOK_PATH,
+                 "" if self._degraded_since is None else " (OA API degraded; probing)")
 
     async def stop(self) -> None:
         if self._probe is not None:
@@ -197,10 +203,14 @@ class ZaloOaChannel(ChannelBase):
                 wait = min(wait * 2, self.PROBE_MAX_WAIT_S)
                 if self._degraded_since is None:  # a reply or notice got through meanwhile
                     break
-                try:
-                    await self._api(self.PROBE_PATH, None)
-                except Exception as exc:  # the state was set by the call itself
-                    log.info("Zalo OA probe: %s: %s", type(exc).__name__, exc)
+                await self._check()
+
+    async def _check(self) -> None:
+        """One probe: the OA's profile, a read that sends nothing; the call sets the health."""
+        try:
+            await self._api(self.PROBE_PATH, None, timeout_s=self.PROBE_TIMEOUT_S)
+        except Exception as exc:
+            log.info("Zalo OA probe: %s: %s", type(exc).__name__, exc)
 
     # ------------------------------------------------------------------ incoming
 
@@ -235,16 +245,17 @@ class ZaloOaChannel(ChannelBase):
 
     # ------------------------------------------------------------------ outgoing
 
-    async def _post(self, path: str, body: dict[str, Any] | None, access: str
-                    ) -> dict[str, Any]:
+    async def _post(self, path: str, body: dict[str, Any] | None, access: str, *,
+                    timeout_s: float | None = None) -> dict[str, Any]:
         """POST ``body`` to ``path`` (GET when ``body`` is None); the answer's JSON. Sets the
         channel's health: unreachable, time-out or 5xx → degraded; an answer that is not a
         token refusal → reachable."""
         assert self._http is not None, "channel not started"
         url, headers = f"{self.cfg.base_url}{path}", {"access_token": access}
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else None
         try:
-            async with (self._http.get(url, headers=headers) if body is None else
-                        self._http.post(url, json=body, headers=headers)) as resp:
+            async with (self._http.get(url, headers=headers, timeout=timeout) if body is None
+                        else self._http.post(url, json=body, headers=headers)) as resp:
                 status, raw = resp.status, await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._trouble(f"{path}: {type(exc).__name__}")
@@ -267,17 +278,18 @@ class ZaloOaChannel(ChannelBase):
             self._reached()
         return data
 
-    async def _api(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    async def _api(self, path: str, body: dict[str, Any] | None, *,
+                   timeout_s: float | None = None) -> dict[str, Any]:
         """Call the OA API (GET when ``body`` is None). A token error (-216, -220) refreshes the
         token once and repeats the call once; any other error raises ZaloError."""
         assert self._http is not None, "channel not started"
         try:
             token = await self.tokens.current(self._http)
-            data = await self._post(path, body, token.access)
+            data = await self._post(path, body, token.access, timeout_s=timeout_s)
             if data["error"] in TOKEN_ERRORS:
                 log.info("Zalo OA refused the access token (%s); refreshing", data["error"])
                 token = await self.tokens.refresh(self._http, token.version)
-                data = await self._post(path, body, token.access)
+                data = await self._post(path, body, token.access, timeout_s=timeout_s)
                 if data["error"] in TOKEN_ERRORS:
                     self._trouble(f"the refreshed access token was refused ({data['error']})")
         except TokenError as exc:

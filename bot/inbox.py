@@ -27,6 +27,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol, cast
 
 from sqlalchemy import (
@@ -202,6 +203,18 @@ class _Runner:
             await asyncio.gather(*late, return_exceptions=True)
 
 
+def _stored_late(channel: str, key: str, task: asyncio.Task[bool]) -> None:
+    """How the storing of an update ended after its webhook had answered 503."""
+    if task.cancelled():
+        log.warning("%s update %s: storing cancelled; the platform's redelivery is the only "
+                    "copy", channel, key)
+    elif task.exception() is not None:
+        log.warning("%s update %s not stored (%s); the platform's redelivery is the only copy",
+                    channel, key, type(task.exception()).__name__)
+    else:
+        log.info("%s update %s stored after its webhook answered 503; handled", channel, key)
+
+
 class Inbox:
     """The inbox of one process: accepts updates, handles them, resumes what others left."""
 
@@ -210,9 +223,11 @@ class Inbox:
         self.sessionmaker = sessionmaker
         self.engine = sessionmaker.kw["bind"]
         self.cfg = settings.inbox
-        # A signed Zalo OA event is accepted this long: its key must be kept as long.
+        # A signed Zalo OA event is accepted while its timestamp is within max_event_age_s of
+        # now, either side (clocks differ): one stamped that far ahead can be replayed until
+        # twice that after it was first accepted. Its key is kept as long, and an hour more.
         self.keep = dt.timedelta(hours=max(self.cfg.keep_hours,
-                                           settings.zalo.oa.max_event_age_s / 3600 + 1))
+                                           2 * settings.zalo.oa.max_event_age_s / 3600 + 1))
         self.conversations = conversations
         self.owner = uuid.uuid4().hex[:12]
         self.ports: dict[str, InboxPort] = {}
@@ -221,6 +236,8 @@ class Inbox:
         # Rows handled at once: fewer than the database pool (20), so storing new updates
         # (the webhooks' acknowledgements) always finds a connection.
         self._runner = _Runner(limit=12)
+        #: Webhook updates still being stored after their webhook answered (take_within).
+        self._late: set[asyncio.Task[bool]] = set()
         self._pg = self.engine.dialect.name == "postgresql"
 
     def register(self, channel: str, port: InboxPort) -> None:
@@ -275,6 +292,21 @@ class Inbox:
             return False
         self.start(row)
         return True
+
+    async def take_within(self, wait_s: float, channel: str, key: str, user_id: str | None,
+                          payload: dict[str, Any]) -> bool:
+        """:meth:`take` for a webhook that must answer in time. Raises TimeoutError when the
+        update is not stored within ``wait_s`` (the caller answers "try again later"; it was
+        not acknowledged). The storing goes on: once stored the update is handled, and the
+        platform's redelivery is then recognised by its key; a failure is logged."""
+        task = asyncio.create_task(self.take(channel, key, user_id, payload))
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), wait_s)
+        except TimeoutError:
+            task.add_done_callback(partial(_stored_late, channel, key))
+            raise
 
     # ------------------------------------------------------------------ handling
 
@@ -435,5 +467,7 @@ class Inbox:
 
     async def drain(self, wait_s: float = 10.0) -> None:
         """Let the rows in hand finish (a stop); rows cut short are resumed after a restart."""
+        if self._late:  # updates still being stored after their webhook answered
+            await asyncio.wait(set(self._late), timeout=wait_s)
         await self._runner.drain(wait_s)
 

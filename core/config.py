@@ -488,7 +488,8 @@ class InboxCfg(_Section):
     # A row whose handling failed this many times is left as "failed" (logged), not retried.
     max_attempts: int = Field(default=5, ge=1, le=100)
     # Handled rows keep their delivery key this long (a redelivery is recognised), then go.
-    # Never less than zalo.oa.max_event_age_s: a signed event is accepted that long.
+    # Never less than twice zalo.oa.max_event_age_s (plus an hour): a signed event is accepted
+    # while its timestamp is that close to now, either side.
     keep_hours: float = Field(default=48, ge=1, le=24 * 90)
     # A process holds a row it handles this long, renewed while it works; a killed process's
     # rows are resumed by any process once their lease ends.

@@ -29,8 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import ChannelBase, Host, Route, check_secret
 from bot.channels.body import BadBody, read_json, refuse
-from bot.channels.zalo_common import TEXT_LIMIT, ZaloError, resend_transient
+from bot.channels.zalo_common import ACK_S, TEXT_LIMIT, ZaloError, resend_transient
 from bot.inbox import Mark
+from bot.pacing import Pacer
 from bot.render import render, split_text
 from core.channels import ChannelSpec
 from core.config import Settings, ZaloBotCfg
@@ -124,6 +125,10 @@ class ZaloBotChannel(ChannelBase):
 
     SPEC = SPEC
     name = "zalo_bot"
+    #: A fetched update that cannot be stored is tried again after 0.5 s, 1 s, 2 s... up to
+    #: this pause, for as long as it takes.
+    STORE_FIRST_WAIT_S = 0.5
+    STORE_MAX_WAIT_S = 30.0
 
     @classmethod
     def declare(cls, settings: Settings) -> ChannelSpec:
@@ -146,9 +151,14 @@ class ZaloBotChannel(ChannelBase):
         self.spec = self.declare(app.settings)
         self.cfg = cfg
         self.webhook = bool(cfg.webhook_url and cfg.webhook_secret)
+        # Replies take their slots from the bucket notices and live chats use (per channel, in
+        # the database): together they stay within broadcast.zalo_per_second across processes.
+        self.pace = Pacer(app.sessionmaker, self.name, self.spec.rate_per_s)
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._degraded_since: float | None = None  # monotonic time the platform was lost
+        # monotonic time a fetched update first failed to be stored (the database is down)
+        self._store_failing_since: float | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -185,10 +195,16 @@ class ZaloBotChannel(ChannelBase):
         return [("POST", WEBHOOK_PATH, self._on_webhook)] if self.webhook else []
 
     def health(self) -> str:
-        return "ok" if self._degraded_since is None else "degraded"
+        """"degraded" while the platform is lost or a fetched update cannot be stored."""
+        return "ok" if self._since() is None else "degraded"
 
     def degraded_for(self) -> float:
-        return 0.0 if self._degraded_since is None else time.monotonic() - self._degraded_since
+        since = self._since()
+        return 0.0 if since is None else time.monotonic() - since
+
+    def _since(self) -> float | None:
+        times = [t for t in (self._degraded_since, self._store_failing_since) if t is not None]
+        return min(times) if times else None
 
     async def _prepare(self) -> None:
         if self.webhook:
@@ -231,25 +247,52 @@ class ZaloBotChannel(ChannelBase):
                 continue
             backoff = 1.0
             self._degraded_since = None
+            # One update per call in the docs [C]; a list is taken too.
             for update in result if isinstance(result, list) else [result]:
-                # getUpdates has no offset (the server moved its cursor already): store at
-                # once, waiting out a database outage rather than dropping the update.
-                for wait in (0.5, 1.0, 2.0, 4.0, 8.0, None):
-                    try:
-                        await self._take(update)
-                        break
-                    except SQLAlchemyError as exc:
-                        if wait is None:
-                            log.error("Zalo Bot update lost: not stored (%s)",
-                                      type(exc).__name__)
-                            break
-                        await asyncio.sleep(wait)
+                await self._hold(update)
+
+    async def _hold(self, update: Any) -> None:
+        """Store one fetched update, however long the database takes.
+
+        getUpdates has no offset: the server moved its cursor when it answered, and it never
+        sends an update again [C channels.md C2]. Until the inbox commit the update exists only
+        in this process's memory, so it is kept and the commit retried with a growing pause
+        (never given up), and no further update is fetched meanwhile: Zalo keeps the next ones.
+        The channel reports "degraded" while updates cannot be stored.
+        """
+        wait, failures = self.STORE_FIRST_WAIT_S, 0
+        try:
+            while True:
+                try:
+                    await self._take(update)
+                    break
+                # SQLAlchemyError, and the driver's own errors that it does not wrap (asyncpg
+                # raises OSError when the server refuses the connection); any other failure
+                # is retried as well: dropping the update is never the answer.
+                except Exception as exc:
+                    failures += 1
+                    if self._store_failing_since is None:
+                        self._store_failing_since = time.monotonic()
+                    level = logging.ERROR if failures == 1 else logging.WARNING
+                    log.log(level, "Zalo Bot update fetched but not stored (%s, try %d); held "
+                            "in memory, next try in %.1f s", type(exc).__name__, failures, wait)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, self.STORE_MAX_WAIT_S)
+        except asyncio.CancelledError:
+            # Stopped before the database took it: nothing can keep it now.
+            log.error("Zalo Bot update fetched but not stored when the channel stopped: lost "
+                      "(getUpdates does not send it again)")
+            raise
+        if failures:
+            log.warning("Zalo Bot update stored after %d failed tries", failures)
+        self._store_failing_since = None
 
     # ------------------------------------------------------------------ incoming
 
-    async def _take(self, body: Any) -> bool:
+    async def _take(self, body: Any, *, within: float | None = None) -> bool:
         """Store one update in the inbox and handle it; False when it is nothing we answer.
-        Raises SQLAlchemyError when it could not be stored."""
+        Raises SQLAlchemyError when it could not be stored, TimeoutError when it was not
+        stored ``within`` seconds (see Inbox.take_within)."""
         parsed = to_incoming(body)
         if parsed is None:
             return False
@@ -257,7 +300,10 @@ class ZaloBotChannel(ChannelBase):
         if key is None:  # no message id: the update's own bytes identify it
             digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
             key = f"sha256:{digest[:40]}"
-        await self.app.inbox.take(self.name, key, msg.user_id, body)
+        if within is None:
+            await self.app.inbox.take(self.name, key, msg.user_id, body)
+        else:
+            await self.app.inbox.take_within(within, self.name, key, msg.user_id, body)
         return True
 
     async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
@@ -278,8 +324,8 @@ class ZaloBotChannel(ChannelBase):
         # Acknowledged once stored; events we do not answer are acknowledged too, so Zalo
         # does not send them again.
         try:
-            await self._take(body)
-        except SQLAlchemyError as exc:
+            await self._take(body, within=ACK_S)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("Zalo Bot webhook: update not stored (%s); answered 503",
                       type(exc).__name__)
             return web.json_response({"error": "try again later"}, status=503)
@@ -319,6 +365,10 @@ class ZaloBotChannel(ChannelBase):
     async def _send_text(self, chat_id: str, text: str) -> Any:
         return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
 
+    async def _paced_text(self, chat_id: str, text: str) -> Any:
+        await self.pace.turn()
+        return await self._send_text(chat_id, text)
+
     async def send(self, chat_id: str, replies: list[Reply], *, first: int = 0,
                    mark: Mark | None = None) -> bool:
         """Send ``replies[first:]`` as text with numbered options (``mark(i + 1)`` after reply
@@ -330,7 +380,7 @@ class ZaloBotChannel(ChannelBase):
                 if not piece.text:
                     continue
                 try:
-                    await resend_transient(partial(self._send_text, chat_id, piece.text))
+                    await resend_transient(partial(self._paced_text, chat_id, piece.text))
                 except ZaloError as exc:
                     log.warning("Zalo Bot reply to %s not sent: %s", chat_id, exc)
                     return False

@@ -15,6 +15,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "ACK_S",
     "TEXT_LIMIT",
     "VN_TZ",
     "ZaloError",
@@ -30,6 +31,12 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Both products refuse longer texts: Bot Platform sendMessage 1-2000 characters [C official-docs
 #: mirror]; OA customer-service messages answer -210 above 2000 [C a pilot's notes, public code].
 TEXT_LIMIT = 2000
+
+#: A webhook is answered within this time: Zalo expects the OA's answer within about 2 s and
+#: retries otherwise [U: one integration guide]; the Bot Platform's is not documented. An
+#: update not stored by then gets 503 (not acknowledged) while its storing goes on, so a slow
+#: database never makes the answer late and the redelivery is recognised.
+ACK_S = 1.5
 
 T = TypeVar("T")
 

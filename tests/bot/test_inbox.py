@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import App, build_app
-from bot.inbox import Mark, reply_from_json, reply_to_json
+from bot.inbox import Inbox, Mark, reply_from_json, reply_to_json
 from core.db import utcnow
 from core.models import InboxItem, MessageLog
 from flows.types import Button, Incoming, Reply
@@ -185,12 +185,26 @@ async def test_keys_are_kept_for_the_accepted_event_age(core: App) -> None:
     await core.inbox.take("telegram", "new", "u", {"user": "u", "text": "/start"})
     await _settle(core)
     keep = core.inbox.keep
-    assert keep >= dt.timedelta(seconds=core.settings.zalo.oa.max_event_age_s)
+    # An event stamped max_event_age_s ahead is accepted, and replayable, for twice that.
+    assert keep >= dt.timedelta(seconds=2 * core.settings.zalo.oa.max_event_age_s)
     async with core.sessionmaker() as s, s.begin():
         await s.execute(update(InboxItem).where(InboxItem.key == "old").values(
             created_at=utcnow() - keep - dt.timedelta(minutes=1)))
     assert await core.inbox.purge() == 1
     assert [r.key for r in await _rows(core)] == ["new"]
+
+
+def test_keys_outlive_an_event_stamped_ahead_and_replayed_late(core: App) -> None:
+    """An OA event whose timestamp is max_event_age_s ahead of our clock is accepted, and can
+    be replayed until max_event_age_s after that timestamp: twice the age after it was first
+    accepted, however short inbox.keep_hours is."""
+    s = core.settings
+    settings = s.model_copy(update={
+        "inbox": s.inbox.model_copy(update={"keep_hours": 1}),
+        "zalo": s.zalo.model_copy(update={"oa": s.zalo.oa.model_copy(
+            update={"max_event_age_s": 2 * 3600})})})
+    keep = Inbox(core.sessionmaker, settings, core.conversations).keep
+    assert keep > dt.timedelta(hours=4)
 
 
 async def test_a_row_decided_by_another_process_is_not_decided_again(core: App) -> None:

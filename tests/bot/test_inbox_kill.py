@@ -160,6 +160,32 @@ async def test_zalo_bot_polled_updates_survive_a_kill(
         await api.stop()
 
 
+async def test_zalo_bot_webhook_updates_survive_a_kill(
+        db_url: str, tmp_path: Path, trained_nlu_cache: Path) -> None:
+    """Webhook mode: each update is answered 200 only once stored."""
+    api = await ZaloBotApiDouble().start()
+    chats = {f"zw{i:04d}" for i in range(60)}
+    try:
+        bodies = [json.dumps({"ok": True, "result": api.update(c, "/start")}).encode()
+                  for c in sorted(chats)]
+
+        async def post(url: str) -> list[int]:
+            return await _post_all(url, bodies, {"X-Bot-Api-Secret-Token": SECRET,
+                                                 "Content-Type": "application/json"})
+
+        await _kill_and_resume(
+            tmp_path, trained_nlu_cache, db_url, 60,
+            {"ZALO_BOT_TOKEN": api.token, "ZALO_BOT_BASE_URL": api.base_url,
+             # setWebhook needs https; the double never calls it, the test posts directly
+             "ZALO_BOT_WEBHOOK_URL": "https://trolyso.example.vn/webhooks/zalo-bot",
+             "ZALO_BOT_WEBHOOK_SECRET": SECRET},
+            post, lambda: {m["chat_id"] for m in api.sent} & chats,
+            lambda: [(m["chat_id"], m["text"]) for m in api.sent], chats,
+            "/webhooks/zalo-bot")
+    finally:
+        await api.stop()
+
+
 async def test_zalo_oa_acknowledged_events_survive_a_kill(
         db_url: str, tmp_path: Path, trained_nlu_cache: Path) -> None:
     oa = await ZaloOaApiDouble().start()

@@ -211,3 +211,98 @@ async def test_zalo_bot_unreachable_at_start_is_degraded_until_it_answers(
         await channel.stop()
         await app.close()
         await zb.stop()
+
+
+async def test_zalo_oa_unreachable_at_start_is_degraded_until_it_answers(
+        monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path) -> None:
+    from bot.channels.zalo_oa import ZaloOaChannel
+    from tests.doubles.zalo_api import ZaloOaApiDouble
+
+    monkeypatch.setattr(ZaloOaChannel, "PROBE_FIRST_WAIT_S", 0.05)
+    monkeypatch.setattr(ZaloOaChannel, "PROBE_MAX_WAIT_S", 0.2)
+    oa = ZaloOaApiDouble(port=_free_port())  # not started: nothing listens
+    settings = settings_for(
+        sqlite_url, tmp_path, ZALO_OA_APP_ID=oa.app_id, ZALO_OA_APP_SECRET=oa.app_secret,
+        ZALO_OA_SECRET_KEY=oa.secret_key, ZALO_OA_ACCESS_TOKEN="AT-1",
+        ZALO_OA_REFRESH_TOKEN="RT-1", ZALO_OA_BASE_URL=oa.base_url,
+        ZALO_OAUTH_BASE_URL=oa.base_url)
+    app = await build_app(settings, nlu=KeywordNlu())
+    channel = ZaloOaChannel(app, app.settings.zalo.oa)
+    try:
+        await channel.start()  # does not stop start-up
+        assert channel.health() == "degraded"
+        await oa.start()
+        await _until(lambda: channel.health() == "ok", wait_s=10)
+        assert oa.sent == [] and oa.count("/v2.0/oa/getoa") >= 1
+    finally:
+        await channel.stop()
+        await app.close()
+        await oa.stop()
+
+
+@pytest.mark.parametrize("cause", ["api unreachable", "token refresh fails"])
+async def test_zalo_oa_in_trouble_is_degraded_told_and_recovers_by_itself(
+        monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path, cause: str) -> None:
+    """The OA API unreachable, or the token cannot be refreshed (the OAuth server is down):
+    /healthz says degraded, the admins hear it on a working channel, and once Zalo answers
+    again the channel's own probe (a read that sends nothing) brings it back to ok."""
+    from bot.channels.zalo_oa import ZaloOaChannel
+    from tests.doubles.zalo_api import ZaloOaApiDouble
+
+    monkeypatch.setattr(ZaloOaChannel, "PROBE_FIRST_WAIT_S", 0.05)
+    monkeypatch.setattr(ZaloOaChannel, "PROBE_MAX_WAIT_S", 0.2)
+    oa = await ZaloOaApiDouble(port=_free_port()).start()
+    toy = await ToyApiDouble().start()
+    monkeypatch.setattr(bot.channels, "CHANNELS", [*bot.channels.CHANNELS, ToyChannel])
+    monkeypatch.setattr(ToyChannel, "api_url", toy.url)
+    settings = settings_for(
+        sqlite_url, tmp_path, ZALO_OA_APP_ID=oa.app_id, ZALO_OA_APP_SECRET=oa.app_secret,
+        ZALO_OA_SECRET_KEY=oa.secret_key, ZALO_OA_ACCESS_TOKEN="AT-1",
+        ZALO_OA_REFRESH_TOKEN="RT-1", ZALO_OA_BASE_URL=oa.base_url,
+        ZALO_OAUTH_BASE_URL=oa.base_url)
+    settings = settings.model_copy(update={
+        "admins": [AdminCfg(channel="toy", user_id="admin1")],
+        "health": settings.health.model_copy(update={"degraded_alert_s": 0})})
+    app = await build_app(settings, nlu=KeywordNlu())
+    channel = ZaloOaChannel(app, app.settings.zalo.oa)
+    toy_channel = ToyChannel(app)
+    await channel.start()
+    await toy_channel.start()
+    app.channels = {"zalo_oa": channel, "toy": toy_channel}
+    runner, base = await _serve(app)
+    monitor = OutageMonitor(app.settings, app.sessionmaker, app.content.texts, app.channels)
+    try:
+        assert channel.health() == "ok"
+        if cause == "api unreachable":
+            await oa.stop()  # nothing listens on its port
+        else:
+            oa.expire_access_token()
+            oa.oauth_down = True
+        outcome = await channel.deliver("8756287263669629130", "Thông báo họp tổ dân phố.")
+        assert outcome.status == "retry"  # the notice waits in the outbox
+        _, health = await _get(base + "/healthz")
+        assert health["status"] == "ok" and health["channels"]["zalo_oa"] == "degraded"
+        [alert] = await monitor.check()
+        assert "zalo_oa" in alert and toy.to("admin1") == [alert]
+        await asyncio.sleep(0.5)  # probes while Zalo is still in trouble
+        assert channel.health() == "degraded" and await monitor.check() == []  # told once
+
+        if cause == "api unreachable":
+            await oa.start()  # the same port: Zalo answers again
+        else:
+            oa.oauth_down = False
+        await _until(lambda: channel.health() == "ok", wait_s=10)  # no message needed
+        _, health = await _get(base + "/healthz")
+        assert health["channels"]["zalo_oa"] == "ok"
+        assert await monitor.check() == [] and monitor.open == set()
+        assert oa.sent == []  # the probe sends nothing to anyone
+        if cause == "token refresh fails":
+            assert set(oa.refresh_attempts) == {"RT-1"} and len(oa.refresh_attempts) >= 2
+            assert oa.access_token == "AT-2"
+    finally:
+        await runner.cleanup()
+        await toy_channel.stop()
+        await channel.stop()
+        await app.close()
+        await toy.stop()
+        await oa.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,15 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App, build_app
 from bot.channels.zalo_bot import SECRET_HEADER, ZaloBotChannel
 from bot.web import make_web_app
 from core.models import Conversation
 from flows.types import Button, Incoming, Reply
+from tests.bot.test_reply_pace import busiest_second
 from tests.conftest import settings_for
 from tests.doubles.zalo_api import BotFault, ZaloBotApiDouble
 from tests.fakes import KeywordNlu
@@ -130,6 +134,78 @@ async def test_polling_rides_out_an_outage(
     assert channel.health() == "ok"  # /healthz: degraded only while the platform is lost
 
 
+@pytest.mark.parametrize("error", ["operational", "refused"])
+async def test_polled_updates_wait_out_a_database_outage_and_are_answered_once(
+        db_url: str, tmp_path: Path, api: ZaloBotApiDouble, monkeypatch: pytest.MonkeyPatch,
+        error: str) -> None:
+    """getUpdates has no offset: a fetched update exists only in memory until stored. The
+    database refuses the inbox 8 times (the old code gave up after 6 and lost the update); the
+    update is held, nothing more is fetched meanwhile, and every update is answered once."""
+    monkeypatch.setattr(ZaloBotChannel, "STORE_FIRST_WAIT_S", 0.01)
+    monkeypatch.setattr(ZaloBotChannel, "STORE_MAX_WAIT_S", 0.05)
+    core = await _core(db_url, tmp_path, api)
+    channel = ZaloBotChannel(core, core.settings.zalo.bot.model_copy(
+        update={"poll_timeout_s": 1}))
+    refusals = 8
+    fetched_at_refusal: list[int] = []
+    health_at_refusal: list[str] = []
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        nonlocal refusals
+        if refusals > 0 and statement.lstrip().upper().startswith("INSERT INTO INBOX"):
+            refusals -= 1
+            fetched_at_refusal.append(api.count("getUpdates"))
+            health_at_refusal.append(channel.health())
+            if error == "refused":  # asyncpg's own error when the server is gone: not wrapped
+                raise ConnectionRefusedError(111, "Connection refused")
+            raise OperationalError(statement, None, Exception("database is unavailable"))
+
+    event.listen(core.engine.sync_engine, "before_cursor_execute", refuse)
+    chats = ["zb-outage-1", "zb-outage-2", "zb-outage-3"]
+    try:
+        await channel.start()
+        for chat in chats:
+            await api.send_text(chat, "/start")
+        for chat in chats:
+            [menu] = await api.wait_sent(chat, 1, wait_s=20)
+            assert "Xin chào" in menu["text"]
+        assert refusals == 0
+        # The first update was held through all 8 refusals without fetching the next one.
+        assert len(set(fetched_at_refusal)) == 1
+        assert health_at_refusal[1:] == ["degraded"] * 7
+        assert channel.health() == "ok"
+        await asyncio.sleep(1.2)  # a further long poll: nothing is answered twice
+        assert [len(api.messages_to(c)) for c in chats] == [1, 1, 1]
+        assert await core.inbox.counts() == {"done": 3}
+    finally:
+        await channel.stop()
+        event.remove(core.engine.sync_engine, "before_cursor_execute", refuse)
+        await core.close()
+
+
+async def test_replies_of_two_processes_share_the_zalo_pace(
+        db_url: str, tmp_path: Path, api: ZaloBotApiDouble) -> None:
+    """Two processes (two engines on one database) replying at once stay within
+    broadcast.zalo_per_second together: one bucket in the database, shared with notices."""
+    cores = [await _core(db_url, tmp_path / str(i), api) for i in range(2)]
+    channels = [ZaloBotChannel(c, c.settings.zalo.bot.model_copy(update={"poll_timeout_s": 1}))
+                for c in cores]
+    for ch in channels:
+        await ch.start()
+    try:
+        ok = await asyncio.gather(*(channels[i % 2].send(f"zb-{i}", [Reply(f"Trả lời {i}")])
+                                    for i in range(30)))
+        assert ok == [True] * 30
+        times = [m["at"] for m in api.sent]
+        rate = cores[0].settings.broadcast.zalo_per_second
+        assert len(times) == 30 and busiest_second(times) <= rate
+    finally:
+        for ch in channels:
+            await ch.stop()
+        for c in cores:
+            await c.close()
+
+
 async def test_images_and_stickers_get_a_short_polite_text_answer(
         polling: tuple[App, ZaloBotChannel], api: ZaloBotApiDouble) -> None:
     await api.push(api.update(CHAT, kind="image"))
@@ -223,6 +299,30 @@ async def test_an_update_that_cannot_be_stored_is_not_acknowledged(
         await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
     assert await post(url, update) == 200
     assert "Xin chào" in (await api.wait_sent(CHAT, 1))[0]["text"]
+
+
+async def test_a_stalled_database_gets_a_503_in_time_and_the_update_is_answered_once(
+        webhook: tuple[App, str], api: ZaloBotApiDouble, sqlite_url: str) -> None:
+    """Another process holds SQLite's write lock for 3 s: the webhook answers 503 in time
+    instead of after the lock, the update is stored once the lock goes and answered, and a
+    redelivery is recognised."""
+    _, url = webhook
+    update = {"ok": True, "result": api.update(CHAT, "/start")}
+    other = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        status = await post(url, update)
+        took = time.monotonic() - started
+        await asyncio.sleep(max(0.0, 3.0 - took))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert status == 503 and took < 2.0
+    assert "Xin chào" in (await api.wait_sent(CHAT, 1))[0]["text"]
+    assert await post(url, update) == 200
+    await asyncio.sleep(0.5)
+    assert len(api.messages_to(CHAT)) == 1
 
 
 async def test_a_notice_reaches_a_user_who_wrote_to_the_bot(

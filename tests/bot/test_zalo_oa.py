@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,11 +22,13 @@ from sqlalchemy import func, select, text
 from bot.app import App, build_app
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.web import make_web_app
+from broadcast import ratelimit
 from core.db import utcnow
 from core.models import Conversation, OAuthToken, User
 from flows.assistant import Outcome
 from flows.ports import Context, State
 from flows.types import Button, Incoming, Reply
+from tests.bot.test_reply_pace import busiest_second
 from tests.conftest import settings_for
 from tests.doubles.zalo_api import OaFault, ZaloOaApiDouble, eventually
 from tests.fakes import KeywordNlu
@@ -205,6 +208,31 @@ async def test_an_event_that_cannot_be_stored_is_not_acknowledged(
     await oa.wait_sent(USER, 1)
 
 
+async def test_a_stalled_database_gets_a_503_in_time_and_the_event_is_answered_once(
+        server: Server, oa: ZaloOaApiDouble, sqlite_url: str) -> None:
+    """Another process holds SQLite's write lock for 3 s: the webhook answers 503 within
+    Zalo's acknowledgement time (about 2 s) instead of after the lock, the event is stored
+    once the lock goes and answered, and Zalo's redelivery is recognised."""
+    raw, headers = oa.signed(oa.event("user_send_text", USER, "/start"))
+    other = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        status = await server.post_raw(raw, headers)
+        took = time.monotonic() - started
+        await asyncio.sleep(max(0.0, 3.0 - took))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    print(f"\nanswered {status} in {took * 1000:.0f} ms while the database was locked")
+    assert status == 503 and took < 2.0
+    [menu] = await oa.wait_sent(USER, 1)  # stored after all, once the lock went
+    assert "Xin chào" in menu["text"]
+    assert await server.post_raw(raw, headers) == 200  # Zalo's redelivery
+    await asyncio.sleep(0.5)
+    assert len(oa.messages_to(USER)) == 1
+
+
 async def test_long_answers_are_split_under_2000_characters_with_buttons_on_the_last(
         server: Server, oa: ZaloOaApiDouble) -> None:
     long = "\n\n".join(f"Đoạn {i}. " + "Chữ rất dài. " * 60 for i in range(6))
@@ -352,6 +380,28 @@ async def test_without_any_token_start_names_the_variables_to_set(
         await core.close()
 
 
+async def test_webhooks_are_acknowledged_at_once_while_a_refresh_waits_for_zalo(
+        server: Server, oa: ZaloOaApiDouble) -> None:
+    """Zalo expects the webhook's answer within about 2 s. A token refresh that waits 3 s for
+    the OAuth server must not hold up the storing of events (on SQLite it held the database
+    write lock, and every acknowledgement waited for it)."""
+    oa.refresh_latency_s = 3.0
+    oa.expire_access_token()
+    sending = asyncio.create_task(server.channel.send(USER, [Reply("Xin chào")]))
+    await eventually(lambda: bool(oa.refresh_attempts), "the refresh under way")
+    took = []
+    for i in range(3):
+        started = time.monotonic()
+        assert await server.say("/start", user=f"waiting-{i}") == 200
+        took.append(time.monotonic() - started)
+    print(f"\nacknowledged in {', '.join(f'{t * 1000:.0f}' for t in took)} ms during a 3 s "
+          "refresh")
+    assert max(took) < 1.0
+    assert not sending.done()  # all three were acknowledged during the refresh
+    assert await sending
+    assert oa.refresh_attempts == ["RT-1"]
+
+
 async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
         db_url: str, tmp_path: Path, oa: ZaloOaApiDouble) -> None:
     """Two processes (two engines on one database) both see the token refused at once."""
@@ -368,6 +418,41 @@ async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
         assert oa.refresh_attempts == ["RT-1"]
         row = await token_row(cores[0])
         assert (row.refresh_token, row.version) == ("RT-2", 2)
+    finally:
+        for ch in channels:
+            await ch.stop()
+        for c in cores:
+            await c.close()
+
+
+async def test_replies_of_two_processes_and_notices_share_the_zalo_pace(
+        db_url: str, tmp_path: Path, oa: ZaloOaApiDouble) -> None:
+    """Replies from two processes (two engines on one database) and notices take their slots
+    from one bucket: 30 replies and 10 notices at once never put more than
+    broadcast.zalo_per_second messages in a second at the OA API."""
+    cores = [await _core(db_url, tmp_path / str(i), oa) for i in range(2)]
+    channels = [ZaloOaChannel(c, c.settings.zalo.oa) for c in cores]
+    for ch in channels:
+        await ch.start()
+    rate = cores[0].settings.broadcast.zalo_per_second
+
+    async def notice(i: int) -> None:  # what broadcast.sender does for each notice
+        async with cores[0].sessionmaker() as s, s.begin():
+            slot = await ratelimit.reserve(s, "zalo_oa", rate, time.time())
+        await asyncio.sleep(max(0.0, slot - time.time()))
+        started = time.time()
+        assert (await channels[0].deliver(f"notice-{i}", "Thông báo")).status == "sent"
+        async with cores[0].sessionmaker() as s, s.begin():
+            await ratelimit.record(s, "zalo_oa", slot, started, rate)
+
+    try:
+        ok = await asyncio.gather(*(channels[i % 2].send(f"user-{i}", [Reply(f"Trả lời {i}")])
+                                    for i in range(30)), *(notice(i) for i in range(10)))
+        assert ok[:30] == [True] * 30
+        times = [m["at"] for m in oa.sent]
+        print(f"\n{len(times)} messages in {max(times) - min(times):.1f} s; busiest second "
+              f"{busiest_second(times)} (rate {rate})")
+        assert len(times) == 40 and busiest_second(times) <= rate
     finally:
         for ch in channels:
             await ch.stop()

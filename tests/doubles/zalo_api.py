@@ -214,7 +214,7 @@ class ZaloBotApiDouble:
         extra = sorted(set(p) - {"chat_id", "text"})  # no reply_markup, no parse_mode
         if extra:
             return self._error(400, f"Bad Request: unknown fields {extra}")
-        self.sent.append({"chat_id": chat_id, "text": text})
+        self.sent.append({"chat_id": chat_id, "text": text, "at": time.time()})
         return {"message_id": self._mid(), "date": int(time.time() * 1000)}
 
 
@@ -253,6 +253,8 @@ class ZaloOaApiDouble:
     non_followers: set[str] = field(default_factory=set)
     night: bool = False
     faults: list[OaFault] = field(default_factory=list)
+    #: the OAuth server answers 503 with an HTML page (an outage of oauth.zaloapp.com)
+    oauth_down: bool = False
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -268,6 +270,7 @@ class ZaloOaApiDouble:
         app.router.add_post("/v3.0/oa/message/cs", self._cs)
         app.router.add_post("/v3.0/oa/message/promotion", self._promotion)
         app.router.add_post("/v4/oa/access_token", self._access_token)
+        app.router.add_get("/v2.0/oa/getoa", self._getoa)
         self._runner, self.port = await _serve(app, self.host, self.port)
         return self
 
@@ -332,23 +335,37 @@ class ZaloOaApiDouble:
             body["data"] = data
         return web.json_response(body, status=status)
 
-    async def _common(self, request: web.Request) -> tuple[dict[str, Any], web.Response | None]:
-        path = request.path
-        body = await request.json() if request.content_type == "application/json" else {}
-        self.calls.append((path, body))
+    def _checked(self, path: str, token: str | None) -> web.Response | None:
+        """The planned fault for ``path``, or -216 for a token that is not the current one."""
         for fault in self.faults:
             if fault.path == path:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.faults.remove(fault)
-                return body, self._answer(fault.error, fault.message, status=fault.status)
-        token = request.headers.get("access_token")
+                return self._answer(fault.error, fault.message, status=fault.status)
         if self.access_token is None or token != self.access_token:
-            return body, self._answer(-216, "Access token is invalid")
+            return self._answer(-216, "Access token is invalid")
+        return None
+
+    async def _common(self, request: web.Request) -> tuple[dict[str, Any], web.Response | None]:
+        path = request.path
+        body = await request.json() if request.content_type == "application/json" else {}
+        self.calls.append((path, body))
+        refused = self._checked(path, request.headers.get("access_token"))
+        if refused is not None:
+            return body, refused
         user_id = (body.get("recipient") or {}).get("user_id")
         if not isinstance(user_id, str) or not user_id:
             return body, self._answer(-201, "Parameters are invalid: recipient.user_id")
         return body, None
+
+    async def _getoa(self, request: web.Request) -> web.Response:
+        """The OA's profile (GET, header access_token) [C public code]."""
+        self.calls.append((request.path, {}))
+        refused = self._checked(request.path, request.headers.get("access_token"))
+        if refused is not None:
+            return refused
+        return self._answer(0, "Success", {"oa_id": self.oa_id, "name": "UBND phường (test)"})
 
     async def _cs(self, request: web.Request) -> web.Response:
         body, refused = await self._common(request)
@@ -367,7 +384,8 @@ class ZaloOaApiDouble:
                 return self._answer(-201, f"Parameters are invalid: button type {b.get('type')}")
         if user_id in self.out_of_window:
             return self._answer(-230, "User has not interacted with the OA in the past 7 days")
-        self.sent.append({"kind": "cs", "user_id": user_id, "text": text, "buttons": buttons})
+        self.sent.append({"kind": "cs", "user_id": user_id, "text": text, "buttons": buttons,
+                          "at": time.time()})
         return self._answer(0, "Success", {"message_id": f"cs{next(self._ids)}",
                                            "user_id": user_id})
 
@@ -386,7 +404,7 @@ class ZaloOaApiDouble:
             return self._answer(-213, "User has not followed the OA")
         text = "\n".join(str(e.get("content", "")) for e in elements)
         self.sent.append({"kind": "promotion", "user_id": user_id, "text": text,
-                          "elements": elements})
+                          "elements": elements, "at": time.time()})
         return self._answer(0, "Success", {"message_id": f"pr{next(self._ids)}",
                                            "user_id": user_id})
 
@@ -396,6 +414,9 @@ class ZaloOaApiDouble:
         self.refresh_attempts.append(presented)
         if self.refresh_latency_s:
             await asyncio.sleep(self.refresh_latency_s)
+        if self.oauth_down:
+            return web.Response(status=503, text="<html>Service Unavailable</html>",
+                                content_type="text/html")
         if request.headers.get("secret_key") != self.app_secret:
             return web.json_response({"error": -14001, "error_name": "Invalid secret key"})
         if form.get("app_id") != self.app_id or form.get("grant_type") != "refresh_token":

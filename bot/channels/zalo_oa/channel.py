@@ -9,9 +9,11 @@ acknowledged at once and handled in the background (Zalo expects an answer withi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -24,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.base import ChannelBase, Host, Route
 from bot.channels.body import BadBody, read_body, refuse
 from bot.channels.zalo_common import (
+    ACK_S,
     TEXT_LIMIT,
     ZaloError,
     next_local_time,
@@ -34,6 +37,7 @@ from bot.channels.zalo_oa.rules import ZaloOaRules
 from bot.channels.zalo_oa.signature import SIGNATURE_HEADER, WebhookRefused, scalar, verify_event
 from bot.channels.zalo_oa.tokens import OaTokens, TokenError
 from bot.inbox import Mark
+from bot.pacing import Pacer
 from bot.render import render, split_text
 from broadcast.rules import DeliveryRule
 from core.channels import ChannelSpec
@@ -60,6 +64,9 @@ BUTTON_TITLE_MAX = 100
 
 #: -216 access token invalid, -220 expired or removed [C chatwoot, integration guide].
 TOKEN_ERRORS = frozenset({-216, -220})
+#: -219 the app is disabled, -223 the OA has not authorised the API [C integration guide]: the
+#: channel cannot work until the operator acts.
+ACCESS_DENIED = frozenset({-219, -223})
 #: Our code for "no usable token" (refresh refused or impossible); not a Zalo code.
 TOKEN_TROUBLE = -1
 #: The user has not interacted with the OA in the last 7 days: no customer-service messages.
@@ -84,6 +91,14 @@ class ZaloOaChannel(ChannelBase):
 
     SPEC = SPEC
     name = "zalo_oa"
+    #: While degraded, the OA API is probed after 1 s, 2 s, 4 s... up to this pause (a read
+    #: that sends nothing: GET /v2.0/oa/getoa, the OA's own profile [C public code, several
+    #: integrations]; it refreshes the token on the way when Zalo refuses it).
+    PROBE_FIRST_WAIT_S = 1.0
+    PROBE_MAX_WAIT_S = 60.0
+    PROBE_PATH = "/v2.0/oa/getoa"
+    #: The probe's own time-out (start-up waits for one probe).
+    PROBE_TIMEOUT_S = 5.0
 
     @classmethod
     def declare(cls, settings: Settings) -> ChannelSpec:
@@ -115,7 +130,15 @@ class ZaloOaChannel(ChannelBase):
         self.spec = self.declare(app.settings)
         self.cfg = cfg
         self.tokens = OaTokens(app.sessionmaker, cfg)
+        # Replies take their slots from the bucket notices and live chats use (per channel, in
+        # the database): together they stay within broadcast.zalo_per_second across processes.
+        self.pace = Pacer(app.sessionmaker, self.name, self.spec.rate_per_s)
         self._http: aiohttp.ClientSession | None = None
+        # Degraded: the OA API did not answer (network, time-out, 5xx) or no usable token
+        # (the refresh failed). Learnt from real calls; the probe finds the way back.
+        self._degraded_since: float | None = None  # monotonic
+        self._lost = asyncio.Event()
+        self._probe: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -129,9 +152,18 @@ class ZaloOaChannel(ChannelBase):
             await self._http.close()
             self._http = None
             raise RuntimeError(f"Zalo OA: {exc}") from exc
-        log.info("Zalo OA: webhook at %s", WEBHOOK_PATH)
+        # One probe at start, so /healthz tells at once whether the OA API answers and the
+        # token works (an expired one is refreshed here); an outage does not stop start-up.
+        await self._check()
+        self._probe = asyncio.create_task(self._watch())
+        log.info("Zalo OA: webhook at %s%s", WEBHOOK_PATH,
+                 "" if self._degraded_since is None else " (OA API degraded; probing)")
 
     async def stop(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
+            self._probe = None
         await self.app.inbox.drain()
         if self._http is not None:
             await self._http.close()
@@ -139,6 +171,46 @@ class ZaloOaChannel(ChannelBase):
 
     def routes(self) -> list[Route]:
         return [("POST", WEBHOOK_PATH, self._on_webhook)]
+
+    # ------------------------------------------------------------------ health
+
+    def health(self) -> str:
+        """"degraded" while the OA API cannot be reached or no usable token is left."""
+        return "ok" if self._degraded_since is None else "degraded"
+
+    def degraded_for(self) -> float:
+        return 0.0 if self._degraded_since is None else time.monotonic() - self._degraded_since
+
+    def _trouble(self, why: str) -> None:
+        if self._degraded_since is None:
+            self._degraded_since = time.monotonic()
+            log.warning("Zalo OA degraded: %s", why)
+        self._lost.set()
+
+    def _reached(self) -> None:
+        if self._degraded_since is not None:
+            log.info("Zalo OA reachable again after %.0f s", self.degraded_for())
+            self._degraded_since = None
+
+    async def _watch(self) -> None:
+        """While degraded, probe the OA API with a growing pause until it answers again."""
+        while True:
+            await self._lost.wait()
+            self._lost.clear()
+            wait = self.PROBE_FIRST_WAIT_S
+            while self._degraded_since is not None:
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, self.PROBE_MAX_WAIT_S)
+                if self._degraded_since is None:  # a reply or notice got through meanwhile
+                    break
+                await self._check()
+
+    async def _check(self) -> None:
+        """One probe: the OA's profile, a read that sends nothing; the call sets the health."""
+        try:
+            await self._api(self.PROBE_PATH, None, timeout_s=self.PROBE_TIMEOUT_S)
+        except Exception as exc:
+            log.info("Zalo OA probe: %s: %s", type(exc).__name__, exc)
 
     # ------------------------------------------------------------------ incoming
 
@@ -159,8 +231,8 @@ class ZaloOaChannel(ChannelBase):
         if parsed is not None:
             msg, key = parsed
             try:  # acknowledged once stored; a replayed event's key is already there
-                await self.app.inbox.take(self.name, key, msg.user_id, event)
-            except SQLAlchemyError as exc:
+                await self.app.inbox.take_within(ACK_S, self.name, key, msg.user_id, event)
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 log.error("Zalo OA webhook: event not stored (%s); answered 503",
                           type(exc).__name__)
                 return web.json_response({"error": "try again later"}, status=503)
@@ -173,15 +245,25 @@ class ZaloOaChannel(ChannelBase):
 
     # ------------------------------------------------------------------ outgoing
 
-    async def _post(self, path: str, body: dict[str, Any], access: str) -> dict[str, Any]:
+    async def _post(self, path: str, body: dict[str, Any] | None, access: str, *,
+                    timeout_s: float | None = None) -> dict[str, Any]:
+        """POST ``body`` to ``path`` (GET when ``body`` is None); the answer's JSON. Sets the
+        channel's health: unreachable, time-out or 5xx → degraded; an answer that is not a
+        token refusal → reachable."""
         assert self._http is not None, "channel not started"
+        url, headers = f"{self.cfg.base_url}{path}", {"access_token": access}
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else None
         try:
-            async with self._http.post(f"{self.cfg.base_url}{path}", json=body,
-                                       headers={"access_token": access}) as resp:
+            async with (self._http.get(url, headers=headers, timeout=timeout) if body is None
+                        else self._http.post(url, json=body, headers=headers)) as resp:
                 status, raw = resp.status, await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            self._trouble(f"{path}: {type(exc).__name__}")
             raise ZaloError(0, f"{path}: {type(exc).__name__}", transient=True) from None
-        if status == 429 or status >= 500:
+        if status == 429:  # reachable, only busy: not degraded
+            raise ZaloError(status, f"{path}: HTTP {status}", transient=True)
+        if status >= 500:
+            self._trouble(f"{path}: HTTP {status}")
             raise ZaloError(status, f"{path}: HTTP {status}", transient=True)
         try:
             data = json.loads(raw)
@@ -190,22 +272,30 @@ class ZaloOaChannel(ChannelBase):
         # Application errors come as HTTP 200 with "error" != 0.
         if not isinstance(data, dict) or not isinstance(data.get("error"), int):
             raise ZaloError(status, f"{path}: unexpected answer (HTTP {status})")
+        if data["error"] in ACCESS_DENIED:
+            self._trouble(f"{path}: Zalo error {data['error']} {data.get('message') or ''}")
+        elif data["error"] not in TOKEN_ERRORS:
+            self._reached()
         return data
 
-    async def _api(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Call the OA API. A token error (-216, -220) refreshes the token once and repeats the
-        call once; any other error raises ZaloError."""
+    async def _api(self, path: str, body: dict[str, Any] | None, *,
+                   timeout_s: float | None = None) -> dict[str, Any]:
+        """Call the OA API (GET when ``body`` is None). A token error (-216, -220) refreshes the
+        token once and repeats the call once; any other error raises ZaloError."""
         assert self._http is not None, "channel not started"
         try:
             token = await self.tokens.current(self._http)
-            data = await self._post(path, body, token.access)
+            data = await self._post(path, body, token.access, timeout_s=timeout_s)
             if data["error"] in TOKEN_ERRORS:
                 log.info("Zalo OA refused the access token (%s); refreshing", data["error"])
                 token = await self.tokens.refresh(self._http, token.version)
-                data = await self._post(path, body, token.access)
+                data = await self._post(path, body, token.access, timeout_s=timeout_s)
+                if data["error"] in TOKEN_ERRORS:
+                    self._trouble(f"the refreshed access token was refused ({data['error']})")
         except TokenError as exc:
             # Not transient: resending at once would spend more refresh attempts. Notices map it
             # to "retry" (deliver), so they go out once the operator has fixed the tokens.
+            self._trouble(str(exc))
             raise ZaloError(TOKEN_TROUBLE, str(exc)) from exc
         if data["error"] != 0:
             raise ZaloError(data["error"], f"{path}: {data.get('message') or ''}".strip())
@@ -227,6 +317,10 @@ class ZaloOaChannel(ChannelBase):
                                {"recipient": {"user_id": user_id}, "message": message})
         return scalar(data.get("message_id"))
 
+    async def _paced_cs(self, user_id: str, message: dict[str, Any]) -> str | None:
+        await self.pace.turn()
+        return await self._cs(user_id, message)
+
     async def _unreachable(self, user_id: str, exc: ZaloError) -> None:
         # -230: no interaction for 7 days. Retrying cannot help until the user writes again.
         log.info("Zalo OA user %s is outside the interaction window: %s", user_id, exc)
@@ -245,7 +339,7 @@ class ZaloOaChannel(ChannelBase):
                     continue
                 message = self._message(piece.text, piece.buttons)
                 try:
-                    await resend_transient(partial(self._cs, user_id, message))
+                    await resend_transient(partial(self._paced_cs, user_id, message))
                 except ZaloError as exc:
                     if exc.code == NO_INTERACTION:
                         await self._unreachable(user_id, exc)

@@ -209,6 +209,16 @@ class Ctx:
         return web.Response(text=page, status=status, content_type="text/html",
                             charset="utf-8")
 
+    async def stream(self, content_type: str, headers: Mapping[str, str]
+                     ) -> web.StreamResponse:
+        """A response written piece by piece (a download), already started: it carries the
+        guard's security headers itself, as the guard cannot add them once it is under way."""
+        response = web.StreamResponse(headers={**_HEADERS, **headers})
+        response.content_type = content_type
+        response.charset = "utf-8"
+        await response.prepare(self.request)
+        return response
+
     def back(self, path: str, **query: str | int) -> web.HTTPSeeOther:
         """Redirect after a form (POST, then GET), with a message code in the query."""
         q = "&".join(f"{k}={quote(str(v))}" for k, v in query.items())

@@ -6,12 +6,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
 
 from broadcast import audit
 from broadcast.types import Actor
 from console.pages.audit import PAGE, safe_cell
+from core.models import AuditEntry
+from tests.broadcast.conftest import make_core
 from tests.console.conftest import AREA, AREA2, Browser, Server, serve
 from tests.console.test_handover import ask_person, handover_core, operator, the_request
 
@@ -91,11 +96,23 @@ async def test_the_log_comes_in_pages_newest_first(server: Server, browsers: Bro
     assert "page=2" in html and "page=4" not in html
 
 
+@pytest.fixture
+async def db_server(db_url: str, tmp_path: Path) -> AsyncIterator[Server]:
+    """The console on SQLite and on PostgreSQL."""
+    core = await make_core(db_url, tmp_path)
+    try:
+        async for url in serve(core):
+            yield Server(core, url)
+    finally:
+        await core.close()
+
+
 async def test_the_csv_opens_in_excel_without_formulas_and_the_download_is_logged(
-        server: Server, browsers: Browsers) -> None:
+        db_server: Server) -> None:
+    server = db_server
     await server.add_user("admin1", "admin")
     await _log(server)
-    b = await browsers("admin1")
+    b = await server.client("admin1")
     _, html = await b.get(f"/console/audit?area={AREA}")
     assert f'href="/console/audit.csv?area={AREA}"' in html
     async with b.http.get(f"{b.base}/console/audit.csv?area={AREA}") as r:
@@ -114,6 +131,37 @@ async def test_the_csv_opens_in_excel_without_formulas_and_the_download_is_logge
         logged = await audit.entries(s, action="audit.export")
     assert len(logged) == 1 and logged[0].actor == "console:admin1"
     assert logged[0].details["rows"] == 3 and logged[0].targets == {"areas": [AREA]}
+    await b.close()
+
+
+async def test_a_big_export_holds_every_row_once_and_not_its_own_log_entry(
+        db_server: Server) -> None:
+    """Thousands of rows come in several pieces, newest first, each row once; the download's
+    own entry in the log (written before the first row) is not among them."""
+    server = db_server
+    await server.add_user("admin1", "admin")
+    n = 2600  # more than one batch of the stream
+    async with server.core.sessionmaker() as s, s.begin():
+        await s.execute(insert(AuditEntry), [
+            {"at": DAY1 + dt.timedelta(seconds=i), "actor": f"console:u{i % 7}",
+             "action": "announce.create", "details": {"id": i, "note": "Họp tổ"},
+             "targets": {"areas": [AREA], "notice": i}} for i in range(n)])
+    b = await server.client("admin1")
+    async with b.http.get(f"{b.base}/console/audit.csv") as r:  # the whole log
+        assert r.status == 200
+        assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+    await b.close()
+    body = [r for r in rows[1:] if r[2] == "announce.create"]
+    assert len(body) == n
+    assert [r[4] for r in body[:2]] == [f"id: {n - 1}; note: Họp tổ; notice: {n - 1}",
+                                        f"id: {n - 2}; note: Họp tổ; notice: {n - 2}"]
+    assert body[-1][0] == "2026-11-20 10:00:00" and body[-1][3] == AREA
+    assert len({r[4] for r in body}) == n
+    assert "audit.export" not in {r[2] for r in rows[1:]}
+    async with server.core.sessionmaker() as s:
+        (logged,) = await audit.entries(s, action="audit.export")
+    assert logged.details["rows"] == len(rows) - 1 > n  # the logins are in the log too
 
 
 def test_cells_that_excel_would_run_get_a_quote() -> None:

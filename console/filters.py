@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 
-__all__ = ["PRIORITY", "ROLE", "STATE", "install"]
+__all__ = ["PRIORITY", "ROLE", "STATE", "TEAM_ROLE", "install"]
 
 ROLE = {"admin": "Quản trị viên", "member": "Thành viên tổ công nghệ số",
         "radio": "Phát thanh viên", "editor": "Biên tập nội dung"}
+#: Roles of the chat team (``/thamgia``): an invited admin is an admin of their areas only.
+TEAM_ROLE = {**ROLE, "admin": "Quản trị viên khu vực"}
 STATE = {"scheduled": "Chờ đến giờ gửi", "sending": "Đang gửi", "done": "Đã gửi xong",
          "cancelled": "Đã hủy", "waiting": "Chờ duyệt", "rejected": "Không được duyệt"}
 PRIORITY = {"normal": "Thông thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
@@ -40,6 +42,7 @@ def _topic(context: Any, tid: str) -> str:
 
 def install(env: Environment) -> None:
     env.filters.update(local=_local, area=_area, topic=_topic,
-                       role=lambda r: ROLE.get(r, r), state=lambda s: STATE.get(s, s),
+                       role=lambda r: ROLE.get(r, r), team_role=lambda r: TEAM_ROLE.get(r, r),
+                       state=lambda s: STATE.get(s, s),
                        priority=lambda p: PRIORITY.get(p, p), repeat=lambda r: REPEAT.get(r, r),
                        follow=lambda k: FOLLOW.get(k, k or ""))

@@ -131,7 +131,7 @@ MESSAGES: dict[str, str] = {
     "approved": "Đã duyệt. Thông báo sẽ được gửi đúng giờ.",
     "rejected": "Đã từ chối thông báo. Thông báo sẽ không được gửi.",
     "followed": "Đã gửi tin đính chính/thu hồi tới những người đã nhận.",
-    "everywhere": "Đã đăng xuất ở mọi máy khác.",
+    "everywhere": "Đã đăng xuất ở mọi nơi, cả máy này. Bạn đăng nhập lại để làm tiếp.",
     "loggedout": "Bạn đã đăng xuất.",
     "revoked": "Đã thu hồi mã mời. Mã này không dùng được nữa.",
     "not_revoked": "Mã này đã được dùng hoặc đã hết hạn: không cần thu hồi.",

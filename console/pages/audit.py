@@ -97,10 +97,10 @@ def _areas(e: Row[Any]) -> list[str]:
     return [str(a) for a in areas] if isinstance(areas, list) else []
 
 
-def _details(e: Row[Any]) -> str:
+def _details(e: Row[Any], tz: ZoneInfo) -> str:
     parts = {**(e.details or {}), **{k: v for k, v in (e.targets or {}).items()
                                      if k != "areas"}}
-    return "; ".join(f"{k}: {_plain(v)}" for k, v in parts.items() if v is not None)
+    return "; ".join(f"{k}: {_plain(v, tz)}" for k, v in parts.items() if v is not None)
 
 
 async def page(request: web.Request) -> web.StreamResponse:
@@ -124,8 +124,9 @@ async def page(request: web.Request) -> web.StreamResponse:
         (actions,) = await c.read(lambda s: _actions(c, s))
     if f.action and f.action not in actions:
         actions = sorted([*actions, f.action])
+    tz = ZoneInfo(c.settings.timezone)
     rows = [{"at": e.at, "actor": e.actor, "action": e.action, "areas": _areas(e),
-             "details": _details(e)} for e in entries[:PAGE]]
+             "details": _details(e, tz)} for e in entries[:PAGE]]
     return c.render("audit.html", status=400 if error else 200, f=f, rows=rows,
                     error=error, actions=actions, page=page_no, more=len(entries) > PAGE,
                     areas=[(a.code, a.name) for a in c.settings.areas])
@@ -178,7 +179,8 @@ class _CsvRows:
             parts = {}
         if extra:
             parts = {**parts, **extra}
-        text = "; ".join(f"{k}: {_plain(v)}" for k, v in parts.items() if v is not None)
+        tz = self.tz
+        text = "; ".join(f"{k}: {_plain(v, tz)}" for k, v in parts.items() if v is not None)
         return (at.astimezone(self.tz).replace(tzinfo=None).isoformat(" ", "seconds"),
                 safe_cell(actor), safe_cell(action), areas, safe_cell(text))
 
@@ -186,10 +188,23 @@ class _CsvRows:
 _json = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _plain(value: Any) -> str:
-    """A detail's value as the page shows it: text as is, anything else as JSON."""
+def _plain(value: Any, tz: ZoneInfo) -> str:
+    """A detail's value as people read it: a moment (stored in UTC, ISO 8601) in local time,
+    other text as is, anything else as JSON."""
     kind = type(value)
-    return value if kind is str else str(value) if kind is int else _json(value)
+    if kind is str:
+        return _local(value, tz) if len(value) >= 25 and value[10:11] == "T" else value
+    return str(value) if kind is int else _json(value)
+
+
+def _local(text: str, tz: ZoneInfo) -> str:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if when.tzinfo is None:
+        return text
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _csv(rows: Iterable[Sequence[str]]) -> bytes:

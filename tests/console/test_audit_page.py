@@ -69,6 +69,22 @@ async def test_each_filter_narrows_the_log(server: Server, browsers: Browsers) -
     assert "Phường" in _rows(html)[0]  # areas by name
 
 
+async def test_moments_in_the_details_are_shown_in_local_time(
+        server: Server, browsers: Browsers) -> None:
+    await server.add_user("admin1", "admin")
+    async with server.core.sessionmaker() as s, s.begin():
+        await audit.record(s, Actor("console:admin1"), "team.invite", at=DAY1, details={
+            "role": "member", "expires_at": "2026-11-20T17:30:00.123456+00:00",
+            "note": "2026-11-20T17:30 is text"})
+    b = await browsers("admin1")
+    _, html = await b.get("/console/audit?action=team.invite")
+    assert "expires_at: 2026-11-21 00:30:00; note: 2026-11-20T17:30 is text" in html
+    async with b.http.get(f"{b.base}/console/audit.csv?action=team.invite") as r:
+        rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+    assert rows[1][4] == ("role: member; expires_at: 2026-11-21 00:30:00; "
+                          "note: 2026-11-20T17:30 is text")
+
+
 async def test_a_bad_date_or_area_is_explained(server: Server, browsers: Browsers) -> None:
     await server.add_user("admin1", "admin")
     b = await browsers("admin1")

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, String, Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,17 +98,21 @@ async def export_bounds(session: AsyncSession, f: AuditFilter, *,
 
 
 async def export_rows(session: AsyncSession, f: AuditFilter, *, up_to: int, limit: int,
-                      batch: int = 1000) -> AsyncIterator[Sequence[Sequence[Any]]]:
+                      tz: str, batch: int = 1000) -> AsyncIterator[Sequence[Sequence[Any]]]:
     """The entries of ``f`` with ids up to ``up_to``, newest first, ``batch`` rows at a time
-    (a server-side cursor on PostgreSQL): ``(at, actor, action, details, targets)`` with the
-    two JSON columns as their stored text, decoded (or not) by the caller."""
+    (a server-side cursor on PostgreSQL), as text: ``(local time "YYYY-MM-DD HH:MM:SS" in
+    ``tz``, actor, action, details, targets)``, the two JSON columns as stored."""
     e = AuditEntry
-    stmt = _where(select(e.at, e.actor, e.action, cast(e.details, Text),
-                         cast(e.targets, Text)), f).where(e.id <= up_to).order_by(
-        e.at.desc(), e.id.desc()).limit(limit)
+    pg = (await session.connection()).dialect.name == "postgresql"
+    # PostgreSQL writes the local time itself (a third of the export's work in Python).
+    at = func.to_char(func.timezone(tz, e.at), "YYYY-MM-DD HH24:MI:SS") if pg else e.at
+    stmt = _where(select(at, e.actor, e.action, cast(e.details, Text), cast(e.targets, Text)),
+                  f).where(e.id <= up_to).order_by(e.at.desc(), e.id.desc()).limit(limit)
     result = await session.stream(stmt.execution_options(yield_per=batch))
+    zone = ZoneInfo(tz)
     async for part in result.partitions():
-        yield part
+        yield part if pg else [(r[0].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), *r[1:])
+                               for r in part]
 
 
 async def actions(session: AsyncSession) -> list[str]:

@@ -181,8 +181,7 @@ class _CsvRows:
             parts = {**parts, **extra}
         tz = self.tz
         text = "; ".join(f"{k}: {_plain(v, tz)}" for k, v in parts.items() if v is not None)
-        return (at.astimezone(self.tz).replace(tzinfo=None).isoformat(" ", "seconds"),
-                safe_cell(actor), safe_cell(action), areas, safe_cell(text))
+        return at, safe_cell(actor), safe_cell(action), areas, safe_cell(text)
 
 
 _json = json.JSONEncoder(ensure_ascii=False).encode
@@ -239,7 +238,8 @@ async def export(request: web.Request) -> web.StreamResponse:
     async with c.deps.sessionmaker() as s:
         # Only reads: on SQLite it must not hold the write lock while a slow client downloads.
         await s.connection(execution_options={READ_ONLY: True})
-        async for batch in audit.export_rows(s, flt, up_to=last, limit=EXPORT_MAX):
+        async for batch in audit.export_rows(s, flt, up_to=last, limit=EXPORT_MAX,
+                                             tz=c.settings.timezone):
             await response.write(_csv(map(rows.row, batch)))
     await response.write_eof()
     return response

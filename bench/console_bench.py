@@ -13,7 +13,7 @@ bulletin rows (two slots a day per area) and 8 bulletins (files) on each of the 
 The bar: p95 ≤ 200 ms for every page.
 
     .venv/bin/python bench/console_bench.py [--notices 10000] [--deliveries 100000]
-                                            [--requests 100]
+                                            [--requests 100] [--pages REGEX] [--keep]
 
 Figures measured while other work runs on the machine are noise: run it when it is quiet.
 """

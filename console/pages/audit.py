@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast import audit
 from broadcast.audit import AuditFilter
+from console.filters import ACTION
 from console.routing import Ctx, NavItem, Route, ctx
 from core.db import READ_ONLY
 
@@ -123,7 +124,8 @@ async def page(request: web.Request) -> web.StreamResponse:
     else:
         (actions,) = await c.read(lambda s: _actions(c, s))
     if f.action and f.action not in actions:
-        actions = sorted([*actions, f.action])
+        actions = [*actions, f.action]
+    actions = sorted(actions, key=lambda a: ACTION.get(a, a))  # as the list shows them
     tz = ZoneInfo(c.settings.timezone)
     rows = [{"at": e.at, "actor": e.actor, "action": e.action, "areas": _areas(e),
              "details": _details(e, tz)} for e in entries[:PAGE]]

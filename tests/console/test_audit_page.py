@@ -67,6 +67,8 @@ async def test_each_filter_narrows_the_log(server: Server, browsers: Browsers) -
             assert any(all(p in r for p in parts) for r in rows), (query, word)
     _, html = await b.get(f"/console/audit?area={AREA2}")
     assert "Phường" in _rows(html)[0]  # areas by name
+    assert "Vào tổ bằng mã mời" in _rows(html)[0]  # what was done, in words
+    assert '<option value="team.join">Vào tổ bằng mã mời</option>' in html
 
 
 async def test_moments_in_the_details_are_shown_in_local_time(

@@ -6,17 +6,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import pytest
 from sqlalchemy import insert
 
 from broadcast import audit
 from broadcast.types import Actor
 from console.pages.audit import PAGE, safe_cell
 from core.models import AuditEntry
-from tests.broadcast.conftest import make_core
 from tests.console.conftest import AREA, AREA2, Browser, Server, serve
 from tests.console.test_handover import ask_person, handover_core, operator, the_request
 
@@ -112,17 +110,6 @@ async def test_the_log_comes_in_pages_newest_first(server: Server, browsers: Bro
     rows = _rows(html)
     assert len(rows) == 5 and "n: 0<" in rows[-1].replace("</td>", "<")
     assert "page=2" in html and "page=4" not in html
-
-
-@pytest.fixture
-async def db_server(db_url: str, tmp_path: Path) -> AsyncIterator[Server]:
-    """The console on SQLite and on PostgreSQL."""
-    core = await make_core(db_url, tmp_path)
-    try:
-        async for url in serve(core):
-            yield Server(core, url)
-    finally:
-        await core.close()
 
 
 async def test_the_csv_opens_in_excel_without_formulas_and_the_download_is_logged(

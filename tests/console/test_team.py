@@ -196,11 +196,12 @@ async def test_the_services_behind_the_pages_work_on_sqlite_and_postgresql(
 
 
 async def test_an_admin_code_from_the_console_makes_an_admin_of_those_areas_only(
-        server: Server, browsers: Browsers) -> None:
+        db_server: Server) -> None:
     """The ward's team leader gets an admin code: in chat they invite people to their ward,
     and to no other."""
+    server = db_server
     await server.add_user("admin1", "admin")
-    b = await browsers("admin1")
+    b = await server.client("admin1")
     _, html = await b.get("/console/team")
     assert 'name="role" value="admin"' in html and "Quản trị viên khu vực" in html
     status, html = await _invite(b, role="admin", areas=[AREA])
@@ -219,17 +220,19 @@ async def test_an_admin_code_from_the_console_makes_an_admin_of_those_areas_only
     _, html = await b.get("/console/team")
     row = html.split('data-member="telegram:777"', 1)[1].split("</tr>", 1)[0]
     assert "Quản trị viên khu vực" in row
+    await b.close()
 
 
-async def test_a_member_or_radio_operator_cannot_make_any_code(
-        server: Server, browsers: Browsers) -> None:
+async def test_a_member_or_radio_operator_cannot_make_any_code(db_server: Server) -> None:
+    server = db_server
     await server.add_user("lan", "member", [AREA])
     await server.add_user("tam", "radio", [AREA])
     for name in ("lan", "tam"):
-        b = await browsers(name)
+        b = await server.client(name)
         for role in ("admin", "member"):
             status, _ = await _invite(b, role=role, areas=[AREA])
             assert status == 403, (name, role)
+        await b.close()
     async with server.core.sessionmaker() as s:
         assert (await s.execute(select(Invite))).first() is None
     assert await _entries(server, "team.invite") == []

@@ -13,7 +13,7 @@ bulletin rows (two slots a day per area) and 8 bulletins (files) on each of the 
 The bar: p95 ≤ 200 ms for every page.
 
     .venv/bin/python bench/console_bench.py [--notices 10000] [--deliveries 100000]
-                                            [--requests 100]
+                                            [--requests 100] [--pages REGEX] [--keep]
 
 Figures measured while other work runs on the machine are noise: run it when it is quiet.
 """
@@ -255,6 +255,8 @@ async def main() -> None:
     ap.add_argument("--deliveries", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    ap.add_argument("--pages", default="", help="only the pages whose label matches this "
+                    "regular expression (e.g. 'audit')")
     args = ap.parse_args()
     name = f"trolyso_console_bench_{uuid.uuid4().hex[:8]}"
     admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -343,6 +345,8 @@ async def main() -> None:
                         ":a) ORDER BY a.id"), {"a": area})).scalars().all()
                 for label, method, path, data in group:
                     if who != "quantri" and label in admin_only:
+                        continue
+                    if args.pages and not re.search(args.pages, label):
                         continue
                     key = f"{label}:{who}"
                     statuses: set[int] = set()

@@ -19,6 +19,7 @@ from broadcast.radio.engines import normalizer_for
 from broadcast.schedule import next_at_time, parse_chat_when, parse_hhmm
 from broadcast.types import (
     PRIORITIES,
+    ROLES,
     Draft,
     Member,
     NoticeError,
@@ -239,7 +240,13 @@ class _NoticeFlows:
         if not arg.strip():
             return self._out(state, [Reply(t("team.join_ask"), [menu_button(ctx.content)])],
                              "/thamgia")
-        member = await _store(ctx).join(msg.channel, msg.user_id, arg.strip())
+        try:
+            member = await _store(ctx).join(msg.channel, msg.user_id, arg.strip())
+        except NoticeError as exc:
+            if exc.code != "linked_admin":
+                raise
+            return self._out(state, [Reply(t("team.join_linked_admin"),
+                                           [menu_button(ctx.content)])], "/thamgia")
         if member is None:
             return self._out(state, [Reply(t("team.join_bad"), [menu_button(ctx.content)])],
                              "/thamgia")
@@ -568,8 +575,9 @@ class _NoticeFlows:
         if cmd == "inv":
             return self._out(state, [Reply(t("nb.pick_role"), [
                 button(t("btn.role.member"), "nb:ir:member"),
-                button(t("btn.role.radio"), "nb:ir:radio")])], log)
-        if cmd == "ir" and value in ("member", "radio"):
+                button(t("btn.role.radio"), "nb:ir:radio"),
+                button(t("btn.role.admin"), "nb:ir:admin")])], log)
+        if cmd == "ir" and value in ROLES:
             state.data["inv"] = {"role": value, "areas": []}
         d = state.data.get("inv")
         if d is None:
@@ -580,7 +588,9 @@ class _NoticeFlows:
             return self._out(state, [Reply(t("nb.invite_code", code=code,
                                              hours=_store(ctx).invite_ttl_hours),
                                            [menu_button(ctx.content)])], "[nb:invite]")
-        if cmd == "ia" and value in dict(ctx.settings.areas):
+        # An area's admin invites for their own areas; an admin of every area has them all.
+        mine = [(code, name) for code, name in ctx.settings.areas if code in member.areas]
+        if cmd == "ia" and value in dict(mine):
             d["areas"] = _toggle(d["areas"], value)
-        return self._out(state, [_picker(ctx, t("nb.invite_areas"), ctx.settings.areas,
-                                         d["areas"], "nb:ia")], log)
+        return self._out(state, [_picker(ctx, t("nb.invite_areas"), mine, d["areas"],
+                                         "nb:ia")], log)

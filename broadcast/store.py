@@ -23,8 +23,8 @@ def _actor(m: Member) -> Actor:
 
 
 def _allowed(m: Member) -> list[str] | None:
-    """Areas a member may target; None for an admin (every area)."""
-    return None if m.role == "admin" else list(m.areas)
+    """Areas a member may target; None for an admin of every area."""
+    return None if m.everywhere else list(m.areas)
 
 
 class SqlNoticeStore:
@@ -63,6 +63,8 @@ class SqlNoticeStore:
     async def invite(self, by: Member, role: str, areas: list[str]) -> str:
         if by.role != "admin":
             raise PermissionError("only admins create invites")
+        if not by.everywhere and not set(areas) <= set(by.areas):
+            raise PermissionError("an area's admin invites for their own areas only")
         return await teams.create_invite(self.session, self.settings, _actor(by), role, areas)
 
     async def count_recipients(self, areas: list[str], topics: list[str]) -> int:

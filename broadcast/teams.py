@@ -1,8 +1,9 @@
 """Team members and radio operators: one-time invite codes, roles, areas.
 
-Admins come from ``admins:`` in config.yaml and may act on every area. Everyone else joins with
-a code an admin created (in chat or ``trolyso team invite``), redeemed once with ``/thamgia``.
-Only the SHA-256 of a code is stored.
+Admins of every area come from ``admins:`` in config.yaml (or are console admins). Everyone else
+joins with a code an admin created (in chat, in the console or with ``trolyso team invite``),
+redeemed once with ``/thamgia``: a member, a radio operator or an area's admin (who invites for
+their own areas only). Only the SHA-256 of a code is stored.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast import audit
-from broadcast.types import ROLES, Actor, Member
+from broadcast.types import ROLES, Actor, Member, NoticeError
 from core.config import Settings
 from core.db import utcnow
 from core.models import AuditEntry, ConsoleUser, Invite, TeamMember, User
@@ -99,10 +100,24 @@ async def create_invite(session: AsyncSession, settings: Settings, by: Actor, ro
 
 async def redeem_invite(session: AsyncSession, channel: str, user_id: str, code: str,
                         now: dt.datetime | None = None) -> Member | None:
-    """Join with a code: None when it is unknown, used or expired. A member who joins again
-    keeps their areas and gains the new ones; the role is the invite's."""
+    """Join with a code: None when it is unknown, used or expired. Joining again with the same
+    role keeps one's areas and gains the code's; a code with another role gives that role for
+    the code's areas only (so no one's rights in an area come from an admin of another one).
+
+    Raises :class:`NoticeError` ``linked_admin`` (the code stays unused) for an admin code sent
+    from a chat account linked to a console account that is not an admin: the console has no
+    area admins, and its admins act on every area."""
     now = now or utcnow()
     who = Actor.chat(channel, user_id)
+    linked = await _linked(session, channel, user_id)
+    if linked is not None and linked.role != "admin":
+        pending = (await session.execute(select(Invite.role).where(
+            Invite.code_hash == _hash(code), Invite.used_at.is_(None),
+            Invite.expires_at > now))).scalar_one_or_none()
+        if pending == "admin":
+            raise NoticeError("linked_admin", f"{who.label} is linked to console account "
+                              f"{linked.name!r} ({linked.role}); console accounts have no "
+                              "area admins")
     taken = (await session.execute(
         update(Invite)
         .where(Invite.code_hash == _hash(code), Invite.used_at.is_(None),
@@ -114,12 +129,11 @@ async def redeem_invite(session: AsyncSession, channel: str, user_id: str, code:
     if taken is None:
         return None
     role, areas, created_by = taken
-    linked = await _linked(session, channel, user_id)
     if linked is not None:
         # The console account is this person's one membership record: it gains the areas.
         if linked.role != "admin":
+            linked.areas = _joined(linked.role, list(linked.areas or []), role, areas)
             linked.role = role
-            linked.areas = sorted(set(linked.areas) | set(areas))
         await audit.record(session, who, "team.join", at=now,
                            details={"role": linked.role, "invited_by": created_by,
                                     "console": linked.name},
@@ -132,14 +146,20 @@ async def redeem_invite(session: AsyncSession, channel: str, user_id: str, code:
                          invited_by=created_by, joined_at=now)
         session.add(row)
     else:
+        row.areas = _joined(row.role, list(row.areas), role, areas)
         row.role = role
-        row.areas = sorted(set(row.areas) | set(areas))
         row.invited_by = created_by
     await audit.record(session, who, "team.join", at=now,
                        details={"role": role, "invited_by": created_by},
                        targets={"areas": list(row.areas)})
     await session.flush()
     return Member(channel, user_id, role, tuple(row.areas))  # type: ignore[arg-type]
+
+
+def _joined(role: str, areas: list[str], new_role: str, new_areas: Sequence[str]) -> list[str]:
+    """The areas after joining again: the same role adds the code's areas; another role
+    holds only the code's (a role is the same in all of one's areas)."""
+    return sorted(set(areas) | set(new_areas)) if role == new_role else sorted(set(new_areas))
 
 
 async def _linked(session: AsyncSession, channel: str, user_id: str) -> ConsoleUser | None:
@@ -152,9 +172,10 @@ def _member_of(settings_areas: Sequence[str] | None, user: ConsoleUser, channel:
                user_id: str) -> Member | None:
     if user.role not in BROADCAST_ROLES:
         return None
-    areas = tuple(settings_areas) if user.role == "admin" and settings_areas is not None \
-        else tuple(user.areas)
-    return Member(channel, user_id, user.role, areas)  # type: ignore[arg-type]
+    if user.role == "admin":  # a console admin acts on every area
+        areas = tuple(settings_areas) if settings_areas is not None else tuple(user.areas)
+        return Member(channel, user_id, "admin", areas, everywhere=True)
+    return Member(channel, user_id, user.role, tuple(user.areas))  # type: ignore[arg-type]
 
 
 async def find_member(session: AsyncSession, settings: Settings, channel: str,
@@ -165,7 +186,8 @@ async def find_member(session: AsyncSession, settings: Settings, channel: str,
     if not settings.may_hold_rights(channel):
         return None
     if settings.is_admin(channel, user_id):
-        return Member(channel, user_id, "admin", tuple(a.code for a in settings.areas))
+        return Member(channel, user_id, "admin", tuple(a.code for a in settings.areas),
+                      everywhere=True)
     linked = await _linked(session, channel, user_id)
     if linked is not None:
         return _member_of([a.code for a in settings.areas], linked, channel, user_id)
@@ -177,7 +199,8 @@ async def find_member(session: AsyncSession, settings: Settings, channel: str,
 
 
 async def list_members(session: AsyncSession) -> list[TeamMember]:
-    """Invited team members and radio operators (admins are in config.yaml), oldest first."""
+    """Invited team members, radio operators and area admins (admins of every area are in
+    config.yaml), oldest first."""
     return list((await session.execute(
         select(TeamMember).order_by(TeamMember.joined_at, TeamMember.channel,
                                     TeamMember.user_id))).scalars())

@@ -36,7 +36,10 @@ RANK: dict[str, int] = {"emergency": 0, "priority": 1, "normal": 2}
 
 Repeat = Literal["none", "daily", "weekly"]
 Role = Literal["admin", "member", "radio"]
-ROLES: tuple[str, ...] = ("member", "radio")  # roles an invite can give; admins come from config
+#: Roles an invite can give. An invited ``admin`` is an area's admin: the rights of a member in
+#: the invite's areas plus invite codes for those areas only. Admins of every area come from
+#: ``admins:`` in config.yaml (or are console admins linked to a chat account).
+ROLES: tuple[str, ...] = ("member", "radio", "admin")
 STATES = ("scheduled", "sending", "done", "cancelled")
 
 
@@ -68,12 +71,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class Member:
-    """A person allowed to broadcast: an admin (all areas) or an invited team member."""
+    """A person allowed to broadcast: an admin of every area (``everywhere``: config.yaml's
+    ``admins:`` or a console admin) or an invited team member, radio operator or area admin,
+    who act only on ``areas``."""
 
     channel: str
     user_id: str
     role: Role
     areas: tuple[str, ...]
+    everywhere: bool = False
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ MESSAGES: dict[str, str] = {
     "approved": "Đã duyệt. Thông báo sẽ được gửi đúng giờ.",
     "rejected": "Đã từ chối thông báo. Thông báo sẽ không được gửi.",
     "followed": "Đã gửi tin đính chính/thu hồi tới những người đã nhận.",
-    "everywhere": "Đã đăng xuất ở mọi máy khác.",
+    "everywhere": "Đã đăng xuất ở mọi nơi, cả máy này. Bạn đăng nhập lại để làm tiếp.",
     "loggedout": "Bạn đã đăng xuất.",
     "revoked": "Đã thu hồi mã mời. Mã này không dùng được nữa.",
     "not_revoked": "Mã này đã được dùng hoặc đã hết hạn: không cần thu hồi.",
@@ -208,6 +208,16 @@ class Ctx:
             settings=self.settings, **values)
         return web.Response(text=page, status=status, content_type="text/html",
                             charset="utf-8")
+
+    async def stream(self, content_type: str, headers: Mapping[str, str]
+                     ) -> web.StreamResponse:
+        """A response written piece by piece (a download), already started: it carries the
+        guard's security headers itself, as the guard cannot add them once it is under way."""
+        response = web.StreamResponse(headers={**_HEADERS, **headers})
+        response.content_type = content_type
+        response.charset = "utf-8"
+        await response.prepare(self.request)
+        return response
 
     def back(self, path: str, **query: str | int) -> web.HTTPSeeOther:
         """Redirect after a form (POST, then GET), with a message code in the query."""

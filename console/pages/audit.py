@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast import audit
 from broadcast.audit import AuditFilter
+from console.filters import ACTION
 from console.routing import Ctx, NavItem, Route, ctx
+from core.db import READ_ONLY
 
 __all__ = ["EXPORT_MAX", "NAV", "PAGE", "routes", "safe_cell"]
 
@@ -95,11 +98,10 @@ def _areas(e: Row[Any]) -> list[str]:
     return [str(a) for a in areas] if isinstance(areas, list) else []
 
 
-def _details(e: Row[Any]) -> str:
+def _details(e: Row[Any], tz: ZoneInfo) -> str:
     parts = {**(e.details or {}), **{k: v for k, v in (e.targets or {}).items()
                                      if k != "areas"}}
-    return "; ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
-                     for k, v in parts.items() if v is not None)
+    return "; ".join(f"{k}: {_plain(v, tz)}" for k, v in parts.items() if v is not None)
 
 
 async def page(request: web.Request) -> web.StreamResponse:
@@ -122,9 +124,11 @@ async def page(request: web.Request) -> web.StreamResponse:
     else:
         (actions,) = await c.read(lambda s: _actions(c, s))
     if f.action and f.action not in actions:
-        actions = sorted([*actions, f.action])
+        actions = [*actions, f.action]
+    actions = sorted(actions, key=lambda a: ACTION.get(a, a))  # as the list shows them
+    tz = ZoneInfo(c.settings.timezone)
     rows = [{"at": e.at, "actor": e.actor, "action": e.action, "areas": _areas(e),
-             "details": _details(e)} for e in entries[:PAGE]]
+             "details": _details(e, tz)} for e in entries[:PAGE]]
     return c.render("audit.html", status=400 if error else 200, f=f, rows=rows,
                     error=error, actions=actions, page=page_no, more=len(entries) > PAGE,
                     areas=[(a.code, a.name) for a in c.settings.areas])
@@ -150,6 +154,69 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA) else value
 
 
+class _CsvRows:
+    """Export rows as CSV cells, from the log's stored JSON text: an area list or a target
+    seen before is not decoded again (an export of thousands repeats a few dozen)."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._targets: dict[str | None, tuple[str, dict[str, Any]]] = {}
+
+    def _target(self, text: str | None) -> tuple[str, dict[str, Any]]:
+        known = self._targets.get(text)
+        if known is None:
+            value = json.loads(text) if text else {}
+            value = value if isinstance(value, dict) else {}
+            areas = value.get("areas")
+            known = self._targets[text] = (
+                safe_cell(", ".join(str(a) for a in areas) if isinstance(areas, list) else ""),
+                {k: v for k, v in value.items() if k != "areas"})
+        return known
+
+    def row(self, entry: Sequence[Any]) -> tuple[str, str, str, str, str]:
+        at, actor, action, details, targets = entry
+        areas, extra = self._target(targets)
+        parts = json.loads(details) if details and details != "{}" else {}
+        if not isinstance(parts, dict):
+            parts = {}
+        if extra:
+            parts = {**parts, **extra}
+        tz = self.tz
+        text = "; ".join(f"{k}: {_plain(v, tz)}" for k, v in parts.items() if v is not None)
+        return at, safe_cell(actor), safe_cell(action), areas, safe_cell(text)
+
+
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _plain(value: Any, tz: ZoneInfo) -> str:
+    """A detail's value as people read it: a moment (stored in UTC, ISO 8601) in local time,
+    other text as is, anything else as JSON."""
+    kind = type(value)
+    if kind is str:
+        return _local(value, tz) if len(value) >= 25 and value[10:11] == "T" else value
+    return str(value) if kind is int else _json(value)
+
+
+def _local(text: str, tz: ZoneInfo) -> str:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if when.tzinfo is None:
+        return text
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _csv(rows: Iterable[Sequence[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+HEADER = ("Thời gian", "Người thực hiện", "Việc", "Khu vực", "Chi tiết")
+
+
 async def export(request: web.Request) -> web.StreamResponse:
     c = ctx(request)
     f = _form(c)
@@ -158,24 +225,26 @@ async def export(request: web.Request) -> web.StreamResponse:
     except BadFilter as exc:
         return c.render("error.html", status=400, status_code=400, message=str(exc))
     tz = ZoneInfo(c.settings.timezone)
-    async with c.tx() as s:
-        entries = await audit.search(s, flt, limit=EXPORT_MAX)
+    async with c.tx() as s:  # in the log before the first row leaves
+        last, count = await audit.export_bounds(s, flt, limit=EXPORT_MAX)
         await audit.record(s, c.who.actor, "audit.export", details={
             "filters": {k: v for k, v in (("person", f.person), ("action", f.action),
                                           ("from", f.since), ("to", f.until)) if v},
-            "rows": len(entries)}, targets={"areas": [f.area]} if f.area else {})
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 (Vietnamese) only with the byte-order mark
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(["Thời gian", "Người thực hiện", "Việc", "Khu vực", "Chi tiết"])
-    for e in entries:
-        w.writerow([safe_cell(v) for v in (
-            e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
-            ", ".join(_areas(e)), _details(e))])
+            "rows": count}, targets={"areas": [f.area]} if f.area else {})
     stamp = dt.datetime.now(tz).strftime("%Y%m%d-%H%M")
-    return web.Response(body=out.getvalue().encode("utf-8"), content_type="text/csv",
-                        charset="utf-8", headers={
-                            "Content-Disposition": f'attachment; filename="nhat-ky-{stamp}.csv"'})
+    response = await c.stream("text/csv", {
+        "Content-Disposition": f'attachment; filename="nhat-ky-{stamp}.csv"'})
+    # Excel reads UTF-8 (Vietnamese) only with the byte-order mark.
+    await response.write("\ufeff".encode() + _csv([HEADER]))
+    rows = _CsvRows(tz)
+    async with c.deps.sessionmaker() as s:
+        # Only reads: on SQLite it must not hold the write lock while a slow client downloads.
+        await s.connection(execution_options={READ_ONLY: True})
+        async for batch in audit.export_rows(s, flt, up_to=last, limit=EXPORT_MAX,
+                                             tz=c.settings.timezone):
+            await response.write(_csv(map(rows.row, batch)))
+    await response.write_eof()
+    return response
 
 
 def routes() -> list[Route]:

@@ -3,6 +3,8 @@ and the members with their role, areas, channel and last activity, with remove.
 
 Everything goes through ``broadcast.teams``, the service the chat and ``trolyso team`` use.
 Admins act; members and radio operators see their own areas' codes and members, read-only.
+A code for the ``admin`` role makes an area's admin in chat: a member of those areas who may
+also invite people to them (console admins act on every area, so only they make such codes).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ TTL_CHOICES = (24, 72, 168)
 CHANNELS = {"telegram": "Telegram", "zalo_bot": "Zalo (bot)", "zalo_oa": "Zalo (OA)",
             "web": "Trang web", "terminal": "Dòng lệnh"}
 ERRORS = {
-    "role": "Bạn chọn vai trò: thành viên tổ công nghệ số hoặc phát thanh viên.",
+    "role": "Bạn chọn vai trò: thành viên tổ công nghệ số, phát thanh viên hoặc quản trị viên "
+            "khu vực.",
     "areas": "Bạn chọn ít nhất một khu vực.",
     "ttl": "Thời hạn của mã không hợp lệ.",
 }

@@ -121,6 +121,17 @@ async def server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Server]:
 
 
 @pytest.fixture
+async def db_server(db_url: str, tmp_path: Path) -> AsyncIterator[Server]:
+    """The console on SQLite and on PostgreSQL."""
+    core = await make_core(db_url, tmp_path)
+    try:
+        async for url in serve(core):
+            yield Server(core, url)
+    finally:
+        await core.close()
+
+
+@pytest.fixture
 async def browsers(server: Server) -> AsyncIterator[Callable[..., Awaitable[Browser]]]:
     made: list[Browser] = []
 

@@ -9,9 +9,12 @@ import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sqlalchemy import insert
+
 from broadcast import audit
 from broadcast.types import Actor
 from console.pages.audit import PAGE, safe_cell
+from core.models import AuditEntry
 from tests.console.conftest import AREA, AREA2, Browser, Server, serve
 from tests.console.test_handover import ask_person, handover_core, operator, the_request
 
@@ -62,6 +65,24 @@ async def test_each_filter_narrows_the_log(server: Server, browsers: Browsers) -
             assert any(all(p in r for p in parts) for r in rows), (query, word)
     _, html = await b.get(f"/console/audit?area={AREA2}")
     assert "Phường" in _rows(html)[0]  # areas by name
+    assert "Vào tổ bằng mã mời" in _rows(html)[0]  # what was done, in words
+    assert '<option value="team.join">Vào tổ bằng mã mời</option>' in html
+
+
+async def test_moments_in_the_details_are_shown_in_local_time(
+        server: Server, browsers: Browsers) -> None:
+    await server.add_user("admin1", "admin")
+    async with server.core.sessionmaker() as s, s.begin():
+        await audit.record(s, Actor("console:admin1"), "team.invite", at=DAY1, details={
+            "role": "member", "expires_at": "2026-11-20T17:30:00.123456+00:00",
+            "note": "2026-11-20T17:30 is text"})
+    b = await browsers("admin1")
+    _, html = await b.get("/console/audit?action=team.invite")
+    assert "expires_at: 2026-11-21 00:30:00; note: 2026-11-20T17:30 is text" in html
+    async with b.http.get(f"{b.base}/console/audit.csv?action=team.invite") as r:
+        rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+    assert rows[1][4] == ("role: member; expires_at: 2026-11-21 00:30:00; "
+                          "note: 2026-11-20T17:30 is text")
 
 
 async def test_a_bad_date_or_area_is_explained(server: Server, browsers: Browsers) -> None:
@@ -92,10 +113,11 @@ async def test_the_log_comes_in_pages_newest_first(server: Server, browsers: Bro
 
 
 async def test_the_csv_opens_in_excel_without_formulas_and_the_download_is_logged(
-        server: Server, browsers: Browsers) -> None:
+        db_server: Server) -> None:
+    server = db_server
     await server.add_user("admin1", "admin")
     await _log(server)
-    b = await browsers("admin1")
+    b = await server.client("admin1")
     _, html = await b.get(f"/console/audit?area={AREA}")
     assert f'href="/console/audit.csv?area={AREA}"' in html
     async with b.http.get(f"{b.base}/console/audit.csv?area={AREA}") as r:
@@ -114,6 +136,37 @@ async def test_the_csv_opens_in_excel_without_formulas_and_the_download_is_logge
         logged = await audit.entries(s, action="audit.export")
     assert len(logged) == 1 and logged[0].actor == "console:admin1"
     assert logged[0].details["rows"] == 3 and logged[0].targets == {"areas": [AREA]}
+    await b.close()
+
+
+async def test_a_big_export_holds_every_row_once_and_not_its_own_log_entry(
+        db_server: Server) -> None:
+    """Thousands of rows come in several pieces, newest first, each row once; the download's
+    own entry in the log (written before the first row) is not among them."""
+    server = db_server
+    await server.add_user("admin1", "admin")
+    n = 2600  # more than one batch of the stream
+    async with server.core.sessionmaker() as s, s.begin():
+        await s.execute(insert(AuditEntry), [
+            {"at": DAY1 + dt.timedelta(seconds=i), "actor": f"console:u{i % 7}",
+             "action": "announce.create", "details": {"id": i, "note": "Họp tổ"},
+             "targets": {"areas": [AREA], "notice": i}} for i in range(n)])
+    b = await server.client("admin1")
+    async with b.http.get(f"{b.base}/console/audit.csv") as r:  # the whole log
+        assert r.status == 200
+        assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+    await b.close()
+    body = [r for r in rows[1:] if r[2] == "announce.create"]
+    assert len(body) == n
+    assert [r[4] for r in body[:2]] == [f"id: {n - 1}; note: Họp tổ; notice: {n - 1}",
+                                        f"id: {n - 2}; note: Họp tổ; notice: {n - 2}"]
+    assert body[-1][0] == "2026-11-20 10:00:00" and body[-1][3] == AREA
+    assert len({r[4] for r in body}) == n
+    assert "audit.export" not in {r[2] for r in rows[1:]}
+    async with server.core.sessionmaker() as s:
+        (logged,) = await audit.entries(s, action="audit.export")
+    assert logged.details["rows"] == len(rows) - 1 > n  # the logins are in the log too
 
 
 def test_cells_that_excel_would_run_get_a_quote() -> None:

@@ -9,9 +9,11 @@ import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from broadcast import audit, teams
+from broadcast.store import SqlNoticeStore
 from broadcast.types import Actor
 from core.db import utcnow
 from core.models import AuditEntry, Invite, TeamMember, User
@@ -68,7 +70,7 @@ async def test_a_bad_invite_form_says_what_is_wrong_and_makes_no_code(
     b = await browsers("admin1")
     for form, words in (({"areas": []}, "ít nhất một khu vực"),
                         ({"areas": ["99999"]}, "ít nhất một khu vực"),
-                        ({"role": "admin"}, "Bạn chọn vai trò"),
+                        ({"role": "editor"}, "Bạn chọn vai trò"),
                         ({"ttl": "abc"}, "Thời hạn"), ({"ttl": "100000"}, "Thời hạn")):
         status, html = await _invite(b, **form)
         assert status == 400 and words in html, (form, status)
@@ -191,3 +193,46 @@ async def test_the_services_behind_the_pages_work_on_sqlite_and_postgresql(
             assert "team.revoke" in await audit.actions(s)
     finally:
         await core.close()
+
+
+async def test_an_admin_code_from_the_console_makes_an_admin_of_those_areas_only(
+        db_server: Server) -> None:
+    """The ward's team leader gets an admin code: in chat they invite people to their ward,
+    and to no other."""
+    server = db_server
+    await server.add_user("admin1", "admin")
+    b = await server.client("admin1")
+    _, html = await b.get("/console/team")
+    assert 'name="role" value="admin"' in html and "Quản trị viên khu vực" in html
+    status, html = await _invite(b, role="admin", areas=[AREA])
+    assert status == 200 and "Quản trị viên khu vực" in html
+    code = _CODE.search(html).group(1)  # type: ignore[union-attr]
+    async with server.core.sessionmaker() as s, s.begin():
+        leader = await teams.redeem_invite(s, "telegram", "777", code)
+    assert leader is not None and leader.role == "admin" and leader.areas == (AREA,)
+    async with server.core.sessionmaker() as s, s.begin():
+        store = SqlNoticeStore(s, server.core.settings, server.core.content.texts)
+        found = await store.member("telegram", "777")
+        assert found is not None and not found.everywhere
+        assert await store.invite(found, "radio", [AREA])
+        with pytest.raises(PermissionError):
+            await store.invite(found, "member", [AREA2])
+    _, html = await b.get("/console/team")
+    row = html.split('data-member="telegram:777"', 1)[1].split("</tr>", 1)[0]
+    assert "Quản trị viên khu vực" in row
+    await b.close()
+
+
+async def test_a_member_or_radio_operator_cannot_make_any_code(db_server: Server) -> None:
+    server = db_server
+    await server.add_user("lan", "member", [AREA])
+    await server.add_user("tam", "radio", [AREA])
+    for name in ("lan", "tam"):
+        b = await server.client(name)
+        for role in ("admin", "member"):
+            status, _ = await _invite(b, role=role, areas=[AREA])
+            assert status == 403, (name, role)
+        await b.close()
+    async with server.core.sessionmaker() as s:
+        assert (await s.execute(select(Invite))).first() is None
+    assert await _entries(server, "team.invite") == []

@@ -589,8 +589,10 @@ class Assistant:
     async def _free_text(self, msg: Incoming, state: State, ctx: Context, text: str,
                          danger: Danger = _NO_DANGER) -> Outcome:
         # The service being discussed lets a short follow-up ("mất bao lâu", "ở đâu") be
-        # read as a question about it.
-        parse = await ctx.nlu.aparse(text, current_service=state.service)
+        # read as a question about it; not once a question-and-answer came after it (a
+        # VNeID password answer, then "mất bao lâu", is not about the passport seen before).
+        current = None if state.data.get(_FAQ) else state.service
+        parse = await ctx.nlu.aparse(text, current_service=current)
         masked = scrub(text)
         # Kept until the next question, so a 👎 on its answer can say what was asked.
         state.data[_ASKED] = {"q": masked, "label": parse.label or parse.intent}
@@ -642,7 +644,7 @@ class Assistant:
             return self._out(state, [own], parse, masked)
 
         # A question about one aspect of the service the citizen is already looking at.
-        current = ctx.content.services.get(state.service or "")
+        current = None if state.data.get(_FAQ) else ctx.content.services.get(state.service or "")
         if parse.aspect and current and (parse.service in (None, current.id)
                                          or parse.decision != "answer"):
             state.data.pop(_FAQ, None)

@@ -26,6 +26,7 @@ answers and interface texts against the loaded content, and buttons by their pay
   offered as buttons.
 - ``identity`` / ``insult`` / ``menu`` / ``greeting`` / ``ask_ward``: those replies
   (``identity: false``: not the "who I am" reply).
+- ``no_service``: the answer is not about this service.
 - ``ack``: the short polite reply to "ok", "không cần nữa" when nothing was asked.
 - ``more``: the rest of this FAQ's answer ("Xem thêm"); ``topic_menu``: this FAQ topic's
   questions.
@@ -293,6 +294,9 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
             assert answer["text"] == content.text(key) and "hu" in payloads, ctx
         elif key in exp:
             assert answer["text"] != content.text(key), ctx
+    if "no_service" in exp:
+        svc = chat.export[str(exp["no_service"])]
+        assert svc["name"] not in answer["text"], ctx
     if exp.get("ack"):
         assert texts == [content.text("ack")], ctx
     if "more" in exp:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from flows import faq, legal_aid, services
-from flows.nav import asks_back, asks_more, closes, typed_payload
+from flows.nav import asks_back, asks_more, asks_next, closes, typed_payload
 from flows.ports import Context, State
 from flows.safety import (
     Danger,
@@ -260,9 +260,10 @@ class Assistant:
 
     async def _thread_word(self, msg: Incoming, state: State, ctx: Context,
                            text: str) -> Outcome | None:
-        """Short words about the thread when no button of their role is shown: "quay lại"
-        goes back to what was being discussed, "còn gì nữa" asks for more of the answer just
-        given, "ok" / "không cần nữa" closes politely (never a guess, never "out of scope")."""
+        """Short words about the thread when no button of their role is shown: "tiếp" on a
+        service card starts its walkthrough, "quay lại" goes back to what was discussed,
+        "còn gì nữa" asks for more of the answer just given, "ok" / "không cần nữa" closes
+        politely (never a guess, never "out of scope")."""
         content = ctx.content
         faq_id = str(state.data.get(_FAQ) or "")
         found = content.faq(faq_id) if faq_id else None
@@ -274,6 +275,9 @@ class Assistant:
             else:
                 payload = "m"
             return await self._payload(msg, state, ctx, payload)
+        start = f"st:{state.service}:0"
+        if asks_next(text) and start in state.options:
+            return await self._payload(msg, state, ctx, start)  # "tiếp" on a card: step 1
         if found is not None and asks_more(text):
             # More of the answer when it has more to say (not only its legal basis), once;
             # then the topic's other questions.

@@ -12,7 +12,7 @@ import re
 
 from nlu.normalize import fold
 
-__all__ = ["asks_back", "asks_more", "closes", "typed_payload"]
+__all__ = ["asks_back", "asks_more", "asks_next", "closes", "typed_payload"]
 
 # Each phrase lists the roles it can mean, the most likely first: "rồi" after a step means
 # "done, next", after a yes/no question it means "yes".
@@ -113,3 +113,9 @@ def asks_back(text: str) -> bool:
     """"quay lại", "lùi" typed when no back button is shown."""
     phrase = _phrase(text)
     return phrase is not None and _PHRASES[phrase] == ("back",)
+
+
+def asks_next(text: str) -> bool:
+    """"tiếp", "tiếp theo" typed when no next button is shown (a service card: start)."""
+    phrase = _phrase(text)
+    return phrase is not None and _PHRASES[phrase] == ("next", "done")

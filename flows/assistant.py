@@ -670,7 +670,13 @@ class Assistant:
 
         await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision,
                                        channel=msg.channel, user_id=msg.user_id)
-        if parse.decision == "suggest":
+        offered = [p[2:] for p in state.options
+                   if p.startswith("s:") and p[2:] in ctx.content.services]
+        if parse.aspect and offered:
+            # Guesses were shown and the citizen typed "còn giấy tờ gì" instead of tapping:
+            # that aspect of each guessed service, one tap away.
+            replies.append(self._which_service(ctx, offered[:3], parse.aspect))
+        elif parse.decision == "suggest":
             replies.append(self._suggest(ctx, parse))
         else:
             replies.append(Reply(ctx.content.text("fallback.handover"),
@@ -680,6 +686,16 @@ class Assistant:
         out = self._out(state, replies, parse, masked)
         out.fallback = True
         return out
+
+    @staticmethod
+    def _which_service(ctx: Context, sids: list[str], aspect: str) -> Reply:
+        """"Which service do you mean?" with the asked aspect of each one as a button."""
+        content = ctx.content
+        buttons = [button(short_label(content.services[sid].name), f"a:{sid}:{aspect}")
+                   for sid in sids]
+        return Reply(content.text("fallback.which_service",
+                                  aspect=content.text(f"aspect.{aspect}").lower()),
+                     [*buttons, button(content.text("menu.human"), "hu"), menu_button(content)])
 
     @staticmethod
     def _with_topic(ctx: Context, state: State, reply: Reply) -> Reply:

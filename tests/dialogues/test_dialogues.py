@@ -31,7 +31,8 @@ answers and interface texts against the loaded content, and buttons by their pay
 - ``more``: the rest of this FAQ's answer ("Xem thêm"); ``topic_menu``: this FAQ topic's
   questions.
 - ``guess``: the "not sure" reply (guesses or the way to a person); ``first_offer``: the
-  payload of its first button.
+  payload of its first button; ``which_service``: "which service's <aspect>?" after
+  guesses, the aspect of each guess as a button.
 - ``ward``: the first reply shows this ward's offices (area code) before the hotlines.
 - ``aid``: a legal-aid question number (1-based), or ``financial``, ``eligible``, ``not_eligible``.
 - ``offers``: payloads that must be among the buttons; ``second``: a second topic offered;
@@ -311,6 +312,9 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
     if exp.get("guess"):
         assert answer["text"] in (content.text("fallback.suggest"),
                                   content.text("fallback.handover")), ctx
+    if "which_service" in exp:
+        aspect = content.text(f"aspect.{exp['which_service']}").lower()
+        assert answer["text"] == content.text("fallback.which_service", aspect=aspect), ctx
     if "first_offer" in exp:
         assert answer["buttons"][0].get("payload") == str(exp["first_offer"]), ctx
     if exp.get("out_of_scope"):

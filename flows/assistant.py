@@ -286,9 +286,10 @@ class Assistant:
             shown_more = state.data.get(_FAQ_MORE) == faq_id
             payload = f"qm:{faq_id}" if has_more and not shown_more else f"t:{found[0].topic}"
             return await self._payload(msg, state, ctx, payload)
-        if closes(text):
+        closing = closes(text)
+        if closing is not None:
             state.data.pop(_ASKED, None)
-            return self._out(state, [Reply(content.text("ack"), [menu_button(content)])],
+            return self._out(state, [Reply(content.text(closing), [menu_button(content)])],
                              log_text=text)
         return None
 

@@ -99,9 +99,18 @@ def _said(text: str) -> str | None:
     return " ".join(words) or whole
 
 
-def closes(text: str) -> bool:
-    """"ok", "không cần nữa", "thôi": the citizen is done with the answer."""
-    return _said(text) in _CLOSING
+_THANKS = re.compile(r"\s*\b(cam on|thank|thanks|tks|thank you)\b.*$")
+
+
+def closes(text: str) -> str | None:
+    """"ok", "không cần nữa", "thôi": done with the answer ("ack"); with a thank-you
+    ("thôi không cần nữa, cảm ơn"): "thanks". None otherwise."""
+    said = _said(text)
+    if said is None:
+        return None
+    if said in _CLOSING:
+        return "ack"
+    return "thanks" if _THANKS.sub("", said) in _CLOSING else None
 
 
 def asks_more(text: str) -> bool:

@@ -27,7 +27,8 @@ answers and interface texts against the loaded content, and buttons by their pay
 - ``identity`` / ``insult`` / ``menu`` / ``greeting`` / ``ask_ward``: those replies
   (``identity: false``: not the "who I am" reply).
 - ``no_service``: the answer is not about this service.
-- ``ack``: the short polite reply to "ok", "không cần nữa" when nothing was asked.
+- ``ack`` / ``thanks``: the short polite reply to "ok", "không cần nữa" when nothing was
+  asked / to a thank-you.
 - ``more``: the rest of this FAQ's answer ("Xem thêm"); ``topic_menu``: this FAQ topic's
   questions.
 - ``guess``: the "not sure" reply (guesses or the way to a person); ``first_offer``: the
@@ -298,8 +299,9 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
     if "no_service" in exp:
         svc = chat.export[str(exp["no_service"])]
         assert svc["name"] not in answer["text"], ctx
-    if exp.get("ack"):
-        assert texts == [content.text("ack")], ctx
+    for key in ("ack", "thanks"):
+        if exp.get(key):
+            assert texts == [content.text(key)], ctx
     if "more" in exp:
         found = content.faq(str(exp["more"]))
         assert found is not None, f"{where}: unknown FAQ {exp['more']}"

@@ -49,7 +49,7 @@ def install(assistant: Assistant) -> None:
     assistant.payloads.update({"sub": f.sub_payload, "nb": f.nb_payload})
     assistant.text_flows.update({"nb.text": f.typed_text, "nb.at": f.typed_at,
                                  "nb.time": f.typed_time})
-    assistant.intents.update({"subscribe": f.subscribe, "unsubscribe": f.unsubscribe})
+    assistant.intents.update({"subscribe": f.subscribe, "unsubscribe": f.unsubscribe_asked})
     assistant.on_follow = f.follow
     assistant.on_unfollow = f.unfollow
 
@@ -117,6 +117,19 @@ class _NoticeFlows:
         key = "sub.stopped" if removed else "sub.not_subscribed"
         return self._out(state, [Reply(ctx.content.text(key), [menu_button(ctx.content)])],
                          "/huy")
+
+    async def unsubscribe_asked(self, msg: Incoming, state: State, ctx: Context,
+                                arg: str) -> Outcome:
+        """Stopping in one's own words asks first: the understanding can read "không cần nữa"
+        or "còn gì nữa" after an answer as "stop the notices" (/huy and the button act at
+        once)."""
+        t = ctx.content.text
+        if await _store(ctx).subscription(msg.channel, msg.user_id) is None:
+            return self._out(state, [Reply(t("sub.not_subscribed"), [menu_button(ctx.content)])],
+                             arg)
+        return self._out(state, [Reply(t("sub.confirm_off"), [
+            button(t("btn.unsubscribe"), "sub:off", role="yes"),
+            button(t("btn.keep_sub"), "m", role="no")])], arg)
 
     async def follow(self, msg: Incoming, state: State, ctx: Context, arg: str) -> Outcome:
         """A Zalo OA follow starts /dangky (consent first)."""

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from flows import faq, legal_aid, services
-from flows.nav import typed_payload
+from flows.nav import asks_back, asks_more, asks_next, closes, typed_payload
 from flows.ports import Context, State
 from flows.safety import (
     Danger,
@@ -30,7 +30,14 @@ from flows.safety import (
     soft_danger_reply,
 )
 from flows.types import Button, Incoming, Reply
-from flows.ui import MAX_PAYLOAD_BYTES, button, main_menu, menu_button, short_label
+from flows.ui import (
+    MAX_PAYLOAD_BYTES,
+    button,
+    main_menu,
+    menu_button,
+    short_label,
+    split_more,
+)
 from flows.ward import (
     SKIP,
     area_name,
@@ -67,6 +74,9 @@ _PORTAL = "https://dichvucong.gov.vn"
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 #: The last typed question (masked) and its label, in the state's data.
 _ASKED = "asked"
+#: The question-and-answer entry being discussed (and whether its "Xem thêm" was shown), in
+#: the state's data: "còn gì nữa", "quay lại" and an answer not understood refer to it.
+_FAQ, _FAQ_MORE = "faq", "faq_more"
 
 
 def _guesses(parse: Parse) -> dict[str, object]:
@@ -241,8 +251,47 @@ class Assistant:
             out = await waiting(msg, state, ctx, text)
             if out is not None:
                 return out
+        elif danger.level == "none":
+            out = await self._thread_word(msg, state, ctx, text)
+            if out is not None:
+                return out
 
         return await self._free_text(msg, state, ctx, text, danger)
+
+    async def _thread_word(self, msg: Incoming, state: State, ctx: Context,
+                           text: str) -> Outcome | None:
+        """Short words about the thread when no button of their role is shown: "tiếp" on a
+        service card starts its walkthrough, "quay lại" goes back to what was discussed,
+        "còn gì nữa" asks for more of the answer just given, "ok" / "không cần nữa" closes
+        politely (never a guess, never "out of scope")."""
+        content = ctx.content
+        faq_id = str(state.data.get(_FAQ) or "")
+        found = content.faq(faq_id) if faq_id else None
+        if asks_back(text):
+            if found is not None:
+                payload = f"t:{found[0].topic}"
+            elif state.service in content.services:
+                payload = f"s:{state.service}"
+            else:
+                payload = "m"
+            return await self._payload(msg, state, ctx, payload)
+        start = f"st:{state.service}:0"
+        if asks_next(text) and start in state.options:
+            return await self._payload(msg, state, ctx, start)  # "tiếp" on a card: step 1
+        if found is not None and asks_more(text):
+            # More of the answer when it has more to say (not only its legal basis), once;
+            # then the topic's other questions.
+            entry = found[1]
+            has_more = bool(split_more(entry.answer)[1] or entry.more.strip() or entry.steps)
+            shown_more = state.data.get(_FAQ_MORE) == faq_id
+            payload = f"qm:{faq_id}" if has_more and not shown_more else f"t:{found[0].topic}"
+            return await self._payload(msg, state, ctx, payload)
+        closing = closes(text)
+        if closing is not None:
+            state.data.pop(_ASKED, None)
+            return self._out(state, [Reply(content.text(closing), [menu_button(content)])],
+                             log_text=text)
+        return None
 
     # ------------------------------------------------------------------ routing
 
@@ -334,6 +383,9 @@ class Assistant:
         found = ctx.content.faq(faq_id)
         if found is None:
             return None
+        state.data[_FAQ] = faq_id
+        if more:
+            state.data[_FAQ_MORE] = faq_id
         disclaimer = not more and self._once(state, f"disclaimer:{found[0].topic}")
         return faq.faq_answer(ctx.content, faq_id, ctx.today, disclaimer=disclaimer, more=more)
 
@@ -355,6 +407,7 @@ class Assistant:
             return None
         state.service = sid
         state.flow = "service"
+        state.data.pop(_FAQ, None)
         if head == "s":
             return services.service_intro(content, svc, today)
         if head == "st":
@@ -541,8 +594,10 @@ class Assistant:
     async def _free_text(self, msg: Incoming, state: State, ctx: Context, text: str,
                          danger: Danger = _NO_DANGER) -> Outcome:
         # The service being discussed lets a short follow-up ("mất bao lâu", "ở đâu") be
-        # read as a question about it.
-        parse = await ctx.nlu.aparse(text, current_service=state.service)
+        # read as a question about it; not once a question-and-answer came after it (a
+        # VNeID password answer, then "mất bao lâu", is not about the passport seen before).
+        current = None if state.data.get(_FAQ) else state.service
+        parse = await ctx.nlu.aparse(text, current_service=current)
         masked = scrub(text)
         # Kept until the next question, so a 👎 on its answer can say what was asked.
         state.data[_ASKED] = {"q": masked, "label": parse.label or parse.intent}
@@ -550,6 +605,12 @@ class Assistant:
             # Danger now: the numbers come first, before anything else is said.
             state.flow = None
             numbers = parse.numbers or danger.numbers
+            answer = await self._asked_too(msg, state, ctx, parse, masked)
+            if answer is not None:
+                answer.replies = [emergency_reply(ctx.content, numbers, alone=False),
+                                  *answer.replies]
+                remember(state, answer.replies)
+                return answer
             return self._out(state, [emergency_reply(ctx.content, numbers)], parse, masked)
         out = await self._understood(msg, state, ctx, parse, masked)
         if parse.danger == "soft" and danger.level == "none" and not out.fallback:
@@ -557,6 +618,21 @@ class Assistant:
             out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
                                                            or danger.numbers)]
         return out
+
+    async def _asked_too(self, msg: Incoming, state: State, ctx: Context, parse: Parse,
+                         masked: str) -> Outcome | None:
+        """A story with danger in it that ends with a question ("... chân chảy máu nhiều.
+        Xin hỏi tích hợp thẻ BHYT vào VNeID thế nào?"): the answer to that question, which
+        follows the emergency numbers; None when the question is the danger itself."""
+        question = parse.question
+        if not question or question.strip() == parse.text.strip():
+            return None
+        sub = await ctx.nlu.aparse(question, current_service=state.service)
+        if sub.intent == "emergency" or sub.danger == "now" or sub.decision != "answer" \
+                or sub.intent == "out_of_scope":
+            return None
+        out = await self._understood(msg, state, ctx, sub, masked)
+        return None if out.fallback else out
 
     async def _understood(self, msg: Incoming, state: State, ctx: Context, parse: Parse,
                           masked: str) -> Outcome:
@@ -573,9 +649,10 @@ class Assistant:
             return self._out(state, [own], parse, masked)
 
         # A question about one aspect of the service the citizen is already looking at.
-        current = ctx.content.services.get(state.service or "")
+        current = None if state.data.get(_FAQ) else ctx.content.services.get(state.service or "")
         if parse.aspect and current and (parse.service in (None, current.id)
                                          or parse.decision != "answer"):
+            state.data.pop(_FAQ, None)
             reply = self._aspect(ctx, state, current.id, parse.aspect)
             ref = f"a:{current.id}:{parse.aspect}"
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
@@ -594,15 +671,46 @@ class Assistant:
 
         await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision,
                                        channel=msg.channel, user_id=msg.user_id)
-        if parse.decision == "suggest":
+        offered = [p[2:] for p in state.options
+                   if p.startswith("s:") and p[2:] in ctx.content.services]
+        if parse.aspect and offered:
+            # Guesses were shown and the citizen typed "còn giấy tờ gì" instead of tapping:
+            # that aspect of each guessed service, one tap away.
+            replies.append(self._which_service(ctx, offered[:3], parse.aspect))
+        elif parse.decision == "suggest":
             replies.append(self._suggest(ctx, parse))
         else:
             replies.append(Reply(ctx.content.text("fallback.handover"),
                                  [button(ctx.content.text("menu.human"), "hu"),
                                   *main_menu(ctx.content)[:1], menu_button(ctx.content)]))
+        replies = [self._with_topic(ctx, state, r) for r in replies]
         out = self._out(state, replies, parse, masked)
         out.fallback = True
         return out
+
+    @staticmethod
+    def _which_service(ctx: Context, sids: list[str], aspect: str) -> Reply:
+        """"Which service do you mean?" with the asked aspect of each one as a button."""
+        content = ctx.content
+        buttons = [button(short_label(content.services[sid].name), f"a:{sid}:{aspect}")
+                   for sid in sids]
+        return Reply(content.text("fallback.which_service",
+                                  aspect=content.text(f"aspect.{aspect}").lower()),
+                     [*buttons, button(content.text("menu.human"), "hu"), menu_button(content)])
+
+    @staticmethod
+    def _with_topic(ctx: Context, state: State, reply: Reply) -> Reply:
+        """A question not understood right after a question-and-answer: that topic's other
+        questions come first among the guesses ("tôi lỡ bấm vào rồi" after a scam answer)."""
+        found = ctx.content.faq(str(state.data.get(_FAQ) or ""))
+        if found is None:
+            return reply
+        topic = found[0]
+        payload = f"t:{topic.topic}"
+        if any(b.payload == payload for b in reply.buttons):
+            return reply
+        label = f"{ctx.content.text('btn.more_questions')}: {short_label(topic.title, 36)}"
+        return replace(reply, buttons=[button(label, payload), *reply.buttons])
 
     def _second_topic(self, ctx: Context, parse: Parse) -> Reply | None:
         """A long message about two things: the second one offered as a button."""
@@ -621,6 +729,8 @@ class Assistant:
         content = ctx.content
         if parse.label == OTHER_PROCEDURE:
             return self._outside(ctx, state, parse)
+        if parse.decision != "answer":
+            return None  # a guess of "who are you" or an insult is no reason to say so
         if parse.label == BOT_IDENTITY:
             return Reply(content.text("identity"), [button(content.text("menu.human"), "hu"),
                                                     menu_button(content)])
@@ -707,6 +817,7 @@ class Assistant:
                 reply = services.group_list(content)
             else:
                 state.service, state.flow = svc.id, "service"
+                state.data.pop(_FAQ, None)
                 if parse and parse.aspect:
                     reply = self._aspect(ctx, state, svc.id, parse.aspect)
                     ref = f"a:{svc.id}:{parse.aspect}"

@@ -31,6 +31,7 @@ class KeywordNlu:
         ("to giac", "crime_report", None, None),
         ("tro giup phap ly", "legal_help", None, None),
         ("vneid", "vneid_account", None, None),
+        ("thoi nhan thong bao", "unsubscribe", None, None),
         ("dang ky nhan", "subscribe", None, None),
         ("chao", "greet", None, None),
         ("can bo", "human", None, None),

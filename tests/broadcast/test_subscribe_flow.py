@@ -109,6 +109,23 @@ async def test_huy_deletes_the_subscription(score: App) -> None:
     assert "chưa đăng ký" in again.text
 
 
+async def test_stopping_in_words_asks_first(score: App) -> None:
+    """The understanding can mistake "không cần nữa" after an answer for "stop the notices":
+    a typed request asks before the subscription is deleted; "không" keeps it."""
+    await subscribed(score)
+    [ask] = await say(score, "thôi nhận thông báo")
+    assert payloads([ask]) == ["sub:off", "m"]
+    assert await stored(score) is not None
+    await say(score, "không")
+    assert await stored(score) is not None
+    await say(score, "thôi nhận thông báo")
+    [bye] = await say(score, "có")
+    assert "Đã thôi nhận" in bye.text
+    assert await stored(score) is None
+    [again] = await say(score, "thôi nhận thông báo")
+    assert "chưa đăng ký" in again.text
+
+
 async def test_deleting_my_data_deletes_my_subscription(score: App) -> None:
     await subscribed(score)
     await say(score, "/xoadulieu")

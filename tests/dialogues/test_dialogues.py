@@ -24,7 +24,16 @@ answers and interface texts against the loaded content, and buttons by their pay
 - ``faq``: the answer to this FAQ id; ``disclaimer``: its topic's disclaimer is / is not shown.
 - ``outside``: the "not among the 53" reply (portal link, no walkthrough); ``near``: service ids
   offered as buttons.
-- ``identity`` / ``insult`` / ``menu`` / ``greeting`` / ``ask_ward``: those replies.
+- ``identity`` / ``insult`` / ``menu`` / ``greeting`` / ``ask_ward``: those replies
+  (``identity: false``: not the "who I am" reply).
+- ``no_service``: the answer is not about this service.
+- ``ack`` / ``thanks``: the short polite reply to "ok", "không cần nữa" when nothing was
+  asked / to a thank-you.
+- ``more``: the rest of this FAQ's answer ("Xem thêm"); ``topic_menu``: this FAQ topic's
+  questions.
+- ``guess``: the "not sure" reply (guesses or the way to a person); ``first_offer``: the
+  payload of its first button; ``which_service``: "which service's <aspect>?" after
+  guesses, the aspect of each guess as a button.
 - ``ward``: the first reply shows this ward's offices (area code) before the hotlines.
 - ``aid``: a legal-aid question number (1-based), or ``financial``, ``eligible``, ``not_eligible``.
 - ``offers``: payloads that must be among the buttons; ``second``: a second topic offered;
@@ -285,6 +294,31 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
     for key in ("identity", "insult"):
         if exp.get(key):
             assert answer["text"] == content.text(key) and "hu" in payloads, ctx
+        elif key in exp:
+            assert answer["text"] != content.text(key), ctx
+    if "no_service" in exp:
+        svc = chat.export[str(exp["no_service"])]
+        assert svc["name"] not in answer["text"], ctx
+    for key in ("ack", "thanks"):
+        if exp.get(key):
+            assert texts == [content.text(key)], ctx
+    if "more" in exp:
+        found = content.faq(str(exp["more"]))
+        assert found is not None, f"{where}: unknown FAQ {exp['more']}"
+        title = content.text("more.title", title=f"❓ {found[1].question}")
+        assert answer["text"].startswith(title), ctx
+    if "topic_menu" in exp:
+        topic = content.faqs[str(exp["topic_menu"])]
+        assert answer["text"].startswith(topic.title) and answer["kind"] == "menu", ctx
+        assert any(p.startswith(("q:", "c:")) for p in payloads), ctx
+    if exp.get("guess"):
+        assert answer["text"] in (content.text("fallback.suggest"),
+                                  content.text("fallback.handover")), ctx
+    if "which_service" in exp:
+        aspect = content.text(f"aspect.{exp['which_service']}").lower()
+        assert answer["text"] == content.text("fallback.which_service", aspect=aspect), ctx
+    if "first_offer" in exp:
+        assert answer["buttons"][0].get("payload") == str(exp["first_offer"]), ctx
     if exp.get("out_of_scope"):
         assert answer["text"] == content.text("out_of_scope"), ctx
     if exp.get("menu"):

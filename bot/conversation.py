@@ -58,6 +58,10 @@ class Recorder(Protocol):
     """Where the decided replies are kept, in the same transaction as the state they follow
     from (the inbox row of the update, ``bot.inbox``)."""
 
+    #: The sessions that transaction runs in (the inbox's: its commit need not wait for the
+    #: disk, the update being stored already).
+    sessionmaker: async_sessionmaker[AsyncSession]
+
     async def begin(self, conn: AsyncConnection) -> bool:
         """Lock the record; False when this update was decided already."""
 
@@ -93,8 +97,8 @@ class Conversations:
 
     async def _once(self, msg: Incoming, update_key: str | None,
                     record: Recorder | None) -> list[Reply] | None:
-        engine = self.sessionmaker.kw["bind"]
-        async with write_lock(engine), self.sessionmaker() as session, session.begin():
+        sessions = self.sessionmaker if record is None else record.sessionmaker
+        async with write_lock(sessions.kw["bind"]), sessions() as session, session.begin():
             conn = await session.connection()  # Core, not the ORM: this runs on every message
             if record is not None and not await record.begin(conn):
                 return None

@@ -103,8 +103,15 @@ class InboxPort(Protocol):
         """Send ``replies[first:]`` in order, calling ``mark(i + 1)`` after reply ``i``."""
 
 
+_REPLY_FIELDS = tuple(f.name for f in dataclasses.fields(Reply))
+
+
 def reply_to_json(reply: Reply) -> dict[str, Any]:
-    return dataclasses.asdict(reply)
+    """What :func:`dataclasses.asdict` gives, at a fraction of its cost (it deep-copies)."""
+    out = {name: getattr(reply, name) for name in _REPLY_FIELDS}
+    out["buttons"] = [dict(vars(b)) for b in reply.buttons]
+    out["numbers"] = list(reply.numbers)
+    return out
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:

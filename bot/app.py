@@ -143,6 +143,7 @@ class App:
 
     async def close(self) -> None:
         await self.changes.close()
+        await self.inbox.close()
         await self.engine.dispose()
 
 

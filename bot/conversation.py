@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.db import utcnow, write_lock
 from core.models import Conversation, MessageLog, User
-from core.storage import insert_for
 from flows.assistant import Assistant, Outcome
 from flows.ports import Context, State
 from flows.types import Incoming, Reply
@@ -46,6 +46,14 @@ _UPDATE = (update(_T)
            .values(state=bindparam("state"), version=bindparam("v") + 1,
                    updated_at=bindparam("now")))
 _LOG = insert(cast(Table, MessageLog.__table__))
+_U = cast(Table, User.__table__)
+#: Someone writing to us has not blocked us (and was seen now), per dialect.
+_SEEN_USER = {
+    name: ins(_U).values(channel=bindparam("ch"), user_id=bindparam("uid"),
+                         created_at=bindparam("now"), last_seen=bindparam("now"))
+    .on_conflict_do_update(index_elements=[_U.c.channel, _U.c.user_id],
+                           set_={"last_seen": bindparam("now"), "blocked_at": None})
+    for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 _SEEN = "_updates"  # recent platform update keys, inside the conversation's state JSON
 _SEEN_KEEP = 30
 
@@ -57,6 +65,10 @@ def _rowcount(result: Any) -> int:
 class Recorder(Protocol):
     """Where the decided replies are kept, in the same transaction as the state they follow
     from (the inbox row of the update, ``bot.inbox``)."""
+
+    #: The sessions that transaction runs in (the inbox's: its commit need not wait for the
+    #: disk, the update being stored already).
+    sessionmaker: async_sessionmaker[AsyncSession]
 
     async def begin(self, conn: AsyncConnection) -> bool:
         """Lock the record; False when this update was decided already."""
@@ -93,8 +105,8 @@ class Conversations:
 
     async def _once(self, msg: Incoming, update_key: str | None,
                     record: Recorder | None) -> list[Reply] | None:
-        engine = self.sessionmaker.kw["bind"]
-        async with write_lock(engine), self.sessionmaker() as session, session.begin():
+        sessions = self.sessionmaker if record is None else record.sessionmaker
+        async with write_lock(sessions.kw["bind"]), sessions() as session, session.begin():
             conn = await session.connection()  # Core, not the ORM: this runs on every message
             if record is not None and not await record.begin(conn):
                 return None
@@ -138,11 +150,8 @@ class Conversations:
         if last is None or now - last > _SEEN_PRECISION:
             # Someone writing to us has not blocked us. last_seen (the Zalo OA window) needs no
             # better precision than this, which saves a statement on most messages.
-            up = insert_for(session, User).values(channel=msg.channel, user_id=msg.user_id,
-                                                  created_at=now, last_seen=now)
-            await conn.execute(up.on_conflict_do_update(
-                index_elements=[User.channel, User.user_id],
-                set_={"last_seen": now, "blocked_at": None}))
+            await conn.execute(_SEEN_USER[conn.dialect.name],
+                               {"ch": msg.channel, "uid": msg.user_id, "now": now})
         p = outcome.parse
         await conn.execute(_LOG, {
             "channel": msg.channel, "user_id": msg.user_id, "text": outcome.log_text,

@@ -39,7 +39,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from bot.conversation import Conversations
 from core.config import Settings
-from core.db import utcnow, write_lock
+from core.db import make_engine, make_sessionmaker, utcnow, write_lock
 from core.models import InboxItem
 from flows.types import Button, Incoming, Reply
 
@@ -73,20 +72,16 @@ _ACCEPT = {
 _LOCK = select(_C.state).where(_C.id == bindparam("rid")).with_for_update()
 _DECIDED = update(_T).where(_C.id == bindparam("rid"), _C.state == "new").values(
     state="replying", replies=bindparam("replies"), sent=0)
-#: PostgreSQL: commit without waiting for the write-ahead log to reach the disk. Used for what
-#: follows the update's storing (the decision, the sent marks): a kill of our process loses
-#: nothing (the server has the commit); a crash of the database server itself may lose the last
-#: fraction of a second of them, and those rows are then decided or sent again, as rows in
-#: flight at a kill are. Storing the update before its acknowledgement stays a durable commit.
-#: Waiting for the disk on every commit was most of an update's time at 100 updates/s.
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
-
-
-async def relaxed(conn: AsyncConnection) -> None:
-    """Make the current PostgreSQL transaction's commit an asynchronous one (see above)."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(_ASYNC_COMMIT)
-
+#: PostgreSQL: what follows the update's storing (the decision, the sent marks) commits without
+#: waiting for the write-ahead log to reach the disk: a kill of our process loses nothing (the
+#: server has the commit); a crash of the database server itself may lose the last fraction of
+#: a second of them, and those rows are then decided or sent again, as rows in flight at a kill
+#: are. Storing the update before its acknowledgement stays a durable commit. Waiting for the
+#: disk on every commit was most of an update's time at 100 updates/s. The setting belongs to
+#: the connections of the inbox's own small pool (no SET statement per transaction).
+_RELAXED = {"server_settings": {"synchronous_commit": "off"}}
+#: The relaxed pool: the rows handled at once (``_Runner``'s limit) and a few more.
+_RELAXED_POOL = 12
 
 _MARK = update(_T).where(_C.id == bindparam("rid")).values(sent=bindparam("n"))
 _FINISH = update(_T).where(_C.id == bindparam("rid")).values(
@@ -109,8 +104,15 @@ class InboxPort(Protocol):
         """Send ``replies[first:]`` in order, calling ``mark(i + 1)`` after reply ``i``."""
 
 
+_REPLY_FIELDS = tuple(f.name for f in dataclasses.fields(Reply))
+
+
 def reply_to_json(reply: Reply) -> dict[str, Any]:
-    return dataclasses.asdict(reply)
+    """What :func:`dataclasses.asdict` gives, at a fraction of its cost (it deep-copies)."""
+    out = {name: getattr(reply, name) for name in _REPLY_FIELDS}
+    out["buttons"] = [dict(vars(b)) for b in reply.buttons]
+    out["numbers"] = list(reply.numbers)
+    return out
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
@@ -141,9 +143,10 @@ class _Record:
 
     row: Row
     lease_s: float
+    #: The inbox's relaxed sessions: the update itself is stored already.
+    sessionmaker: async_sessionmaker[AsyncSession]
 
     async def begin(self, conn: AsyncConnection) -> bool:
-        await relaxed(conn)  # the update itself is stored already
         return True  # checked by the decision's own UPDATE (one statement fewer per update)
 
     async def decided(self, conn: AsyncConnection, replies: list[Reply]) -> None:
@@ -235,10 +238,21 @@ class Inbox:
         self.held: set[int] = set()
         # Rows handled at once: fewer than the database pool (20), so storing new updates
         # (the webhooks' acknowledgements) always finds a connection.
-        self._runner = _Runner(limit=12)
+        self._runner = _Runner(limit=_RELAXED_POOL)
         #: Webhook updates still being stored after their webhook answered (take_within).
         self._late: set[asyncio.Task[bool]] = set()
         self._pg = self.engine.dialect.name == "postgresql"
+        #: Sessions for deciding a row (SQLite: the same as the app's).
+        self.relaxed = sessionmaker
+        if self._pg:
+            # Storing an update is one statement, its own durable transaction: no BEGIN and
+            # COMMIT round trips. So is a sent mark, on the relaxed pool.
+            self._store = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._relaxed_engine = make_engine(
+                self.engine.url.render_as_string(hide_password=False), connect_args=_RELAXED,
+                pool_size=_RELAXED_POOL, max_overflow=4)
+            self._marks = self._relaxed_engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.relaxed = make_sessionmaker(self._relaxed_engine)
 
     def register(self, channel: str, port: InboxPort) -> None:
         self.ports[channel] = port
@@ -264,6 +278,17 @@ class Inbox:
         now = utcnow()
         lease = self._lease()
         stmt = _ACCEPT[self.engine.dialect.name]
+        if self._pg and len(items) == 1:
+            key, user_id, payload = items[0]
+            key = key[:160]
+            async with self._store.connect() as conn:
+                got = (await conn.execute(stmt, {
+                    "channel": channel, "key": key, "user_id": user_id, "payload": payload,
+                    "lease": lease, "now": now})).first()
+            if got is None:
+                return [None]
+            self.held.add(int(got[0]))
+            return [Row(int(got[0]), channel, key, user_id, payload)]
         async with write_lock(self.engine), self.engine.begin() as conn:
             for key, user_id, payload in items:
                 key = key[:160]
@@ -321,7 +346,8 @@ class Inbox:
                     await self._finish(row)
                     return
                 try:
-                    await self.conversations.handle(msg, record=_Record(row, self.cfg.lease_s))
+                    await self.conversations.handle(
+                        msg, record=_Record(row, self.cfg.lease_s, self.relaxed))
                 except _DecidedElsewhere:
                     # Its replies are the other process's to send, or the resume loop's if it
                     # died.
@@ -345,15 +371,19 @@ class Inbox:
         row.sent = n
         if n >= total:
             return  # the last one is marked with the row's end (_finish)
-        async with write_lock(self.engine), self.engine.begin() as conn:
-            await relaxed(conn)
-            await conn.execute(_MARK, {"rid": row.id, "n": n})
+        await self._write(_MARK, {"rid": row.id, "n": n})
 
     async def _finish(self, row: Row) -> None:
+        await self._write(_FINISH, {"rid": row.id, "n": row.sent, "empty": {}, "now": utcnow()})
+
+    async def _write(self, stmt: Any, params: dict[str, Any]) -> None:
+        """One statement that follows a row's decision (relaxed on PostgreSQL, see above)."""
+        if self._pg:
+            async with self._marks.connect() as conn:
+                await conn.execute(stmt, params)
+            return
         async with write_lock(self.engine), self.engine.begin() as conn:
-            await relaxed(conn)
-            await conn.execute(_FINISH, {"rid": row.id, "n": row.sent, "empty": {},
-                                         "now": utcnow()})
+            await conn.execute(stmt, params)
 
     async def _failed(self, row: Row) -> None:
         try:
@@ -470,4 +500,9 @@ class Inbox:
         if self._late:  # updates still being stored after their webhook answered
             await asyncio.wait(set(self._late), timeout=wait_s)
         await self._runner.drain(wait_s)
+
+    async def close(self) -> None:
+        """Close the inbox's own connections (after :meth:`drain`)."""
+        if self._pg:
+            await self._relaxed_engine.dispose()
 

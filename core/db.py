@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 import weakref
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "PING_IDLE_S",
     "READ_ONLY",
     "Base",
     "UTCDateTime",
@@ -136,11 +139,49 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    ping = False
     if "poolclass" not in kw:
         kw.setdefault("pool_size", 10)
         kw.setdefault("max_overflow", 10)
-        kw.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kw)
+        # Our pre-ping below, unless the caller chose SQLAlchemy's (or none).
+        ping = "pool_pre_ping" not in kw
+    engine = create_async_engine(url, **kw)
+    if ping:
+        _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection that sat unused this long is checked before use.
+PING_IDLE_S = 5.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for connections idle ``PING_IDLE_S`` or longer only.
+
+    A server restart, an idle timeout or a firewall kills connections while they wait in the
+    pool; a ping on checkout finds them and opens fresh ones. With asyncpg a ping is three
+    round trips (BEGIN, an empty query, ROLLBACK): on every checkout that was about 0.3 ms of
+    CPU and nine extra statements per chat update. A connection used a moment ago is taken
+    without one; should it be dead after all, its statement fails with a disconnect error,
+    after which SQLAlchemy replaces every pooled connection of that time (the inbox resumes
+    the update; a webhook not stored answers 503 and is sent again)."""
+    dialect = engine.dialect
+    idle_s = PING_IDLE_S
+
+    def checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["trolyso_idle_since"] = time.monotonic()
+
+    def checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("trolyso_idle_since", None)
+        if since is None or time.monotonic() - since < idle_s:
+            return  # just opened, or used a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool discards it and checks out another (or a new one)
+            raise DisconnectionError(f"pooled connection lost: {type(exc).__name__}") from exc
+
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import App, build_app
+from core.db import utcnow
 from core.models import Conversation, Feedback, MessageLog, Unanswered, User
 from flows.types import Incoming, Reply
 from tests.conftest import settings_for
@@ -173,3 +174,22 @@ async def test_a_redelivered_update_is_answered_once(core: App) -> None:
     msg = Incoming("telegram", "42", text="/start")
     assert await core.handle(msg, update_key="1001")
     assert await core.handle(msg, update_key="1001") is None
+
+
+async def test_a_citizen_who_blocked_the_bot_and_writes_again_is_reachable_again(
+        db_url: str, tmp_path: Path) -> None:
+    app = await build_app(settings_for(db_url, tmp_path), nlu=KeywordNlu())
+    try:
+        await app.handle(Incoming("telegram", "u9", text="/start", kind="command"))
+        await app.mark_blocked("telegram", "u9")
+        async with app.sessionmaker() as s, s.begin():  # the last message was a while ago
+            await s.execute(update(Conversation).where(Conversation.user_id == "u9")
+                            .values(updated_at=utcnow() - dt.timedelta(hours=1)))
+        await app.handle(Incoming("telegram", "u9", text="/start", kind="command"))
+        async with app.sessionmaker() as s:
+            row = (await s.execute(select(User.blocked_at, User.last_seen)
+                                   .where(User.user_id == "u9"))).one()
+        assert row.blocked_at is None
+        assert utcnow() - row.last_seen < dt.timedelta(minutes=1)
+    finally:
+        await app.close()

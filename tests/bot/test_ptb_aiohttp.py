@@ -13,7 +13,7 @@ from aiohttp import web
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # as bot/channels/telegram.py does
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import RequestData
 
@@ -29,9 +29,11 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
 
     async def handle(request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        form = await request.post()
         fields: dict[str, Any] = {}
-        for k, v in form.items():
+        if request.content_type == "application/json":
+            fields = {k: v if isinstance(v, (dict, list)) else str(v)
+                      for k, v in (await request.json()).items()}
+        for k, v in (await request.post()).items():
             fields[k] = ({"filename": v.filename, "bytes": v.file.read()}
                          if hasattr(v, "file") else v)
         seen.append({"method": method, "ctype": request.content_type, "fields": fields,
@@ -63,15 +65,19 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     await runner.cleanup()
 
 
-async def test_a_bot_sends_text_as_ptb_form_fields(server: Any) -> None:
+async def test_a_bot_sends_text_as_a_json_body(server: Any) -> None:
     base, seen = server
+    keys = InlineKeyboardMarkup([[InlineKeyboardButton("Tiếp", callback_data="next")]])
     async with Bot(TOKEN, base_url=base, request=AiohttpRequest(4)) as bot:
-        msg = await bot.send_message(42, "Xin chào <b>bà</b>", parse_mode="HTML")
+        msg = await bot.send_message(42, "Xin chào <b>bà</b>", parse_mode="HTML",
+                                     reply_markup=keys)
     assert msg.message_id == 5 and msg.text == "Xin chào <b>bà</b>"
     call = seen[-1]
     assert call["method"] == "sendMessage"
-    assert call["ctype"] == "application/x-www-form-urlencoded"
+    assert call["ctype"] == "application/json"
     assert call["fields"]["chat_id"] == "42" and call["fields"]["parse_mode"] == "HTML"
+    assert call["fields"]["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Tiếp", "callback_data": "next"}]]}
     assert "python-telegram-bot" in call["agent"]
 
 

@@ -140,7 +140,7 @@ class _FaqIndex:
         if not keep.any():
             return None, 0.0
         scores = val[keep].astype(np.float32) @ self.matrix[rows[keep]]
-        k = int(scores.argmax())
+        k = int(np.argmax(scores))
         return self.ids[k], float(scores[k]) / (float(np.sqrt(val @ val)) or 1.0)
 
 
@@ -185,7 +185,7 @@ class BuiltinEngine:
         scores = self.bias.astype(np.float64)
         if idx.size:
             scores = scores + val.astype(np.float32) @ self.weights[idx]
-        scores -= scores.max()
+        scores -= np.max(scores)
         e = np.exp(scores)
         return np.asarray(e / e.sum(), dtype=np.float64), idx, val
 
@@ -194,13 +194,13 @@ class BuiltinEngine:
 
         A greeting or a thank-you wrapped around a request must not win over the request.
         """
-        if self.labels[int(probs.argmax())] not in _SOCIAL or len(parts) < 2:
+        if self.labels[int(np.argmax(probs))] not in _SOCIAL or len(parts) < 2:
             return probs
         best = probs
         best_p = 0.0
         for part in parts:
             pp = self.probabilities(part.norm)
-            j = int(pp.argmax())
+            j = int(np.argmax(pp))
             if self.labels[j] not in _SOCIAL and pp[j] > best_p:
                 best, best_p = pp, float(pp[j])
         if best_p > 0.0:
@@ -246,7 +246,7 @@ class BuiltinEngine:
             if scored > 3:
                 break
             pp = self.probabilities(clause)
-            j = int(pp.argmax())
+            j = int(np.argmax(pp))
             lb = self.labels[j]
             if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
                     or pp[j] < _SECOND_MIN

@@ -51,6 +51,26 @@ def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _nlu_cache
 
 
+@pytest.fixture(scope="session", autouse=True)
+def production_password_hasher() -> Iterator[Any]:
+    """Console passwords are hashed with argon2id at its smallest cost in this test process:
+    the same code path, but ~0.22 CPU s less per hash or check at the production cost, and
+    console tests set passwords and log in hundreds of times. Yields the production hasher,
+    whose cost ``tests/console/test_accounts.py`` checks. Child processes (``trolyso run``)
+    keep the production cost."""
+    from argon2 import PasswordHasher
+
+    from console import accounts
+
+    with pytest.MonkeyPatch.context() as mp:
+        production = accounts._HASHER
+        mp.setattr(accounts, "_HASHER",
+                   PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        accounts._dummy_hash.cache_clear()
+        yield production
+    accounts._dummy_hash.cache_clear()
+
+
 def shared_nlu_cache() -> Path:
     assert _nlu_cache is not None, "the nlu_cache fixture runs first (autouse)"
     return _nlu_cache

@@ -277,7 +277,7 @@ class PeakLimiter:
         """The true peak of the signal (linear), or 0 when it stays under ``floor``."""
         if floor < self._floor:
             self._scan(floor)
-        return float(self._env.max()) if len(self._env) else 0.0
+        return float(np.max(self._env)) if len(self._env) else 0.0
 
     def gains(self, gain: float, ceiling: float) -> list[tuple[int, np.ndarray]]:
         """(start, gain) runs where the limiter lowers ``gain * x``; elsewhere it leaves it."""

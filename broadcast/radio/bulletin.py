@@ -299,7 +299,7 @@ def _splits(x: np.ndarray, offset: int, pieces: int) -> list[int]:
             continue
         gaps = np.flatnonzero(np.diff(nz) > need + FRAME)
         best: int | None = None
-        for g in gaps:
+        for g in gaps.tolist():
             a, b = int(nz[g]) + 1, int(nz[g + 1])  # zeros in [a, b)
             r = -(-(offset + a + TAIL + FRAME) // FRAME) * FRAME - offset
             if r + FRAME <= b and (best is None or abs(r - target) < abs(best - target)):

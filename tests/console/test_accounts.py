@@ -8,6 +8,7 @@ import json
 import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -102,6 +103,21 @@ async def test_setup_link_sets_a_password_once_and_is_audited(server: Server,
     assert status == 200
     assert ("console:lan", "console.password_set") in await audit_actions(server)
     assert ("console:lan", "console.login") in await audit_actions(server)
+
+
+def test_passwords_are_hashed_with_argon2id_at_rfc_9106_cost(
+        production_password_hasher: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The assistant's own cost (the suite hashes cheaply, see tests/conftest.py): argon2id,
+    3 passes over 64 MiB, 4 lanes; a check with no account does the same work."""
+    monkeypatch.setattr(accounts, "_HASHER", production_password_hasher)
+    accounts._dummy_hash.cache_clear()
+    stored = accounts.hash_password(PASSWORD)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert accounts._dummy_hash().startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert accounts.verify_password(stored, PASSWORD)
+    assert not accounts.verify_password(stored, PASSWORD + "x")
+    assert not accounts.verify_password(None, PASSWORD)
+    accounts._dummy_hash.cache_clear()
 
 
 async def test_an_expired_setup_link_does_nothing(server: Server, browsers: Browsers) -> None:

@@ -35,6 +35,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -152,7 +153,20 @@ def _first_words(pattern: str, limit: int = 20000) -> set[str]:
     return single | {k for k in keys if " " in k and k.split(" ", 1)[0] not in single}
 
 
-_Table = dict[str, list[tuple[str, re.Pattern[str]]]]
+class _Table(dict[str, list[tuple[str, re.Pattern[str]]]]):
+    """(family, pattern) by the first word or two words a pattern can start with; ``heads``
+    holds the first word of every key, so most words of a message are passed over with one
+    set lookup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: set[str] = set()
+
+    def add(self, key: str, family: str, rx: re.Pattern[str]) -> None:
+        self.setdefault(key, []).append((family, rx))
+        self.heads.add(key.split(" ", 1)[0])
+
+
 LOOSE, EXACT = 0, 1  # how a message was typed: without diacritics, or with them
 
 
@@ -160,14 +174,14 @@ def _table(patterns: dict[str, list[str]]) -> tuple[_Table, _Table]:
     """Patterns indexed by the words they can start with: at each word of a message only the
     few patterns that can start there are tried (a 64 KiB message is read in milliseconds).
     One table for each way of typing (LOOSE, EXACT)."""
-    tables: tuple[_Table, _Table] = ({}, {})
+    tables = (_Table(), _Table())
     for mode, table in enumerate(tables):
         for family, items in patterns.items():
             for p in items:
                 expanded = _expand(p, loose=mode == LOOSE)
                 rx = re.compile(f"(?:{expanded})(?= )")
                 for w in _first_words(expanded):
-                    table.setdefault(w, []).append((family, rx))
+                    table.add(w, family, rx)
     return tables
 
 
@@ -739,7 +753,7 @@ _WEAK_TABLE = _table(_WEAK)
 for _family, _rx in ((f, re.compile(f"(?:{p})(?= )")) for f, ps in _WEAK_LOOSE.items()
                      for p in ps):
     for _w in _first_words(_rx.pattern):
-        _WEAK_TABLE[LOOSE].setdefault(_w, []).append((_family, _rx))
+        _WEAK_TABLE[LOOSE].add(_w, _family, _rx)
 _LOOKALIKE_TABLE = _table({"lookalike": _LOOKALIKES})
 
 # ---------------------------------------------------------------------- reading the text
@@ -790,50 +804,53 @@ def _words(text: str) -> tuple[str, list[int], int]:
     text = unicodedata.normalize("NFC", text).lower()
     if "." in text or "-" in text or "*" in text or "_" in text:
         text = _SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
-    out: list[str] = [""]
-    ends: list[int] = []
-    pos = 1
-    last = ""
-    marked = words = 0
+    found = _TOKEN_RE.findall(text)
     canonical = _canonical
-    for tok in _TOKEN_RE.findall(text):
-        if tok[0] in ".!?;\n":
-            if last == "|":
-                continue
-            tok = "|"
-            ends.append(pos)
-        elif tok != ",":
-            if words < 400:
-                words += 1
-                marked += not tok.isascii()
-            tok = canonical(tok)
-        out.append(tok)
-        pos += len(tok) + 1
-        last = tok
-    out.append("")
+    # A token is a word, a comma, or a run of sentence-end marks ("|"; never two in a row).
+    toks = [t if t == "," else "|" if t[0] in _END_MARKS else canonical(t) for t in found]
+    if "|" in toks:
+        toks = [t for i, t in enumerate(toks) if t != "|" or i == 0 or toks[i - 1] != "|"]
+    counted = [t for t in found if t[0] not in _END_MARKS and t != ","][:400]
+    words = len(counted)
+    marked = words - sum(map(str.isascii, counted))
     mode = EXACT if words >= 3 and marked >= 0.3 * words else LOOSE
-    return " ".join(out), ends, mode
+    s = " ".join(["", *toks, ""])
+    ends: list[int] = []
+    at = s.find("|")  # no canonical word holds a "|": each one is a sentence end
+    while at >= 0:
+        ends.append(at)
+        at = s.find("|", at + 1)
+    return s, ends, mode
 
 
-_WORD_AT = re.compile(r"[^ ]+")
-
-
-_Words = list[tuple[int, str, str]]  # (offset, word, "word next-word")
+_END_MARKS = frozenset(".!?;\n")
+_Words = list[str]  # the canonical string split at its spaces
 
 
 def _index(s: str) -> _Words:
-    """The words of a canonical string with their offsets and the pair they start."""
-    found = [(m.start(), m.group(0)) for m in _WORD_AT.finditer(s)]
-    return [(pos, w, f"{w} {found[i + 1][1]}" if i + 1 < len(found) else w)
-            for i, (pos, w) in enumerate(found)]
+    """The pieces of a canonical string between its spaces (the words, and empty pieces at
+    both ends)."""
+    return s.split(" ")
 
 
 def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Match[str]]]:
-    """(family, match) of the table's patterns, word by word from the start."""
+    """(family, match) of the table's patterns, word by word from the start: at each word the
+    patterns keyed by it and by it with the next word are tried."""
+    heads = table.heads
+    hits = [i for i, w in enumerate(words) if w in heads]
+    if not hits:
+        return
     get = table.get
-    for pos, first, pair in words:
+    offsets = list(accumulate(map(len, words), initial=0))  # offsets[i] + i: where word i is
+    n = len(words)
+    for i in hits:
+        first = words[i]
+        pos = offsets[i] + i
+        j = i + 1
+        while j < n and not words[j]:
+            j += 1
         one = get(first)
-        two = get(pair) if pair is not first else None
+        two = get(f"{first} {words[j]}") if j < n else None
         if one is None and two is None:
             continue
         for family, rx in (*(one or ()), *(two or ())):

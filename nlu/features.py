@@ -43,12 +43,14 @@ def raw_features(norm: str) -> tuple[Counter[str], Counter[str]]:
 def _unique_counts(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """``np.unique(ids, return_counts=True)`` for a non-empty 1-d array, without its
     general-purpose overhead (a parse weighs several small arrays)."""
-    a = np.sort(ids)
-    new = np.empty(a.size, dtype=bool)
-    new[0] = True
-    np.not_equal(a[1:], a[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    return a[starts], np.diff(starts, append=a.size)
+    a = ids.copy()
+    a.sort()
+    n = a.size
+    edge = np.empty(n + 1, dtype=bool)  # where a run of equal ids starts, and the end
+    edge[0] = edge[n] = True
+    np.not_equal(a[1:], a[:-1], out=edge[1:n])
+    at = edge.nonzero()[0]
+    return a[at[:-1]], at[1:] - at[:-1]
 
 
 class Featurizer:

@@ -234,7 +234,9 @@ class BuiltinEngine:
         return out
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
-                main_norm: str) -> Alternative | None:
+                main_norm: str,
+                known: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] | None = None
+                ) -> Alternative | None:
         """A second topic: another question of the message, about something else.
 
         A second service must be named in its clause ("và đăng ký tạm trú cho con dâu ở
@@ -263,7 +265,8 @@ class BuiltinEngine:
             scored += 1
             if scored > 3:
                 break
-            pp = self.probabilities(clause)
+            found = known.get(clause) if known else None  # a whole sentence: looked up already
+            pp = self._scored_ids(*found)[0] if found is not None else self.probabilities(clause)
             j = int(pp.argmax())
             lb = self.labels[j]
             if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
@@ -371,7 +374,9 @@ class BuiltinEngine:
             alternatives.append(Alternative(a_intent, a_service, conf, base_label(lb)))
         second = None
         if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
-            second = self._second(parts, asked, label, norm)
+            second = self._second(parts, asked, label, norm,
+                                  {p.norm: i for p, i in zip(parts, ids, strict=True)}
+                                  if parts else None)
         return Parse(text=text, intent=intent, label=out_label, confidence=confidence,
                      decision=decision, service=service, aspect=aspect,
                      alternatives=alternatives, faq=faq, danger=level,

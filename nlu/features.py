@@ -125,6 +125,15 @@ class Featurizer:
     def weigh(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
               ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """TF-IDF weights of feature ids (each block L2-normalized)."""
+        if word_ids.size and char_ids.size:
+            # Both blocks in one pass: word ids all come before character ids.
+            uniq, counts = _unique_counts(np.concatenate([word_ids, char_ids]))
+            vals = (1.0 + np.log(counts)) * self.idf[uniq]
+            k = int(uniq.searchsorted(len(self.word_vocab)))
+            words, chars = vals[:k], vals[k:]
+            words *= self.word_weight / np.sqrt(words @ words)
+            chars *= 1.0 / np.sqrt(chars @ chars)
+            return uniq, vals
         blocks = []
         for ids, weight in ((word_ids, self.word_weight), (char_ids, 1.0)):
             if ids.size == 0:

@@ -126,7 +126,9 @@ def content_words(norm: str) -> int:
 
 # ---------------------------------------------------------------------- long messages
 
-_SPLIT_RE = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+#: Where a sentence ends: after . ! ? ; or a line break, and after : or … followed by a space
+#: (one character class first, so the regex engine skips to the candidates quickly).
+_SENTENCE_END_RE = re.compile(r"[.!?;\n:…](?:(?<=[.!?;\n])\s*|\s+)")
 _MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 
 
@@ -176,7 +178,13 @@ def register_free(norm: str) -> str:
 def sentences(text: str) -> list[Sentence]:
     """The sentences of a message, normalized, with whether each is a question."""
     out: list[Sentence] = []
-    for raw in _SPLIT_RE.split(text):
+    pieces: list[str] = []
+    start = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        pieces.append(text[start:m.start() + 1])  # the mark stays with its sentence
+        start = m.end()
+    pieces.append(text[start:])
+    for raw in pieces:
         raw = raw.strip()
         if not raw:
             continue

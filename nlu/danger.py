@@ -748,13 +748,6 @@ _PERSONAL = _alt([
 # "!!", a word stretched for a cry ("cứuuuu", "chayyyy"), or a message of a few words.
 _EMPHASIS_RE = re.compile(r"!|([^\W\d_])\1{3,}")
 
-
-def _emphatic(text: str) -> bool:
-    """``_EMPHASIS_RE.search(text)``, faster: "!", or a letter typed four times in a row (a
-    letter of ``[^\W\d_]`` is alphanumeric and not a decimal digit)."""
-    return "!" in text or any(c * 4 in text for c in set(text)
-                              if c.isalnum() and not c.isdecimal())
-
 _STRONG_TABLE = _table(_STRONG)
 _WEAK_TABLE = _table(_WEAK)
 for _family, _rx in ((f, re.compile(f"(?:{p})(?= )")) for f, ps in _WEAK_LOOSE.items()
@@ -985,7 +978,7 @@ def assess(text: str) -> Danger:
         return _NONE
     s, ends, mode = _words(text)
     blanked = _blank_lookalikes(s, mode)
-    exclaim = _emphatic(text)
+    exclaim = bool(_EMPHASIS_RE.search(text))
     letter = _LETTER_QUESTION[mode].search(s)
     msg = _Message(s, ends, mode, bool(_DRILL_EVENT[mode].search(s)) and "!" not in text,
                    exclaim or len(s.split()) <= 3, exclaim,

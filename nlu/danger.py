@@ -714,16 +714,18 @@ _DRILL = _alt([
 ])
 # "Xin hỏi ... bồi thường ...": a letter that tells a story, then asks about a procedure or a
 # right. The danger in the story before that question is background, unless it is now.
-_LETTER_QUESTION = _alt([
+_LETTER_QUESTION_PATTERNS = [
     r"(?:xin|cho (?:tôi|em|cháu|tui|mình) )?hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|"
     r"thủ tục|hồ sơ|giấy|kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đơn|tòa|xử lý|đền bù)",
     r"(?:tôi|em|cháu|tui) muốn hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|thủ tục|hồ sơ|"
     r"kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đền bù)",
-])
+]
+_LETTER_QUESTION = _alt(_LETTER_QUESTION_PATTERNS)
 # A drill anywhere in the message calms every sentence of it ("Mai phường diễn tập. Tình
 # huống: cháy nhà dân, có người mắc kẹt.").
-_DRILL_EVENT = _alt([r"diễn tập", r"tập huấn", r"huấn luyện", r"mô phỏng", r"giả định",
-                     r"tình huống giả", r"thao giảng"])
+_DRILL_EVENT_PATTERNS = [r"diễn tập", r"tập huấn", r"huấn luyện", r"mô phỏng", r"giả định",
+                         r"tình huống giả", r"thao giảng"]
+_DRILL_EVENT = _alt(_DRILL_EVENT_PATTERNS)
 # Next to the danger phrase, these mean it is happening now.
 _NOW = _alt([
     r"(?<!khi )(?<!khi )(?<!lúc )(?<!luc )đang", r"bây giờ", r"bây chừ",
@@ -755,6 +757,9 @@ for _family, _rx in ((f, re.compile(f"(?:{p})(?= )")) for f, ps in _WEAK_LOOSE.i
     for _w in _first_words(_rx.pattern):
         _WEAK_TABLE[LOOSE].add(_w, _family, _rx)
 _LOOKALIKE_TABLE = _table({"lookalike": _LOOKALIKES})
+#: ``_LETTER_QUESTION`` and ``_DRILL_EVENT`` looked up by first words, like the phrases.
+_LETTER_QUESTION_TABLE = _table({"letter": _LETTER_QUESTION_PATTERNS})
+_DRILL_EVENT_TABLE = _table({"drill": _DRILL_EVENT_PATTERNS})
 
 # ---------------------------------------------------------------------- reading the text
 
@@ -955,11 +960,17 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     return "now" if now or msg.emphatic else "soft"
 
 
-def _blank_lookalikes(s: str, mode: int) -> str:
+def _first(s: str, table: _Table, words: _Words) -> int:
+    """Where the first of the table's patterns matches (the word it starts at), or -1: the
+    start a search with all the patterns joined would find."""
+    return next((m.start() for _, m in _matches(s, table, words)), -1)
+
+
+def _blank_lookalikes(s: str, mode: int, words: _Words | None = None) -> str:
     """The word string with look-alike phrases ("sáp nhập", "chạy nhanh") blanked out."""
     chars: list[str] | None = None
     done = 0
-    for _, m in _matches(s, _LOOKALIKE_TABLE[mode], _index(s)):
+    for _, m in _matches(s, _LOOKALIKE_TABLE[mode], _index(s) if words is None else words):
         if m.start() < done:
             continue
         if chars is None:
@@ -977,12 +988,13 @@ def assess(text: str) -> Danger:
     if not text or not text.strip():
         return _NONE
     s, ends, mode = _words(text)
-    blanked = _blank_lookalikes(s, mode)
+    pieces = _index(s)
+    blanked = _blank_lookalikes(s, mode, pieces)
     exclaim = bool(_EMPHASIS_RE.search(text))
-    letter = _LETTER_QUESTION[mode].search(s)
-    msg = _Message(s, ends, mode, bool(_DRILL_EVENT[mode].search(s)) and "!" not in text,
+    msg = _Message(s, ends, mode,
+                   _first(s, _DRILL_EVENT_TABLE[mode], pieces) >= 0 and "!" not in text,
                    exclaim or len(s.split()) <= 3, exclaim,
-                   letter.start() if letter is not None else -1)
+                   _first(s, _LETTER_QUESTION_TABLE[mode], pieces))
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None

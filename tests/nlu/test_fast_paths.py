@@ -94,3 +94,14 @@ def test_danger_phrases_found_as_when_every_word_is_tried(tables: str) -> None:
         table = getattr(danger, tables)[mode]
         fast = [(f, m.start(), m.end()) for f, m in danger._matches(s, table, danger._index(s))]
         assert fast == list(_every_word(s, table)), text
+
+
+def test_letter_questions_and_drills_found_where_the_joined_regex_finds_them() -> None:
+    for text in TEXTS:
+        s, _, mode = danger._words(text)
+        words = danger._index(s)
+        letter = danger._LETTER_QUESTION[mode].search(s)
+        assert danger._first(s, danger._LETTER_QUESTION_TABLE[mode], words) == (
+            letter.start() if letter is not None else -1), text
+        drill = danger._DRILL_EVENT[mode].search(s) is not None
+        assert (danger._first(s, danger._DRILL_EVENT_TABLE[mode], words) >= 0) == drill, text

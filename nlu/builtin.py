@@ -88,6 +88,10 @@ for _sid, _terms in SERVICE_TERMS.items():
         _TERM_OWNERS.setdefault(_t, set()).add(_sid)
 _TERMS_RE = re.compile("(?<= )(?:" + "|".join(
     sorted((re.escape(t) for t in _TERM_OWNERS), key=len, reverse=True)) + ")(?= )")
+#: The terms by their first word, the longest first: ``_TERMS_RE`` read word by word.
+_TERMS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _t in sorted(_TERM_OWNERS, key=len, reverse=True):
+    _TERMS_BY_FIRST.setdefault(_t.split(" ")[0], []).append(tuple(_t.split(" ")))
 
 
 @dataclass(frozen=True)
@@ -211,12 +215,28 @@ class BuiltinEngine:
     def _mentions(norm: str) -> set[str]:
         """Services the text names clearly (SERVICE_TERMS)."""
         out: set[str] = set()
-        for m in _TERMS_RE.finditer(f" {norm} "):
-            out |= _TERM_OWNERS[m.group(0)]
+        words = norm.split(" ")
+        if "" in words:  # not single-spaced: the regex, which the word walk below mirrors
+            for m in _TERMS_RE.finditer(f" {norm} "):
+                out |= _TERM_OWNERS[m.group(0)]
+            return out
+        # Leftmost, then longest, terms that do not overlap, as the regex finds them.
+        i, n = 0, len(words)
+        while i < n:
+            for term in _TERMS_BY_FIRST.get(words[i], ()):
+                k = len(term)
+                if tuple(words[i:i + k]) == term:
+                    out |= _TERM_OWNERS[" ".join(term)]
+                    i += k
+                    break
+            else:
+                i += 1
         return out
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
-                main_norm: str) -> Alternative | None:
+                main_norm: str,
+                known: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] | None = None
+                ) -> Alternative | None:
         """A second topic: another question of the message, about something else.
 
         A second service must be named in its clause ("và đăng ký tạm trú cho con dâu ở
@@ -245,7 +265,8 @@ class BuiltinEngine:
             scored += 1
             if scored > 3:
                 break
-            pp = self.probabilities(clause)
+            found = known.get(clause) if known else None  # a whole sentence: looked up already
+            pp = self._scored_ids(*found)[0] if found is not None else self.probabilities(clause)
             j = int(np.argmax(pp))
             lb = self.labels[j]
             if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
@@ -306,7 +327,6 @@ class BuiltinEngine:
             confidence = max(confidence, 0.9)
         intent, service = split_label(label)
         aspect_text = q_norm if q_norm != norm else norm
-        aspect = aspect_of(aspect_text)
         follow_up = False
         if (current_service and not danger.now and f"svc_{current_service}" in self._index
                 and len(aspect_text.split()) <= _FOLLOW_UP_WORDS):
@@ -331,8 +351,9 @@ class BuiltinEngine:
             else:
                 follow_up = False
         decision = self._decision(intent, confidence)
-        if not (intent in ("service_howto", "out_of_scope") or decision != "answer"):
-            aspect = None  # a confident non-service answer: any aspect words belong to it
+        aspect = None  # a confident non-service answer: any aspect words belong to it
+        if intent in ("service_howto", "out_of_scope") or decision != "answer":
+            aspect = aspect_of(aspect_text)
         faq = None
         base = base_label(label)
         out_label: str | None = base if (service or base in FINER) else None
@@ -353,7 +374,9 @@ class BuiltinEngine:
             alternatives.append(Alternative(a_intent, a_service, conf, base_label(lb)))
         second = None
         if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
-            second = self._second(parts, asked, label, norm)
+            second = self._second(parts, asked, label, norm,
+                                  {p.norm: i for p, i in zip(parts, ids, strict=True)}
+                                  if parts else None)
         return Parse(text=text, intent=intent, label=out_label, confidence=confidence,
                      decision=decision, service=service, aspect=aspect,
                      alternatives=alternatives, faq=faq, danger=level,

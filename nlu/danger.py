@@ -37,6 +37,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, Literal
 
 from nlu.normalize import _norm_token, fold, is_syllable
@@ -152,7 +153,20 @@ def _first_words(pattern: str, limit: int = 20000) -> set[str]:
     return single | {k for k in keys if " " in k and k.split(" ", 1)[0] not in single}
 
 
-_Table = dict[str, list[tuple[str, re.Pattern[str]]]]
+class _Table(dict[str, list[tuple[str, re.Pattern[str]]]]):
+    """(family, pattern) by the first word or two words a pattern can start with; ``heads``
+    holds the first word of every key, so most words of a message are passed over with one
+    set lookup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: set[str] = set()
+
+    def add(self, key: str, family: str, rx: re.Pattern[str]) -> None:
+        self.setdefault(key, []).append((family, rx))
+        self.heads.add(key.split(" ", 1)[0])
+
+
 LOOSE, EXACT = 0, 1  # how a message was typed: without diacritics, or with them
 
 
@@ -160,14 +174,14 @@ def _table(patterns: dict[str, list[str]]) -> tuple[_Table, _Table]:
     """Patterns indexed by the words they can start with: at each word of a message only the
     few patterns that can start there are tried (a 64 KiB message is read in milliseconds).
     One table for each way of typing (LOOSE, EXACT)."""
-    tables: tuple[_Table, _Table] = ({}, {})
+    tables = (_Table(), _Table())
     for mode, table in enumerate(tables):
         for family, items in patterns.items():
             for p in items:
                 expanded = _expand(p, loose=mode == LOOSE)
                 rx = re.compile(f"(?:{expanded})(?= )")
                 for w in _first_words(expanded):
-                    table.setdefault(w, []).append((family, rx))
+                    table.add(w, family, rx)
     return tables
 
 
@@ -700,16 +714,18 @@ _DRILL = _alt([
 ])
 # "Xin hỏi ... bồi thường ...": a letter that tells a story, then asks about a procedure or a
 # right. The danger in the story before that question is background, unless it is now.
-_LETTER_QUESTION = _alt([
+_LETTER_QUESTION_PATTERNS = [
     r"(?:xin|cho (?:tôi|em|cháu|tui|mình) )?hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|"
     r"thủ tục|hồ sơ|giấy|kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đơn|tòa|xử lý|đền bù)",
     r"(?:tôi|em|cháu|tui) muốn hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|thủ tục|hồ sơ|"
     r"kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đền bù)",
-])
+]
+_LETTER_QUESTION = _alt(_LETTER_QUESTION_PATTERNS)
 # A drill anywhere in the message calms every sentence of it ("Mai phường diễn tập. Tình
 # huống: cháy nhà dân, có người mắc kẹt.").
-_DRILL_EVENT = _alt([r"diễn tập", r"tập huấn", r"huấn luyện", r"mô phỏng", r"giả định",
-                     r"tình huống giả", r"thao giảng"])
+_DRILL_EVENT_PATTERNS = [r"diễn tập", r"tập huấn", r"huấn luyện", r"mô phỏng", r"giả định",
+                         r"tình huống giả", r"thao giảng"]
+_DRILL_EVENT = _alt(_DRILL_EVENT_PATTERNS)
 # Next to the danger phrase, these mean it is happening now.
 _NOW = _alt([
     r"(?<!khi )(?<!khi )(?<!lúc )(?<!luc )đang", r"bây giờ", r"bây chừ",
@@ -739,13 +755,18 @@ _WEAK_TABLE = _table(_WEAK)
 for _family, _rx in ((f, re.compile(f"(?:{p})(?= )")) for f, ps in _WEAK_LOOSE.items()
                      for p in ps):
     for _w in _first_words(_rx.pattern):
-        _WEAK_TABLE[LOOSE].setdefault(_w, []).append((_family, _rx))
+        _WEAK_TABLE[LOOSE].add(_w, _family, _rx)
 _LOOKALIKE_TABLE = _table({"lookalike": _LOOKALIKES})
+#: ``_LETTER_QUESTION`` and ``_DRILL_EVENT`` looked up by first words, like the phrases.
+_LETTER_QUESTION_TABLE = _table({"letter": _LETTER_QUESTION_PATTERNS})
+_DRILL_EVENT_TABLE = _table({"drill": _DRILL_EVENT_PATTERNS})
 
 # ---------------------------------------------------------------------- reading the text
 
 _TOKEN_RE = re.compile(r"[^\W_]+|[.!?;\n]+|,")
 _SPELLED_RE = re.compile(r"\b(?:[^\W\d_][.\-*_]){2,}[^\W\d_]\b")  # "c.h.á.y"
+#: What every spelled-out word holds (".h."): a quick scan before ``_SPELLED_RE``.
+_SPELLED_HINT = re.compile(r"[.\-*_][^\W\d_][.\-*_]")
 _REPEAT_RE = re.compile(r"(.)\1{2,}")
 #: Spellings of danger words seen in messages typed in haste or in dialect.
 _SPELLINGS = {
@@ -788,52 +809,55 @@ def _words(text: str) -> tuple[str, list[int], int]:
     """The canonical word string (" w1 w2 | w3 ... "), the offsets of sentence ends, and how
     the message was typed (EXACT when a good share of its words carry diacritics)."""
     text = unicodedata.normalize("NFC", text).lower()
-    if "." in text or "-" in text or "*" in text or "_" in text:
+    if _SPELLED_HINT.search(text):
         text = _SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
-    out: list[str] = [""]
-    ends: list[int] = []
-    pos = 1
-    last = ""
-    marked = words = 0
+    found = _TOKEN_RE.findall(text)
     canonical = _canonical
-    for tok in _TOKEN_RE.findall(text):
-        if tok[0] in ".!?;\n":
-            if last == "|":
-                continue
-            tok = "|"
-            ends.append(pos)
-        elif tok != ",":
-            if words < 400:
-                words += 1
-                marked += not tok.isascii()
-            tok = canonical(tok)
-        out.append(tok)
-        pos += len(tok) + 1
-        last = tok
-    out.append("")
+    # A token is a word, a comma, or a run of sentence-end marks ("|"; never two in a row).
+    toks = [t if t == "," else "|" if t[0] in _END_MARKS else canonical(t) for t in found]
+    if "|" in toks:
+        toks = [t for i, t in enumerate(toks) if t != "|" or i == 0 or toks[i - 1] != "|"]
+    counted = [t for t in found if t[0] not in _END_MARKS and t != ","][:400]
+    words = len(counted)
+    marked = words - sum(map(str.isascii, counted))
     mode = EXACT if words >= 3 and marked >= 0.3 * words else LOOSE
-    return " ".join(out), ends, mode
+    s = " ".join(["", *toks, ""])
+    ends: list[int] = []
+    at = s.find("|")  # no canonical word holds a "|": each one is a sentence end
+    while at >= 0:
+        ends.append(at)
+        at = s.find("|", at + 1)
+    return s, ends, mode
 
 
-_WORD_AT = re.compile(r"[^ ]+")
-
-
-_Words = list[tuple[int, str, str]]  # (offset, word, "word next-word")
+_END_MARKS = frozenset(".!?;\n")
+_Words = list[str]  # the canonical string split at its spaces
 
 
 def _index(s: str) -> _Words:
-    """The words of a canonical string with their offsets and the pair they start."""
-    found = [(m.start(), m.group(0)) for m in _WORD_AT.finditer(s)]
-    return [(pos, w, f"{w} {found[i + 1][1]}" if i + 1 < len(found) else w)
-            for i, (pos, w) in enumerate(found)]
+    """The pieces of a canonical string between its spaces (the words, and empty pieces at
+    both ends)."""
+    return s.split(" ")
 
 
 def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Match[str]]]:
-    """(family, match) of the table's patterns, word by word from the start."""
+    """(family, match) of the table's patterns, word by word from the start: at each word the
+    patterns keyed by it and by it with the next word are tried."""
+    heads = table.heads
+    hits = [i for i, w in enumerate(words) if w in heads]
+    if not hits:
+        return
     get = table.get
-    for pos, first, pair in words:
+    offsets = list(accumulate(map(len, words), initial=0))  # offsets[i] + i: where word i is
+    n = len(words)
+    for i in hits:
+        first = words[i]
+        pos = offsets[i] + i
+        j = i + 1
+        while j < n and not words[j]:
+            j += 1
         one = get(first)
-        two = get(pair) if pair is not first else None
+        two = get(f"{first} {words[j]}") if j < n else None
         if one is None and two is None:
             continue
         for family, rx in (*(one or ()), *(two or ())):
@@ -936,11 +960,17 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     return "now" if now or msg.emphatic else "soft"
 
 
-def _blank_lookalikes(s: str, mode: int) -> str:
+def _first(s: str, table: _Table, words: _Words) -> int:
+    """Where the first of the table's patterns matches (the word it starts at), or -1: the
+    start a search with all the patterns joined would find."""
+    return next((m.start() for _, m in _matches(s, table, words)), -1)
+
+
+def _blank_lookalikes(s: str, mode: int, words: _Words | None = None) -> str:
     """The word string with look-alike phrases ("sáp nhập", "chạy nhanh") blanked out."""
     chars: list[str] | None = None
     done = 0
-    for _, m in _matches(s, _LOOKALIKE_TABLE[mode], _index(s)):
+    for _, m in _matches(s, _LOOKALIKE_TABLE[mode], _index(s) if words is None else words):
         if m.start() < done:
             continue
         if chars is None:
@@ -958,12 +988,13 @@ def assess(text: str) -> Danger:
     if not text or not text.strip():
         return _NONE
     s, ends, mode = _words(text)
-    blanked = _blank_lookalikes(s, mode)
+    pieces = _index(s)
+    blanked = _blank_lookalikes(s, mode, pieces)
     exclaim = bool(_EMPHASIS_RE.search(text))
-    letter = _LETTER_QUESTION[mode].search(s)
-    msg = _Message(s, ends, mode, bool(_DRILL_EVENT[mode].search(s)) and "!" not in text,
+    msg = _Message(s, ends, mode,
+                   _first(s, _DRILL_EVENT_TABLE[mode], pieces) >= 0 and "!" not in text,
                    exclaim or len(s.split()) <= 3, exclaim,
-                   letter.start() if letter is not None else -1)
+                   _first(s, _LETTER_QUESTION_TABLE[mode], pieces))
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None

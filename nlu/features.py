@@ -40,6 +40,19 @@ def raw_features(norm: str) -> tuple[Counter[str], Counter[str]]:
     return wc, cc
 
 
+def _unique_counts(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``np.unique(ids, return_counts=True)`` for a non-empty 1-d array, without its
+    general-purpose overhead (a parse weighs several small arrays)."""
+    a = ids.copy()
+    a.sort()
+    n = a.size
+    edge = np.empty(n + 1, dtype=bool)  # where a run of equal ids starts, and the end
+    edge[0] = edge[n] = True
+    np.not_equal(a[1:], a[:-1], out=edge[1:n])
+    at = edge.nonzero()[0]
+    return a[at[:-1]], at[1:] - at[:-1]
+
+
 class Featurizer:
     """Vocabulary and IDF weights learnt from training texts; ``transform`` is pure Python."""
 
@@ -101,20 +114,31 @@ class Featurizer:
         across a sentence end excepted): a long message is looked up once per sentence.
         """
         words = norm.split()
-        vocab = self.word_vocab
-        wid = [j for key in (*words, *(f"{a} {b}" for a, b in itertools.pairwise(words)))
-               if (j := vocab.get(key)) is not None]
-        cid = np.concatenate([self._word_grams(w) for w in words]) if words else _EMPTY
+        if not words:
+            return _EMPTY, _EMPTY
+        keys = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+        wid = [j for j in map(self.word_vocab.get, keys) if j is not None]
+        grams, slow = self._grams, self._word_grams
+        cid = np.concatenate([g if (g := grams.get(w)) is not None else slow(w) for w in words])
         return np.asarray(wid, dtype=np.int64), cid
 
     def weigh(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
               ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """TF-IDF weights of feature ids (each block L2-normalized)."""
+        if word_ids.size and char_ids.size:
+            # Both blocks in one pass: word ids all come before character ids.
+            uniq, counts = _unique_counts(np.concatenate([word_ids, char_ids]))
+            vals = (1.0 + np.log(counts)) * self.idf[uniq]
+            k = int(uniq.searchsorted(len(self.word_vocab)))
+            words, chars = vals[:k], vals[k:]
+            words *= self.word_weight / np.sqrt(words @ words)
+            chars *= 1.0 / np.sqrt(chars @ chars)
+            return uniq, vals
         blocks = []
         for ids, weight in ((word_ids, self.word_weight), (char_ids, 1.0)):
             if ids.size == 0:
                 continue
-            uniq, counts = np.unique(ids, return_counts=True)
+            uniq, counts = _unique_counts(ids)
             vals = (1.0 + np.log(counts)) * self.idf[uniq]
             vals *= weight / np.sqrt(vals @ vals)
             blocks.append((uniq, vals))

@@ -29,7 +29,6 @@ _TELEX_PAIRS = (("dd", "d"), ("aa", "a"), ("ee", "e"), ("oo", "o"), ("aw", "a"),
                 ("ow", "o"), ("uw", "u"), ("w", "u"))
 _VOWELS = frozenset("aeiouy")
 _REPEAT_RE = re.compile(r"(.)\1{2,}")
-_HAS_MARK = re.compile(r"[^\x00-\x7f]")
 
 
 def fold(text: str) -> str:
@@ -114,7 +113,9 @@ def tokens(text: str) -> list[str]:
 def normalize(text: str) -> str:
     """Folded, repaired and expanded text: the form every model and rule works on."""
     raw = tokens(text)
-    accented = any(_HAS_MARK.search(t) for t in raw)
+    if "chi" not in raw and "nhiêu" not in raw:
+        return " ".join(map(_norm_token, raw))  # no word read by its neighbours
+    accented = not all(map(str.isascii, raw))
     out: list[str] = []
     for i, tok in enumerate(raw):
         if tok == "chi" and accented:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nlu.normalize import normalize
 
@@ -119,12 +120,15 @@ duoc khong tra dong mien giam cam on chao cau thank tks nhe nha nghen
 
 def content_words(norm: str) -> int:
     """How many words of the message say what it is about (beyond question words)."""
-    return sum(1 for w in norm.split() if w not in _QUESTION_WORDS)
+    words = norm.split()
+    return len(words) - sum(map(_QUESTION_WORDS.__contains__, words))
 
 
 # ---------------------------------------------------------------------- long messages
 
-_SPLIT_RE = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+#: Where a sentence ends: after . ! ? ; or a line break, and after : or … followed by a space
+#: (one character class first, so the regex engine skips to the candidates quickly).
+_SENTENCE_END_RE = re.compile(r"[.!?;\n:…](?:(?<=[.!?;\n])\s*|\s+)")
 _MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 
 
@@ -174,7 +178,13 @@ def register_free(norm: str) -> str:
 def sentences(text: str) -> list[Sentence]:
     """The sentences of a message, normalized, with whether each is a question."""
     out: list[Sentence] = []
-    for raw in _SPLIT_RE.split(text):
+    pieces: list[str] = []
+    start = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        pieces.append(text[start:m.start() + 1])  # the mark stays with its sentence
+        start = m.end()
+    pieces.append(text[start:])
+    for raw in pieces:
         raw = raw.strip()
         if not raw:
             continue
@@ -196,10 +206,15 @@ _FORMULA_RE = re.compile(
 
 def _content(part: Sentence) -> int:
     """Words of a sentence that say what it is about (not a closing formula)."""
-    m = _FORMULA_RE.search(part.norm)
-    if m and content_words(part.norm[:m.start()] + " " + part.norm[m.end():]) <= 2:
+    return _content_of(part.norm)
+
+
+@lru_cache(maxsize=1024)  # a message's sentences are weighed twice (formulas, question)
+def _content_of(norm: str) -> int:
+    m = _FORMULA_RE.search(norm)
+    if m and content_words(norm[:m.start()] + " " + norm[m.end():]) <= 2:
         return 0
-    return content_words(part.norm)
+    return content_words(norm)
 
 
 def question_part(parts: list[Sentence]) -> list[int]:

@@ -1,0 +1,107 @@
+"""The parse's fast paths read every message exactly as the plain code they replace.
+
+Each shortcut (sentence ends, services named, TF-IDF weights, danger phrases looked up by
+their first words) is checked against the straightforward version on every message of the
+evaluation files and of the frozen danger pair, typed as written and without diacritics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import nlu.danger as danger
+from nlu.builtin import _TERM_OWNERS, _TERMS_RE, BuiltinEngine
+from nlu.features import Featurizer
+from nlu.normalize import fold, normalize
+from nlu.rules import register_free, sentences
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = ["tests/data/nlu_eval.yml", "tests/data/nlu_eval_hard.yml", "tests/data/nlu_real.yml",
+         "bench/data/nlu_real_dev.yml", "tests/data/danger_now.yml",
+         "tests/data/danger_calm.yml"]
+
+
+def _texts() -> list[str]:
+    out: list[str] = []
+    for name in FILES:
+        items = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+        out += [str(it["text"]) for it in items]
+    out += [fold(t) for t in out]
+    # Long messages and odd spacing: several texts joined, with runs of marks and spaces.
+    out += [" ..  ".join(out[i:i + 7]) + "!!  \n\n" for i in range(0, 700, 7)]
+    return out
+
+
+TEXTS = _texts()
+
+
+def test_sentences_end_where_the_splitting_regex_cut() -> None:
+    split = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+    for text in TEXTS:
+        plain = [raw.strip() for raw in split.split(text)
+                 if raw.strip() and register_free(normalize(raw.strip()))]
+        assert [s.raw for s in sentences(text)] == plain, text
+
+
+def test_services_named_are_those_the_terms_regex_finds() -> None:
+    for text in TEXTS:
+        for norm in (normalize(text), f"{normalize(text)}  x", ""):
+            plain = {sid for m in _TERMS_RE.finditer(f" {norm} ")
+                     for sid in _TERM_OWNERS[m.group(0)]}
+            assert BuiltinEngine._mentions(norm) == plain, norm
+
+
+def test_tfidf_weights_are_those_of_each_block_weighed_apart() -> None:
+    norms = [normalize(t) for t in TEXTS]
+    featurizer = Featurizer().fit(norms[::2])
+    for norm in norms:
+        word_ids, char_ids = featurizer.ids(norm)
+        blocks = []
+        for ids, weight in ((word_ids, featurizer.word_weight), (char_ids, 1.0)):
+            if ids.size:
+                uniq, counts = np.unique(ids, return_counts=True)
+                vals = (1.0 + np.log(counts)) * featurizer.idf[uniq]
+                blocks.append((uniq, vals * (weight / np.sqrt(vals @ vals))))
+        idx, val = featurizer.weigh(word_ids, char_ids)
+        if not blocks:
+            assert idx.size == 0 and val.size == 0
+            continue
+        assert np.array_equal(idx, np.concatenate([b[0] for b in blocks]))
+        assert np.array_equal(val, np.concatenate([b[1] for b in blocks]))  # bit for bit
+
+
+def _every_word(s: str, table: danger._Table) -> Iterator[tuple[str, int, int]]:
+    """Each pattern of the table tried at each word of s by its first word and word pair."""
+    found = [(m.start(), m.group(0)) for m in re.finditer(r"[^ ]+", s)]
+    for i, (pos, word) in enumerate(found):
+        pair = f"{word} {found[i + 1][1]}" if i + 1 < len(found) else None
+        for family, rx in (*table.get(word, ()), *(table.get(pair, ()) if pair else ())):
+            m = rx.match(s, pos)
+            if m is not None:
+                yield family, m.start(), m.end()
+
+
+@pytest.mark.parametrize("tables", ["_LOOKALIKE_TABLE", "_STRONG_TABLE", "_WEAK_TABLE"])
+def test_danger_phrases_found_as_when_every_word_is_tried(tables: str) -> None:
+    for text in TEXTS:
+        s, _, mode = danger._words(text)
+        table = getattr(danger, tables)[mode]
+        fast = [(f, m.start(), m.end()) for f, m in danger._matches(s, table, danger._index(s))]
+        assert fast == list(_every_word(s, table)), text
+
+
+def test_letter_questions_and_drills_found_where_the_joined_regex_finds_them() -> None:
+    for text in TEXTS:
+        s, _, mode = danger._words(text)
+        words = danger._index(s)
+        letter = danger._LETTER_QUESTION[mode].search(s)
+        assert danger._first(s, danger._LETTER_QUESTION_TABLE[mode], words) == (
+            letter.start() if letter is not None else -1), text
+        drill = danger._DRILL_EVENT[mode].search(s) is not None
+        assert (danger._first(s, danger._DRILL_EVENT_TABLE[mode], words) >= 0) == drill, text

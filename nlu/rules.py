@@ -124,7 +124,9 @@ def content_words(norm: str) -> int:
 
 # ---------------------------------------------------------------------- long messages
 
-_SPLIT_RE = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+#: A sentence ends at . ! ? ; or a new line, and at : or … before a space; a dot between digits is
+#: a thousands separator ("270.000 đ/tháng", "3.595.000 đồng"), not the end of a sentence.
+_SPLIT_RE = re.compile(r"(?<=[!?;\n])\s*|(?<=\.)(?<!\d\.)\s*|(?<=\d\.)(?!\d)\s*|(?<=[:…])\s+")
 _MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 
 

@@ -127,8 +127,9 @@ def content_words(norm: str) -> int:
 # ---------------------------------------------------------------------- long messages
 
 #: Where a sentence ends: after . ! ? ; or a line break, and after : or … followed by a space
-#: (one character class first, so the regex engine skips to the candidates quickly).
-_SENTENCE_END_RE = re.compile(r"[.!?;\n:…](?:(?<=[.!?;\n])\s*|\s+)")
+#: (one character class first, so the regex engine skips to the candidates quickly). A dot
+#: between digits is a thousands separator ("270.000 đ/tháng", "3.595.000 đồng"), not an end.
+_SENTENCE_END_RE = re.compile(r"[.!?;\n:…](?!(?<=\d\.)\d)(?:(?<=[.!?;\n])\s*|\s+)")
 _MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 
 
@@ -168,10 +169,34 @@ _REGISTER_RE = re.compile(
     r"(?: \w+){0,6} (?:nhu sau|can tu van|can giai dap))\b")
 
 
+#: Whom a letter is addressed to, at the start of a sentence: "Luật sư cho tôi hỏi:", "Tôi xin
+#: hỏi luật sư,", "Luật sư ơi", "Kính gửi quý báo", "Xin chào tổng đài tư vấn". Read as the
+#: topic, "luật sư" would turn any service question into a legal one. Only the forms that
+#: address someone are dropped: "hỏi luật sư miễn phí ở đâu" keeps its words.
+_WHO = r"(?:luat su|tong dai(?: tu van| vien)?|ban bien tap|quy bao|toa soan)"
+_ME = r"(?:toi|em|chau|minh|tui|con)"
+_POLITE = (rf"(?: (?:oi|a|nhe|(?:tu van|giai dap|huong dan)(?: giup| cho)(?: {_ME})?"
+           rf"|(?:tu van|giai dap|huong dan) {_ME}))")
+_ADDRESS_RE = re.compile(
+    # "Kính gửi quý báo", "Em chào tổng đài tư vấn ạ", "Thưa quý công ty luật"
+    rf"^(?:{_ME} )?(?:kinh |xin )?(?:chao|thua|gui|kinh gui)\s+(?:(?:quy )?{_WHO}"
+    rf"|quy cong ty(?: luat)?|cong ty luat|van phong luat){_POLITE}*\b"
+    # "Luật sư ơi", "Luật sư tư vấn giúp tôi"
+    rf"|^(?:luat su|ban bien tap|quy bao|toa soan){_POLITE}+\b"
+    # "Luật sư cho tôi hỏi", "Tổng đài cho em hỏi" (the cue stays)
+    rf"|^{_WHO}(?= cho {_ME} (?:hoi|biet|xin hoi)\b)")
+#: "Tôi xin hỏi luật sư", "Xin hỏi tổng đài": the cue stays, the addressee goes.
+_ASK_WHO_RE = re.compile(rf"^((?:(?:toi|em|chau|minh|tui|con) )?xin (?:duoc )?hoi) {_WHO}\b")
+#: Cheap look-up before the regular expressions: a letter's register has one of these.
+_REGISTER_HINTS = ("luat", "quy dinh", "nho", "tong dai", "quy bao", "bien tap", "toa soan",
+                   "kinh gui", "cong ty")
+
+
 def register_free(norm: str) -> str:
     """A normalized text without the words of the letter's register."""
-    if "luat" not in norm and "quy dinh" not in norm and "nho" not in norm:
+    if not any(h in norm for h in _REGISTER_HINTS):
         return norm
+    norm = _ADDRESS_RE.sub(" ", _ASK_WHO_RE.sub(r"\1", norm))
     return " ".join(_REGISTER_RE.sub(" ", norm).split())
 
 
@@ -212,8 +237,13 @@ def _content(part: Sentence) -> int:
 @lru_cache(maxsize=1024)  # a message's sentences are weighed twice (formulas, question)
 def _content_of(norm: str) -> int:
     m = _FORMULA_RE.search(norm)
-    if m and content_words(norm[:m.start()] + " " + norm[m.end():]) <= 2:
-        return 0
+    if m:
+        rest = norm[:m.start()] + " " + norm[m.end():]
+        words = content_words(rest)
+        # "làm hộ chiếu hết bao nhiêu tiền rất mong được giải đáp": a short question glued to
+        # the closing formula is still the question.
+        if words <= 2 and not (words and _QUESTION_RE.search(rest.strip())):
+            return 0
     return content_words(norm)
 
 
@@ -248,8 +278,17 @@ def question_part(parts: list[Sentence]) -> list[int]:
 def without_formulas(parts: list[Sentence]) -> list[Sentence]:
     """The sentences that say something: greetings and closing formulas ("Chào luật sư",
     "Rất mong được giải đáp") are left out, unless nothing else is left."""
-    kept = [p for p in parts if _content(p) > 0]
+    kept = [_unformulaic(p) for p in parts if _content(p) > 0]
     return kept or parts
+
+
+def _unformulaic(part: Sentence) -> Sentence:
+    """A sentence without the closing formula glued to it ("... xin cảm ơn luật sư")."""
+    m = _FORMULA_RE.search(part.norm)
+    if not m or (m.start() == 0 and m.end() == len(part.norm)):
+        return part
+    rest = " ".join((part.norm[:m.start()] + " " + part.norm[m.end():]).split())
+    return Sentence(part.raw, rest, part.question, part.cue) if content_words(rest) else part
 
 
 def core_norm(text: str) -> str:

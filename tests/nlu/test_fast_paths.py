@@ -42,7 +42,7 @@ TEXTS = _texts()
 
 
 def test_sentences_end_where_the_splitting_regex_cut() -> None:
-    split = re.compile(r"(?<=[.!?;\n])\s*|(?<=[:…])\s+")
+    split = re.compile(r"(?<=[!?;\n])\s*|(?<=\.)(?<!\d\.)\s*|(?<=\d\.)(?!\d)\s*|(?<=[:…])\s+")
     for text in TEXTS:
         plain = [raw.strip() for raw in split.split(text)
                  if raw.strip() and register_free(normalize(raw.strip()))]

@@ -123,8 +123,11 @@ async def test_an_admin_invites_revokes_and_reads_the_log_on_a_phone_and_a_deskt
         await _no_overflow(page)
         await page.screenshot(path=str(shots / "04-audit-filtered-390.png"), full_page=True)
         await page.goto(base + f"/console/audit?area={AREA}")
-        actions = await page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+        # Each action shows in Vietnamese words with its code beside it.
+        actions = await page.locator("tbody tr td:nth-child(3) code").all_inner_texts()
         assert {"team.invite", "team.revoke", "team.join"} <= set(actions), actions
+        words = await page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+        assert any(w.startswith("Thu hồi mã mời") for w in words), words
         async with page.expect_download() as info:
             await page.get_by_role("link", name="Tải về (CSV, mở bằng Excel)").click()
         download = await info.value

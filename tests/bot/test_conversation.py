@@ -64,9 +64,10 @@ async def test_a_full_walkthrough_step_by_step_ends_with_papers_fee_time_and_whe
 
 
 async def test_an_expired_fact_is_no_longer_said(core: App) -> None:
-    # The 10% online discount on passports ended on 31/12/2025 (Thông tư 63/2023/TT-BTC).
+    # The 10% online discount on passports (Thông tư 63/2023/TT-BTC) gave way on 01/7/2025 to
+    # the halved fee of Thông tư 64/2025/TT-BTC, which runs to 31/12/2026.
     fee = (await tap(core, "a:cap-ho-chieu:fee"))[0].text
-    assert "200.000" in fee
+    assert "100.000" in fee
     assert "180.000" not in fee
 
 

@@ -29,6 +29,7 @@ from flows.safety import (
     scrub,
     soft_danger_reply,
 )
+from flows.thread import FollowUp, follow_up, thread_topic
 from flows.types import Button, Incoming, Reply
 from flows.ui import (
     MAX_PAYLOAD_BYTES,
@@ -69,6 +70,9 @@ RUN_GAP = dt.timedelta(hours=6)
 _NO_DANGER = Danger("none")
 #: Finer labels of the understanding engine that get their own short, honest reply.
 OTHER_PROCEDURE, BOT_IDENTITY, INSULT = "other_procedure", "bot_identity", "insult"
+#: "mày là người hay máy" is read as "who are you" at this confidence, short of an answer:
+#: the reply (an automated assistant, a person by the hotlines) is right even if it is not.
+_IDENTITY_LIKELY = 0.5
 #: The national public service portal, whose search finds every procedure.
 _PORTAL = "https://dichvucong.gov.vn"
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
@@ -276,8 +280,10 @@ class Assistant:
                 payload = "m"
             return await self._payload(msg, state, ctx, payload)
         start = f"st:{state.service}:0"
-        if asks_next(text) and start in state.options:
-            return await self._payload(msg, state, ctx, start)  # "tiếp" on a card: step 1
+        if asks_next(text):
+            if start in state.options:
+                return await self._payload(msg, state, ctx, start)  # "tiếp" on a card: step 1
+            return await self._payload(msg, state, ctx, "m")  # nothing to go on with: menu
         if found is not None and asks_more(text):
             # More of the answer when it has more to say (not only its legal basis), once;
             # then the topic's other questions.
@@ -599,6 +605,7 @@ class Assistant:
         current = None if state.data.get(_FAQ) else state.service
         parse = await ctx.nlu.aparse(text, current_service=current)
         masked = scrub(text)
+        before = state.data.get(_ASKED)
         # Kept until the next question, so a 👎 on its answer can say what was asked.
         state.data[_ASKED] = {"q": masked, "label": parse.label or parse.intent}
         if parse.intent == "emergency":
@@ -612,12 +619,53 @@ class Assistant:
                 remember(state, answer.replies)
                 return answer
             return self._out(state, [emergency_reply(ctx.content, numbers)], parse, masked)
-        out = await self._understood(msg, state, ctx, parse, masked)
+        thread = self._thread_follow_up(ctx, state, text, parse, danger,
+                                        str(before.get("q") or "")
+                                        if isinstance(before, dict) else "")
+        if thread is not None:
+            out = self._follow_up(ctx, state, thread, parse, masked)
+        else:
+            out = await self._understood(msg, state, ctx, parse, masked)
         if parse.danger == "soft" and danger.level == "none" and not out.fallback:
             # The model smells danger the rules did not see: say where help is, briefly.
             out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
                                                            or danger.numbers)]
         return out
+
+    @staticmethod
+    def _thread_follow_up(ctx: Context, state: State, text: str, parse: Parse,
+                          danger: Danger, before: str) -> FollowUp | None:
+        """A short follow-up in a question-and-answer thread that the engine, reading it
+        alone, cannot place ("tôi lỡ bấm vào rồi" after a scam warning); not when the message
+        clearly asks about a service, nor with danger in it."""
+        if danger.level != "none" or parse.danger == "now" or (
+                parse.intent == "service_howto" and parse.decision == "answer"):
+            return None
+        current = str(state.data.get(_FAQ) or "") or None
+        return follow_up(ctx.content, text,
+                         topic=thread_topic(ctx.content, current, state.options),
+                         current=current, understood_faq=parse.faq,
+                         understood_intent=parse.intent, before=before)
+
+    def _follow_up(self, ctx: Context, state: State, thread: FollowUp, parse: Parse,
+                   masked: str) -> Outcome:
+        """The thread's answer: the entry the follow-up asks about (the rest of it when that
+        is the answer just given and it has more to say)."""
+        found = ctx.content.faq(thread.faq)
+        assert found is not None  # follow_up() only names entries of the content
+        entry = found[1]
+        has_more = bool(split_more(entry.answer)[1] or entry.more.strip() or entry.steps)
+        more = (state.data.get(_FAQ) == entry.id and has_more
+                and state.data.get(_FAQ_MORE) != entry.id)
+        reply = self._faq(ctx, state, entry.id, more=more)
+        assert reply is not None
+        ref = f"{'qm' if more else 'q'}:{entry.id}"
+        log.debug("thread follow-up (%s): %s", thread.rule, ref)
+        reply = self._flaggable(ctx, state, reply, ref)
+        # What was answered, for the message log and the "missed twice" count.
+        answered = replace(parse, intent=found[0].intent, label=entry.id, faq=entry.id,
+                           service=None, aspect=None, decision="answer")
+        return self._out(state, [self._with_voice(ctx, reply, ref)], answered, masked)
 
     async def _asked_too(self, msg: Incoming, state: State, ctx: Context, parse: Parse,
                          masked: str) -> Outcome | None:
@@ -640,6 +688,8 @@ class Assistant:
         replies: list[Reply] = []
 
         own = self._own_reply(ctx, state, parse)
+        if own is not None and parse.label == BOT_IDENTITY:
+            parse = replace(parse, decision="answer")  # likely enough to say who we are
         if own is not None:
             if parse.label == OTHER_PROCEDURE or parse.decision != "answer":
                 # A procedure outside the 53, or a guess: the content team sees it in its inbox.
@@ -729,7 +779,8 @@ class Assistant:
         content = ctx.content
         if parse.label == OTHER_PROCEDURE:
             return self._outside(ctx, state, parse)
-        if parse.decision != "answer":
+        if parse.decision != "answer" and not (
+                parse.label == BOT_IDENTITY and parse.confidence >= _IDENTITY_LIKELY):
             return None  # a guess of "who are you" or an insult is no reason to say so
         if parse.label == BOT_IDENTITY:
             return Reply(content.text("identity"), [button(content.text("menu.human"), "hu"),

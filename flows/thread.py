@@ -1,0 +1,158 @@
+"""Short follow-ups in a question-and-answer thread, read with that thread in mind.
+
+After a scam warning, "tôi lỡ bấm vào rồi" or "toi chuyen tien roi thi sao" means "I was caught,
+what now"; after the lost-phone answer, "thế khóa tài khoản ở đâu" asks where to *lock* the
+account (not how to unlock a locked one); in a VNeID thread "tổng đài số mấy" asks for the
+VNeID hotline and "nhờ con cháu làm hộ được không" whether level 2 can be done for someone.
+The understanding engine reads such a message alone, without the answer it follows, and gets
+them wrong or not at all. Each rule here names the FAQ topics in whose thread it applies and the
+FAQ entry that answers it (every id is checked against the content by the tests).
+
+Matching is on the folded text (no diacritics, lowercase), on whole words, and only for short
+messages: a long message is a question of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flows.content import Content
+from nlu.normalize import fold
+
+__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "follow_up", "thread_topic"]
+
+#: Longer messages are questions of their own, for the understanding engine.
+MAX_WORDS = 16
+
+#: The FAQ entries the rules answer with (checked against the content by the tests).
+LOST_MONEY = "scam-da-mat-tien"
+REPORT_SCAM = "scam-bao-cao-lua-dao"
+BEFORE_REPORTING = "crime-chuan-bi"
+LOCK_ACCOUNT = "vneid-mat-dien-thoai"
+UNLOCK_ACCOUNT = "vneid-bi-khoa"
+HOTLINE = "vneid-hotline"
+LEVEL_2 = "vneid-dang-ky-muc-2"
+#: Every entry a rule may answer with.
+ANSWERS = (LOST_MONEY, REPORT_SCAM, BEFORE_REPORTING, LOCK_ACCOUNT, UNLOCK_ACCOUNT, HOTLINE,
+           LEVEL_2)
+
+_NO = r"(khong|ko|k|hong|hok|ha|a)"
+# Things a scam makes people do.
+_ACT = (r"(bam|bam vao|bam link|nhan|nhan vao|click|an vao|mo link|cai|cai app|cai dat|tai|"
+        r"tai ve|chuyen|chuyen tien|chuyen khoan|ck|doc ma|doc otp|doc so|dua ma|dua otp|"
+        r"gui ma|gui otp|cho ma|lam theo|nghe theo|nap tien|quet ma|quet mat)")
+# The same, only the ones that mean money or a code given away (a VNeID thread also has
+# "tôi cài rồi mà không vào được", which is not a scam).
+_ACT_STRONG = (r"(bam link|bam vao link|chuyen tien|chuyen khoan|ck|doc ma|doc otp|dua ma|"
+               r"dua otp|gui ma|gui otp|cho ma|nap tien|cai app la|lam theo ho|nghe theo ho)")
+_CAUGHT = (r"\b(bi|da bi) (mat|rut|lua|lay|chiem) (het |sach |mat )?(tien|tk|tai khoan)\b"
+           r"|\bmat (het |sach )?tien (roi|that)\b|\bbi lua (roi|that|mat)\b"
+           r"|\b(chiem|hack|lay mat) (mat )?(tai khoan|tk|vneid|nick)\b")
+
+
+def _victim(strong: bool) -> re.Pattern[str]:
+    act = _ACT_STRONG if strong else _ACT
+    return re.compile(rf"\b(lo|lo tay|da|vua|trot|vua moi)\s+{act}\b"
+                      rf"|\b{act}\b(\s+\w+){{0,4}}\s+(roi|xong)\b|{_CAUGHT}")
+
+
+_VICTIM = _victim(strong=False)
+_VICTIM_STRONG = _victim(strong=True)
+# "có mất tiền không", "có sao không", "lấy lại được không" in a scam thread.
+_AT_RISK = re.compile(rf"\b(co )?(bi )?(mat tien|sao|bi gi|nguy hiem|anh huong|lay lai)"
+                      rf"\b(\s+\w+){{0,3}}\s+{_NO}\b|\blay lai (duoc|dc)\b")
+_REPORT = re.compile(r"\b(bao(?! (nhieu|lau|gio|lam)\b)|trinh bao|to giac|to cao|phan anh"
+                     r"|khai bao)\b"
+                     r"(\s+\w+){0,3}\s+"
+                     r"(o dau|cho ai|ai|dau|the nao|sao|cong an|o cho nao)\b"
+                     r"|\bbao (cong an|cho cong an|cong an phuong|cong an xa)\b|\bden dau bao\b")
+# To lock, not "bị khóa" / "mở khóa" / "khóa rồi" (locked, to unlock).
+_LOCK = re.compile(r"\bkhoa\b")
+_LOCKED = re.compile(r"\b(bi|da bi|dang bi|mo|go|duoc mo|mo lai)\s+khoa\b|\bkhoa roi\b"
+                     r"|\bkhoa mat\b")
+_VNEID = re.compile(r"\b(vneid|dinh danh|vnid|vn eid|can cuoc dien tu)\b")
+_BANK = re.compile(r"\b(ngan hang|atm|the tin dung|stk|so tai khoan|bank)\b")
+_HOTLINE = re.compile(r"\b(tong dai|hotline|duong day nong|sdt ho tro|so ho tro)\b"
+                      r"|\b(so|so dien thoai|sdt|so dt)\s+(nao|may|gi|bao nhieu)\b"
+                      r"|\bgoi\s+(so|sdt|so dien thoai)?\s*(nao|may|dau|ai)\b")
+_DELEGATE = re.compile(r"\bnho\b(\s+\w+){0,4}\s+(lam|di|dang ky|lam giup|lam ho)\b"
+                       r"|\b(lam|di|nop|dang ky|di lam)\s+(ho|thay|giup)"
+                       r"(\s+(duoc|dc|cho|minh|toi|bo|me|ong|ba|nguoi)\b|\s+" + _NO + r"\b|$)")
+_SCAM_INTENTS = ("scam_report", "crime_report", "vneid_account")
+_WHERE = re.compile(r"\b(o dau|cho nao|di dau|den dau|noi nao|o cho nao)\b")
+_LEVEL_2 = re.compile(r"\bmuc (2|hai)\b")
+_RAISE = re.compile(r"\bnang\b")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Which FAQ entry answers a follow-up, and why (the rule's name, for the logs)."""
+
+    faq: str
+    rule: str
+
+
+def thread_topic(content: Content, faq_id: str | None, options: list[str]) -> str | None:
+    """The FAQ topic being discussed: the current answer's, else the topic whose questions
+    were shown last (a topic or category menu)."""
+    if faq_id:
+        found = content.faq(faq_id)
+        if found is not None:
+            return found[0].topic
+    for p in options:
+        head, _, rest = p.partition(":")
+        if head == "c":
+            return rest.partition(":")[0]
+        if head in ("q", "qm"):
+            found = content.faq(rest)
+            if found is not None:
+                return found[0].topic
+    return None
+
+
+def follow_up(content: Content, text: str, *, topic: str | None, current: str | None,
+              understood_faq: str | None, understood_intent: str | None,
+              before: str = "") -> FollowUp | None:
+    """The FAQ entry that answers ``text`` as a follow-up in the thread of ``topic`` (the
+    current answer being ``current``), or None when no rule applies.
+
+    ``understood_faq`` / ``understood_intent``: what the engine made of the message alone
+    (the lock rule also corrects "khóa tài khoản ở đâu" read as the unlock answer with no
+    thread at all); ``before``: the citizen's previous question, which may name the account.
+    """
+    folded = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    if not folded or len(folded.split()) > MAX_WORDS:
+        return None
+    scam_thread = topic in ("scam", "crime")
+    vneid_thread = topic == "vneid"
+    lost = current == LOST_MONEY
+
+    if _LOCK.search(folded) and not _LOCKED.search(folded) and (
+            scam_thread or vneid_thread or understood_faq == UNLOCK_ACCOUNT):
+        # Which account: the one named now or in the question before; after the lost-money
+        # answer (which says to call the bank), the bank's.
+        said = f"{folded} {' '.join(re.findall(r'[a-z0-9]+', fold(before)))}"
+        if not _VNEID.search(said) and (_BANK.search(folded) or lost):
+            return _known(content, LOST_MONEY, "lock the bank account")
+        return _known(content, LOCK_ACCOUNT, "lock the VNeID account")
+    if (scam_thread and _VICTIM.search(folded)) or (
+            (vneid_thread or understood_intent in _SCAM_INTENTS)
+            and _VICTIM_STRONG.search(folded)):
+        return _known(content, LOST_MONEY, "caught by the scam")
+    if scam_thread and _AT_RISK.search(folded):
+        return _known(content, LOST_MONEY, "at risk after a scam")
+    if scam_thread and _REPORT.search(folded):
+        return _known(content, BEFORE_REPORTING if lost else REPORT_SCAM, "where to report")
+    if vneid_thread and _HOTLINE.search(folded):
+        return _known(content, HOTLINE, "the VNeID hotline")
+    if vneid_thread and _DELEGATE.search(folded):
+        return _known(content, LEVEL_2, "someone else does it")
+    if (understood_intent == "vneid_account" and _LEVEL_2.search(folded)
+            and _WHERE.search(folded) and not _RAISE.search(folded)):
+        return _known(content, LEVEL_2, "where level 2 is made")
+    return None
+
+
+def _known(content: Content, faq_id: str, rule: str) -> FollowUp | None:
+    return FollowUp(faq_id, rule) if content.faq(faq_id) is not None else None

@@ -29,7 +29,7 @@ from flows.safety import (
     scrub,
     soft_danger_reply,
 )
-from flows.thread import FollowUp, follow_up, thread_topic
+from flows.thread import FollowUp, aspect_of_answer, follow_up, same_words, thread_topic
 from flows.types import Button, Incoming, Reply
 from flows.ui import (
     MAX_PAYLOAD_BYTES,
@@ -48,6 +48,7 @@ from flows.ward import (
     match_ward,
     ward_buttons,
 )
+from nlu.rules import aspect_of, core_norm
 from nlu.types import Parse
 
 __all__ = ["RUN_GAP", "After", "Assistant", "Handler", "Outcome", "outcome", "remember"]
@@ -73,6 +74,12 @@ OTHER_PROCEDURE, BOT_IDENTITY, INSULT = "other_procedure", "bot_identity", "insu
 #: "mày là người hay máy" is read as "who are you" at this confidence, short of an answer:
 #: the reply (an automated assistant, a person by the hotlines) is right even if it is not.
 _IDENTITY_LIKELY = 0.5
+#: A service named this surely is never taken for a follow-up in a question-and-answer
+#: thread ("đăng ký xe máy hết bao nhiêu" after a scam warning); "tôi kết bạn rồi" read as
+#: the marriage service (0.82) after the Zalo scam is.
+_SURE_OF_SERVICE = 0.9
+#: Longer messages are questions of their own, not follow-ups to the answer just given.
+_FOLLOW_UP_WORDS = 12
 #: The national public service portal, whose search finds every procedure.
 _PORTAL = "https://dichvucong.gov.vn"
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
@@ -639,13 +646,30 @@ class Assistant:
         alone, cannot place ("tôi lỡ bấm vào rồi" after a scam warning); not when the message
         clearly asks about a service, nor with danger in it."""
         if danger.level != "none" or parse.danger == "now" or (
-                parse.intent == "service_howto" and parse.decision == "answer"):
+                parse.intent == "service_howto" and parse.decision == "answer"
+                and parse.confidence >= _SURE_OF_SERVICE):
             return None
+        content = ctx.content
         current = str(state.data.get(_FAQ) or "") or None
-        return follow_up(ctx.content, text,
-                         topic=thread_topic(ctx.content, current, state.options),
-                         current=current, understood_faq=parse.faq,
-                         understood_intent=parse.intent, before=before)
+        topic = thread_topic(content, current, state.options)
+        found = follow_up(content, text, topic=topic, current=current,
+                          understood_faq=parse.faq, understood_intent=parse.intent,
+                          before=before)
+        if found is not None or topic is None or len(text.split()) > _FOLLOW_UP_WORDS:
+            return found
+        guess = content.faq(parse.faq) if parse.faq else None
+        if (parse.decision == "suggest" and guess is not None and guess[0].topic == topic
+                and same_words(content, guess[1].id, text)):
+            # Only a guess alone, but in the topic being discussed and in the entry's own
+            # words: the thread makes it sure ("ai được nuôi con" after the divorce answer).
+            return FollowUp(guess[1].id, "a guess in the thread's topic")
+        elsewhere = guess is not None and guess[0].topic != topic and len(text.split()) <= 6
+        if current is not None and parse.service is None and (
+                parse.decision != "answer" or elsewhere):
+            # "có mất tiền không", "mang gì đi" right after an answer that says so (also when
+            # the engine, reading "gọi có mất tiền không" alone, thinks of a scam call).
+            return aspect_of_answer(content, current, parse.aspect or aspect_of(core_norm(text)))
+        return None
 
     def _follow_up(self, ctx: Context, state: State, thread: FollowUp, parse: Parse,
                    masked: str) -> Outcome:
@@ -655,7 +679,8 @@ class Assistant:
         assert found is not None  # follow_up() only names entries of the content
         entry = found[1]
         has_more = bool(split_more(entry.answer)[1] or entry.more.strip() or entry.steps)
-        more = (state.data.get(_FAQ) == entry.id and has_more
+        more = (has_more and thread.more if thread.more is not None
+                else state.data.get(_FAQ) == entry.id and has_more
                 and state.data.get(_FAQ_MORE) != entry.id)
         reply = self._faq(ctx, state, entry.id, more=more)
         assert reply is not None

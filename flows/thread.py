@@ -14,13 +14,15 @@ messages: a long message is a question of its own.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 from flows.content import Content
 from nlu.normalize import fold
 
-__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "follow_up", "thread_topic"]
+__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "follow_up", "same_words",
+           "thread_topic"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
@@ -40,8 +42,9 @@ ANSWERS = (LOST_MONEY, REPORT_SCAM, BEFORE_REPORTING, LOCK_ACCOUNT, UNLOCK_ACCOU
 _NO = r"(khong|ko|k|hong|hok|ha|a)"
 # Things a scam makes people do.
 _ACT = (r"(bam|bam vao|bam link|nhan|nhan vao|click|an vao|mo link|cai|cai app|cai dat|tai|"
-        r"tai ve|chuyen|chuyen tien|chuyen khoan|ck|doc ma|doc otp|doc so|dua ma|dua otp|"
-        r"gui ma|gui otp|cho ma|lam theo|nghe theo|nap tien|quet ma|quet mat)")
+        r"tai ve|chuyen|chuyen tien|chuyen khoan|ck|doc|doc ma|doc otp|doc so|dua|dua ma|"
+        r"dua otp|gui|gui ma|gui otp|cho ma|cung cap|lam theo|nghe theo|nap tien|quet ma|"
+        r"quet mat|ket ban|ket ban zalo|goi lai|dang nhap)")
 # The same, only the ones that mean money or a code given away (a VNeID thread also has
 # "tôi cài rồi mà không vào được", which is not a scam).
 _ACT_STRONG = (r"(bam link|bam vao link|chuyen tien|chuyen khoan|ck|doc ma|doc otp|dua ma|"
@@ -85,12 +88,53 @@ _LEVEL_2 = re.compile(r"\bmuc (2|hai)\b")
 _RAISE = re.compile(r"\bnang\b")
 
 
+#: What an answer says when it speaks of an aspect (the content's own words, with their
+#: diacritics: folded, "tiện ích" would be "tiền"): "có mất tiền không" after the level-2
+#: answer is answered by it, since it says what that costs.
+_SPEAKS_OF = {
+    "fee": re.compile(r"\b(tiền|phí|lệ phí|miễn phí|mất cước|cước phí|\d+\.000 đồng)",
+                      re.IGNORECASE),
+    "documents": re.compile(r"\b(mang theo|mang thẻ|mang giấy|giấy tờ|hồ sơ|thẻ căn cước)",
+                            re.IGNORECASE),
+    "where": re.compile(r"\b(công an xã|công an phường|ủy ban nhân dân|một cửa|tòa án|"
+                        r"trung tâm|ngân hàng|bưu điện|trụ sở|đến)\b", re.IGNORECASE),
+    "duration": re.compile(r"\b(\d+ (ngày|giờ|tháng|phút|tuần)|ngay lập tức|ngay khi)\b",
+                           re.IGNORECASE),
+}
+
+
 @dataclass(frozen=True)
 class FollowUp:
-    """Which FAQ entry answers a follow-up, and why (the rule's name, for the logs)."""
+    """Which FAQ entry answers a follow-up, and why (the rule's name, for the logs).
+
+    ``more``: show the rest of the entry ("Xem thêm") rather than its key point; None: the
+    rest when the entry is the answer just given and its rest was not shown yet.
+    """
 
     faq: str
     rule: str
+    more: bool | None = None
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def aspect_of_answer(content: Content, faq_id: str, aspect: str | None) -> FollowUp | None:
+    """An aspect asked about right after an answer ("có mất tiền không", "mang gì đi"): that
+    answer again when its key point speaks of the aspect, its rest when only the rest does;
+    None when it says nothing of it (the engine's reading stands)."""
+    found = content.faq(faq_id)
+    pattern = _SPEAKS_OF.get(aspect or "")
+    if found is None or pattern is None:
+        return None
+    entry = found[1]
+    if pattern.search(f"{entry.question} {entry.answer}"):
+        return FollowUp(entry.id, f"{aspect} in the answer", more=False)
+    rest = " ".join([entry.more, *entry.steps])
+    if rest.strip() and pattern.search(rest):
+        return FollowUp(entry.id, f"{aspect} in the rest of the answer", more=True)
+    return None
 
 
 def thread_topic(content: Content, faq_id: str | None, options: list[str]) -> str | None:
@@ -121,23 +165,26 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
     (the lock rule also corrects "khóa tài khoản ở đâu" read as the unlock answer with no
     thread at all); ``before``: the citizen's previous question, which may name the account.
     """
-    folded = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    folded = _words(text)
     if not folded or len(folded.split()) > MAX_WORDS:
         return None
-    scam_thread = topic in ("scam", "crime")
+    scam_thread = topic == "scam"
+    # A crime-report or VNeID thread has how-tos too ("tôi cài rồi", "đăng nhập rồi"): only
+    # money or a code given away says a scam caught the citizen there.
+    other_thread = topic in ("crime", "vneid")
     vneid_thread = topic == "vneid"
     lost = current == LOST_MONEY
 
     if _LOCK.search(folded) and not _LOCKED.search(folded) and (
-            scam_thread or vneid_thread or understood_faq == UNLOCK_ACCOUNT):
+            scam_thread or other_thread or understood_faq == UNLOCK_ACCOUNT):
         # Which account: the one named now or in the question before; after the lost-money
         # answer (which says to call the bank), the bank's.
-        said = f"{folded} {' '.join(re.findall(r'[a-z0-9]+', fold(before)))}"
+        said = f"{folded} {_words(before)}"
         if not _VNEID.search(said) and (_BANK.search(folded) or lost):
             return _known(content, LOST_MONEY, "lock the bank account")
         return _known(content, LOCK_ACCOUNT, "lock the VNeID account")
     if (scam_thread and _VICTIM.search(folded)) or (
-            (vneid_thread or understood_intent in _SCAM_INTENTS)
+            (other_thread or understood_intent in _SCAM_INTENTS)
             and _VICTIM_STRONG.search(folded)):
         return _known(content, LOST_MONEY, "caught by the scam")
     if scam_thread and _AT_RISK.search(folded):
@@ -156,3 +203,27 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
 
 def _known(content: Content, faq_id: str, rule: str) -> FollowUp | None:
     return FollowUp(faq_id, rule) if content.faq(faq_id) is not None else None
+
+
+# Words that say nothing of what a question is about ("thì sao", "có ... không", "của tôi").
+_FUNCTION = frozenset("""
+a ai anh ba bac bi cai cac cho chu co cua da day de em gi ha hay hoi khi khong ko la ma minh mot
+nao ne neu nha nhe nhu nhung nua o oi phai roi sao se the thi thoi toi tu va vay vi voi
+""".split())
+
+
+def same_words(content: Content, faq_id: str, text: str) -> bool:
+    """Whether ``text`` shares two content words in a row with the entry's questions ("ai được
+    nuôi con" and "Ly hôn thì ai được nuôi con?"), not only "tuổi thì" or "thì sao"."""
+    found = content.faq(faq_id)
+    if found is None:
+        return False
+    entry = found[1]
+
+    def pairs(s: str) -> set[tuple[str, str]]:
+        w = _words(s).split()
+        return {(a, b) for a, b in itertools.pairwise(w)
+                if a not in _FUNCTION and b not in _FUNCTION}
+
+    asked = pairs(text)
+    return any(asked & pairs(q) for q in (entry.question, *entry.questions))

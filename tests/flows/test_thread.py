@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from flows.content import Content, load_content
-from flows.thread import ANSWERS, follow_up, thread_topic
+from flows.thread import ANSWERS, aspect_of_answer, follow_up, same_words, thread_topic
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,8 @@ def test_every_answer_is_in_the_content(content: Content) -> None:
     ("crime-khong-bao-gio-hoi", "tôi lỡ đọc mã otp cho nó rồi", "scam-da-mat-tien"),
     ("vneid-khong-nhan-otp", "tôi lỡ đưa mã otp cho người lạ rồi", "scam-da-mat-tien"),
     ("scam-da-mat-tien", "có mất tiền ko", "scam-da-mat-tien"),
+    ("scam-cccd-bi-loi", "tôi kết bạn rồi", "scam-da-mat-tien"),
+    ("scam-cccd-bi-loi", "tôi đọc cho nó rồi", "scam-da-mat-tien"),
     # Where to report: after money was lost, what to bring to the police.
     ("scam-goi-video-dieu-tra", "giờ báo ở đâu", "scam-bao-cao-lua-dao"),
     ("scam-da-mat-tien", "báo công an ở đâu", "crime-chuan-bi"),
@@ -66,6 +68,7 @@ def test_follow_up_in_a_thread(content: Content, current: str, text: str,
     ("scam-phat-nguoi", "bao lâu thì có kết quả"),  # "bao lâu" is not "báo"
     ("scam-phat-nguoi", "nộp phạt giao thông hết bao nhiêu"),
     ("legal-vay-tien-khong-tra", "tôi chuyển tiền rồi mà nó không trả"),  # a legal thread
+    ("crime-to-giac-vneid", "tôi đăng nhập rồi mà không thấy mục đó"),  # a how-to thread
 ])
 def test_not_a_thread_follow_up(content: Content, current: str, text: str) -> None:
     assert follow_up(content, text, topic=_topic_of(content, current), current=current,
@@ -94,3 +97,26 @@ def test_the_thread_topic(content: Content) -> None:
     assert thread_topic(content, None, ["q:crime-goi-113"]) == "crime"
     # The main menu's topic doors are not a thread.
     assert thread_topic(content, None, ["svc", "t:crime", "t:legal", "t:scam"]) is None
+
+
+@pytest.mark.parametrize(("current", "aspect", "more"), [
+    ("vneid-dang-ky-muc-2", "documents", False),  # "Mang thẻ căn cước gắn chip"
+    ("vneid-hotline", "fee", False),  # a 1900 number: the call may cost
+])
+def test_an_aspect_the_answer_speaks_of(content: Content, current: str, aspect: str,
+                                        more: bool) -> None:
+    found = aspect_of_answer(content, current, aspect)
+    assert found is not None and found.faq == current and found.more is more
+
+
+def test_an_aspect_the_answer_is_silent_on(content: Content) -> None:
+    assert aspect_of_answer(content, "vneid-muc-1-muc-2", "fee") is None
+    assert aspect_of_answer(content, "vneid-bi-khoa", None) is None
+
+
+def test_a_guess_in_the_entrys_own_words(content: Content) -> None:
+    assert same_words(content, "legal-quyen-nuoi-con", "ai được nuôi con")
+    assert same_words(content, "vneid-doi-dien-thoai-moi",
+                      "mua máy mới thì đăng nhập lại thế nào")
+    # "tuổi thì" is no reason to answer the marriage-age question.
+    assert not same_words(content, "legal-ket-hon-tuoi", "con tôi 5 tuổi thì sao")

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from flows import faq, legal_aid, services
+from flows.content import Content
 from flows.nav import asks_back, asks_more, asks_next, closes, typed_payload
 from flows.ports import Context, State
 from flows.safety import (
@@ -29,7 +30,14 @@ from flows.safety import (
     scrub,
     soft_danger_reply,
 )
-from flows.thread import FollowUp, aspect_of_answer, follow_up, same_words, thread_topic
+from flows.thread import (
+    FollowUp,
+    aspect_of_answer,
+    back_to,
+    follow_up,
+    same_words,
+    thread_topic,
+)
 from flows.types import Button, Incoming, Reply
 from flows.ui import (
     MAX_PAYLOAD_BYTES,
@@ -48,6 +56,7 @@ from flows.ward import (
     match_ward,
     ward_buttons,
 )
+from nlu.normalize import fold
 from nlu.rules import aspect_of, core_norm
 from nlu.types import Parse
 
@@ -88,6 +97,26 @@ _ASKED = "asked"
 #: The question-and-answer entry being discussed (and whether its "Xem thêm" was shown), in
 #: the state's data: "còn gì nữa", "quay lại" and an answer not understood refer to it.
 _FAQ, _FAQ_MORE = "faq", "faq_more"
+#: The services discussed lately (ids, newest last), in the state's data.
+_SEEN, _SEEN_KEPT = "seen", 5
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _seen(state: State, sid: str) -> None:
+    """The services discussed lately, the newest last ("quay lại căn cước" finds one)."""
+    seen = [x for x in state.data.get(_SEEN, []) if isinstance(x, str) and x != sid]
+    state.data[_SEEN] = [*seen[-(_SEEN_KEPT - 1):], sid]
+
+
+def _typed_door(content: Content, text: str) -> str | None:
+    """A main-menu door typed as its label ("cảnh báo lừa đảo", "gặp cán bộ"): its payload."""
+    said = " ".join(_WORD.findall(fold(text)))
+    if not said or len(said) > 60:
+        return None
+    for b in main_menu(content):
+        if " ".join(_WORD.findall(fold(b.label))) == said:
+            return b.payload
+    return None
 
 
 def _guesses(parse: Parse) -> dict[str, object]:
@@ -263,6 +292,9 @@ class Assistant:
             if out is not None:
                 return out
         elif danger.level == "none":
+            door = _typed_door(ctx.content, text)
+            if door is not None:
+                return await self._payload(msg, state, ctx, door)
             out = await self._thread_word(msg, state, ctx, text)
             if out is not None:
                 return out
@@ -420,6 +452,7 @@ class Assistant:
             return None
         state.service = sid
         state.flow = "service"
+        _seen(state, sid)
         state.data.pop(_FAQ, None)
         if head == "s":
             return services.service_intro(content, svc, today)
@@ -626,9 +659,16 @@ class Assistant:
                 remember(state, answer.replies)
                 return answer
             return self._out(state, [emergency_reply(ctx.content, numbers)], parse, masked)
-        thread = self._thread_follow_up(ctx, state, text, parse, danger,
-                                        str(before.get("q") or "")
-                                        if isinstance(before, dict) else "")
+        back = back_to(ctx.content, text, list(state.data.get(_SEEN) or []), state.service,
+                       parse.service)
+        if back is not None and danger.level == "none":
+            # "quay lại căn cước": the service seen before that the message names.
+            parse = replace(parse, intent="service_howto", service=back, label=f"svc_{back}",
+                            faq=None, decision="answer", confidence=max(parse.confidence, 0.9))
+            state.data.pop(_FAQ, None)
+        asked_before = str(before.get("q") or "") if isinstance(before, dict) else ""
+        thread = None if back is not None else self._thread_follow_up(
+            ctx, state, text, parse, danger, asked_before)
         if thread is not None:
             out = self._follow_up(ctx, state, thread, parse, masked)
         else:
@@ -893,6 +933,7 @@ class Assistant:
                 reply = services.group_list(content)
             else:
                 state.service, state.flow = svc.id, "service"
+                _seen(state, svc.id)
                 state.data.pop(_FAQ, None)
                 if parse and parse.aspect:
                     reply = self._aspect(ctx, state, svc.id, parse.aspect)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from flows.content import Content
 from nlu.normalize import fold
 
-__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "follow_up", "same_words",
-           "thread_topic"]
+__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "follow_up",
+           "same_words", "thread_topic"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
@@ -82,6 +82,8 @@ _HOTLINE = re.compile(r"\b(tong dai|hotline|duong day nong|sdt ho tro|so ho tro)
 _DELEGATE = re.compile(r"\bnho\b(\s+\w+){0,4}\s+(lam|di|dang ky|lam giup|lam ho)\b"
                        r"|\b(lam|di|nop|dang ky|di lam)\s+(ho|thay|giup)"
                        r"(\s+(duoc|dc|cho|minh|toi|bo|me|ong|ba|nguoi)\b|\s+" + _NO + r"\b|$)")
+_CANT_FIND = re.compile(r"\b(khong|ko|k|chua|van khong|van chua) (thay|tim thay|tim duoc|"
+                        r"tim ra|thay dau)\b|\bkhong co (muc|nut|cho)\b")
 _SCAM_INTENTS = ("scam_report", "crime_report", "vneid_account")
 _WHERE = re.compile(r"\b(o dau|cho nao|di dau|den dau|noi nao|o cho nao)\b")
 _LEVEL_2 = re.compile(r"\bmuc (2|hai)\b")
@@ -195,6 +197,11 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
         return _known(content, HOTLINE, "the VNeID hotline")
     if vneid_thread and _DELEGATE.search(folded):
         return _known(content, LEVEL_2, "someone else does it")
+    if current is not None and _CANT_FIND.search(folded):
+        # "đăng nhập rồi mà không thấy mục đó": the steps of the answer just given.
+        found = content.faq(current)
+        if found is not None and (found[1].steps or found[1].more.strip()):
+            return FollowUp(current, "cannot find it", more=True)
     if (understood_intent == "vneid_account" and _LEVEL_2.search(folded)
             and _WHERE.search(folded) and not _RAISE.search(folded)):
         return _known(content, LEVEL_2, "where level 2 is made")
@@ -219,11 +226,32 @@ def same_words(content: Content, faq_id: str, text: str) -> bool:
     if found is None:
         return False
     entry = found[1]
+    asked = _pairs(_words(text))
+    return any(asked & _pairs(_words(q)) for q in (entry.question, *entry.questions))
 
-    def pairs(s: str) -> set[tuple[str, str]]:
-        w = _words(s).split()
-        return {(a, b) for a, b in itertools.pairwise(w)
-                if a not in _FUNCTION and b not in _FUNCTION}
 
-    asked = pairs(text)
-    return any(asked & pairs(q) for q in (entry.question, *entry.questions))
+def _pairs(folded: str) -> set[tuple[str, str]]:
+    """Two content words in a row (folded text)."""
+    w = folded.split()
+    return {(a, b) for a, b in itertools.pairwise(w)
+            if a not in _FUNCTION and b not in _FUNCTION}
+
+
+_BACK = re.compile(r"\b(quay lai|tro lai|quay ve|hoi lai|luc nay|hoi nay|ban nay|vua nay|"
+                   r"cai truoc|cai luc nay|nhu luc nay)\b")
+
+
+def back_to(content: Content, text: str, seen: list[str], current: str | None,
+            understood: str | None) -> str | None:
+    """"quay lại căn cước, mất bao lâu" after the child's ID card and then the passport: the
+    service seen before whose name the message uses (the engine, reading the words alone,
+    names the adult card); None without such words or when the engine names a seen one."""
+    folded = _words(text)
+    if not _BACK.search(folded) or understood in seen:
+        return None
+    asked = _pairs(folded)
+    for sid in reversed(seen):
+        svc = content.services.get(sid)
+        if sid != current and svc is not None and asked & _pairs(_words(svc.name)):
+            return sid
+    return None

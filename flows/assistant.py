@@ -99,6 +99,10 @@ _ASKED = "asked"
 _FAQ, _FAQ_MORE = "faq", "faq_more"
 #: The services discussed lately (ids, newest last), in the state's data.
 _SEEN, _SEEN_KEPT = "seen", 5
+#: A link button among the numbered options ("link:<url>").
+_LINK = "link"
+#: Intents of talk about the talk: after guesses, an aspect in such words is about them.
+_CHATTER = ("menu_help", "greet", "service_list", "goodbye", "thanks")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -162,6 +166,10 @@ def remember(state: State, replies: list[Reply]) -> None:
                 options.append(b.payload)
                 if b.role is not None:
                     nav.setdefault(b.role, b.payload)
+            else:
+                # A link counts where it is shown: "1" on the "outside the 53" reply is the
+                # portal, the first button the citizen sees.
+                options.append(f"{_LINK}:{b.url}")
     state.options = options
     state.nav = nav
 
@@ -406,6 +414,10 @@ class Assistant:
             return await self._feedback(msg, state, ctx, rest)
         elif head == "v":
             return await self._voice(state, ctx, rest)
+        elif head == _LINK and rest.startswith("https://"):
+            # A link picked by its number: the link again, to open.
+            out = Reply(f"🔗 {rest}", [Button(short_label(rest), "link", url=rest),
+                                      menu_button(content)])
         elif head == "i":
             return await self._intent(msg, state, ctx, rest, None, "")
         elif payload == "del:?":
@@ -772,6 +784,16 @@ class Assistant:
             ref = f"a:{current.id}:{parse.aspect}"
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
+        offered = [p[2:] for p in state.options
+                   if p.startswith("s:") and p[2:] in ctx.content.services]
+        if offered and parse.intent in _CHATTER and len(parse.text.split()) <= 6:
+            # Guesses were shown and "cần những gì" was typed (read alone as "what can you
+            # do"): that aspect of each guessed service.
+            asked = aspect_of(core_norm(parse.text))
+            if asked is not None and asked != "steps":
+                return self._out(state, [self._which_service(ctx, offered[:3], asked)], parse,
+                                 masked)
+
         if parse.decision == "answer":
             if parse.intent == "out_of_scope":
                 # Outside what the assistant covers: the content team sees it in its inbox.
@@ -786,8 +808,6 @@ class Assistant:
 
         await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision,
                                        channel=msg.channel, user_id=msg.user_id)
-        offered = [p[2:] for p in state.options
-                   if p.startswith("s:") and p[2:] in ctx.content.services]
         if parse.aspect and offered:
             # Guesses were shown and the citizen typed "còn giấy tờ gì" instead of tapping:
             # that aspect of each guessed service, one tap away.

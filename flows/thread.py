@@ -35,9 +35,11 @@ LOCK_ACCOUNT = "vneid-mat-dien-thoai"
 UNLOCK_ACCOUNT = "vneid-bi-khoa"
 HOTLINE = "vneid-hotline"
 LEVEL_2 = "vneid-dang-ky-muc-2"
+DIVORCE_COURT = "legal-ly-hon-nop-don-o-dau"
+COURT = "legal-toa-an-khu-vuc"
 #: Every entry a rule may answer with.
 ANSWERS = (LOST_MONEY, REPORT_SCAM, BEFORE_REPORTING, LOCK_ACCOUNT, UNLOCK_ACCOUNT, HOTLINE,
-           LEVEL_2)
+           LEVEL_2, DIVORCE_COURT, COURT)
 
 _NO = r"(khong|ko|k|hong|hok|ha|a)"
 # Things a scam makes people do.
@@ -84,6 +86,8 @@ _DELEGATE = re.compile(r"\bnho\b(\s+\w+){0,4}\s+(lam|di|dang ky|lam giup|lam ho)
                        r"(\s+(duoc|dc|cho|minh|toi|bo|me|ong|ba|nguoi)\b|\s+" + _NO + r"\b|$)")
 _CANT_FIND = re.compile(r"\b(khong|ko|k|chua|van khong|van chua) (thay|tim thay|tim duoc|"
                         r"tim ra|thay dau)\b|\bkhong co (muc|nut|cho)\b")
+_FILE = re.compile(r"\b(nop don|dam don|gui don|kien|khoi kien|ra toa|len toa)\b")
+_WHERE_COURT = re.compile(r"\b(o dau|toa nao|cho nao|noi nao|dau|toa an nao)\b")
 _SCAM_INTENTS = ("scam_report", "crime_report", "vneid_account")
 _WHERE = re.compile(r"\b(o dau|cho nao|di dau|den dau|noi nao|o cho nao)\b")
 _LEVEL_2 = re.compile(r"\bmuc (2|hai)\b")
@@ -197,6 +201,11 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
         return _known(content, HOTLINE, "the VNeID hotline")
     if vneid_thread and _DELEGATE.search(folded):
         return _known(content, LEVEL_2, "someone else does it")
+    if topic == "legal" and _FILE.search(folded) and _WHERE_COURT.search(folded):
+        # "nộp đơn ở đâu" in a legal thread: which court; the divorce one after a divorce answer.
+        about = content.faq(current) if current else None
+        divorce = about is not None and "ly hon" in _words(about[1].question)
+        return _known(content, DIVORCE_COURT if divorce else COURT, "which court")
     if current is not None and _CANT_FIND.search(folded):
         # "đăng nhập rồi mà không thấy mục đó": the steps of the answer just given.
         found = content.faq(current)

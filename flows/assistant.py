@@ -37,6 +37,7 @@ from flows.thread import (
     follow_up,
     same_words,
     thread_topic,
+    words,
 )
 from flows.types import Button, Incoming, Reply
 from flows.ui import (
@@ -56,7 +57,6 @@ from flows.ward import (
     match_ward,
     ward_buttons,
 )
-from nlu.normalize import fold
 from nlu.rules import aspect_of, core_norm
 from nlu.types import Parse
 
@@ -103,7 +103,6 @@ _SEEN, _SEEN_KEPT = "seen", 5
 _LINK = "link"
 #: Intents of talk about the talk: after guesses, an aspect in such words is about them.
 _CHATTER = ("menu_help", "greet", "service_list", "goodbye", "thanks")
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _seen(state: State, sid: str) -> None:
@@ -112,15 +111,21 @@ def _seen(state: State, sid: str) -> None:
     state.data[_SEEN] = [*seen[-(_SEEN_KEPT - 1):], sid]
 
 
+#: The main-menu doors by their folded words, per loaded content (built once for each).
+_DOORS: dict[int, tuple[Content, dict[str, str]]] = {}
+
+
 def _typed_door(content: Content, text: str) -> str | None:
     """A main-menu door typed as its label ("cảnh báo lừa đảo", "gặp cán bộ"): its payload."""
-    said = " ".join(_WORD.findall(fold(text)))
-    if not said or len(said) > 60:
+    if len(text) > 48:
         return None
-    for b in main_menu(content):
-        if " ".join(_WORD.findall(fold(b.label))) == said:
-            return b.payload
-    return None
+    known = _DOORS.get(id(content))
+    if known is None or known[0] is not content:
+        doors = {words(b.label): b.payload for b in main_menu(content)}
+        known = _DOORS[id(content)] = (content, doors)
+        if len(_DOORS) > 4:  # contents reloaded: keep the newest few
+            del _DOORS[next(iter(_DOORS))]
+    return known[1].get(words(text))
 
 
 def _guesses(parse: Parse) -> dict[str, object]:

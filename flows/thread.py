@@ -14,6 +14,7 @@ messages: a long message is a question of its own.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from flows.content import Content
 from nlu.normalize import fold
 
 __all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "follow_up",
-           "same_words", "thread_topic"]
+           "same_words", "thread_topic", "words"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
+_WORD = re.compile(r"[a-z0-9]+")
 
 #: The FAQ entries the rules answer with (checked against the content by the tests).
 LOST_MONEY = "scam-da-mat-tien"
@@ -122,8 +124,19 @@ class FollowUp:
     more: bool | None = None
 
 
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+def words(text: str) -> str:
+    """The text folded to its words ("Tôi lỡ bấm!" → "toi lo bam")."""
+    return " ".join(_WORD.findall(fold(text)))
+
+
+_words = words
+
+
+@functools.lru_cache(maxsize=1024)
+def _content_words(text: str) -> str:
+    """``words`` of the content's own texts (questions, service names), looked at again and
+    again: kept. Never a citizen's message (nothing of theirs stays in the process)."""
+    return words(text)
 
 
 def aspect_of_answer(content: Content, faq_id: str, aspect: str | None) -> FollowUp | None:
@@ -171,6 +184,9 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
     (the lock rule also corrects "khóa tài khoản ở đâu" read as the unlock answer with no
     thread at all); ``before``: the citizen's previous question, which may name the account.
     """
+    if topic is None and current is None and understood_faq != UNLOCK_ACCOUNT \
+            and understood_intent not in _SCAM_INTENTS:
+        return None  # no thread, and nothing the rules correct without one
     folded = _words(text)
     if not folded or len(folded.split()) > MAX_WORDS:
         return None
@@ -204,7 +220,7 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
     if topic == "legal" and _FILE.search(folded) and _WHERE_COURT.search(folded):
         # "nộp đơn ở đâu" in a legal thread: which court; the divorce one after a divorce answer.
         about = content.faq(current) if current else None
-        divorce = about is not None and "ly hon" in _words(about[1].question)
+        divorce = about is not None and "ly hon" in _content_words(about[1].question)
         return _known(content, DIVORCE_COURT if divorce else COURT, "which court")
     if current is not None and _CANT_FIND.search(folded):
         # "đăng nhập rồi mà không thấy mục đó": the steps of the answer just given.
@@ -236,7 +252,7 @@ def same_words(content: Content, faq_id: str, text: str) -> bool:
         return False
     entry = found[1]
     asked = _pairs(_words(text))
-    return any(asked & _pairs(_words(q)) for q in (entry.question, *entry.questions))
+    return any(asked & _pairs(_content_words(q)) for q in (entry.question, *entry.questions))
 
 
 def _pairs(folded: str) -> set[tuple[str, str]]:
@@ -255,12 +271,14 @@ def back_to(content: Content, text: str, seen: list[str], current: str | None,
     """"quay lại căn cước, mất bao lâu" after the child's ID card and then the passport: the
     service seen before whose name the message uses (the engine, reading the words alone,
     names the adult card); None without such words or when the engine names a seen one."""
+    if understood in seen or not any(sid != current for sid in seen):
+        return None
     folded = _words(text)
-    if not _BACK.search(folded) or understood in seen:
+    if not _BACK.search(folded):
         return None
     asked = _pairs(folded)
     for sid in reversed(seen):
         svc = content.services.get(sid)
-        if sid != current and svc is not None and asked & _pairs(_words(svc.name)):
+        if sid != current and svc is not None and asked & _pairs(_content_words(svc.name)):
             return sid
     return None

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from flows import faq, legal_aid, services
+from flows.content import Content
 from flows.nav import asks_back, asks_more, asks_next, closes, typed_payload
 from flows.ports import Context, State
 from flows.safety import (
@@ -28,6 +29,15 @@ from flows.safety import (
     human_reply,
     scrub,
     soft_danger_reply,
+)
+from flows.thread import (
+    FollowUp,
+    aspect_of_answer,
+    back_to,
+    follow_up,
+    same_words,
+    thread_topic,
+    words,
 )
 from flows.types import Button, Incoming, Reply
 from flows.ui import (
@@ -47,6 +57,7 @@ from flows.ward import (
     match_ward,
     ward_buttons,
 )
+from nlu.rules import aspect_of, core_norm
 from nlu.types import Parse
 
 __all__ = ["RUN_GAP", "After", "Assistant", "Handler", "Outcome", "outcome", "remember"]
@@ -69,6 +80,15 @@ RUN_GAP = dt.timedelta(hours=6)
 _NO_DANGER = Danger("none")
 #: Finer labels of the understanding engine that get their own short, honest reply.
 OTHER_PROCEDURE, BOT_IDENTITY, INSULT = "other_procedure", "bot_identity", "insult"
+#: "mày là người hay máy" is read as "who are you" at this confidence, short of an answer:
+#: the reply (an automated assistant, a person by the hotlines) is right even if it is not.
+_IDENTITY_LIKELY = 0.5
+#: A service named this surely is never taken for a follow-up in a question-and-answer
+#: thread ("đăng ký xe máy hết bao nhiêu" after a scam warning); "tôi kết bạn rồi" read as
+#: the marriage service (0.82) after the Zalo scam is.
+_SURE_OF_SERVICE = 0.9
+#: Longer messages are questions of their own, not follow-ups to the answer just given.
+_FOLLOW_UP_WORDS = 12
 #: The national public service portal, whose search finds every procedure.
 _PORTAL = "https://dichvucong.gov.vn"
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
@@ -77,6 +97,35 @@ _ASKED = "asked"
 #: The question-and-answer entry being discussed (and whether its "Xem thêm" was shown), in
 #: the state's data: "còn gì nữa", "quay lại" and an answer not understood refer to it.
 _FAQ, _FAQ_MORE = "faq", "faq_more"
+#: The services discussed lately (ids, newest last), in the state's data.
+_SEEN, _SEEN_KEPT = "seen", 5
+#: A link button among the numbered options ("link:<url>").
+_LINK = "link"
+#: Intents of talk about the talk: after guesses, an aspect in such words is about them.
+_CHATTER = ("menu_help", "greet", "service_list", "goodbye", "thanks")
+
+
+def _seen(state: State, sid: str) -> None:
+    """The services discussed lately, the newest last ("quay lại căn cước" finds one)."""
+    seen = [x for x in state.data.get(_SEEN, []) if isinstance(x, str) and x != sid]
+    state.data[_SEEN] = [*seen[-(_SEEN_KEPT - 1):], sid]
+
+
+#: The main-menu doors by their folded words, per loaded content (built once for each).
+_DOORS: dict[int, tuple[Content, dict[str, str]]] = {}
+
+
+def _typed_door(content: Content, text: str) -> str | None:
+    """A main-menu door typed as its label ("cảnh báo lừa đảo", "gặp cán bộ"): its payload."""
+    if len(text) > 48:
+        return None
+    known = _DOORS.get(id(content))
+    if known is None or known[0] is not content:
+        doors = {words(b.label): b.payload for b in main_menu(content)}
+        known = _DOORS[id(content)] = (content, doors)
+        if len(_DOORS) > 4:  # contents reloaded: keep the newest few
+            del _DOORS[next(iter(_DOORS))]
+    return known[1].get(words(text))
 
 
 def _guesses(parse: Parse) -> dict[str, object]:
@@ -122,6 +171,10 @@ def remember(state: State, replies: list[Reply]) -> None:
                 options.append(b.payload)
                 if b.role is not None:
                     nav.setdefault(b.role, b.payload)
+            else:
+                # A link counts where it is shown: "1" on the "outside the 53" reply is the
+                # portal, the first button the citizen sees.
+                options.append(f"{_LINK}:{b.url}")
     state.options = options
     state.nav = nav
 
@@ -252,6 +305,9 @@ class Assistant:
             if out is not None:
                 return out
         elif danger.level == "none":
+            door = _typed_door(ctx.content, text)
+            if door is not None:
+                return await self._payload(msg, state, ctx, door)
             out = await self._thread_word(msg, state, ctx, text)
             if out is not None:
                 return out
@@ -276,8 +332,10 @@ class Assistant:
                 payload = "m"
             return await self._payload(msg, state, ctx, payload)
         start = f"st:{state.service}:0"
-        if asks_next(text) and start in state.options:
-            return await self._payload(msg, state, ctx, start)  # "tiếp" on a card: step 1
+        if asks_next(text):
+            if start in state.options:
+                return await self._payload(msg, state, ctx, start)  # "tiếp" on a card: step 1
+            return await self._payload(msg, state, ctx, "m")  # nothing to go on with: menu
         if found is not None and asks_more(text):
             # More of the answer when it has more to say (not only its legal basis), once;
             # then the topic's other questions.
@@ -361,6 +419,10 @@ class Assistant:
             return await self._feedback(msg, state, ctx, rest)
         elif head == "v":
             return await self._voice(state, ctx, rest)
+        elif head == _LINK and rest.startswith("https://"):
+            # A link picked by its number: the link again, to open.
+            out = Reply(f"🔗 {rest}", [Button(short_label(rest), "link", url=rest),
+                                      menu_button(content)])
         elif head == "i":
             return await self._intent(msg, state, ctx, rest, None, "")
         elif payload == "del:?":
@@ -407,6 +469,7 @@ class Assistant:
             return None
         state.service = sid
         state.flow = "service"
+        _seen(state, sid)
         state.data.pop(_FAQ, None)
         if head == "s":
             return services.service_intro(content, svc, today)
@@ -599,6 +662,7 @@ class Assistant:
         current = None if state.data.get(_FAQ) else state.service
         parse = await ctx.nlu.aparse(text, current_service=current)
         masked = scrub(text)
+        before = state.data.get(_ASKED)
         # Kept until the next question, so a 👎 on its answer can say what was asked.
         state.data[_ASKED] = {"q": masked, "label": parse.label or parse.intent}
         if parse.intent == "emergency":
@@ -612,12 +676,78 @@ class Assistant:
                 remember(state, answer.replies)
                 return answer
             return self._out(state, [emergency_reply(ctx.content, numbers)], parse, masked)
-        out = await self._understood(msg, state, ctx, parse, masked)
+        back = back_to(ctx.content, text, list(state.data.get(_SEEN) or []), state.service,
+                       parse.service)
+        if back is not None and danger.level == "none":
+            # "quay lại căn cước": the service seen before that the message names.
+            parse = replace(parse, intent="service_howto", service=back, label=f"svc_{back}",
+                            faq=None, decision="answer", confidence=max(parse.confidence, 0.9))
+            state.data.pop(_FAQ, None)
+        asked_before = str(before.get("q") or "") if isinstance(before, dict) else ""
+        thread = None if back is not None else self._thread_follow_up(
+            ctx, state, text, parse, danger, asked_before)
+        if thread is not None:
+            out = self._follow_up(ctx, state, thread, parse, masked)
+        else:
+            out = await self._understood(msg, state, ctx, parse, masked)
         if parse.danger == "soft" and danger.level == "none" and not out.fallback:
             # The model smells danger the rules did not see: say where help is, briefly.
             out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
                                                            or danger.numbers)]
         return out
+
+    @staticmethod
+    def _thread_follow_up(ctx: Context, state: State, text: str, parse: Parse,
+                          danger: Danger, before: str) -> FollowUp | None:
+        """A short follow-up in a question-and-answer thread that the engine, reading it
+        alone, cannot place ("tôi lỡ bấm vào rồi" after a scam warning); not when the message
+        clearly asks about a service, nor with danger in it."""
+        if danger.level != "none" or parse.danger == "now" or (
+                parse.intent == "service_howto" and parse.decision == "answer"
+                and parse.confidence >= _SURE_OF_SERVICE):
+            return None
+        content = ctx.content
+        current = str(state.data.get(_FAQ) or "") or None
+        topic = thread_topic(content, current, state.options)
+        found = follow_up(content, text, topic=topic, current=current,
+                          understood_faq=parse.faq, understood_intent=parse.intent,
+                          before=before)
+        if found is not None or topic is None or len(text.split()) > _FOLLOW_UP_WORDS:
+            return found
+        guess = content.faq(parse.faq) if parse.faq else None
+        if (parse.decision == "suggest" and guess is not None and guess[0].topic == topic
+                and same_words(content, guess[1].id, text)):
+            # Only a guess alone, but in the topic being discussed and in the entry's own
+            # words: the thread makes it sure ("ai được nuôi con" after the divorce answer).
+            return FollowUp(guess[1].id, "a guess in the thread's topic")
+        elsewhere = guess is not None and guess[0].topic != topic and len(text.split()) <= 6
+        if current is not None and parse.service is None and (
+                parse.decision != "answer" or elsewhere):
+            # "có mất tiền không", "mang gì đi" right after an answer that says so (also when
+            # the engine, reading "gọi có mất tiền không" alone, thinks of a scam call).
+            return aspect_of_answer(content, current, parse.aspect or aspect_of(core_norm(text)))
+        return None
+
+    def _follow_up(self, ctx: Context, state: State, thread: FollowUp, parse: Parse,
+                   masked: str) -> Outcome:
+        """The thread's answer: the entry the follow-up asks about (the rest of it when that
+        is the answer just given and it has more to say)."""
+        found = ctx.content.faq(thread.faq)
+        assert found is not None  # follow_up() only names entries of the content
+        entry = found[1]
+        has_more = bool(split_more(entry.answer)[1] or entry.more.strip() or entry.steps)
+        more = (has_more and thread.more if thread.more is not None
+                else state.data.get(_FAQ) == entry.id and has_more
+                and state.data.get(_FAQ_MORE) != entry.id)
+        reply = self._faq(ctx, state, entry.id, more=more)
+        assert reply is not None
+        ref = f"{'qm' if more else 'q'}:{entry.id}"
+        log.debug("thread follow-up (%s): %s", thread.rule, ref)
+        reply = self._flaggable(ctx, state, reply, ref)
+        # What was answered, for the message log and the "missed twice" count.
+        answered = replace(parse, intent=found[0].intent, label=entry.id, faq=entry.id,
+                           service=None, aspect=None, decision="answer")
+        return self._out(state, [self._with_voice(ctx, reply, ref)], answered, masked)
 
     async def _asked_too(self, msg: Incoming, state: State, ctx: Context, parse: Parse,
                          masked: str) -> Outcome | None:
@@ -640,6 +770,8 @@ class Assistant:
         replies: list[Reply] = []
 
         own = self._own_reply(ctx, state, parse)
+        if own is not None and parse.label == BOT_IDENTITY:
+            parse = replace(parse, decision="answer")  # likely enough to say who we are
         if own is not None:
             if parse.label == OTHER_PROCEDURE or parse.decision != "answer":
                 # A procedure outside the 53, or a guess: the content team sees it in its inbox.
@@ -657,6 +789,16 @@ class Assistant:
             ref = f"a:{current.id}:{parse.aspect}"
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
+        offered = [p[2:] for p in state.options
+                   if p.startswith("s:") and p[2:] in ctx.content.services]
+        if offered and parse.intent in _CHATTER and len(parse.text.split()) <= 6:
+            # Guesses were shown and "cần những gì" was typed (read alone as "what can you
+            # do"): that aspect of each guessed service.
+            asked = aspect_of(core_norm(parse.text))
+            if asked is not None and asked != "steps":
+                return self._out(state, [self._which_service(ctx, offered[:3], asked)], parse,
+                                 masked)
+
         if parse.decision == "answer":
             if parse.intent == "out_of_scope":
                 # Outside what the assistant covers: the content team sees it in its inbox.
@@ -671,8 +813,6 @@ class Assistant:
 
         await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision,
                                        channel=msg.channel, user_id=msg.user_id)
-        offered = [p[2:] for p in state.options
-                   if p.startswith("s:") and p[2:] in ctx.content.services]
         if parse.aspect and offered:
             # Guesses were shown and the citizen typed "còn giấy tờ gì" instead of tapping:
             # that aspect of each guessed service, one tap away.
@@ -729,7 +869,8 @@ class Assistant:
         content = ctx.content
         if parse.label == OTHER_PROCEDURE:
             return self._outside(ctx, state, parse)
-        if parse.decision != "answer":
+        if parse.decision != "answer" and not (
+                parse.label == BOT_IDENTITY and parse.confidence >= _IDENTITY_LIKELY):
             return None  # a guess of "who are you" or an insult is no reason to say so
         if parse.label == BOT_IDENTITY:
             return Reply(content.text("identity"), [button(content.text("menu.human"), "hu"),
@@ -817,6 +958,7 @@ class Assistant:
                 reply = services.group_list(content)
             else:
                 state.service, state.flow = svc.id, "service"
+                _seen(state, svc.id)
                 state.data.pop(_FAQ, None)
                 if parse and parse.aspect:
                     reply = self._aspect(ctx, state, svc.id, parse.aspect)

@@ -85,7 +85,11 @@ _MORE = frozenset(fold(p) for p in (
     "bây giờ làm sao", "làm sao bây giờ", "giờ tôi phải làm gì", "giờ phải làm gì",
     "rồi sao nữa", "rồi sao", "thế thì sao", "vậy thì sao", "thế giờ làm sao",
     "vậy giờ làm sao", "sao nữa", "rồi làm gì nữa", "xong rồi làm gì", "còn nữa không",
-    "nói thêm", "nói rõ hơn", "chi tiết hơn", "cụ thể hơn", "giải thích thêm", "xem thêm"))
+    "nói thêm", "nói rõ hơn", "chi tiết hơn", "cụ thể hơn", "giải thích thêm", "xem thêm",
+    # It did not work: the rest of the answer, then the topic's other questions.
+    "vẫn không được", "vẫn không vào được", "vẫn chưa được", "vẫn lỗi", "vẫn bị lỗi",
+    "làm rồi mà không được", "làm rồi vẫn không được", "thử rồi không được",
+    "thử rồi vẫn không được", "không ăn thua", "vẫn không ăn thua"))
 
 
 def _said(text: str) -> str | None:

@@ -60,6 +60,9 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(khong|ko|hong|chua|duoc khong|dc khong|ha|a)\b"
         r"|co (the )?(lam|nop|xin|dang ky|lam thu tuc)? ?(online|truc tuyen|qua mang|tren mang"
         r"|tai nha) (duoc )?(khong|ko|hong)"
+        # "trên mạng có làm được không", "qua vneid có nộp được ko": online, a verb between.
+        r"|(online|truc tuyen|qua mang|tren mang|(tren|qua) (vneid|app|ung dung|dien thoai))"
+        r" (co )?(the )?(lam|nop|xin|dang ky|khai)( \w+)? (duoc|dc) (khong|ko|hong|chua|k)\b"
         r"|\b(nop|lam|xin) o\b|phai (den|ra|len|di) (tan|truc tiep)|co phai (den|ra|len|di) "
         r"(phuong|xa|cong an|uy ban|tan noi)"
         r"|nop (truc tiep|qua buu dien|online|truc tuyen) (o|tai)"

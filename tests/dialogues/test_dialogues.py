@@ -39,6 +39,7 @@ answers and interface texts against the loaded content, and buttons by their pay
 - ``offers``: payloads that must be among the buttons; ``second``: a second topic offered;
   ``two_topics``: one of the two services answered, the other offered as a button.
 - ``picker``: the notice flow's area picker is shown.
+- ``link``: a button opens this address.
 """
 
 from __future__ import annotations
@@ -360,5 +361,7 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
         assert str(exp["second"]) in payloads, ctx
     if exp.get("picker"):
         assert content.text("nb.pick_areas") in texts, ctx
+    if "link" in exp:
+        assert any(b.get("url") == exp["link"] for r in replies for b in r["buttons"]), ctx
     if exp.get("keeps_buttons"):
         assert before, ctx

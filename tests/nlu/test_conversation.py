@@ -25,6 +25,8 @@ from nlu.data import training_examples
     ("dang-ky-tam-tru", "con phai den dau lam", "where"),
     ("dang-ky-tam-tru", "có làm online được không", "where"),
     ("dang-ky-tam-tru", "nộp ở đâu", "where"),
+    ("ly-lich-tu-phap", "thế còn trên vneid có làm được không", "where"),
+    ("dang-ky-tam-tru", "qua mạng có nộp được ko", "where"),
     ("dang-ky-ket-hon", "ai được làm", "eligibility"),
     ("dang-ky-ket-hon", "cảm ơn, còn hết bao nhiêu tiền", "fee"),
     ("cap-doi-the-can-cuoc", "phải đến đâu làm", "where"),

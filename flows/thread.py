@@ -1,0 +1,284 @@
+"""Short follow-ups in a question-and-answer thread, read with that thread in mind.
+
+After a scam warning, "tôi lỡ bấm vào rồi" or "toi chuyen tien roi thi sao" means "I was caught,
+what now"; after the lost-phone answer, "thế khóa tài khoản ở đâu" asks where to *lock* the
+account (not how to unlock a locked one); in a VNeID thread "tổng đài số mấy" asks for the
+VNeID hotline and "nhờ con cháu làm hộ được không" whether level 2 can be done for someone.
+The understanding engine reads such a message alone, without the answer it follows, and gets
+them wrong or not at all. Each rule here names the FAQ topics in whose thread it applies and the
+FAQ entry that answers it (every id is checked against the content by the tests).
+
+Matching is on the folded text (no diacritics, lowercase), on whole words, and only for short
+messages: a long message is a question of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from dataclasses import dataclass
+
+from flows.content import Content
+from nlu.normalize import fold
+
+__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "follow_up",
+           "same_words", "thread_topic", "words"]
+
+#: Longer messages are questions of their own, for the understanding engine.
+MAX_WORDS = 16
+_WORD = re.compile(r"[a-z0-9]+")
+
+#: The FAQ entries the rules answer with (checked against the content by the tests).
+LOST_MONEY = "scam-da-mat-tien"
+REPORT_SCAM = "scam-bao-cao-lua-dao"
+BEFORE_REPORTING = "crime-chuan-bi"
+LOCK_ACCOUNT = "vneid-mat-dien-thoai"
+UNLOCK_ACCOUNT = "vneid-bi-khoa"
+HOTLINE = "vneid-hotline"
+LEVEL_2 = "vneid-dang-ky-muc-2"
+DIVORCE_COURT = "legal-ly-hon-nop-don-o-dau"
+COURT = "legal-toa-an-khu-vuc"
+#: Every entry a rule may answer with.
+ANSWERS = (LOST_MONEY, REPORT_SCAM, BEFORE_REPORTING, LOCK_ACCOUNT, UNLOCK_ACCOUNT, HOTLINE,
+           LEVEL_2, DIVORCE_COURT, COURT)
+
+_NO = r"(khong|ko|k|hong|hok|ha|a)"
+# Things a scam makes people do.
+_ACT = (r"(bam|bam vao|bam link|nhan|nhan vao|click|an vao|mo link|cai|cai app|cai dat|tai|"
+        r"tai ve|chuyen|chuyen tien|chuyen khoan|ck|doc|doc ma|doc otp|doc so|dua|dua ma|"
+        r"dua otp|gui|gui ma|gui otp|cho ma|cung cap|lam theo|nghe theo|nap tien|quet ma|"
+        r"quet mat|ket ban|ket ban zalo|goi lai|dang nhap)")
+# The same, only the ones that mean money or a code given away (a VNeID thread also has
+# "tôi cài rồi mà không vào được", which is not a scam).
+_ACT_STRONG = (r"(bam link|bam vao link|chuyen tien|chuyen khoan|ck|doc ma|doc otp|dua ma|"
+               r"dua otp|gui ma|gui otp|cho ma|nap tien|cai app la|lam theo ho|nghe theo ho)")
+_CAUGHT = (r"\b(bi|da bi) (mat|rut|lua|lay|chiem) (het |sach |mat )?(tien|tk|tai khoan)\b"
+           r"|\bmat (het |sach )?tien (roi|that)\b|\bbi lua (roi|that|mat)\b"
+           r"|\b(chiem|hack|lay mat) (mat )?(tai khoan|tk|vneid|nick)\b")
+
+
+def _victim(strong: bool) -> re.Pattern[str]:
+    act = _ACT_STRONG if strong else _ACT
+    return re.compile(rf"\b(lo|lo tay|da|vua|trot|vua moi)\s+{act}\b"
+                      rf"|\b{act}\b(\s+\w+){{0,4}}\s+(roi|xong)\b|{_CAUGHT}")
+
+
+_VICTIM = _victim(strong=False)
+_VICTIM_STRONG = _victim(strong=True)
+# "có mất tiền không", "có sao không", "lấy lại được không" in a scam thread.
+_AT_RISK = re.compile(rf"\b(co )?(bi )?(mat tien|sao|bi gi|nguy hiem|anh huong|lay lai)"
+                      rf"\b(\s+\w+){{0,3}}\s+{_NO}\b|\blay lai (duoc|dc)\b")
+_REPORT = re.compile(r"\b(bao(?! (nhieu|lau|gio|lam)\b)|trinh bao|to giac|to cao|phan anh"
+                     r"|khai bao)\b"
+                     r"(\s+\w+){0,3}\s+"
+                     r"(o dau|cho ai|ai|dau|the nao|sao|cong an|o cho nao)\b"
+                     r"|\bbao (cong an|cho cong an|cong an phuong|cong an xa)\b|\bden dau bao\b")
+# To lock, not "bị khóa" / "mở khóa" / "khóa rồi" (locked, to unlock).
+_LOCK = re.compile(r"\bkhoa\b")
+_LOCKED = re.compile(r"\b(bi|da bi|dang bi|mo|go|duoc mo|mo lai)\s+khoa\b|\bkhoa roi\b"
+                     r"|\bkhoa mat\b")
+_VNEID = re.compile(r"\b(vneid|dinh danh|vnid|vn eid|can cuoc dien tu)\b")
+_BANK = re.compile(r"\b(ngan hang|atm|the tin dung|stk|so tai khoan|bank)\b")
+_HOTLINE = re.compile(r"\b(tong dai|hotline|duong day nong|sdt ho tro|so ho tro)\b"
+                      r"|\b(so|so dien thoai|sdt|so dt)\s+(nao|may|gi|bao nhieu)\b"
+                      r"|\bgoi\s+(so|sdt|so dien thoai)?\s*(nao|may|dau|ai)\b")
+_DELEGATE = re.compile(r"\bnho\b(\s+\w+){0,4}\s+(lam|di|dang ky|lam giup|lam ho)\b"
+                       r"|\b(lam|di|nop|dang ky|di lam)\s+(ho|thay|giup)"
+                       r"(\s+(duoc|dc|cho|minh|toi|bo|me|ong|ba|nguoi)\b|\s+" + _NO + r"\b|$)")
+_CANT_FIND = re.compile(r"\b(khong|ko|k|chua|van khong|van chua) (thay|tim thay|tim duoc|"
+                        r"tim ra|thay dau)\b|\bkhong co (muc|nut|cho)\b")
+_FILE = re.compile(r"\b(nop don|dam don|gui don|kien|khoi kien|ra toa|len toa)\b")
+_WHERE_COURT = re.compile(r"\b(o dau|toa nao|cho nao|noi nao|dau|toa an nao)\b")
+_SCAM_INTENTS = ("scam_report", "crime_report", "vneid_account")
+_WHERE = re.compile(r"\b(o dau|cho nao|di dau|den dau|noi nao|o cho nao)\b")
+_LEVEL_2 = re.compile(r"\bmuc (2|hai)\b")
+_RAISE = re.compile(r"\bnang\b")
+
+
+#: What an answer says when it speaks of an aspect (the content's own words, with their
+#: diacritics: folded, "tiện ích" would be "tiền"): "có mất tiền không" after the level-2
+#: answer is answered by it, since it says what that costs.
+_SPEAKS_OF = {
+    "fee": re.compile(r"\b(tiền|phí|lệ phí|miễn phí|mất cước|cước phí|\d+\.000 đồng)",
+                      re.IGNORECASE),
+    "documents": re.compile(r"\b(mang theo|mang thẻ|mang giấy|giấy tờ|hồ sơ|thẻ căn cước)",
+                            re.IGNORECASE),
+    "where": re.compile(r"\b(công an xã|công an phường|ủy ban nhân dân|một cửa|tòa án|"
+                        r"trung tâm|ngân hàng|bưu điện|trụ sở|đến)\b", re.IGNORECASE),
+    "duration": re.compile(r"\b(\d+ (ngày|giờ|tháng|phút|tuần)|ngay lập tức|ngay khi)\b",
+                           re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Which FAQ entry answers a follow-up, and why (the rule's name, for the logs).
+
+    ``more``: show the rest of the entry ("Xem thêm") rather than its key point; None: the
+    rest when the entry is the answer just given and its rest was not shown yet.
+    """
+
+    faq: str
+    rule: str
+    more: bool | None = None
+
+
+def words(text: str) -> str:
+    """The text folded to its words ("Tôi lỡ bấm!" → "toi lo bam")."""
+    return " ".join(_WORD.findall(fold(text)))
+
+
+_words = words
+
+
+@functools.lru_cache(maxsize=1024)
+def _content_words(text: str) -> str:
+    """``words`` of the content's own texts (questions, service names), looked at again and
+    again: kept. Never a citizen's message (nothing of theirs stays in the process)."""
+    return words(text)
+
+
+def aspect_of_answer(content: Content, faq_id: str, aspect: str | None) -> FollowUp | None:
+    """An aspect asked about right after an answer ("có mất tiền không", "mang gì đi"): that
+    answer again when its key point speaks of the aspect, its rest when only the rest does;
+    None when it says nothing of it (the engine's reading stands)."""
+    found = content.faq(faq_id)
+    pattern = _SPEAKS_OF.get(aspect or "")
+    if found is None or pattern is None:
+        return None
+    entry = found[1]
+    if pattern.search(f"{entry.question} {entry.answer}"):
+        return FollowUp(entry.id, f"{aspect} in the answer", more=False)
+    rest = " ".join([entry.more, *entry.steps])
+    if rest.strip() and pattern.search(rest):
+        return FollowUp(entry.id, f"{aspect} in the rest of the answer", more=True)
+    return None
+
+
+def thread_topic(content: Content, faq_id: str | None, options: list[str]) -> str | None:
+    """The FAQ topic being discussed: the current answer's, else the topic whose questions
+    were shown last (a topic or category menu)."""
+    if faq_id:
+        found = content.faq(faq_id)
+        if found is not None:
+            return found[0].topic
+    for p in options:
+        head, _, rest = p.partition(":")
+        if head == "c":
+            return rest.partition(":")[0]
+        if head in ("q", "qm"):
+            found = content.faq(rest)
+            if found is not None:
+                return found[0].topic
+    return None
+
+
+def follow_up(content: Content, text: str, *, topic: str | None, current: str | None,
+              understood_faq: str | None, understood_intent: str | None,
+              before: str = "") -> FollowUp | None:
+    """The FAQ entry that answers ``text`` as a follow-up in the thread of ``topic`` (the
+    current answer being ``current``), or None when no rule applies.
+
+    ``understood_faq`` / ``understood_intent``: what the engine made of the message alone
+    (the lock rule also corrects "khóa tài khoản ở đâu" read as the unlock answer with no
+    thread at all); ``before``: the citizen's previous question, which may name the account.
+    """
+    if topic is None and current is None and understood_faq != UNLOCK_ACCOUNT \
+            and understood_intent not in _SCAM_INTENTS:
+        return None  # no thread, and nothing the rules correct without one
+    folded = _words(text)
+    if not folded or len(folded.split()) > MAX_WORDS:
+        return None
+    scam_thread = topic == "scam"
+    # A crime-report or VNeID thread has how-tos too ("tôi cài rồi", "đăng nhập rồi"): only
+    # money or a code given away says a scam caught the citizen there.
+    other_thread = topic in ("crime", "vneid")
+    vneid_thread = topic == "vneid"
+    lost = current == LOST_MONEY
+
+    if _LOCK.search(folded) and not _LOCKED.search(folded) and (
+            scam_thread or other_thread or understood_faq == UNLOCK_ACCOUNT):
+        # Which account: the one named now or in the question before; after the lost-money
+        # answer (which says to call the bank), the bank's.
+        said = f"{folded} {_words(before)}"
+        if not _VNEID.search(said) and (_BANK.search(folded) or lost):
+            return _known(content, LOST_MONEY, "lock the bank account")
+        return _known(content, LOCK_ACCOUNT, "lock the VNeID account")
+    if (scam_thread and _VICTIM.search(folded)) or (
+            (other_thread or understood_intent in _SCAM_INTENTS)
+            and _VICTIM_STRONG.search(folded)):
+        return _known(content, LOST_MONEY, "caught by the scam")
+    if scam_thread and _AT_RISK.search(folded):
+        return _known(content, LOST_MONEY, "at risk after a scam")
+    if scam_thread and _REPORT.search(folded):
+        return _known(content, BEFORE_REPORTING if lost else REPORT_SCAM, "where to report")
+    if vneid_thread and _HOTLINE.search(folded):
+        return _known(content, HOTLINE, "the VNeID hotline")
+    if vneid_thread and _DELEGATE.search(folded):
+        return _known(content, LEVEL_2, "someone else does it")
+    if topic == "legal" and _FILE.search(folded) and _WHERE_COURT.search(folded):
+        # "nộp đơn ở đâu" in a legal thread: which court; the divorce one after a divorce answer.
+        about = content.faq(current) if current else None
+        divorce = about is not None and "ly hon" in _content_words(about[1].question)
+        return _known(content, DIVORCE_COURT if divorce else COURT, "which court")
+    if current is not None and _CANT_FIND.search(folded):
+        # "đăng nhập rồi mà không thấy mục đó": the steps of the answer just given.
+        found = content.faq(current)
+        if found is not None and (found[1].steps or found[1].more.strip()):
+            return FollowUp(current, "cannot find it", more=True)
+    if (understood_intent == "vneid_account" and _LEVEL_2.search(folded)
+            and _WHERE.search(folded) and not _RAISE.search(folded)):
+        return _known(content, LEVEL_2, "where level 2 is made")
+    return None
+
+
+def _known(content: Content, faq_id: str, rule: str) -> FollowUp | None:
+    return FollowUp(faq_id, rule) if content.faq(faq_id) is not None else None
+
+
+# Words that say nothing of what a question is about ("thì sao", "có ... không", "của tôi").
+_FUNCTION = frozenset("""
+a ai anh ba bac bi cai cac cho chu co cua da day de em gi ha hay hoi khi khong ko la ma minh mot
+nao ne neu nha nhe nhu nhung nua o oi phai roi sao se the thi thoi toi tu va vay vi voi
+""".split())
+
+
+def same_words(content: Content, faq_id: str, text: str) -> bool:
+    """Whether ``text`` shares two content words in a row with the entry's questions ("ai được
+    nuôi con" and "Ly hôn thì ai được nuôi con?"), not only "tuổi thì" or "thì sao"."""
+    found = content.faq(faq_id)
+    if found is None:
+        return False
+    entry = found[1]
+    asked = _pairs(_words(text))
+    return any(asked & _pairs(_content_words(q)) for q in (entry.question, *entry.questions))
+
+
+def _pairs(folded: str) -> set[tuple[str, str]]:
+    """Two content words in a row (folded text)."""
+    w = folded.split()
+    return {(a, b) for a, b in itertools.pairwise(w)
+            if a not in _FUNCTION and b not in _FUNCTION}
+
+
+_BACK = re.compile(r"\b(quay lai|tro lai|quay ve|hoi lai|luc nay|hoi nay|ban nay|vua nay|"
+                   r"cai truoc|cai luc nay|nhu luc nay)\b")
+
+
+def back_to(content: Content, text: str, seen: list[str], current: str | None,
+            understood: str | None) -> str | None:
+    """"quay lại căn cước, mất bao lâu" after the child's ID card and then the passport: the
+    service seen before whose name the message uses (the engine, reading the words alone,
+    names the adult card); None without such words or when the engine names a seen one."""
+    if understood in seen or not any(sid != current for sid in seen):
+        return None
+    folded = _words(text)
+    if not _BACK.search(folded):
+        return None
+    asked = _pairs(folded)
+    for sid in reversed(seen):
+        svc = content.services.get(sid)
+        if sid != current and svc is not None and asked & _pairs(_content_words(svc.name)):
+            return sid
+    return None

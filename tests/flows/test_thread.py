@@ -1,0 +1,149 @@
+"""Follow-ups in a question-and-answer thread (flows/thread.py): which entry answers them.
+
+The rules are checked on what citizens type after an answer, and on the look-alikes that must
+stay with the understanding engine; every entry a rule answers with exists in the content.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.content import Content, load_content
+from flows.thread import (
+    ANSWERS,
+    aspect_of_answer,
+    back_to,
+    follow_up,
+    same_words,
+    thread_topic,
+)
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content()
+
+
+def _topic_of(content: Content, faq_id: str) -> str:
+    found = content.faq(faq_id)
+    assert found is not None, faq_id
+    return found[0].topic
+
+
+def test_every_answer_is_in_the_content(content: Content) -> None:
+    for faq_id in ANSWERS:
+        assert content.faq(faq_id) is not None, faq_id
+
+
+@pytest.mark.parametrize(("current", "text", "expected"), [
+    # Caught by a scam, told right after the warning.
+    ("scam-gia-cong-an-cai-app", "tôi lỡ bấm vào rồi", "scam-da-mat-tien"),
+    ("scam-gia-cong-an-cai-app", "toi chuyen tien roi thi sao", "scam-da-mat-tien"),
+    ("scam-goi-video-dieu-tra", "tôi chuyển rồi", "scam-da-mat-tien"),
+    ("scam-phat-nguoi", "tôi lỡ bấm vào link rồi", "scam-da-mat-tien"),
+    ("scam-link-vneid-gia", "lỡ cài app đó rồi thì sao", "scam-da-mat-tien"),
+    ("crime-khong-bao-gio-hoi", "tôi lỡ đọc mã otp cho nó rồi", "scam-da-mat-tien"),
+    ("vneid-khong-nhan-otp", "tôi lỡ đưa mã otp cho người lạ rồi", "scam-da-mat-tien"),
+    ("scam-da-mat-tien", "có mất tiền ko", "scam-da-mat-tien"),
+    ("scam-cccd-bi-loi", "tôi kết bạn rồi", "scam-da-mat-tien"),
+    ("scam-cccd-bi-loi", "tôi đọc cho nó rồi", "scam-da-mat-tien"),
+    # Where to report: after money was lost, what to bring to the police.
+    ("scam-goi-video-dieu-tra", "giờ báo ở đâu", "scam-bao-cao-lua-dao"),
+    ("scam-da-mat-tien", "báo công an ở đâu", "crime-chuan-bi"),
+    # To lock (not the unlock answer); the bank's account after the lost-money answer.
+    ("vneid-mat-dien-thoai", "thế khóa tài khoản ở đâu", "vneid-mat-dien-thoai"),
+    ("scam-da-mat-tien", "khóa tài khoản ở đâu", "scam-da-mat-tien"),
+    ("scam-da-mat-tien", "khoa tai khoan vneid o dau", "vneid-mat-dien-thoai"),
+    # The VNeID hotline, someone else doing level 2.
+    ("vneid-khong-nhan-otp", "tổng đài số mấy", "vneid-hotline"),
+    ("vneid-mat-dien-thoai", "goi so nao", "vneid-hotline"),
+    ("vneid-khong-co-smartphone", "thế nhờ con cháu làm hộ được không", "vneid-dang-ky-muc-2"),
+])
+def test_follow_up_in_a_thread(content: Content, current: str, text: str,
+                               expected: str) -> None:
+    found = follow_up(content, text, topic=_topic_of(content, current), current=current,
+                      understood_faq=None, understood_intent=None)
+    assert found is not None and found.faq == expected, (text, found)
+
+
+@pytest.mark.parametrize(("current", "text"), [
+    ("vneid-bi-khoa", "tài khoản bị khóa rồi mở ở đâu"),  # locked: the engine's unlock answer
+    ("vneid-bi-khoa", "mở khóa ở đâu"),
+    ("vneid-dang-ky-muc-1", "tôi cài rồi mà không vào được"),  # not a scam in a VNeID thread
+    ("vneid-khong-nhan-otp", "mất bao lâu"),
+    ("vneid-khong-co-smartphone", "làm hộ chiếu ở đâu"),  # "hộ chiếu" is not "làm hộ"
+    ("scam-phat-nguoi", "bao lâu thì có kết quả"),  # "bao lâu" is not "báo"
+    ("scam-phat-nguoi", "nộp phạt giao thông hết bao nhiêu"),
+    ("legal-vay-tien-khong-tra", "tôi chuyển tiền rồi mà nó không trả"),  # a legal thread
+])
+def test_not_a_thread_follow_up(content: Content, current: str, text: str) -> None:
+    assert follow_up(content, text, topic=_topic_of(content, current), current=current,
+                     understood_faq=None, understood_intent=None) is None
+
+
+def test_lock_without_a_thread_only_corrects_the_unlock_answer(content: Content) -> None:
+    text = "khóa tài khoản vneid ở đâu"
+    found = follow_up(content, text, topic=None, current=None,
+                      understood_faq="vneid-bi-khoa", understood_intent="vneid_account")
+    assert found is not None and found.faq == "vneid-mat-dien-thoai"
+    assert follow_up(content, text, topic=None, current=None, understood_faq=None,
+                     understood_intent="vneid_account") is None
+
+
+def test_a_long_message_is_a_question_of_its_own(content: Content) -> None:
+    text = ("tôi lỡ bấm vào rồi nhưng mà tôi muốn hỏi thêm là làm hộ chiếu cho con tôi "
+            "năm nay mười bốn tuổi thì cần những giấy tờ gì và nộp ở đâu")
+    assert follow_up(content, text, topic="scam", current="scam-phat-nguoi",
+                     understood_faq=None, understood_intent=None) is None
+
+
+def test_the_thread_topic(content: Content) -> None:
+    assert thread_topic(content, "vneid-bi-khoa", []) == "vneid"
+    assert thread_topic(content, None, ["c:scam:xu-ly", "m"]) == "scam"
+    assert thread_topic(content, None, ["q:crime-goi-113"]) == "crime"
+    # The main menu's topic doors are not a thread.
+    assert thread_topic(content, None, ["svc", "t:crime", "t:legal", "t:scam"]) is None
+
+
+@pytest.mark.parametrize(("current", "aspect", "more"), [
+    ("vneid-dang-ky-muc-2", "documents", False),  # "Mang thẻ căn cước gắn chip"
+    ("vneid-hotline", "fee", False),  # a 1900 number: the call may cost
+])
+def test_an_aspect_the_answer_speaks_of(content: Content, current: str, aspect: str,
+                                        more: bool) -> None:
+    found = aspect_of_answer(content, current, aspect)
+    assert found is not None and found.faq == current and found.more is more
+
+
+def test_an_aspect_the_answer_is_silent_on(content: Content) -> None:
+    assert aspect_of_answer(content, "vneid-muc-1-muc-2", "fee") is None
+    assert aspect_of_answer(content, "vneid-bi-khoa", None) is None
+
+
+def test_a_guess_in_the_entrys_own_words(content: Content) -> None:
+    assert same_words(content, "legal-quyen-nuoi-con", "ai được nuôi con")
+    assert same_words(content, "vneid-doi-dien-thoai-moi",
+                      "mua máy mới thì đăng nhập lại thế nào")
+    # "tuổi thì" is no reason to answer the marriage-age question.
+    assert not same_words(content, "legal-ket-hon-tuoi", "con tôi 5 tuổi thì sao")
+
+
+def test_back_to_a_service_seen_before(content: Content) -> None:
+    seen = ["can-cuoc-tre-duoi-6", "cap-ho-chieu"]
+    # The engine names the adult card; the child's, seen before, is the one meant.
+    assert back_to(content, "quay lại căn cước, mất bao lâu", seen, "cap-ho-chieu",
+                   "cap-doi-the-can-cuoc") == "can-cuoc-tre-duoi-6"
+    # Without a word of going back, or when the engine names a service seen before: its reading.
+    assert back_to(content, "căn cước mất bao lâu", seen, "cap-ho-chieu",
+                   "cap-doi-the-can-cuoc") is None
+    assert back_to(content, "quay lại hộ chiếu", seen, "can-cuoc-tre-duoi-6",
+                   "cap-ho-chieu") is None
+    assert back_to(content, "quay lại", seen, "cap-ho-chieu", None) is None
+
+
+def test_cannot_find_it_shows_the_steps(content: Content) -> None:
+    found = follow_up(content, "tôi đăng nhập rồi mà không thấy mục đó", topic="crime",
+                      current="crime-to-giac-vneid", understood_faq=None,
+                      understood_intent=None)
+    # (not the lost-money answer: logging in is no scam in a how-to thread)
+    assert found is not None and found.faq == "crime-to-giac-vneid" and found.more is True

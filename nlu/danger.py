@@ -358,7 +358,7 @@ _STRONG: dict[str, list[str]] = {
         r"|thuốc ngủ|thuốc chuột|thuốc sâu|thuốc diệt|thuốc trừ|nước javel|cồn công nghiệp)",
         r"(?:ngã|té|tai nạn|đánh|đâm|rơi|rớt) (?:[^ |]+ ){0,4}(?:ra máu|chảy máu)",
         r"(?:bầu|mang thai|có thai|thai) (?:[^ |]+ ){0,6}(?:ra máu|chảy máu|đau bụng dữ dội|vỡ ối"
-        r"|ngã|té)",
+        r"|ngã|(?<!y )té)",  # "(?<!y )": "trạm y tế" typed without diacritics is not a fall
         r"(?:nước sôi|dầu sôi|canh nóng|nồi nước|xăng|axit) (?:[^ |]+ ){0,3}(?:đổ|hắt|văng|@bắn"
         r"|tạt) (?:vào|lên|trúng) (?:[^ |]+ )?(?:người|mặt|chân|tay|bé|con|cháu)",
         r"(?:bỏng|phỏng) (?:hết|cả|khắp|rộp|lột|nặng)",
@@ -625,7 +625,7 @@ _PAST = _alt([
     r"(?:\d+|hôm qua|hôm trước)", r"(?:năm|vào năm) \d{4}", r"\d+/\d+(?:/\d+)?", r"hôm \d+",
     r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"(?:đã |phải )?(?:nằm viện|điều trị) "
     r"(?:\d+|mấy|một|hai|ba|vài|nửa) (?:ngày|tuần|tháng|năm)", r"qua đời", r"đã mất",
-    r"(?:nạn|quỵ|bệnh|biến|đuối|nặng) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
+    r"(?:nạn|quỵ|bệnh|biến|đuối|nặng|đuối nước) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
     r"cách đây (?:[^ |]+ )?(?:năm|tháng|tuần|ngày|hôm|bữa)",
 ])
 # A procedure, a benefit, a fine, money, an account: a question about the danger, not in it.
@@ -716,7 +716,8 @@ _DRILL = _alt([
 # right. The danger in the story before that question is background, unless it is now.
 _LETTER_QUESTION_PATTERNS = [
     r"(?:xin|cho (?:tôi|em|cháu|tui|mình) )?hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|"
-    r"thủ tục|hồ sơ|giấy|kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đơn|tòa|xử lý|đền bù)",
+    r"thủ tục|hồ sơ|giấy|kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đơn|tòa|xử lý|đền bù|"
+    r"mai táng|truy cứu|hình sự)",
     r"(?:tôi|em|cháu|tui) muốn hỏi (?:[^ |]+ ){0,12}(?:bồi thường|bảo hiểm|chế độ|thủ tục|hồ sơ|"
     r"kiện|luật|quyền|trách nhiệm|phạt|hưởng|trợ cấp|đền bù)",
 ]

@@ -290,6 +290,7 @@ async def main() -> None:
               f"ms/update, PostgreSQL {_spread([r['pg_cpu_ms_per_update'] for r in rs])} "
               f"ms/update, lost {sum(r['lost'] for r in rs)}, "
               f"duplicates {sum(r['duplicates'] for r in rs)}, "
+              f"webhooks answered 503 and sent again {sum(r['redelivered_503'] for r in rs)}, "
               f"conflicts {sum(r['conversation_conflicts'] for r in rs)}, "
               f"deadlocks {sum(r['deadlocks'] for r in rs)}")
     if len(by_n) >= 2:

@@ -3,7 +3,9 @@
 Protocol on stdin/stdout: prints ``PORT <n>`` once the double listens; then for each line
 ``GO <webhook url[,url...]> <updates> <rate>`` (rate 0 = as fast as possible) posts that many
 updates, alternating between the URLs (several server processes behind a round-robin balancer),
-and prints one JSON line with the figures; ``RESET`` clears the double's log. ``lost`` counts
+and prints one JSON line with the figures (a webhook answering 503, an update not stored in
+time, is posted again after a pause, as the platform redelivers it: ``redelivered_503``);
+``RESET`` clears the double's log. ``lost`` counts
 updates never answered; ``duplicates`` the replies beyond what the same message gets elsewhere
 in the run (each chat sends one message, whose answer has a fixed number of messages).
 """
@@ -30,20 +32,31 @@ MESSAGES = ["/start", "làm hộ chiếu hết bao nhiêu tiền", "quen mat kha
 async def drive(api: BotApiDouble, urls: list[str], n: int, rate: float,
                 run: int) -> dict[str, float]:
     sent_at: dict[str, float] = {}
+    redelivered = 0
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     sem = asyncio.Semaphore(64)
     base_chat = 10_000_000 + run * 100_000
     connector = aiohttp.TCPConnector(limit=64)
     async with aiohttp.ClientSession(connector=connector) as http:
         async def one(i: int) -> None:
+            nonlocal redelivered
             chat = base_chat + i
             update = api.message_update(chat, MESSAGES[i % len(MESSAGES)])
             async with sem:
                 sent_at[str(chat)] = time.monotonic()
-                async with http.post(urls[i % len(urls)], json=update, headers=headers) as resp:
-                    await resp.read()
-                    if resp.status != 200:
-                        raise RuntimeError(f"webhook answered {resp.status}")
+                for attempt in range(10):
+                    async with http.post(urls[(i + attempt) % len(urls)], json=update,
+                                         headers=headers) as resp:
+                        await resp.read()
+                        if resp.status == 200:
+                            return
+                        if resp.status != 503:
+                            raise RuntimeError(f"webhook answered {resp.status}")
+                    # 503: not stored in time (a saturated server); the platform delivers
+                    # the update again, as Telegram does, and the balancer may pick another.
+                    redelivered += 1
+                    await asyncio.sleep(0.5 * (attempt + 1))
+                raise RuntimeError("webhook answered 503 ten times")
 
         start = time.monotonic()
         tasks = []
@@ -80,6 +93,7 @@ async def drive(api: BotApiDouble, urls: list[str], n: int, rate: float,
     lat = sorted((first[c] - sent_at[c]) * 1000 for c in first) or [float("nan")]
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
     return {"updates": n, "answered": len(first), "lost": n - len(first),
+            "redelivered_503": redelivered,
             "duplicates": duplicates, "seconds": end - start,
             "per_second": len(first) / max(end - start, 1e-9), "p50_ms": q[49], "p99_ms": q[98],
             "p999_ms": lat[min(len(lat) - 1, int(len(lat) * 0.999))]}

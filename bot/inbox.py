@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from bot.conversation import Conversations
 from core.config import Settings
-from core.db import make_engine, make_sessionmaker, utcnow, write_lock
+from core.db import make_engine, make_sessionmaker, probe, utcnow, write_lock
 from core.models import InboxItem
 from flows.types import Button, Incoming, Reply
 
@@ -414,12 +414,15 @@ class Inbox:
             return 0
         now = utcnow()
         channels = sorted(self.ports)
+        left = [_C.state.in_(_OPEN), _C.channel.in_(channels),
+                or_(_C.lease_until.is_(None), _C.lease_until < now)]
+        if self.held:  # never our own rows, even when a renewal came late
+            left.append(_C.id.notin_(sorted(self.held)))
+        # Nearly always nothing is left: one statement outside a transaction says so.
+        if not await probe(self.engine, select(_C.id).where(*left).limit(1)):
+            return 0
         async with write_lock(self.engine), self.sessionmaker() as s, s.begin():
-            stmt = (select(_T).where(_C.state.in_(_OPEN), _C.channel.in_(channels),
-                                     or_(_C.lease_until.is_(None), _C.lease_until < now))
-                    .order_by(_C.id).limit(limit))
-            if self.held:  # never our own rows, even when a renewal came late
-                stmt = stmt.where(_C.id.notin_(sorted(self.held)))
+            stmt = select(_T).where(*left).order_by(_C.id).limit(limit)
             if self._pg:  # several processes claim side by side without waiting for each other
                 stmt = stmt.with_for_update(skip_locked=True)
             found = (await s.execute(stmt)).all()

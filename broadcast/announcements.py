@@ -46,6 +46,7 @@ __all__ = [
     "create",
     "find",
     "finish_runs",
+    "finishable_run",
     "follow_up",
     "needs_approval",
     "reasons",
@@ -348,6 +349,12 @@ async def run_counts(session: AsyncSession, run_id: int) -> dict[str, int]:
 def _open_rows(run_id: Any) -> Any:
     return exists().where(OutboxItem.run_id == run_id, OutboxItem.kind == "notice",
                           OutboxItem.state.in_(OPEN))
+
+
+def finishable_run() -> Any:
+    """True when some run has no row left to send and is not ended yet (what
+    :func:`finish_runs` would end)."""
+    return exists().where(Run.finished_at.is_(None), ~_open_rows(Run.id))
 
 
 async def finish_runs(session: AsyncSession, settings: Settings, texts: Mapping[str, str], *,

@@ -15,8 +15,9 @@ import random
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import OutboxItem, Run, User
@@ -28,7 +29,9 @@ __all__ = [
     "begin_send",
     "claim",
     "defer",
+    "due_row",
     "expire_leases",
+    "expired_lease",
     "mark",
     "retry_later",
     "run_texts",
@@ -53,6 +56,20 @@ class Claim:
 
 def _lease(now: dt.datetime, lease_s: float) -> dt.datetime:
     return now + dt.timedelta(seconds=lease_s)
+
+
+def expired_lease() -> Any:
+    """True when some row's lease ran out (what :func:`expire_leases` gives back); the time
+    is the bound parameter ``now``."""
+    return exists().where(OutboxItem.state.in_(("claimed", "sending")),
+                          OutboxItem.lease_until < bindparam("now"))
+
+
+def due_row(channels: Collection[str]) -> Any:
+    """True when :func:`claim` would find a row for these channels (at ``now``)."""
+    return exists().where(OutboxItem.state == "pending",
+                          OutboxItem.not_before <= bindparam("now"),
+                          OutboxItem.channel.in_(sorted(channels)))
 
 
 async def expire_leases(session: AsyncSession, now: dt.datetime) -> int:

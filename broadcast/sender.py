@@ -29,7 +29,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -37,7 +37,7 @@ from broadcast import announcements, attachments, outbox, ratelimit
 from broadcast.outbox import Claim
 from broadcast.rules import DeliveryRule
 from core.config import Settings
-from core.db import write_lock
+from core.db import probe, write_lock
 from core.delivery import Delivery
 from core.files import OutgoingFile
 from core.models import ChatPace, OutboxItem, User
@@ -89,6 +89,10 @@ class Sender:
         self._last_prune = 0.0
         self._stopping = False
         self.in_flight = 0
+        #: An idle sender's one statement a poll: is a row due, is there a sweep to do?
+        self._idle_probe: Select[tuple[bool, bool]] = select(
+            outbox.due_row(self.channels), outbox.expired_lease()
+            | announcements.finishable_run())
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC)
@@ -106,23 +110,28 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; then finish the sends in flight and give back the rest."""
-        queue: asyncio.PriorityQueue[tuple[int, int, Claim]] = asyncio.PriorityQueue()
+        queue: asyncio.PriorityQueue[tuple[int, int, Claim | None]] = asyncio.PriorityQueue()
         self._stopping = False
         workers = [asyncio.create_task(self._worker(queue))
                    for _ in range(self.cfg.sender_concurrency)]
         batch = self.cfg.sender_batch
+        idle = False
         try:
             while not stop.is_set():
                 got = 0
                 try:
-                    await self._sweep()
-                    if queue.qsize() <= batch // 2:
+                    due = sweep = True
+                    if idle:  # found nothing last time: ask first, in one statement
+                        due, sweep = await self._anything()
+                    await self._sweep(expire=sweep)
+                    if due and queue.qsize() <= batch // 2:
                         claims = await self._claim(batch - queue.qsize())
                         for c in claims:
                             queue.put_nowait((c.rank, c.id, c))
                         got = len(claims)
                 except Exception:  # the database went away: keep trying, never stop sending
                     log.exception("sender %s: feeding failed; trying again", self.name)
+                idle = not got and queue.empty() and not self.in_flight
                 wait = 0.05 if got or not queue.empty() else self.cfg.poll_s
                 try:
                     await asyncio.wait_for(stop.wait(), wait)
@@ -130,18 +139,24 @@ class Sender:
                     pass
         finally:
             self._stopping = True
+            for i in range(len(workers)):  # ahead of every row (ranks are 0 and up)
+                queue.put_nowait((-1, -1 - i, None))
             await asyncio.gather(*workers, return_exceptions=True)
             left = []
             while not queue.empty():
-                left.append(queue.get_nowait()[2])
+                rest = queue.get_nowait()[2]
+                if rest is not None:
+                    left.append(rest)
             await self._give_back(left)
 
-    async def _worker(self, queue: asyncio.PriorityQueue[tuple[int, int, Claim]]) -> None:
+    async def _worker(self, queue: asyncio.PriorityQueue[tuple[int, int, Claim | None]]
+                      ) -> None:
+        """Send rows from the queue until a stop mark (``None``) comes: an idle worker
+        sleeps on the queue (no timer waking it several times a second)."""
         while not self._stopping:
-            try:
-                _, _, c = await asyncio.wait_for(queue.get(), 0.2)
-            except TimeoutError:
-                continue
+            _, _, c = await queue.get()
+            if c is None:
+                return
             try:
                 await self.send(c)
             except Exception:  # the row's lease runs out and it is sent again later
@@ -202,24 +217,32 @@ class Sender:
             log.exception("sender %s: could not give back %d rows (their lease will expire)",
                           self.name, len(claims))
 
-    async def _sweep(self, force: bool = False) -> int:
+    async def _anything(self) -> tuple[bool, bool]:
+        """(a row is due, a lease expired or a run can end), in one statement outside a
+        transaction: an idle sender costs one statement a poll, not three transactions."""
+        row = await probe(self.engine, self._idle_probe, {"now": self.now()})
+        return bool(row[0]), bool(row[1])
+
+    async def _sweep(self, force: bool = False, *, expire: bool = True) -> int:
         """Expired leases back to pending; end runs with nothing left; prune chat pacing.
-        Returns the number of leases expired plus runs ended."""
+        Returns the number of leases expired plus runs ended. ``expire=False`` (the idle
+        probe found neither) does the pruning only."""
         mono = time.monotonic()
         if not force and mono - self._last_sweep < _SWEEP_S:
             return 0
-        self._last_sweep = mono
         ended: list[int] = []
         n = 0
         now = self.now()
         try:
-            async with self._tx() as s:
-                n = await outbox.expire_leases(s, now)
-                if n:
-                    log.warning("sender %s: %d rows had an expired lease (a sender stopped?)",
-                                self.name, n)
-            async with self._tx() as s:
-                ended = await announcements.finish_runs(s, self.settings, self.texts, now=now)
+            if expire or force:
+                self._last_sweep = mono
+                async with self._tx() as s:
+                    n = await outbox.expire_leases(s, now)
+                    if n:
+                        log.warning("sender %s: %d rows had an expired lease (a sender "
+                                    "stopped?)", self.name, n)
+                    ended = await announcements.finish_runs(s, self.settings, self.texts,
+                                                            now=now)
             if mono - self._last_prune > _PRUNE_S:
                 self._last_prune = mono
                 async with self._tx() as s:

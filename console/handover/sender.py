@@ -30,7 +30,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Protocol
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -38,7 +38,7 @@ from sqlalchemy.orm import aliased
 from broadcast import ratelimit
 from console.handover.desk import Desk
 from core.config import Settings
-from core.db import write_lock
+from core.db import probe, write_lock
 from core.delivery import Delivery
 from core.models import Handover, HandoverMessage
 from flows.types import Button, Reply
@@ -71,6 +71,11 @@ class HandoverSender:
         self._wake = asyncio.Event()
         self._last_sweep = 0.0
         self.sent = 0
+        #: One statement before a claim: is any message due for these channels? (An idle
+        #: process asks every ``sender_poll_s``; the claim is a transaction with row locks.)
+        self._due: Select[tuple[bool]] = select(exists().where(
+            HandoverMessage.state == "pending", HandoverMessage.not_before <= bindparam("now"),
+            HandoverMessage.to_channel.in_(sorted(self.channels))))
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC)
@@ -105,15 +110,31 @@ class HandoverSender:
         mono = time.monotonic()
         if sweep or mono - self._last_sweep >= _SWEEP_S:
             self._last_sweep = mono
-            async with self._tx() as s:
-                counts = await Desk(s, self.settings, self.texts, self.now()).sweep()
-                await self._expire(s)
-            if any(counts.values()):
-                log.info("handover sweep: %s", counts)
+            if sweep or await self._sweep_due():
+                await self._sweep()
         claimed = await self._claim()
         for row in claimed:
             await self._send(row)
         return len(claimed)
+
+    async def _sweep_due(self) -> bool:
+        """Whether :meth:`_sweep` may find anything (one statement): a chat held by an
+        operator, a request waiting too long, or a message whose sending lease ran out."""
+        now = self.now()
+        old = now - dt.timedelta(hours=self.settings.handover.max_wait_hours)
+        row = await probe(self.engine, select(
+            exists().where(Handover.state == "claimed")
+            | exists().where(Handover.state == "queued", Handover.requested_at < old)
+            | exists().where(HandoverMessage.state == "sending",
+                             HandoverMessage.lease_until < now)))
+        return bool(row[0])
+
+    async def _sweep(self) -> None:
+        async with self._tx() as s:
+            counts = await Desk(s, self.settings, self.texts, self.now()).sweep()
+            await self._expire(s)
+        if any(counts.values()):
+            log.info("handover sweep: %s", counts)
 
     async def drain(self, limit_s: float = 30.0) -> None:
         """Send everything waiting, deferred rows included (tests)."""
@@ -141,6 +162,12 @@ class HandoverSender:
         if not self.channels:
             return []
         now = self.now()
+        try:
+            if not (await probe(self.engine, self._due, {"now": now}))[0]:
+                return []
+        except SQLAlchemyError:
+            log.exception("handover sender: looking for messages failed")
+            return []
         older = aliased(HandoverMessage)
         blocked_by_older = exists().where(and_(
             older.to_channel == HandoverMessage.to_channel,

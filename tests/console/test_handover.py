@@ -260,8 +260,10 @@ async def test_a_silent_operator_page_releases_the_chat_after_the_timeout(hcore:
     lan = await operator(hcore, "lan", [AREA])
     await ask_person(hcore, "c1")
     h = await the_request(hcore, "c1")
-    await desk_do(hcore, lambda d: d.claim(h.id, lan))
     sender = HandoverSender(hcore.sessionmaker, hcore.settings, hcore.content.texts, {})
+    assert not await sender._sweep_due()  # a fresh request: an idle poll skips the sweep
+    await desk_do(hcore, lambda d: d.claim(h.id, lan))
+    assert await sender._sweep_due()
     await sender.step(sweep=True)
     assert (await the_request(hcore, "c1")).state == "claimed"  # the page was just seen
     async with hcore.sessionmaker() as s, s.begin():
@@ -269,7 +271,8 @@ async def test_a_silent_operator_page_releases_the_chat_after_the_timeout(hcore:
         assert duty is not None
         duty.last_seen_at = utcnow() - dt.timedelta(
             seconds=hcore.settings.handover.release_after_s + 1)
-    await sender.step(sweep=True)
+    sender._last_sweep = 0.0  # the timed sweep of the polling loop (asks first) finds it
+    await sender.step()
     assert (await the_request(hcore, "c1")).state == "queued"
     async with hcore.sessionmaker() as s:
         rows = await Desk(s, hcore.settings, hcore.content.texts).messages_for("web", "c1", 0)

@@ -43,7 +43,7 @@ THRESHOLDS_FILE = Path(__file__).with_name("thresholds.json")
 _SOCIAL = frozenset({"greet", "goodbye", "thanks"})
 _MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 #: How much the question found inside a long message weighs against the whole message.
-_QUESTION_WEIGHT = 0.6
+_QUESTION_WEIGHT = 0.5
 #: A follow-up on the current service is a short question (in words).
 _FOLLOW_UP_WORDS = 14
 #: Intents whose own words beat a follow-up reading ("ai được trợ giúp pháp lý miễn phí").
@@ -106,6 +106,7 @@ class TrainParams:
     max_faq_per_label: int = 60  # FAQ questions must not swamp the other labels
     model: str = "svm"  # lr: logistic regression; svm: linear SVM with a softmax on its scores
     temperature: float = 5.5  # svm only: scores are multiplied by this before the softmax
+    class_weight: str | None = None  # "balanced": each label weighs alike, however many examples
 
 
 @dataclass(frozen=True)
@@ -411,10 +412,11 @@ def _fit_weights(featurizer: Featurizer, norms: Sequence[str], y: Sequence[int],
     model: Any
     scale = 1.0
     if params.model == "svm":
-        model = LinearSVC(C=params.c, tol=1e-3)
+        model = LinearSVC(C=params.c, tol=1e-3, class_weight=params.class_weight)
         scale = params.temperature
     else:
-        model = LogisticRegression(C=params.c, max_iter=300, tol=1e-3)
+        model = LogisticRegression(C=params.c, max_iter=300, tol=1e-3,
+                                   class_weight=params.class_weight)
     model.fit(x, np.asarray(y))
     coef = np.zeros((n_labels, featurizer.size), dtype=np.float32)
     bias = np.full(n_labels, -1e4, dtype=np.float32)

@@ -983,8 +983,28 @@ def _blank_lookalikes(s: str, mode: int, words: _Words | None = None) -> str:
 _RANK = {"none": 0, "soft": 1, "now": 2}
 
 
+#: The last messages read and their reading: the conversation checks a message for danger
+#: before anything else, then the engine's parse reads the same text; it is read once.
+_RECENT: dict[str, Danger] = {}
+_RECENT_MAX = 32
+
+
 def assess(text: str) -> Danger:
     """The danger level of a whole message (any length), its kinds and the numbers to show."""
+    found = _RECENT.get(text)
+    if found is None:
+        found = _assess(text)
+        if len(_RECENT) >= _RECENT_MAX:
+            try:
+                _RECENT.pop(next(iter(_RECENT)), None)  # the oldest first
+            except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+                pass
+        _RECENT[text] = found
+    return found
+
+
+def _assess(text: str) -> Danger:
+    """``assess`` without the memory of recent messages."""
     if not text or not text.strip():
         return _NONE
     s, ends, mode = _words(text)

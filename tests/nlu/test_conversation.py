@@ -21,6 +21,8 @@ from nlu.data import training_examples
     ("cap-ho-chieu", "con giay to gi nua", "documents"),
     ("cap-ho-chieu", "mất bao lâu", "duration"),
     ("cap-ho-chieu", "hết bao nhiêu", "fee"),
+    ("cap-ho-chieu", "hết nhiu tiền", "fee"),
+    ("cap-ho-chieu", "het nhiu tien v", "fee"),
     ("cap-ho-chieu", "ở đâu", "where"),
     ("dang-ky-tam-tru", "con phai den dau lam", "where"),
     ("dang-ky-tam-tru", "có làm online được không", "where"),

@@ -35,3 +35,12 @@ def test_each_source_keeps_its_answers_right_not_only_the_pooled_ones() -> None:
 def test_the_held_out_real_questions_are_never_used_to_calibrate(content: Any) -> None:
     with pytest.raises(ValueError, match="held out"):
         calibrate(content, [Path("tests/data/nlu_real.yml")], write=False)
+
+
+def test_a_finer_label_is_right_when_its_intent_is(engine: Any) -> None:
+    from nlu.calibrate import _outcome
+
+    conf, right, top3 = _outcome(engine, "thủ tục nhận con nuôi", "other_procedure")
+    assert engine.parse("thủ tục nhận con nuôi").label == "other_procedure"
+    assert right and top3 and conf > 0.5
+    assert _outcome(engine, "thủ tục nhận con nuôi", "out_of_scope")[1:] == (True, True)

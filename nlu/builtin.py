@@ -98,7 +98,7 @@ for _t in sorted(_TERM_OWNERS, key=len, reverse=True):
 class TrainParams:
     """Model settings chosen by cross-validation (bench/nlu_bench.py --cv)."""
 
-    c: float = 0.5
+    c: float = 0.3
     word_weight: float = 1.0
     min_df_char: int = 2
     copies: int = 4
@@ -108,7 +108,7 @@ class TrainParams:
     temperature: float = 5.5  # svm only: scores are multiplied by this before the softmax
     #: "balanced": each label weighs alike, however many examples it has; "sqrt": halfway
     #: (a label's weight is the square root of its balanced weight); None: each example alike.
-    class_weight: str | None = "balanced"
+    class_weight: str | None = "sqrt"
 
 
 @dataclass(frozen=True)

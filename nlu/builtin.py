@@ -43,7 +43,7 @@ THRESHOLDS_FILE = Path(__file__).with_name("thresholds.json")
 _SOCIAL = frozenset({"greet", "goodbye", "thanks"})
 _MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 #: How much the question found inside a long message weighs against the whole message.
-_QUESTION_WEIGHT = 0.6
+_QUESTION_WEIGHT = 0.5
 #: A follow-up on the current service is a short question (in words).
 _FOLLOW_UP_WORDS = 14
 #: Intents whose own words beat a follow-up reading ("ai được trợ giúp pháp lý miễn phí").
@@ -106,6 +106,9 @@ class TrainParams:
     max_faq_per_label: int = 60  # FAQ questions must not swamp the other labels
     model: str = "svm"  # lr: logistic regression; svm: linear SVM with a softmax on its scores
     temperature: float = 5.5  # svm only: scores are multiplied by this before the softmax
+    #: "balanced": each label weighs alike, however many examples it has; "sqrt": halfway
+    #: (a label's weight is the square root of its balanced weight); None: each example alike.
+    class_weight: str | None = "sqrt"
 
 
 @dataclass(frozen=True)
@@ -410,11 +413,17 @@ def _fit_weights(featurizer: Featurizer, norms: Sequence[str], y: Sequence[int],
     x = csr_matrix((data, indices, indptr), shape=(len(norms), featurizer.size))
     model: Any
     scale = 1.0
+    weight: Any = params.class_weight
+    if weight == "sqrt":
+        labels, counts = np.unique(np.asarray(y), return_counts=True)
+        weight = {int(lb): float(np.sqrt(len(y) / (len(labels) * n)))
+                  for lb, n in zip(labels, counts, strict=True)}
     if params.model == "svm":
-        model = LinearSVC(C=params.c, tol=1e-3)
+        model = LinearSVC(C=params.c, tol=1e-3, class_weight=weight)
         scale = params.temperature
     else:
-        model = LogisticRegression(C=params.c, max_iter=300, tol=1e-3)
+        model = LogisticRegression(C=params.c, max_iter=300, tol=1e-3,
+                                   class_weight=weight)
     model.fit(x, np.asarray(y))
     coef = np.zeros((n_labels, featurizer.size), dtype=np.float32)
     bias = np.full(n_labels, -1e4, dtype=np.float32)

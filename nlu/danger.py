@@ -170,25 +170,63 @@ class _Table(dict[str, list[tuple[str, re.Pattern[str]]]]):
 LOOSE, EXACT = 0, 1  # how a message was typed: without diacritics, or with them
 
 
-def _table(patterns: dict[str, list[str]]) -> tuple[_Table, _Table]:
+class _Tables:
     """Patterns indexed by the words they can start with: at each word of a message only the
     few patterns that can start there are tried (a 64 KiB message is read in milliseconds).
-    One table for each way of typing (LOOSE, EXACT)."""
-    tables = (_Table(), _Table())
-    for mode, table in enumerate(tables):
-        for family, items in patterns.items():
-            for p in items:
-                expanded = _expand(p, loose=mode == LOOSE)
-                rx = re.compile(f"(?:{expanded})(?= )")
-                for w in _first_words(expanded):
-                    table.add(w, family, rx)
-    return tables
+    One table for each way of typing (``tables[LOOSE]``, ``tables[EXACT]``), built the first
+    time it is needed: compiling them all takes most of a second, and many processes that
+    import the engine never read a message (``loose``: raw regexes for LOOSE only)."""
+
+    def __init__(self, patterns: dict[str, list[str]],
+                 loose: dict[str, list[str]] | None = None) -> None:
+        self.patterns, self.loose = patterns, loose or {}
+        self.built: list[_Table | None] = [None, None]
+
+    def __getitem__(self, mode: int) -> _Table:
+        table = self.built[mode]
+        if table is None:
+            table = _Table()
+            for family, items in self.patterns.items():
+                for p in items:
+                    expanded = _expand(p, loose=mode == LOOSE)
+                    rx = re.compile(f"(?:{expanded})(?= )")
+                    for w in _first_words(expanded):
+                        table.add(w, family, rx)
+            for family, items in self.loose.items() if mode == LOOSE else ():
+                for p in items:
+                    rx = re.compile(f"(?:{p})(?= )")
+                    for w in _first_words(rx.pattern):
+                        table.add(w, family, rx)
+            self.built[mode] = table
+        return table
 
 
-def _alt(patterns: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    return tuple(  # type: ignore[return-value]
-        re.compile(r"(?<= )(?:" + "|".join(_expand(p, loose=mode == LOOSE) for p in patterns)
-                   + r")(?= )") for mode in (LOOSE, EXACT))
+def _table(patterns: dict[str, list[str]], loose: dict[str, list[str]] | None = None
+           ) -> _Tables:
+    return _Tables(patterns, loose)
+
+
+class _Alt:
+    """Patterns joined into one regex per way of typing (``alt[LOOSE]``, ``alt[EXACT]``),
+    compiled the first time it is needed."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.patterns = patterns
+        self.built: list[re.Pattern[str] | None] = [None, None]
+
+    def __getitem__(self, mode: int) -> re.Pattern[str]:
+        rx = self.built[mode]
+        if rx is None:
+            rx = self.built[mode] = re.compile(r"(?<= )(?:" + "|".join(
+                _expand(p, loose=mode == LOOSE) for p in self.patterns) + r")(?= )")
+        return rx
+
+    def __iter__(self) -> Iterator[re.Pattern[str]]:
+        return iter((self[LOOSE], self[EXACT]))
+
+
+def _alt(patterns: list[str]) -> _Alt:
+    return _Alt(patterns)
 
 
 _KIN = (r"(?:con|cháu|bà|ông|bố|ba|mẹ|má|vợ|chồng|anh|chị|em|bé|nội|ngoại|cụ|bác|chú|"
@@ -752,11 +790,7 @@ _PERSONAL = _alt([
 _EMPHASIS_RE = re.compile(r"!|([^\W\d_])\1{3,}")
 
 _STRONG_TABLE = _table(_STRONG)
-_WEAK_TABLE = _table(_WEAK)
-for _family, _rx in ((f, re.compile(f"(?:{p})(?= )")) for f, ps in _WEAK_LOOSE.items()
-                     for p in ps):
-    for _w in _first_words(_rx.pattern):
-        _WEAK_TABLE[LOOSE].add(_w, _family, _rx)
+_WEAK_TABLE = _table(_WEAK, loose=_WEAK_LOOSE)
 _LOOKALIKE_TABLE = _table({"lookalike": _LOOKALIKES})
 #: ``_LETTER_QUESTION`` and ``_DRILL_EVENT`` looked up by first words, like the phrases.
 _LETTER_QUESTION_TABLE = _table({"letter": _LETTER_QUESTION_PATTERNS})
@@ -984,8 +1018,28 @@ def _blank_lookalikes(s: str, mode: int, words: _Words | None = None) -> str:
 _RANK = {"none": 0, "soft": 1, "now": 2}
 
 
+#: The last messages read and their reading: the conversation checks a message for danger
+#: before anything else, then the engine's parse reads the same text; it is read once.
+_RECENT: dict[str, Danger] = {}
+_RECENT_MAX = 32
+
+
 def assess(text: str) -> Danger:
     """The danger level of a whole message (any length), its kinds and the numbers to show."""
+    found = _RECENT.get(text)
+    if found is None:
+        found = _assess(text)
+        if len(_RECENT) >= _RECENT_MAX:
+            try:
+                _RECENT.pop(next(iter(_RECENT)), None)  # the oldest first
+            except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+                pass
+        _RECENT[text] = found
+    return found
+
+
+def _assess(text: str) -> Danger:
+    """``assess`` without the memory of recent messages."""
     if not text or not text.strip():
         return _NONE
     s, ends, mode = _words(text)

@@ -41,8 +41,8 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(duoc|nhan|lanh|linh) bao nhieu|muc (dong|huong)|giam (tru|phi|gia|bao nhieu)"
         r"|\btien\b.{0,30}bao nhieu|mat phi|ton phi|co phi|thi (duoc )?giam|duoc giam"
         r"|bao nhieu (phan tram|%)|(mat|ton) (bao nhieu|nhieu) (khong|ko)"
-        # Southern "hết nhiu tiền" (= hết bao nhiêu tiền): "nhiu" folds to "nhieu".
-        r"|(het|ton|mat|dong|tra) nhieu tien")),
+        # "hết nhiu tiền", "tốn nhiều tiền không": "nhiu" is typed for "nhiêu" and "nhiều"
+        r"|(het|ton|mat|dong|tra) nhieu tien|^nhieu tien\b")),
     ("documents", re.compile(
         r"giay to (gi|nao|can|chi)|can (nhung )?(gi|giay|ho so|mang)|mang (theo )?(gi|nhung)"
         r"|ho so (gom|can|co)|can chuan bi|chuan bi (gi|nhung)|nop (nhung )?(gi|giay)"

@@ -21,6 +21,8 @@ from nlu.data import training_examples
     ("cap-ho-chieu", "con giay to gi nua", "documents"),
     ("cap-ho-chieu", "mất bao lâu", "duration"),
     ("cap-ho-chieu", "hết bao nhiêu", "fee"),
+    ("cap-ho-chieu", "hết nhiu tiền", "fee"),
+    ("cap-ho-chieu", "het nhiu tien v", "fee"),
     ("cap-ho-chieu", "ở đâu", "where"),
     ("dang-ky-tam-tru", "con phai den dau lam", "where"),
     ("dang-ky-tam-tru", "có làm online được không", "where"),
@@ -156,6 +158,16 @@ def test_adoption_is_never_the_parent_child_recognition_service(engine: BuiltinE
 
 def test_divorce_is_a_legal_question(engine: BuiltinEngine) -> None:
     assert engine.parse("ly hôn thuận tình thì nộp đơn ở đâu").intent == "legal_help"
+
+
+@pytest.mark.parametrize("text", ["thủ tục ly hôn", "thu tuc ly hon nop o dau",
+                                  "muốn ly hôn thì cần giấy tờ gì"])
+def test_divorce_as_a_procedure_is_the_legal_faq_not_marriage_registration(
+        engine: BuiltinEngine, text: str) -> None:
+    # Filed at the court, never at the ward: the FAQ on the two ways to divorce says so.
+    p = engine.parse(text)
+    assert (p.intent, p.service, p.decision) == ("legal_help", None, "answer")
+    assert p.faq == "legal-ly-hon-hai-cach"
 
 
 # ---------------------------------------------------------------------- the assistant itself

@@ -97,6 +97,7 @@ def test_off_topic_is_out_of_scope(engine: BuiltinEngine) -> None:
 @pytest.mark.parametrize(("text", "aspect"), [
     ("làm hộ chiếu hết bao nhiêu tiền", "fee"),
     ("làm căn cước cho mẹ hết nhiu tiền", "fee"),
+    ("lam ho chieu het nhiu tien", "fee"),
     ("đổi căn cước mất mấy ngày", "duration"),
     ("đăng ký kết hôn cần giấy tờ gì", "documents"),
     ("ai được rút bảo hiểm xã hội một lần", "eligibility"),

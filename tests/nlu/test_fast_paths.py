@@ -105,3 +105,21 @@ def test_letter_questions_and_drills_found_where_the_joined_regex_finds_them() -
             letter.start() if letter is not None else -1), text
         drill = danger._DRILL_EVENT[mode].search(s) is not None
         assert (danger._first(s, danger._DRILL_EVENT_TABLE[mode], words) >= 0) == drill, text
+
+
+def test_a_message_is_read_for_danger_once_and_the_reading_is_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The conversation checks a message for danger, then the parse reads it again.
+    for text in TEXTS[:300]:
+        assert danger.assess(text) == danger._assess(text) == danger.assess(text), text
+    calls: list[str] = []
+    plain = danger._assess
+    monkeypatch.setattr(danger, "_assess", lambda t: calls.append(t) or plain(t))
+    text = "nhà bên cạnh đang cháy to, cứu với, tôi cũng muốn hỏi làm hộ chiếu"
+    first = danger.assess(text)
+    again = danger.assess(text)
+    assert first is again and first.level == "now" and calls == [text]
+    for k in range(danger._RECENT_MAX + 5):  # old messages are forgotten, a few are kept
+        danger.assess(f"tin nhắn số {k}")
+    assert len(danger._RECENT) <= danger._RECENT_MAX and text not in danger._RECENT
+    assert danger.assess(text) == first and calls.count(text) == 2

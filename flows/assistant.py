@@ -34,6 +34,7 @@ from flows.thread import (
     FollowUp,
     aspect_of_answer,
     back_to,
+    caught_by_scam,
     follow_up,
     same_words,
     thread_topic,
@@ -702,13 +703,17 @@ class Assistant:
         """A short follow-up in a question-and-answer thread that the engine, reading it
         alone, cannot place ("tôi lỡ bấm vào rồi" after a scam warning); not when the message
         clearly asks about a service, nor with danger in it."""
-        if danger.level != "none" or parse.danger == "now" or (
-                parse.intent == "service_howto" and parse.decision == "answer"
-                and parse.confidence >= _SURE_OF_SERVICE):
+        if danger.level != "none" or parse.danger == "now":
             return None
         content = ctx.content
         current = str(state.data.get(_FAQ) or "") or None
         topic = thread_topic(content, current, state.options)
+        if (parse.intent == "service_howto" and parse.decision == "answer"
+                and parse.confidence >= _SURE_OF_SERVICE
+                and not (topic == "scam" and caught_by_scam(text))):
+            # A clear service question changes the subject; "tôi kết bạn rồi" after a scam
+            # warning does not, however sure the engine is of "kết hôn" in it.
+            return None
         found = follow_up(content, text, topic=topic, current=current,
                           understood_faq=parse.faq, understood_intent=parse.intent,
                           before=before)

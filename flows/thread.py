@@ -66,6 +66,12 @@ def _victim(strong: bool) -> re.Pattern[str]:
 
 _VICTIM = _victim(strong=False)
 _VICTIM_STRONG = _victim(strong=True)
+
+
+def caught_by_scam(text: str) -> bool:
+    """Whether ``text`` says the citizen already did what a scammer asked ("tôi lỡ bấm vào
+    rồi", "tôi kết bạn rồi"): in a scam thread, that is the thread, never a new service."""
+    return bool(_VICTIM.search(_words(text)))
 # "có mất tiền không", "có sao không", "lấy lại được không" in a scam thread.
 _AT_RISK = re.compile(rf"\b(co )?(bi )?(mat tien|sao|bi gi|nguy hiem|anh huong|lay lai)"
                       rf"\b(\s+\w+){{0,3}}\s+{_NO}\b|\blay lai (duoc|dc)\b")

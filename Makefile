@@ -73,17 +73,20 @@ check-content: install
 # --dist worksteal: a worker that finishes early takes tests queued for the other, so a few long
 # tests (real processes, browsers) do not leave one core idle at the end (tests/conftest.py runs
 # the files with slow tests first).
-# mypy runs beside pytest, at a lower priority: it takes the CPU that pytest's workers leave idle
-# while they wait (processes starting, databases being created); its report is printed after
-# pytest's, and either failing fails the target.
+# mypy and the content check run beside pytest, at a lower priority: they take the CPU that
+# pytest's workers leave idle while they wait (processes starting, databases being created);
+# their reports are printed after pytest's, and any of them failing fails the target.
 test: dev system-packages
 	$(BIN)/ruff check core nlu flows broadcast console bot tests bench
-	$(BIN)/trolyso content check
-	@log=$$(mktemp); nice -n 10 $(BIN)/mypy >"$$log" 2>&1 & mypy=$$!; \
-	echo "$(BIN)/pytest -q -n auto --dist worksteal --cov --cov-report=term  (mypy beside it)"; \
+	@log=$$(mktemp); \
+	{ nice -n 10 $(BIN)/mypy; a=$$?; nice -n 10 $(BIN)/trolyso content check; b=$$?; \
+	  [ $$a = 0 ] && [ $$b = 0 ]; } >"$$log" 2>&1 & \
+	checks=$$!; \
+	echo "$(BIN)/pytest -q -n auto --dist worksteal --cov --cov-report=term" \
+	     "(beside it: mypy, then trolyso content check)"; \
 	$(BIN)/pytest -q -n auto --dist worksteal --cov --cov-report=term; tests=$$?; \
-	wait $$mypy; types=$$?; echo "$(BIN)/mypy:"; cat "$$log"; rm -f "$$log"; \
-	[ $$tests = 0 ] && [ $$types = 0 ]
+	wait $$checks; rc=$$?; echo "$(BIN)/mypy, $(BIN)/trolyso content check:"; cat "$$log"; \
+	rm -f "$$log"; [ $$tests = 0 ] && [ $$rc = 0 ]
 
 bench: dev system-packages
 	@for f in bench/*_bench.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -150,26 +150,45 @@ async def _pg_template(admin_url: str) -> str:
     return _pg_templates[admin_url]
 
 
-# A test's PostgreSQL database is dropped by this worker's thread while the next test runs:
-# DROP DATABASE waits for the server's disk (about 0.3-1 s each), not for this process's CPU.
-_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+# Test databases are created and dropped by this worker's thread, over the sync driver: the
+# database of the next PostgreSQL test is created while the current test runs, and a test's
+# database is dropped while the next test runs. CREATE and DROP DATABASE wait for the server's
+# disk (about 0.3-1 s each), not for this process's CPU (issue 14).
+_pg_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-databases")
+_pg_next: dict[tuple[str, str | None], Future[str]] = {}
 _drops: list[Future[None]] = []
 
 
-def _drop_database(admin_url: str, name: str) -> None:
+def _admin_sql(admin_url: str, sql: str) -> None:
     import psycopg
 
     url = make_url(admin_url).set(drivername="postgresql")
     with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        conn.execute(sql.encode())
+
+
+def _create_database(admin_url: str, template: str | None) -> str:
+    # One database per test, named after the xdist worker too: parallel workers never share one.
+    name = f"trolyso_t_{WORKER}_{uuid.uuid4().hex[:12]}"
+    _admin_sql(admin_url, f'CREATE DATABASE "{name}"' +
+               (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def _drop_database(admin_url: str, name: str | Future[str]) -> None:
+    if isinstance(name, Future):
+        name = name.result()
+    _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_pg_templates() -> Iterator[None]:
     yield
-    _dropper.shutdown(wait=True)
+    for (admin_url, _), created in _pg_next.items():  # made for a test that did not come
+        _drops.append(_pg_thread.submit(_drop_database, admin_url, created))
+    _pg_thread.shutdown(wait=True)
     for done in _drops:
-        done.result()  # a drop that failed fails the session here, as it did in the test
+        done.result()  # a drop that failed fails the session here
 
     async def drop() -> None:
         for admin_url, name in _pg_templates.items():
@@ -209,18 +228,15 @@ async def _pg_database(*, migrated: bool) -> AsyncIterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI ({admin_url}): {problem}")
         pytest.skip(f"PostgreSQL not available: {problem}")
-    # One database per test, named after the xdist worker too: parallel workers never share one.
-    name = f"trolyso_t_{WORKER}_{uuid.uuid4().hex[:12]}"
     template = await _pg_template(admin_url) if migrated else None
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"' +
-                                (f' TEMPLATE "{template}"' if template else "")))
-    await admin.dispose()
+    key = (admin_url, template)
+    created = _pg_next.pop(key, None) or _pg_thread.submit(_create_database, admin_url, template)
+    name = await asyncio.wrap_future(created)
+    _pg_next[key] = _pg_thread.submit(_create_database, admin_url, template)  # the next test's
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        _drops.append(_dropper.submit(_drop_database, admin_url, name))
+        _drops.append(_pg_thread.submit(_drop_database, admin_url, name))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,15 @@ PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 _nlu_cache: Path | None = None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files holding a test marked ``slow`` run first, each file's tests kept together and in
+    their order (issue 14). With ``--dist worksteal`` the run then ends on short tests, which
+    the two workers share, instead of one worker finishing a minute-long test while the other
+    core idles."""
+    slow = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow)  # stable
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -103,11 +113,17 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
 
+_pg_reached: set[str] = set()
+
+
 async def _pg_available(url: str) -> str | None:
+    if url in _pg_reached:  # asked once per worker; a server lost later fails the test itself
+        return None
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        _pg_reached.add(url)
         return None
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
@@ -134,9 +150,45 @@ async def _pg_template(admin_url: str) -> str:
     return _pg_templates[admin_url]
 
 
+# Test databases are created and dropped by this worker's thread, over the sync driver: the
+# database of the next PostgreSQL test is created while the current test runs, and a test's
+# database is dropped while the next test runs. CREATE and DROP DATABASE wait for the server's
+# disk (about 0.3-1 s each), not for this process's CPU (issue 14).
+_pg_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-databases")
+_pg_next: dict[tuple[str, str | None], Future[str]] = {}
+_drops: list[Future[None]] = []
+
+
+def _admin_sql(admin_url: str, sql: str) -> None:
+    import psycopg
+
+    url = make_url(admin_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(sql.encode())
+
+
+def _create_database(admin_url: str, template: str | None) -> str:
+    # One database per test, named after the xdist worker too: parallel workers never share one.
+    name = f"trolyso_t_{WORKER}_{uuid.uuid4().hex[:12]}"
+    _admin_sql(admin_url, f'CREATE DATABASE "{name}"' +
+               (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def _drop_database(admin_url: str, name: str | Future[str]) -> None:
+    if isinstance(name, Future):
+        name = name.result()
+    _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_pg_templates() -> Iterator[None]:
     yield
+    for (admin_url, _), created in _pg_next.items():  # made for a test that did not come
+        _drops.append(_pg_thread.submit(_drop_database, admin_url, created))
+    _pg_thread.shutdown(wait=True)
+    for done in _drops:
+        done.result()  # a drop that failed fails the session here
 
     async def drop() -> None:
         for admin_url, name in _pg_templates.items():
@@ -176,19 +228,15 @@ async def _pg_database(*, migrated: bool) -> AsyncIterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI ({admin_url}): {problem}")
         pytest.skip(f"PostgreSQL not available: {problem}")
-    # One database per test, named after the xdist worker too: parallel workers never share one.
-    name = f"trolyso_t_{WORKER}_{uuid.uuid4().hex[:12]}"
     template = await _pg_template(admin_url) if migrated else None
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"' +
-                                (f' TEMPLATE "{template}"' if template else "")))
+    key = (admin_url, template)
+    created = _pg_next.pop(key, None) or _pg_thread.submit(_create_database, admin_url, template)
+    name = await asyncio.wrap_future(created)
+    _pg_next[key] = _pg_thread.submit(_create_database, admin_url, template)  # the next test's
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        _drops.append(_pg_thread.submit(_drop_database, admin_url, name))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

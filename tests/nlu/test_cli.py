@@ -104,6 +104,7 @@ def test_a_trained_engine_is_loaded_from_the_cache(content: Any, tmp_path: Path,
     assert len(list(tmp_path.glob("nlu-*.pkl"))) == 1
 
 
+@pytest.mark.slow  # trains the engine
 def test_training_runs_in_a_child_process_and_the_parent_loads_its_cache(
         content: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The parent never trains itself (its heap would keep training's scratch memory)."""
@@ -119,6 +120,7 @@ def test_training_runs_in_a_child_process_and_the_parent_loads_its_cache(
     assert engine.parse("báo tử").service == "dang-ky-khai-tu"
 
 
+@pytest.mark.slow  # trains the engine
 def test_when_the_child_cannot_run_the_parent_trains(content: Any, tmp_path: Path,
                                                        caplog: pytest.LogCaptureFixture) -> None:
     import nlu as nlu_pkg

@@ -416,6 +416,9 @@ _STRONG: dict[str, list[str]] = {
         r"bả chuột",
         r"mệt lả",
         r"không (?:đứng|ngồi) (?:dậy|lên) (?:được|nổi)",
+        # A fall, then not getting up: "ông tôi ngã gãy chân không dậy được".
+        r"(?:ngã|té|trượt|gục) (?:[^ |]+ ){0,5}không (?:(?:đứng|ngồi|gượng) )?(?:dậy|lên) "
+        r"(?:được|nổi)",
         r"mắt (?:nhắm nghiền|trợn ngược|lờ đờ|trắng dã)",
         r"(?:ngã|té|gục|nằm) (?:[^ |]+ ){0,4}(?:không nói gì|không trả lời|không phản ứng"
         r"|mắt nhắm)",

@@ -34,9 +34,9 @@ from flows.thread import (
     FollowUp,
     aspect_of_answer,
     back_to,
-    caught_by_scam,
     follow_up,
     same_words,
+    scam_thread_words,
     thread_topic,
     words,
 )
@@ -710,9 +710,9 @@ class Assistant:
         topic = thread_topic(content, current, state.options)
         if (parse.intent == "service_howto" and parse.decision == "answer"
                 and parse.confidence >= _SURE_OF_SERVICE
-                and not (topic == "scam" and caught_by_scam(text))):
-            # A clear service question changes the subject; "tôi kết bạn rồi" after a scam
-            # warning does not, however sure the engine is of "kết hôn" in it.
+                and not (topic == "scam" and scam_thread_words(text))):
+            # A clear service question changes the subject; "tôi kết bạn rồi" or "thế báo ở
+            # đâu" after a scam warning does not, however sure the engine is of a service.
             return None
         found = follow_up(content, text, topic=topic, current=current,
                           understood_faq=parse.faq, understood_intent=parse.intent,

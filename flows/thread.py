@@ -68,10 +68,6 @@ _VICTIM = _victim(strong=False)
 _VICTIM_STRONG = _victim(strong=True)
 
 
-def caught_by_scam(text: str) -> bool:
-    """Whether ``text`` says the citizen already did what a scammer asked ("tôi lỡ bấm vào
-    rồi", "tôi kết bạn rồi"): in a scam thread, that is the thread, never a new service."""
-    return bool(_VICTIM.search(_words(text)))
 # "có mất tiền không", "có sao không", "lấy lại được không" in a scam thread.
 _AT_RISK = re.compile(rf"\b(co )?(bi )?(mat tien|sao|bi gi|nguy hiem|anh huong|lay lai)"
                       rf"\b(\s+\w+){{0,3}}\s+{_NO}\b|\blay lai (duoc|dc)\b")
@@ -178,6 +174,13 @@ def thread_topic(content: Content, faq_id: str | None, options: list[str]) -> st
             if found is not None:
                 return found[0].topic
     return None
+
+
+def scam_thread_words(text: str) -> bool:
+    """Whether ``text`` is one of a scam thread's own follow-ups: the citizen caught by it,
+    at risk from it, or asking where to report it ("thế báo ở đâu")."""
+    folded = _words(text)
+    return bool(_VICTIM.search(folded) or _AT_RISK.search(folded) or _REPORT.search(folded))
 
 
 def follow_up(content: Content, text: str, *, topic: str | None, current: str | None,

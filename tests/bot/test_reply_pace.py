@@ -90,7 +90,13 @@ async def test_replies_of_two_processes_and_notices_share_one_pace(db_url: str) 
             sm = make_sessionmaker(engines[0])
             async with sm() as s, s.begin():
                 slot = await ratelimit.reserve(s, "telegram", 30, time.time())
-            await asyncio.sleep(max(0.0, slot - time.time()))
+            for _ in range(3):
+                await asyncio.sleep(max(0.0, slot - time.time()))
+                if time.time() - slot <= ratelimit.WINDOW_MARGIN_S:
+                    break
+                async with sm() as s, s.begin():  # woke late: a new slot (Sender._retake)
+                    await ratelimit.release(s, "telegram", slot)
+                    slot = await ratelimit.reserve(s, "telegram", 30, time.time())
             started = time.time()
             left.append(started)
             async with sm() as s, s.begin():

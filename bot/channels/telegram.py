@@ -203,9 +203,9 @@ def chat_of(update: Update) -> str | None:
     msg = update.message or update.edited_message
     if msg is not None and msg.chat is not None:
         return _chat_id(msg.chat.id)
-    if update.my_chat_member is not None:
-        return _chat_id(update.my_chat_member.chat.id)
-    return None
+    # PTB builds a ChatMemberUpdated without its chat when the network sent none.
+    member = update.my_chat_member
+    return _chat_id(getattr(getattr(member, "chat", None), "id", None))
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -488,6 +488,7 @@ class TelegramChannel(ChannelBase):
             # A wrongly typed field is refused here, not in a handler after the 200.
             to_incoming(update)
             blocked_by(update)
+            chat_of(update)
         except Exception as exc:  # PTB raises whatever the field's constructor raised
             return f"malformed Telegram update {data.get('update_id')} ({type(exc).__name__})"
         self._parsed[update.update_id] = update

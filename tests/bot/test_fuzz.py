@@ -145,6 +145,19 @@ def test_malformed_bodies_get_no_5xx_and_no_traceback(ep: Endpoints,
     assert LogLines.tracebacks(records) == [], [r.getMessage() for r in records]
 
 
+@pytest.mark.parametrize("member", [{}, {"chat": None}, {"chat": "x"}, {"chat": {}},
+                                    {"chat": {"id": None}}, [], "x", 7])
+def test_a_member_update_without_its_chat_is_refused_or_taken_quietly(ep: Endpoints,
+                                                                      member: Any) -> None:
+    """Found by the corpus in CI: PTB builds a ChatMemberUpdated without its chat, and the
+    inbox's chat key then raised after the update had been read (a 500 and a traceback)."""
+    raw = _encode({"update_id": 7000 + len(json.dumps(member)), "my_chat_member": member})
+    status, body = ep.post(TELEGRAM, raw, ep.headers(TELEGRAM))
+    assert 200 <= status < 500, (status, body[:300])
+    records = ep.logs.take()
+    assert LogLines.tracebacks(records) == [], [r.getMessage() for r in records]
+
+
 def test_after_the_corpus_the_log_holds_no_traceback(ep: Endpoints) -> None:
     """Runs after the corpus (same module, same server): what the webhooks acknowledged was
     handled in the background without a traceback either. Reports the figures."""

@@ -62,6 +62,7 @@ def test_a_gossip_site_source_is_an_error(root: Path) -> None:
     "https://github.com/someone/copy-of-a-law",
     "https://danhmuc.blogspot.com/p/nghi-quyet.html",
     "https://2sao.vietnamnet.vn/chuyen-la.html",
+    "https://thongtintructuyen.net/phuong-an-chi-tiet-sap-nhap-xa-phuong-cua-tinh-thai-binh-173333.html",
 ])
 def test_code_hosts_blogs_and_gossip_subdomains_are_banned(root: Path, url: str) -> None:
     fid = _first_faq(root)
@@ -187,3 +188,9 @@ def test_ward_contacts_carry_opening_hours(root: Path) -> None:
     assert content.locality is not None
     one_stop = content.locality.areas[0].one_stop
     assert one_stop is not None and one_stop.hours == "Sáng 7h30–11h30, chiều 13h30–17h"
+
+
+def test_the_shipped_ward_data_cites_only_classified_sites() -> None:
+    """Ward contacts and compositions rest on listed sources, never a copy site."""
+    problems, _ = check_content(default_content_dir())
+    assert [p for p in problems if p.file == "content/locality.yaml"] == []

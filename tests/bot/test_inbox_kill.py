@@ -80,9 +80,16 @@ async def _kill_and_resume(tmp: Path, nlu: Path, db: str, n: int, env: dict[str,
     url = f"http://127.0.0.1:{port}{webhook_path}"
     first = await start(tmp, "first", config, db, port,
                         {**env, **({port_var: url} if port_var else {})})
+    # A webhook answers 503 when storing took longer than the platform waits (a loaded
+    # machine); the platform then delivers again, so the test does too, with every body: the
+    # inbox must keep one row per update whatever the number of deliveries.
     statuses = await post(url)
+    deliveries = 1
+    while statuses != [200] * n and deliveries < 4:
+        statuses = await post(url)
+        deliveries += 1
     first.kill9()
-    assert statuses == [200] * n, Counter(statuses)
+    assert statuses == [200] * n, (deliveries, Counter(statuses))
     before = len(answered())
     stored = await _inbox(db)
     assert sum(stored.values()) == n, stored  # every acknowledged update was stored
@@ -104,8 +111,9 @@ async def _kill_and_resume(tmp: Path, nlu: Path, db: str, n: int, env: dict[str,
     finally:
         await second.stop()
     dups = _duplicates(sent())
-    print(f"\n{n} acknowledged; {before} chats answered before the kill, all {n} after the "
-          f"restart; {dups} replies sent twice (in flight at the kill); inbox {await _inbox(db)}")
+    print(f"\n{n} acknowledged after {deliveries} deliveries; {before} chats answered before "
+          f"the kill, all {n} after the restart; {dups} replies sent twice (in flight at the "
+          f"kill); inbox {await _inbox(db)}")
     assert dups <= IN_FLIGHT
     assert (await _inbox(db))["failed"] == 0
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -92,17 +93,21 @@ async def test_subscribe_in_chat_then_the_cli_announces_now_and_later(
         await tg.wait_sent(CHAT, n, wait_s=20)
     assert "Đã đăng ký" in tg.messages_to(CHAT)[-1]["text"]
 
+    started = time.monotonic()
     out = await _cli(cmd, env, "announce", "create", "--text", "Cắt điện sáng mai\nTừ 7 giờ.",
                      "--areas", "12454")
+    cli_s = time.monotonic() - started
     nid = out.split()[-1]
     notice = (await tg.wait_sent(CHAT, 6, wait_s=20))[-1]
     assert notice["text"].startswith("<b>📢 THÔNG BÁO: Cắt điện sáng mai</b>")
 
-    # Far enough ahead that the CLI, started on a busy machine, still finds it in the future.
-    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=15)).isoformat()
+    # Far enough ahead that the CLI, started on a busy machine, still finds it in the future:
+    # three times what the first CLI call took (one took over 15 s at a load average of 15).
+    ahead = max(15.0, 3 * cli_s)
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ahead)).isoformat()
     await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at", at,
                "--priority", "priority")
-    later = (await tg.wait_sent(CHAT, 7, wait_s=60))[-1]
+    later = (await tg.wait_sent(CHAT, 7, wait_s=45 + ahead))[-1]
     assert "THÔNG BÁO ƯU TIÊN: Họp tổ dân phố" in later["text"]
 
     status = json.loads(await _cli(cmd, env, "announce", "status", nid, "--json"))

@@ -58,7 +58,7 @@ from flows.ward import (
     match_ward,
     ward_buttons,
 )
-from nlu.rules import aspect_of, core_norm
+from nlu.rules import VAGUE_KINDS, aspect_of, core_norm, vague_paper
 from nlu.types import Parse
 
 __all__ = ["RUN_GAP", "After", "Assistant", "Handler", "Outcome", "outcome", "remember"]
@@ -774,6 +774,15 @@ class Assistant:
         """The answer to what the engine understood (or its best guesses)."""
         replies: list[Reply] = []
 
+        paper = self._which_paper(ctx, parse)
+        if paper is not None:
+            # "làm lại giấy tờ bị mất": which paper? Never one picked for the citizen.
+            await ctx.store.log_unanswered(masked, _guesses(parse), "suggest",
+                                           channel=msg.channel, user_id=msg.user_id)
+            out = self._out(state, [paper], parse, masked)
+            out.fallback = True
+            return out
+
         own = self._own_reply(ctx, state, parse)
         if own is not None and parse.label == BOT_IDENTITY:
             parse = replace(parse, decision="answer")  # likely enough to say who we are
@@ -818,7 +827,12 @@ class Assistant:
 
         await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision,
                                        channel=msg.channel, user_id=msg.user_id)
-        if parse.aspect and offered:
+        if parse.aspect and f"{_LINK}:{_PORTAL}" in state.options and \
+                len(parse.text.split()) <= 6:
+            # "mất phí không" right after the "outside the 53" reply: about that procedure,
+            # which only the portal and the ward's office can tell; never a neighbour's fee.
+            replies.append(self._outside_reply(ctx, state, offered[:3]))
+        elif parse.aspect and offered:
             # Guesses were shown and the citizen typed "còn giấy tờ gì" instead of tapping:
             # that aspect of each guessed service, one tap away.
             replies.append(self._which_service(ctx, offered[:3], parse.aspect))
@@ -832,6 +846,33 @@ class Assistant:
         out = self._out(state, replies, parse, masked)
         out.fallback = True
         return out
+
+    @staticmethod
+    def _which_paper(ctx: Context, parse: Parse) -> Reply | None:
+        """A paper asked for without saying which ("xin giấy xác nhận", "làm lại giấy tờ bị
+        mất"): the services of that kind as buttons (the engine's likeliest first), to pick
+        from; None when the message says which, or follows up on the service being seen."""
+        if parse.follow_up or parse.intent not in ("service_howto", "out_of_scope"):
+            return None
+        kind = vague_paper(core_norm(parse.text))
+        if kind is None:
+            return None
+        pattern, content = VAGUE_KINDS[kind][1], ctx.content
+        paper_noun = re.compile(r"\b(?:giay|the|bang|so|ho chieu)\b")
+
+        def of_kind(sid: str) -> bool:
+            svc = content.services[sid]
+            return bool(pattern.search(words(svc.name))) or any(
+                pattern.search(w) and paper_noun.search(w) for w in map(words, svc.aliases))
+
+        likely = [a.service for a in parse.alternatives if a.service in content.services]
+        sids = [sid for sid in dict.fromkeys([*likely, *content.services]) if of_kind(sid)]
+        if len(sids) < 2:
+            return None  # one paper of that kind: the engine's answer stands
+        buttons = [button(short_label(content.services[sid].name), f"s:{sid}")
+                   for sid in sids[:5]]
+        return Reply(content.text("fallback.which_paper"),
+                     [*buttons, button(content.text("menu.human"), "hu"), menu_button(content)])
 
     @staticmethod
     def _which_service(ctx: Context, sids: list[str], aspect: str) -> Reply:
@@ -888,18 +929,23 @@ class Assistant:
     def _outside(self, ctx: Context, state: State, parse: Parse) -> Reply:
         """A procedure that is not among the 53: say so, point to the national portal's search
         and the ward's one-stop office; the nearest services only as buttons."""
+        # The service being discussed ("nếu chồng là người nước ngoài thì sao" on the marriage
+        # card) is the nearest, then the engine's next readings.
+        near = [sid for sid in (state.service, *(a.service for a in parse.alternatives))
+                if sid and sid in ctx.content.services]
+        # The thread is now that procedure: "mất bao lâu" next is not about a service seen
+        # before (nor read by the engine as a follow-up to it).
+        state.service = None
+        return self._outside_reply(ctx, state, list(dict.fromkeys(near))[:3])
+
+    def _outside_reply(self, ctx: Context, state: State, sids: list[str]) -> Reply:
         content = ctx.content
         parts = [content.text("outside.procedure")]
         local, ward_btns, numbers = self._local_office(ctx, state, "hu")
         if local and not ward_btns:
             parts.append(local)
-        near: list[Button] = []
-        for alt in parse.alternatives:
-            if alt.service and alt.service in content.services and len(near) < 3:
-                b = button("🔎 " + short_label(content.services[alt.service].name, 44),
-                           f"s:{alt.service}")
-                if b not in near:
-                    near.append(b)
+        near = [button("🔎 " + short_label(content.services[sid].name, 44), f"s:{sid}")
+                for sid in sids]
         if near:
             parts.append(content.text("outside.nearest"))
         portal = Button(content.text("btn.portal_search"), "link", url=_PORTAL)

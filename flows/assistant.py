@@ -129,6 +129,26 @@ def _typed_door(content: Content, text: str) -> str | None:
     return known[1].get(words(text))
 
 
+#: A paper issued abroad, named in a message (folded words): "bằng lái nước ngoài", "bằng lái
+#: xe Hàn Quốc", "giấy phép lái xe của Nhật".
+_FOREIGN = (r"(nuoc ngoai|han quoc|nhat ban|dai loan|trung quoc|hoa ky|thai lan|campuchia"
+            r"|chau au|nhat|my|uc|duc|phap|nga|lao|han)")
+_ABROAD = re.compile(rf"\b(bang|giay phep)( lai)?( xe)?( o to| xe may)?( cua| o| tai| do)?"
+                     rf" {_FOREIGN}\b|\b{_FOREIGN} cap\b")
+#: What a service says when it is only for papers Vietnam issued (its audience, eligibility).
+_VIETNAM_ISSUED = re.compile(r"\bdo viet nam cap\b")
+
+
+def _foreign_paper(content: Content, parse: Parse) -> bool:
+    """Whether the message is about a paper issued abroad while the service it was read as is
+    only for papers Vietnam issued (its own words say so)."""
+    svc = content.services.get(parse.service or "") if parse.intent == "service_howto" else None
+    said = " ".join([svc.audience, *(d.text for d in svc.eligibility)]) if svc else ""
+    if svc is None or not _VIETNAM_ISSUED.search(words(said)):
+        return False
+    return bool(_ABROAD.search(words(parse.text)))
+
+
 def _guesses(parse: Parse) -> dict[str, object]:
     """What the understanding thought, for the content team's inbox."""
     return {"intent": parse.intent, "label": parse.label,
@@ -782,6 +802,13 @@ class Assistant:
             out = self._out(state, [paper], parse, masked)
             out.fallback = True
             return out
+
+        if _foreign_paper(ctx.content, parse):
+            # "đổi bằng lái Hàn Quốc sang bằng Việt Nam": the service is for papers Vietnam
+            # issued; one issued abroad is another procedure, outside the 53.
+            await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope",
+                                           channel=msg.channel, user_id=msg.user_id)
+            return self._out(state, [self._outside(ctx, state, parse)], parse, masked)
 
         own = self._own_reply(ctx, state, parse)
         if own is not None and parse.label == BOT_IDENTITY:

@@ -88,6 +88,8 @@ _IDENTITY_LIKELY = 0.5
 #: thread ("đăng ký xe máy hết bao nhiêu" after a scam warning); "tôi kết bạn rồi" read as
 #: the marriage service (0.82) after the Zalo scam is.
 _SURE_OF_SERVICE = 0.9
+#: A follow-up's own words read alone this surely as a procedure outside the 53: outside.
+_SURE_OUTSIDE = 0.9
 #: Longer messages are questions of their own, not follow-ups to the answer just given.
 _FOLLOW_UP_WORDS = 12
 #: The national public service portal, whose search finds every procedure.
@@ -135,6 +137,9 @@ _FOREIGN = (r"(nuoc ngoai|han quoc|nhat ban|dai loan|trung quoc|hoa ky|thai lan|
             r"|chau au|nhat|my|uc|duc|phap|nga|lao|han)")
 _ABROAD = re.compile(rf"\b(bang|giay phep)( lai)?( xe)?( o to| xe may)?( cua| o| tai| do)?"
                      rf" {_FOREIGN}\b|\b{_FOREIGN} cap\b")
+#: Words of the ward's notices: "đăng ký nhận thông báo" is a subscription, "khi nào đăng ký"
+#: on a service card is not.
+_NOTICE_WORDS = re.compile(r"\b(thong bao|tin tuc|tin moi|nhan tin|ban tin|loa)\b")
 #: What a service says when it is only for papers Vietnam issued (its audience, eligibility).
 _VIETNAM_ISSUED = re.compile(r"\bdo viet nam cap\b")
 
@@ -803,6 +808,12 @@ class Assistant:
             out.fallback = True
             return out
 
+        if parse.follow_up and any(a.label == OTHER_PROCEDURE and a.confidence >= _SURE_OUTSIDE
+                                   for a in parse.alternatives):
+            # "còn đăng ký bảo hộ nhãn hiệu thì sao" on the passport card: the form of a
+            # follow-up, but its own words name a procedure outside the 53 (read alone).
+            parse = replace(parse, intent="out_of_scope", service=None, label=OTHER_PROCEDURE,
+                            aspect=None, follow_up=False)
         if _foreign_paper(ctx.content, parse):
             # "đổi bằng lái Hàn Quốc sang bằng Việt Nam": the service is for papers Vietnam
             # issued; one issued abroad is another procedure, outside the 53.
@@ -823,11 +834,17 @@ class Assistant:
 
         # A question about one aspect of the service the citizen is already looking at.
         current = None if state.data.get(_FAQ) else ctx.content.services.get(state.service or "")
-        if parse.aspect and current and (parse.service in (None, current.id)
-                                         or parse.decision != "answer"):
+        aspect = parse.aspect
+        if (aspect is None and current and parse.intent == "subscribe"
+                and len(parse.text.split()) <= _FOLLOW_UP_WORDS
+                and not _NOTICE_WORDS.search(words(parse.text))):
+            # "khi nào đăng ký" on the school-enrolment card: its time, not the notices.
+            aspect = aspect_of(core_norm(parse.text))
+        if aspect and current and (parse.service in (None, current.id)
+                                   or parse.decision != "answer"):
             state.data.pop(_FAQ, None)
-            reply = self._aspect(ctx, state, current.id, parse.aspect)
-            ref = f"a:{current.id}:{parse.aspect}"
+            reply = self._aspect(ctx, state, current.id, aspect)
+            ref = f"a:{current.id}:{aspect}"
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
         offered = [p[2:] for p in state.options

@@ -239,7 +239,8 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
     if topic == "legal" and _FILE.search(folded) and _WHERE_COURT.search(folded):
         # "nộp đơn ở đâu" in a legal thread: which court; the divorce one after a divorce answer.
         about = content.faq(current) if current else None
-        divorce = about is not None and "ly hon" in _content_words(about[1].question)
+        divorce = "ly hon" in folded or (about is not None
+                                         and "ly hon" in _content_words(about[1].question))
         return _known(content, DIVORCE_COURT if divorce else COURT, "which court")
     if current is not None and (_CANT_FIND.search(folded) or _WHAT_NOW.search(folded)):
         # "đăng nhập rồi mà không thấy mục đó": the steps of the answer just given.

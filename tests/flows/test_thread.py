@@ -61,6 +61,8 @@ def test_every_answer_is_in_the_content(content: Content) -> None:
     # Not caught by the scam just described: nothing lost, where to report it.
     ("scam-dau-hieu-chung", "tôi chưa bấm", "scam-bao-cao-lua-dao"),
     ("scam-phat-nguoi", "may ma chua chuyen tien", "scam-bao-cao-lua-dao"),
+    # Filing for divorce named in the message: the divorce court, whatever the legal thread.
+    ("legal-bao-luc-bao-tin", "tôi muốn ly hôn thì nộp đơn ở đâu", "legal-ly-hon-nop-don-o-dau"),
     # "What now" after an answer with steps: its steps.
     ("scam-da-mat-tien", "giờ phải làm gì", "scam-da-mat-tien"),
 ])

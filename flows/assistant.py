@@ -58,7 +58,7 @@ from flows.ward import (
     match_ward,
     ward_buttons,
 )
-from nlu.rules import aspect_of, core_norm
+from nlu.rules import VAGUE_KINDS, aspect_of, core_norm, vague_paper
 from nlu.types import Parse
 
 __all__ = ["RUN_GAP", "After", "Assistant", "Handler", "Outcome", "outcome", "remember"]
@@ -88,6 +88,8 @@ _IDENTITY_LIKELY = 0.5
 #: thread ("đăng ký xe máy hết bao nhiêu" after a scam warning); "tôi kết bạn rồi" read as
 #: the marriage service (0.82) after the Zalo scam is.
 _SURE_OF_SERVICE = 0.9
+#: A follow-up's own words read alone this surely as a procedure outside the 53: outside.
+_SURE_OUTSIDE = 0.9
 #: Longer messages are questions of their own, not follow-ups to the answer just given.
 _FOLLOW_UP_WORDS = 12
 #: The national public service portal, whose search finds every procedure.
@@ -127,6 +129,29 @@ def _typed_door(content: Content, text: str) -> str | None:
         if len(_DOORS) > 4:  # contents reloaded: keep the newest few
             del _DOORS[next(iter(_DOORS))]
     return known[1].get(words(text))
+
+
+#: A paper issued abroad, named in a message (folded words): "bằng lái nước ngoài", "bằng lái
+#: xe Hàn Quốc", "giấy phép lái xe của Nhật".
+_FOREIGN = (r"(nuoc ngoai|han quoc|nhat ban|dai loan|trung quoc|hoa ky|thai lan|campuchia"
+            r"|chau au|nhat|my|uc|duc|phap|nga|lao|han)")
+_ABROAD = re.compile(rf"\b(bang|giay phep)( lai)?( xe)?( o to| xe may)?( cua| o| tai| do)?"
+                     rf" {_FOREIGN}\b|\b{_FOREIGN} cap\b")
+#: Words of the ward's notices: "đăng ký nhận thông báo" is a subscription, "khi nào đăng ký"
+#: on a service card is not.
+_NOTICE_WORDS = re.compile(r"\b(thong bao|tin tuc|tin moi|nhan tin|ban tin|loa)\b")
+#: What a service says when it is only for papers Vietnam issued (its audience, eligibility).
+_VIETNAM_ISSUED = re.compile(r"\bdo viet nam cap\b")
+
+
+def _foreign_paper(content: Content, parse: Parse) -> bool:
+    """Whether the message is about a paper issued abroad while the service it was read as is
+    only for papers Vietnam issued (its own words say so)."""
+    svc = content.services.get(parse.service or "") if parse.intent == "service_howto" else None
+    said = " ".join([svc.audience, *(d.text for d in svc.eligibility)]) if svc else ""
+    if svc is None or not _VIETNAM_ISSUED.search(words(said)):
+        return False
+    return bool(_ABROAD.search(words(parse.text)))
 
 
 def _guesses(parse: Parse) -> dict[str, object]:
@@ -774,6 +799,28 @@ class Assistant:
         """The answer to what the engine understood (or its best guesses)."""
         replies: list[Reply] = []
 
+        paper = self._which_paper(ctx, parse)
+        if paper is not None:
+            # "làm lại giấy tờ bị mất": which paper? Never one picked for the citizen.
+            await ctx.store.log_unanswered(masked, _guesses(parse), "suggest",
+                                           channel=msg.channel, user_id=msg.user_id)
+            out = self._out(state, [paper], parse, masked)
+            out.fallback = True
+            return out
+
+        if parse.follow_up and any(a.label == OTHER_PROCEDURE and a.confidence >= _SURE_OUTSIDE
+                                   for a in parse.alternatives):
+            # "còn đăng ký bảo hộ nhãn hiệu thì sao" on the passport card: the form of a
+            # follow-up, but its own words name a procedure outside the 53 (read alone).
+            parse = replace(parse, intent="out_of_scope", service=None, label=OTHER_PROCEDURE,
+                            aspect=None, follow_up=False)
+        if _foreign_paper(ctx.content, parse):
+            # "đổi bằng lái Hàn Quốc sang bằng Việt Nam": the service is for papers Vietnam
+            # issued; one issued abroad is another procedure, outside the 53.
+            await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope",
+                                           channel=msg.channel, user_id=msg.user_id)
+            return self._out(state, [self._outside(ctx, state, parse)], parse, masked)
+
         own = self._own_reply(ctx, state, parse)
         if own is not None and parse.label == BOT_IDENTITY:
             parse = replace(parse, decision="answer")  # likely enough to say who we are
@@ -787,11 +834,17 @@ class Assistant:
 
         # A question about one aspect of the service the citizen is already looking at.
         current = None if state.data.get(_FAQ) else ctx.content.services.get(state.service or "")
-        if parse.aspect and current and (parse.service in (None, current.id)
-                                         or parse.decision != "answer"):
+        aspect = parse.aspect
+        if (aspect is None and current and parse.intent == "subscribe"
+                and len(parse.text.split()) <= _FOLLOW_UP_WORDS
+                and not _NOTICE_WORDS.search(words(parse.text))):
+            # "khi nào đăng ký" on the school-enrolment card: its time, not the notices.
+            aspect = aspect_of(core_norm(parse.text))
+        if aspect and current and (parse.service in (None, current.id)
+                                   or parse.decision != "answer"):
             state.data.pop(_FAQ, None)
-            reply = self._aspect(ctx, state, current.id, parse.aspect)
-            ref = f"a:{current.id}:{parse.aspect}"
+            reply = self._aspect(ctx, state, current.id, aspect)
+            ref = f"a:{current.id}:{aspect}"
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
 
         offered = [p[2:] for p in state.options
@@ -818,7 +871,12 @@ class Assistant:
 
         await ctx.store.log_unanswered(masked, _guesses(parse), parse.decision,
                                        channel=msg.channel, user_id=msg.user_id)
-        if parse.aspect and offered:
+        if parse.aspect and f"{_LINK}:{_PORTAL}" in state.options and \
+                len(parse.text.split()) <= 6:
+            # "mất phí không" right after the "outside the 53" reply: about that procedure,
+            # which only the portal and the ward's office can tell; never a neighbour's fee.
+            replies.append(self._outside_reply(ctx, state, offered[:3]))
+        elif parse.aspect and offered:
             # Guesses were shown and the citizen typed "còn giấy tờ gì" instead of tapping:
             # that aspect of each guessed service, one tap away.
             replies.append(self._which_service(ctx, offered[:3], parse.aspect))
@@ -832,6 +890,33 @@ class Assistant:
         out = self._out(state, replies, parse, masked)
         out.fallback = True
         return out
+
+    @staticmethod
+    def _which_paper(ctx: Context, parse: Parse) -> Reply | None:
+        """A paper asked for without saying which ("xin giấy xác nhận", "làm lại giấy tờ bị
+        mất"): the services of that kind as buttons (the engine's likeliest first), to pick
+        from; None when the message says which, or follows up on the service being seen."""
+        if parse.follow_up or parse.intent not in ("service_howto", "out_of_scope"):
+            return None
+        kind = vague_paper(core_norm(parse.text))
+        if kind is None:
+            return None
+        pattern, content = VAGUE_KINDS[kind][1], ctx.content
+        paper_noun = re.compile(r"\b(?:giay|the|bang|so|ho chieu)\b")
+
+        def of_kind(sid: str) -> bool:
+            svc = content.services[sid]
+            return bool(pattern.search(words(svc.name))) or any(
+                pattern.search(w) and paper_noun.search(w) for w in map(words, svc.aliases))
+
+        likely = [a.service for a in parse.alternatives if a.service in content.services]
+        sids = [sid for sid in dict.fromkeys([*likely, *content.services]) if of_kind(sid)]
+        if len(sids) < 2:
+            return None  # one paper of that kind: the engine's answer stands
+        buttons = [button(short_label(content.services[sid].name), f"s:{sid}")
+                   for sid in sids[:5]]
+        return Reply(content.text("fallback.which_paper"),
+                     [*buttons, button(content.text("menu.human"), "hu"), menu_button(content)])
 
     @staticmethod
     def _which_service(ctx: Context, sids: list[str], aspect: str) -> Reply:
@@ -888,18 +973,23 @@ class Assistant:
     def _outside(self, ctx: Context, state: State, parse: Parse) -> Reply:
         """A procedure that is not among the 53: say so, point to the national portal's search
         and the ward's one-stop office; the nearest services only as buttons."""
+        # The service being discussed ("nếu chồng là người nước ngoài thì sao" on the marriage
+        # card) is the nearest, then the engine's next readings.
+        near = [sid for sid in (state.service, *(a.service for a in parse.alternatives))
+                if sid and sid in ctx.content.services]
+        # The thread is now that procedure: "mất bao lâu" next is not about a service seen
+        # before (nor read by the engine as a follow-up to it).
+        state.service = None
+        return self._outside_reply(ctx, state, list(dict.fromkeys(near))[:3])
+
+    def _outside_reply(self, ctx: Context, state: State, sids: list[str]) -> Reply:
         content = ctx.content
         parts = [content.text("outside.procedure")]
         local, ward_btns, numbers = self._local_office(ctx, state, "hu")
         if local and not ward_btns:
             parts.append(local)
-        near: list[Button] = []
-        for alt in parse.alternatives:
-            if alt.service and alt.service in content.services and len(near) < 3:
-                b = button("🔎 " + short_label(content.services[alt.service].name, 44),
-                           f"s:{alt.service}")
-                if b not in near:
-                    near.append(b)
+        near = [button("🔎 " + short_label(content.services[sid].name, 44), f"s:{sid}")
+                for sid in sids]
         if near:
             parts.append(content.text("outside.nearest"))
         portal = Button(content.text("btn.portal_search"), "link", url=_PORTAL)

@@ -94,6 +94,13 @@ _FILE = re.compile(r"\b(nop don|dam don|gui don|kien|khoi kien|ra toa|len toa)\b
 _WHERE_COURT = re.compile(r"\b(o dau|toa nao|cho nao|noi nao|dau|toa an nao)\b")
 _SCAM_INTENTS = ("scam_report", "crime_report", "vneid_account")
 _WHERE = re.compile(r"\b(o dau|cho nao|di dau|den dau|noi nao|o cho nao)\b")
+# "tôi chưa bấm", "may mà chưa chuyển": not caught by the scam just described.
+_NOT_CAUGHT = re.compile(rf"\b(chua|khong|ko|k|kip|may ma chua|van chua)\s+{_ACT}\b"
+                         r"(?!\s+(roi|xong))")
+# "giờ làm gì", "phải làm sao bây giờ": what now, after an answer that has steps.
+_WHAT_NOW = re.compile(r"^(gio|bay gio|the|vay|the gio|vay gio|roi)?\s*(toi |minh |em )?"
+                       r"(phai |can |nen )?(lam gi|lam sao|lam the nao|xu ly sao|xu ly the nao)"
+                       r"(\s+(bay gio|gio|tiep|nua|day|tiep theo))?(\s+(a|ha|ban|chau|oi))?$")
 _LEVEL_2 = re.compile(r"\bmuc (2|hai)\b")
 _RAISE = re.compile(r"\bnang\b")
 
@@ -218,6 +225,9 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
             (other_thread or understood_intent in _SCAM_INTENTS)
             and _VICTIM_STRONG.search(folded)):
         return _known(content, LOST_MONEY, "caught by the scam")
+    if scam_thread and _NOT_CAUGHT.search(folded) and not lost:
+        # "tôi chưa bấm" after a scam warning: nothing lost; where to report it.
+        return _known(content, REPORT_SCAM, "not caught by the scam")
     if scam_thread and _AT_RISK.search(folded):
         return _known(content, LOST_MONEY, "at risk after a scam")
     if scam_thread and _REPORT.search(folded):
@@ -229,9 +239,10 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
     if topic == "legal" and _FILE.search(folded) and _WHERE_COURT.search(folded):
         # "nộp đơn ở đâu" in a legal thread: which court; the divorce one after a divorce answer.
         about = content.faq(current) if current else None
-        divorce = about is not None and "ly hon" in _content_words(about[1].question)
+        divorce = "ly hon" in folded or (about is not None
+                                         and "ly hon" in _content_words(about[1].question))
         return _known(content, DIVORCE_COURT if divorce else COURT, "which court")
-    if current is not None and _CANT_FIND.search(folded):
+    if current is not None and (_CANT_FIND.search(folded) or _WHAT_NOW.search(folded)):
         # "đăng nhập rồi mà không thấy mục đó": the steps of the answer just given.
         found = content.faq(current)
         if found is not None and (found[1].steps or found[1].more.strip()):

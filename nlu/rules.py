@@ -15,6 +15,7 @@ from nlu.normalize import normalize
 __all__ = [
     "ASPECTS",
     "ASPECT_PATTERNS",
+    "VAGUE_KINDS",
     "Sentence",
     "aspect_of",
     "content_words",
@@ -24,6 +25,7 @@ __all__ = [
     "register_free",
     "sentences",
     "topic_clauses",
+    "vague_paper",
     "without_formulas",
 ]
 
@@ -127,6 +129,36 @@ def content_words(norm: str) -> int:
     """How many words of the message say what it is about (beyond question words)."""
     words = norm.split()
     return len(words) - sum(map(_QUESTION_WORDS.__contains__, words))
+
+
+#: A paper named without saying which one ("giấy tờ", "giấy xác nhận", "giấy chứng nhận").
+_GENERIC_PAPER_RE = re.compile(r"\bgiay(?: to| xac nhan| chung nhan)?\b")
+#: What a citizen who lost or needs "a paper" says around it, beyond question words.
+_VAGUE_WORDS = frozenset("""
+giay to xac nhan chung lai bi mat hong rach cap lam xin muon cac loai het nha cua ho
+gium giup voi minh chung nao gi nhu vay
+""".split())
+#: The kinds of paper a vague request is about: a confirmation, or one to make again (lost,
+#: damaged). Each: how the message says it, and how a service's name or alias does (to offer
+#: the services of that kind).
+VAGUE_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "confirm": (re.compile(r"\bxac nhan\b"), re.compile(r"\bxac nhan\b")),
+    "again": (re.compile(r"\b(?:cap lai|lam lai|mat|hong|rach)\b"),
+              re.compile(r"\b(?:cap lai|lam lai)\b|\bmat (?:giay|the|bang|so|ho chieu)\b")),
+}
+
+
+def vague_paper(norm: str) -> str | None:
+    """"làm lại giấy tờ bị mất", "xin giấy xác nhận": a paper asked for without saying which
+    one; its kind (a key of :data:`VAGUE_KINDS`), or None when the message names what."""
+    if not _GENERIC_PAPER_RE.search(norm):
+        return None
+    if any(w not in _QUESTION_WORDS and w not in _VAGUE_WORDS for w in norm.split()):
+        return None
+    for kind, (said, _) in VAGUE_KINDS.items():
+        if said.search(norm):
+            return kind
+    return None
 
 
 # ---------------------------------------------------------------------- long messages

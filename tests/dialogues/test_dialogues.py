@@ -40,6 +40,7 @@ answers and interface texts against the loaded content, and buttons by their pay
   ``two_topics``: one of the two services answered, the other offered as a button.
 - ``picker``: the notice flow's area picker is shown.
 - ``link``: a button opens this address.
+- ``which_paper``: "which paper?" with these services among the buttons, no walkthrough.
 """
 
 from __future__ import annotations
@@ -318,6 +319,11 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
     if "which_service" in exp:
         aspect = content.text(f"aspect.{exp['which_service']}").lower()
         assert answer["text"] == content.text("fallback.which_service", aspect=aspect), ctx
+    if "which_paper" in exp:
+        assert answer["text"] == content.text("fallback.which_paper"), ctx
+        assert not any(p.startswith("st:") for p in payloads), ctx
+        for sid in exp["which_paper"]:
+            assert f"s:{sid}" in payloads, ctx
     if "first_offer" in exp:
         assert answer["buttons"][0].get("payload") == str(exp["first_offer"]), ctx
     if exp.get("out_of_scope"):

@@ -58,6 +58,13 @@ def test_every_answer_is_in_the_content(content: Content) -> None:
     ("vneid-khong-nhan-otp", "tổng đài số mấy", "vneid-hotline"),
     ("vneid-mat-dien-thoai", "goi so nao", "vneid-hotline"),
     ("vneid-khong-co-smartphone", "thế nhờ con cháu làm hộ được không", "vneid-dang-ky-muc-2"),
+    # Not caught by the scam just described: nothing lost, where to report it.
+    ("scam-dau-hieu-chung", "tôi chưa bấm", "scam-bao-cao-lua-dao"),
+    ("scam-phat-nguoi", "may ma chua chuyen tien", "scam-bao-cao-lua-dao"),
+    # Filing for divorce named in the message: the divorce court, whatever the legal thread.
+    ("legal-bao-luc-bao-tin", "tôi muốn ly hôn thì nộp đơn ở đâu", "legal-ly-hon-nop-don-o-dau"),
+    # "What now" after an answer with steps: its steps.
+    ("scam-da-mat-tien", "giờ phải làm gì", "scam-da-mat-tien"),
 ])
 def test_follow_up_in_a_thread(content: Content, current: str, text: str,
                                expected: str) -> None:
@@ -75,6 +82,8 @@ def test_follow_up_in_a_thread(content: Content, current: str, text: str,
     ("scam-phat-nguoi", "bao lâu thì có kết quả"),  # "bao lâu" is not "báo"
     ("scam-phat-nguoi", "nộp phạt giao thông hết bao nhiêu"),
     ("legal-vay-tien-khong-tra", "tôi chuyển tiền rồi mà nó không trả"),  # a legal thread
+    ("scam-da-mat-tien", "tôi chưa chuyển tiền"),  # after losing money: not "nothing lost"
+    ("scam-phat-nguoi", "giờ làm gì để nộp phạt thật"),  # a question of its own
 ])
 def test_not_a_thread_follow_up(content: Content, current: str, text: str) -> None:
     assert follow_up(content, text, topic=_topic_of(content, current), current=current,
@@ -147,3 +156,9 @@ def test_cannot_find_it_shows_the_steps(content: Content) -> None:
                       understood_intent=None)
     # (not the lost-money answer: logging in is no scam in a how-to thread)
     assert found is not None and found.faq == "crime-to-giac-vneid" and found.more is True
+
+
+def test_what_now_gives_the_steps_of_the_answer(content: Content) -> None:
+    found = follow_up(content, "gio lam gi", topic="scam", current="scam-da-mat-tien",
+                      understood_faq=None, understood_intent="menu_help")
+    assert found is not None and found.faq == "scam-da-mat-tien" and found.more is True

@@ -6,8 +6,9 @@ Several sender processes can run against one PostgreSQL database: claims never o
 1. mark the row ``sending`` (only if still ours and not cancelled);
 2. skip users who blocked the bot; defer rows a platform rule holds back (Zalo OA night and
    daily quota), or whose chat got a message less than ``telegram_per_chat_interval_s`` ago;
-3. take a slot of the channel's shared rate and wait for it;
-4. send, then write the result at once in its own transaction.
+3. take a slot of the channel's shared rate, wait for it and for the rolling window to let
+   the request leave (``broadcast.ratelimit``: counted from its start to its answer);
+4. send, then write the result (and when the request ended) at once in its own transaction.
 
 Policy for what a channel answers (``core.delivery.Delivery``): ``sent``, ``blocked``
 (the user refuses the bot: never sent to again until they write), ``failed`` (the platform will
@@ -48,8 +49,6 @@ log = logging.getLogger(__name__)
 
 _SWEEP_S = 1.0
 _PRUNE_S = 600.0
-#: Times a sender that woke too late for its slot takes a new one before sending anyway.
-_RETAKES = 3
 
 
 class FileDeliverer(Protocol):
@@ -277,16 +276,12 @@ class Sender:
             return
         self.in_flight += 1
         try:
-            for _ in range(_RETAKES):
-                delay = slot - self.clock()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                if self.clock() - slot <= ratelimit.WINDOW_MARGIN_S:
-                    break
-                # Woke late (a busy loop, a slow database): the slots planned after this one
-                # would put more than the rate in one second; give it back, take a new one.
-                slot = await self._retake(c.channel, slot)
-            started = self.clock()
+            try:
+                started = await ratelimit.admitted(self._tx, c.channel, self._rate(c.channel),
+                                                   slot, self.clock)
+            except SQLAlchemyError:  # not sent: the row's lease runs out, it is sent later
+                log.exception("sender %s: could not start row %s", self.name, c.id)
+                return
             if attached is not None and self.specs[c.channel].files:
                 send = cast(FileDeliverer, deliverer).deliver_file(
                     c.user_id, text, attached[0], priority=c.priority)
@@ -302,7 +297,7 @@ class Sender:
             except Exception as exc:  # a channel bug must not stop the other recipients
                 log.exception("sender %s: %s deliver() raised", self.name, c.channel)
                 result = Delivery("retry", reason=f"{type(exc).__name__}: {exc}")
-            await self._record(c, result, slot, started)
+            await self._record(c, result, started, self.clock())
         finally:
             self.in_flight -= 1
 
@@ -331,23 +326,14 @@ class Sender:
         slot = await ratelimit.reserve(s, c.channel, self._rate(c.channel), now_f)
         if slot - now_f > self.cfg.lease_s - self.cfg.send_timeout_s:
             # The channel is paused for longer than our lease: let the row wait in the table.
+            await ratelimit.release(s, c.channel, slot)
             await outbox.defer(s, c, dt.datetime.fromtimestamp(slot, dt.UTC))
             return None
         if slot > now_f:
             await ratelimit.chat_set(s, c.channel, c.user_id, slot + interval)
         return slot
 
-    async def _retake(self, channel: str, late: float) -> float:
-        """A new slot for a request whose sender woke after ``late`` plus the margin."""
-        try:
-            async with self._tx() as s:
-                await ratelimit.release(s, channel, late)
-                return await ratelimit.reserve(s, channel, self._rate(channel), self.clock())
-        except SQLAlchemyError:
-            log.exception("sender %s: could not take a new slot; sending late", self.name)
-            return late
-
-    async def _record(self, c: Claim, d: Delivery, slot: float, started: float) -> None:
+    async def _record(self, c: Claim, d: Delivery, started: float, ended: float) -> None:
         """Write the outcome; retried a few times because a lost "sent" means a resend."""
         for attempt in range(5):
             try:
@@ -358,7 +344,8 @@ class Sender:
                         # The chat's next turn counts from when this request really left.
                         await ratelimit.chat_sent(s, c.channel, c.user_id, started,
                                                   self.specs[c.channel].per_chat_interval_s)
-                    await ratelimit.record(s, c.channel, slot, started, self._rate(c.channel))
+                    # The request no longer counts as possibly arriving after ``ended``.
+                    await ratelimit.record(s, c.channel, [(started, ended)])
                 return
             except SQLAlchemyError:
                 log.exception("sender %s: recording row %s failed (try %d)", self.name, c.id,

@@ -329,14 +329,15 @@ class OutboxItem(Base):
 
 class RateBucket(Base):
     """A channel's message rate, shared by every sender process. ``tat`` (epoch seconds) is
-    the earliest slot for the next message (GCRA spacing); ``recent`` holds when the last
-    messages really left, so no rolling second ever holds more than the limit."""
+    the earliest slot for the next message (GCRA spacing); ``recent`` holds the slots planned
+    and when the last requests started and ended (``broadcast.ratelimit``), so no rolling
+    second at the platform ever holds more than the limit."""
 
     __tablename__ = "rate_buckets"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     tat: Mapped[float] = mapped_column(Float, default=0.0)
-    recent: Mapped[list[float]] = mapped_column(JSON, default=list)
+    recent: Mapped[dict[str, Any] | list[float]] = mapped_column(JSON, default=dict)
 
 
 class InboxItem(Base):

@@ -565,13 +565,13 @@ class TelegramChannel(ChannelBase):
                     continue
                 for piece in pieces:
                     if piece.text:
-                        await self.pace.turn()
-                        await self._bot.post_message(chat_id, to_html(piece.text),
-                                                     keyboard_json(piece.buttons))
+                        async with self.pace.turn():
+                            await self._bot.post_message(chat_id, to_html(piece.text),
+                                                         keyboard_json(piece.buttons))
                 if r.audio_path:
                     voice = await asyncio.to_thread(Path(r.audio_path).read_bytes)
-                    await self.pace.turn()
-                    await self.ptb.bot.send_voice(chat_id, voice=voice)
+                    async with self.pace.turn():
+                        await self.ptb.bot.send_voice(chat_id, voice=voice)
                 if mark is not None:
                     await mark(i + 1)
         except TelegramError as exc:

@@ -366,8 +366,8 @@ class ZaloBotChannel(ChannelBase):
         return await self._call("sendMessage", {"chat_id": chat_id, "text": text})
 
     async def _paced_text(self, chat_id: str, text: str) -> Any:
-        await self.pace.turn()
-        return await self._send_text(chat_id, text)
+        async with self.pace.turn():
+            return await self._send_text(chat_id, text)
 
     async def send(self, chat_id: str, replies: list[Reply], *, first: int = 0,
                    mark: Mark | None = None) -> bool:

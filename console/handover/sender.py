@@ -216,10 +216,12 @@ class HandoverSender:
         except SQLAlchemyError:
             log.exception("handover sender: could not take a turn for row %s", row.id)
             return
-        delay = slot - self.clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        started = self.clock()
+        rate = spec.rate_per_s or 30.0
+        try:
+            started = await ratelimit.admitted(self._tx, channel, rate, slot, self.clock)
+        except SQLAlchemyError:  # not sent: the row's lease runs out, it is sent later
+            log.exception("handover sender: could not start row %s", row.id)
+            return
         try:
             result = await asyncio.wait_for(
                 self.channels[channel].deliver_reply(user, self._reply(row)),
@@ -229,7 +231,7 @@ class HandoverSender:
         except Exception as exc:  # a channel bug must not stop the other chats
             log.exception("handover sender: %s deliver_reply raised", channel)
             result = Delivery("retry", reason=f"{type(exc).__name__}: {exc}")
-        await self._record(row, result, slot, started)
+        await self._record(row, result, started, self.clock())
 
     async def _back(self, s: AsyncSession, row: HandoverMessage, at: dt.datetime,
                     reason: str | None, *, count: bool = True) -> None:
@@ -239,8 +241,8 @@ class HandoverSender:
                     reason=reason, attempts=row.attempts if count else row.attempts - 1)
             .execution_options(synchronize_session=False))
 
-    async def _record(self, row: HandoverMessage, d: Delivery, slot: float,
-                      started: float) -> None:
+    async def _record(self, row: HandoverMessage, d: Delivery, started: float,
+                      ended: float) -> None:
         channel, user = row.to_channel or "", row.to_user or ""
         spec = self.settings.channels[channel]
         for attempt in range(5):
@@ -271,7 +273,7 @@ class HandoverSender:
                         await self._back(s, row, max(at, now), d.reason)
                         if d.pause_channel and d.retry_at is not None:
                             await ratelimit.pause(s, channel, d.retry_at.timestamp())
-                    await ratelimit.record(s, channel, slot, started, spec.rate_per_s or 30.0)
+                    await ratelimit.record(s, channel, [(started, ended)])
                     await s.execute(update(Handover).where(Handover.id == row.handover_id)
                                     .values(changed_at=now)
                                     .execution_options(synchronize_session=False))

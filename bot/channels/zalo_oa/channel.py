@@ -318,8 +318,8 @@ class ZaloOaChannel(ChannelBase):
         return scalar(data.get("message_id"))
 
     async def _paced_cs(self, user_id: str, message: dict[str, Any]) -> str | None:
-        await self.pace.turn()
-        return await self._cs(user_id, message)
+        async with self.pace.turn():
+            return await self._cs(user_id, message)
 
     async def _unreachable(self, user_id: str, exc: ZaloError) -> None:
         # -230: no interaction for 7 days. Retrying cannot help until the user writes again.

@@ -184,17 +184,28 @@ class BuiltinEngine:
 
     def _scored(self, norm: str) -> tuple[NDArray[np.float64], NDArray[np.int64],
                                           NDArray[np.float64]]:
-        return self._scored_ids(*self.featurizer.ids(norm))
+        return self._scored_ids(self.featurizer.ids(norm))
 
-    def _scored_ids(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
+    def _scored_ids(self, ids: NDArray[np.int64]
                     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-        idx, val = self.featurizer.weigh(word_ids, char_ids)
+        idx, val = self.featurizer.weigh(ids)
         scores = self.bias.astype(np.float64)
         if idx.size:
             scores = scores + val.astype(np.float32) @ self.weights[idx]
-        scores -= np.max(scores)
-        e = np.exp(scores)
-        return np.asarray(e / e.sum(), dtype=np.float64), idx, val
+        return _softmax(scores), idx, val
+
+    def _scored_with_part(self, ids: NDArray[np.int64], part_ids: NDArray[np.int64]
+                          ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64],
+                                     NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """``_scored_ids`` of a message and of a part of it (its question), with the weight
+        rows of the message's features gathered once: the part's features are among them."""
+        idx, val = self.featurizer.weigh(ids)
+        pidx, pval = self.featurizer.weigh(part_ids)
+        x = np.zeros((2, idx.size), dtype=np.float32)
+        x[0] = val
+        x[1, idx.searchsorted(pidx)] = pval
+        scores = self.bias.astype(np.float64) + x @ self.weights[idx]
+        return _softmax(scores[0]), idx, val, _softmax(scores[1]), pidx, pval
 
     def _combined(self, parts: list[Sentence], probs: NDArray[np.float64]) -> NDArray[np.float64]:
         """A long message may be carried by one of its sentences.
@@ -238,7 +249,7 @@ class BuiltinEngine:
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
                 main_norm: str,
-                known: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] | None = None
+                known: dict[str, NDArray[np.int64]] | None = None
                 ) -> Alternative | None:
         """A second topic: another question of the message, about something else.
 
@@ -269,7 +280,7 @@ class BuiltinEngine:
             if scored > 3:
                 break
             found = known.get(clause) if known else None  # a whole sentence: looked up already
-            pp = self._scored_ids(*found)[0] if found is not None else self.probabilities(clause)
+            pp = self._scored_ids(found)[0] if found is not None else self.probabilities(clause)
             j = int(np.argmax(pp))
             lb = self.labels[j]
             if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
@@ -304,14 +315,15 @@ class BuiltinEngine:
         if parts:
             # Each sentence is looked up once; the whole and the question are their sums.
             ids = [self.featurizer.ids(p.norm) for p in parts]
-            probs, idx, val = self._scored_ids(np.concatenate([w for w, _ in ids]),
-                                               np.concatenate([c for _, c in ids]))
+            whole = np.concatenate(ids) if len(ids) > 1 else ids[0]
+            if q_norm != norm:
+                probs, idx, val, pq, qidx, qval = self._scored_with_part(
+                    whole, np.concatenate([ids[i] for i in question]))
+                probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
+            else:
+                probs, idx, val = self._scored_ids(whole)
         else:
             probs, idx, val = self._scored(norm)
-        if q_norm != norm:
-            pq, qidx, qval = self._scored_ids(np.concatenate([ids[i][0] for i in question]),
-                                              np.concatenate([ids[i][1] for i in question]))
-            probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
         probs = self._combined(parts, probs)
         order = [int(i) for i in np.argsort(-probs)[:6]]
         level = danger.level
@@ -398,6 +410,11 @@ class BuiltinEngine:
         if confidence >= self.thresholds.suggest:
             return "suggest"
         return "handover"
+
+
+def _softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    e = np.exp(scores - np.max(scores))
+    return np.asarray(e / e.sum(), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------- training

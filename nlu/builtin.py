@@ -108,7 +108,7 @@ for _t in sorted(_TERM_OWNERS, key=len, reverse=True):
 class TrainParams:
     """Model settings chosen by cross-validation (bench/nlu_bench.py --cv)."""
 
-    c: float = 0.3
+    c: float = 0.6
     word_weight: float = 1.0
     min_df_char: int = 2
     copies: int = 4

@@ -29,6 +29,7 @@ from nlu.rules import (
     content_words,
     core_norm,
     is_follow_up,
+    is_question_word,
     question_part,
     sentences,
     topic_clauses,
@@ -54,6 +55,15 @@ _OWN_WORDS_INTENTS = frozenset({
 _SECOND_MIN = 0.5
 _NO_SECOND = frozenset({"greet", "goodbye", "thanks", "out_of_scope", "emergency", "menu_help",
                         "bot_identity", "insult"})
+#: Words that ask for a paper without saying which one ("làm lại giấy tờ bị mất", "xin giấy
+#: xác nhận", "đăng ký cấp mới"): many services are made of them. A message of only these and
+#: question words names no service, so the model's lean to one is halved: the citizen gets the
+#: best guesses to choose from, not one answer.
+_VAGUE_WORDS = frozenset("""
+lai bi mat hong rach cu moi giay to xac nhan cap xin lam thu tuc ho so dang ky doi sua thay
+ban sao chung thuc dieu chinh bo sung gia han huy nop khai bao chuyen di lay nhan gui them
+""".split())
+_VAGUE_DISCOUNT = 0.5
 #: Services whose answer already covers others (no need to offer those as a second topic).
 _COVERS_SERVICES: dict[str, set[str]] = {
     "lien-thong-khai-sinh": {"dang-ky-khai-sinh", "dang-ky-thuong-tru", "can-cuoc-tre-duoi-6",
@@ -98,7 +108,7 @@ for _t in sorted(_TERM_OWNERS, key=len, reverse=True):
 class TrainParams:
     """Model settings chosen by cross-validation (bench/nlu_bench.py --cv)."""
 
-    c: float = 0.3
+    c: float = 0.6
     word_weight: float = 1.0
     min_df_char: int = 2
     copies: int = 4
@@ -184,17 +194,28 @@ class BuiltinEngine:
 
     def _scored(self, norm: str) -> tuple[NDArray[np.float64], NDArray[np.int64],
                                           NDArray[np.float64]]:
-        return self._scored_ids(*self.featurizer.ids(norm))
+        return self._scored_ids(self.featurizer.ids(norm))
 
-    def _scored_ids(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
+    def _scored_ids(self, ids: NDArray[np.int64]
                     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-        idx, val = self.featurizer.weigh(word_ids, char_ids)
+        idx, val = self.featurizer.weigh(ids)
         scores = self.bias.astype(np.float64)
         if idx.size:
             scores = scores + val.astype(np.float32) @ self.weights[idx]
-        scores -= np.max(scores)
-        e = np.exp(scores)
-        return np.asarray(e / e.sum(), dtype=np.float64), idx, val
+        return _softmax(scores), idx, val
+
+    def _scored_with_part(self, ids: NDArray[np.int64], part_ids: NDArray[np.int64]
+                          ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64],
+                                     NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """``_scored_ids`` of a message and of a part of it (its question), with the weight
+        rows of the message's features gathered once: the part's features are among them."""
+        idx, val = self.featurizer.weigh(ids)
+        pidx, pval = self.featurizer.weigh(part_ids)
+        x = np.zeros((2, idx.size), dtype=np.float32)
+        x[0] = val
+        x[1, idx.searchsorted(pidx)] = pval
+        scores = self.bias.astype(np.float64) + x @ self.weights[idx]
+        return _softmax(scores[0]), idx, val, _softmax(scores[1]), pidx, pval
 
     def _combined(self, parts: list[Sentence], probs: NDArray[np.float64]) -> NDArray[np.float64]:
         """A long message may be carried by one of its sentences.
@@ -236,9 +257,15 @@ class BuiltinEngine:
                 i += 1
         return out
 
+    def _vague(self, norm: str) -> bool:
+        """Whether a message asks for a paper without a word saying which one."""
+        words = norm.split()
+        return (bool(words) and all(w in _VAGUE_WORDS or is_question_word(w) for w in words)
+                and not self._mentions(norm))
+
     def _second(self, parts: list[Sentence], question: list[int], label: str,
                 main_norm: str,
-                known: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] | None = None
+                known: dict[str, NDArray[np.int64]] | None = None
                 ) -> Alternative | None:
         """A second topic: another question of the message, about something else.
 
@@ -269,7 +296,7 @@ class BuiltinEngine:
             if scored > 3:
                 break
             found = known.get(clause) if known else None  # a whole sentence: looked up already
-            pp = self._scored_ids(*found)[0] if found is not None else self.probabilities(clause)
+            pp = self._scored_ids(found)[0] if found is not None else self.probabilities(clause)
             j = int(np.argmax(pp))
             lb = self.labels[j]
             if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
@@ -304,14 +331,15 @@ class BuiltinEngine:
         if parts:
             # Each sentence is looked up once; the whole and the question are their sums.
             ids = [self.featurizer.ids(p.norm) for p in parts]
-            probs, idx, val = self._scored_ids(np.concatenate([w for w, _ in ids]),
-                                               np.concatenate([c for _, c in ids]))
+            whole = np.concatenate(ids) if len(ids) > 1 else ids[0]
+            if q_norm != norm:
+                probs, idx, val, pq, qidx, qval = self._scored_with_part(
+                    whole, np.concatenate([ids[i] for i in question]))
+                probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
+            else:
+                probs, idx, val = self._scored_ids(whole)
         else:
             probs, idx, val = self._scored(norm)
-        if q_norm != norm:
-            pq, qidx, qval = self._scored_ids(np.concatenate([ids[i][0] for i in question]),
-                                              np.concatenate([ids[i][1] for i in question]))
-            probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
         probs = self._combined(parts, probs)
         order = [int(i) for i in np.argsort(-probs)[:6]]
         level = danger.level
@@ -353,6 +381,9 @@ class BuiltinEngine:
                 order = [top, *[i for i in order if i != top][:4]]
             else:
                 follow_up = False
+        if (intent == "service_howto" and not follow_up and not danger.now
+                and self._vague(norm)):
+            confidence *= _VAGUE_DISCOUNT
         decision = self._decision(intent, confidence)
         aspect = None  # a confident non-service answer: any aspect words belong to it
         if intent in ("service_howto", "out_of_scope") or decision != "answer":
@@ -398,6 +429,11 @@ class BuiltinEngine:
         if confidence >= self.thresholds.suggest:
             return "suggest"
         return "handover"
+
+
+def _softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    e = np.exp(scores - np.max(scores))
+    return np.asarray(e / e.sum(), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------- training

@@ -75,12 +75,16 @@ class Featurizer:
         """Forget the remembered n-grams of words (to time a parse of unseen words)."""
         self._grams.clear()
 
-    def _word_grams(self, word: str) -> NDArray[np.int64]:
+    def _word_ids(self, word: str) -> NDArray[np.int64]:
+        """The word's own id (if in the vocabulary) and the ids of its character n-grams."""
         found = self._grams.get(word)
         if found is None:
             vocab = self.char_vocab
-            found = np.fromiter((j for g in char_grams(word) if (j := vocab.get(g)) is not None),
-                                dtype=np.int64)
+            own = self.word_vocab.get(word)
+            found = np.fromiter(itertools.chain(
+                () if own is None else (own,),
+                (j for g in char_grams(word) if (j := vocab.get(g)) is not None)),
+                dtype=np.int64)
             if len(self._grams) < 200_000:
                 self._grams[word] = found
         return found
@@ -107,51 +111,41 @@ class Featurizer:
         self.idf = np.asarray(self.word_idf + self.char_idf, dtype=np.float64)
         return self
 
-    def ids(self, norm: str) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Feature ids of one normalized text (with repeats): word n-grams and char n-grams.
+    def ids(self, norm: str) -> NDArray[np.int64]:
+        """Feature ids of one normalized text, with repeats: each word's own id and character
+        n-grams (remembered per word), then the word bigrams.
 
         The ids of a message's sentences, concatenated, weigh like the whole message (bigrams
         across a sentence end excepted): a long message is looked up once per sentence.
         """
         words = norm.split()
         if not words:
-            return _EMPTY, _EMPTY
-        keys = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
-        wid = [j for j in map(self.word_vocab.get, keys) if j is not None]
-        grams, slow = self._grams, self._word_grams
-        cid = np.concatenate([g if (g := grams.get(w)) is not None else slow(w) for w in words])
-        return np.asarray(wid, dtype=np.int64), cid
+            return _EMPTY
+        grams, slow, vocab = self._grams, self._word_ids, self.word_vocab
+        arrays = [g if (g := grams.get(w)) is not None else slow(w) for w in words]
+        if len(words) > 1:
+            arrays.append(np.asarray(
+                [j for a, b in itertools.pairwise(words) if (j := vocab.get(f"{a} {b}"))
+                 is not None], dtype=np.int64))
+        return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
 
-    def weigh(self, word_ids: NDArray[np.int64], char_ids: NDArray[np.int64]
-              ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """TF-IDF weights of feature ids (each block L2-normalized)."""
-        if word_ids.size and char_ids.size:
-            # Both blocks in one pass: word ids all come before character ids.
-            uniq, counts = _unique_counts(np.concatenate([word_ids, char_ids]))
-            vals = (1.0 + np.log(counts)) * self.idf[uniq]
-            k = int(uniq.searchsorted(len(self.word_vocab)))
-            words, chars = vals[:k], vals[k:]
-            words *= self.word_weight / np.sqrt(words @ words)
-            chars *= 1.0 / np.sqrt(chars @ chars)
-            return uniq, vals
-        blocks = []
-        for ids, weight in ((word_ids, self.word_weight), (char_ids, 1.0)):
-            if ids.size == 0:
-                continue
-            uniq, counts = _unique_counts(ids)
-            vals = (1.0 + np.log(counts)) * self.idf[uniq]
-            vals *= weight / np.sqrt(vals @ vals)
-            blocks.append((uniq, vals))
-        if not blocks:
+    def weigh(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """TF-IDF weights of feature ids (word and character blocks, each L2-normalized)."""
+        if ids.size == 0:
             return _EMPTY, _EMPTY_F
-        if len(blocks) == 1:
-            return blocks[0]
-        return np.concatenate([blocks[0][0], blocks[1][0]]), np.concatenate(
-            [blocks[0][1], blocks[1][1]])
+        uniq, counts = _unique_counts(ids)
+        vals = (1.0 + np.log(counts)) * self.idf[uniq]
+        k = int(uniq.searchsorted(len(self.word_vocab)))  # word ids come before char ids
+        words, chars = vals[:k], vals[k:]
+        if k:
+            words *= self.word_weight / np.sqrt(words @ words)
+        if k < vals.size:
+            chars *= 1.0 / np.sqrt(chars @ chars)
+        return uniq, vals
 
     def transform_one(self, norm: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Feature indices and weights of one normalized message."""
-        return self.weigh(*self.ids(norm))
+        return self.weigh(self.ids(norm))
 
     def transform(self, norms: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int32],
                                                        NDArray[np.float64]]:

@@ -21,6 +21,7 @@ __all__ = [
     "content_words",
     "core_norm",
     "is_follow_up",
+    "is_question_word",
     "question_part",
     "register_free",
     "sentences",
@@ -123,6 +124,12 @@ mot cai viec thu tuc nay do kia day gio bay uh uhm vang da ok xem biet muon can 
 doi tuong cho nao noi co quan phuong xa uy ban cong an truc tiep tai nha dau tien sau nua
 duoc khong tra dong mien giam cam on chao cau thank tks nhe nha nghen
 """.split())
+
+
+def is_question_word(word: str) -> bool:
+    """Whether a folded word is a question word or everyday chatter (not what a message is
+    about)."""
+    return word in _QUESTION_WORDS
 
 
 def content_words(norm: str) -> int:

@@ -84,6 +84,9 @@ ACCENTED: dict[str, str] = {
     "zì": "gì", "thik": "thích", "lun": "luôn", "thui": "thôi", "iu": "yêu",
 
     "giựt": "giật", "té": "ngã", "hén": "nhé", "nghen": "nhé",
+    # "dâu" (con dâu: daughter-in-law; cô dâu: bride) folds to "dau" like "dấu" (con dấu: a
+    # stamp, a service of its own): typed with its diacritics it keeps a word of its own.
+    "dâu": "nangdau",
 }
 
 #: Folded words after which "chi" means money ("chi phí"), not the Central "gì".

@@ -155,3 +155,21 @@ def test_faq_questions_are_matched_to_their_entries(engine: BuiltinEngine,
     assert len(legal) >= 0.6 * len(parses)
     matched = [e.id for e, p in legal if p.faq == e.id and p.label == e.id]
     assert len(matched) >= 0.9 * len(legal)
+
+
+@pytest.mark.parametrize("text", ["làm lại giấy tờ bị mất", "xin giấy xác nhận",
+                                  "cấp lại giấy tờ", "đăng ký cấp mới"])
+def test_a_paper_asked_for_without_saying_which_is_not_answered_as_one(
+        engine: BuiltinEngine, text: str) -> None:
+    p = engine.parse(text)
+    assert p.decision != "answer", (p.service, p.confidence)
+
+
+@pytest.mark.parametrize(("text", "service"), [
+    ("làm lại hộ chiếu bị mất", "cap-ho-chieu"),
+    ("xin giấy xác nhận độc thân", "xac-nhan-tinh-trang-hon-nhan"),
+])
+def test_the_same_request_naming_its_paper_is_answered(
+        engine: BuiltinEngine, text: str, service: str) -> None:
+    p = engine.parse(text)
+    assert (p.service, p.decision) == (service, "answer")

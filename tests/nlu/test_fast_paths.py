@@ -17,7 +17,7 @@ import yaml
 
 import nlu.danger as danger
 from nlu.builtin import _TERM_OWNERS, _TERMS_RE, BuiltinEngine
-from nlu.features import Featurizer
+from nlu.features import Featurizer, raw_features
 from nlu.normalize import fold, normalize
 from nlu.rules import register_free, sentences
 
@@ -61,19 +61,39 @@ def test_tfidf_weights_are_those_of_each_block_weighed_apart() -> None:
     norms = [normalize(t) for t in TEXTS]
     featurizer = Featurizer().fit(norms[::2])
     for norm in norms:
-        word_ids, char_ids = featurizer.ids(norm)
+        # The plain way: count the message's word and character n-grams, weigh each block.
+        counted_words, counted_chars = raw_features(norm)
         blocks = []
-        for ids, weight in ((word_ids, featurizer.word_weight), (char_ids, 1.0)):
-            if ids.size:
-                uniq, counts = np.unique(ids, return_counts=True)
+        for counted, vocab, weight in ((counted_words, featurizer.word_vocab,
+                                        featurizer.word_weight),
+                                       (counted_chars, featurizer.char_vocab, 1.0)):
+            found = sorted((vocab[k], n) for k, n in counted.items() if k in vocab)
+            if found:
+                uniq = np.asarray([j for j, _ in found], dtype=np.int64)
+                counts = np.asarray([n for _, n in found], dtype=np.int64)
                 vals = (1.0 + np.log(counts)) * featurizer.idf[uniq]
                 blocks.append((uniq, vals * (weight / np.sqrt(vals @ vals))))
-        idx, val = featurizer.weigh(word_ids, char_ids)
+        idx, val = featurizer.weigh(featurizer.ids(norm))
         if not blocks:
             assert idx.size == 0 and val.size == 0
             continue
         assert np.array_equal(idx, np.concatenate([b[0] for b in blocks]))
         assert np.array_equal(val, np.concatenate([b[1] for b in blocks]))  # bit for bit
+
+
+def test_a_message_scored_with_its_question_scores_each_as_alone(engine: BuiltinEngine) -> None:
+    for text in TEXTS[::25]:
+        parts = [p.norm for p in sentences(text)]
+        if len(parts) < 2:
+            continue
+        ids = [engine.featurizer.ids(p) for p in parts]
+        whole, part = np.concatenate(ids), np.concatenate(ids[-1:])
+        probs, idx, val, pq, pidx, pval = engine._scored_with_part(whole, part)
+        alone, aidx, aval = engine._scored_ids(whole)
+        q_alone, qidx, qval = engine._scored_ids(part)
+        assert np.array_equal(idx, aidx) and np.array_equal(pidx, qidx)
+        assert np.array_equal(val, aval) and np.array_equal(pval, qval)
+        assert np.allclose(probs, alone, atol=1e-6) and np.allclose(pq, q_alone, atol=1e-6)
 
 
 def _every_word(s: str, table: danger._Table) -> Iterator[tuple[str, int, int]]:

@@ -62,3 +62,11 @@ def test_chi_phi_keeps_its_meaning() -> None:
 
 def test_letters_repeated_for_emphasis_are_squeezed() -> None:
     assert normalize("cuuuu chàoooo") == "cuu chao"
+
+
+def test_daughter_in_law_is_not_read_as_a_stamp() -> None:
+    # "con dâu" (daughter-in-law) and "con dấu" (a stamp) fold alike; typed with diacritics
+    # they stay apart, so a family story does not name the stamp service.
+    assert normalize("tạm trú cho con dâu") != normalize("tạm trú cho con dấu")
+    assert normalize("con dấu") == normalize("con dau") == "con dau"
+    assert "con dau" not in normalize("Con dâu tôi mới về, cô dâu cần gì")

@@ -329,7 +329,7 @@ _STRONG: dict[str, list[str]] = {
         r"|xe|két|tường|rào|ban công|nhà)",
         r"bị (?:nó|hắn|tụi nó|bọn nó|người ta|thằng đó|kẻ trộm|kẻ gian|trộm|cướp) (?:đâm|chém|@bắn"
         r"|đánh gục|đập)",
-        r"(?:kéo|lôi|bế|ép|bắt|đẩy|tống) (?:[^ |]+ ){0,3}lên xe",
+        r"(?:kéo|lôi|bế|ép|bắt|đẩy|tống) (?:[^ |]+ ){0,3}lên (?:xe|ô tô|oto|taxi|ghe|thuyền)",
         r"trói (?:[^ |]+ ){0,2}(?:nhà|tôi|người|tay|chân|em|con)",
         r"(?:cướp|trộm|ăn trộm|kẻ gian) (?:vào|vô|xông vào|đột nhập) (?:nhà|phòng)",
         r"lục (?:đồ|lọi|tủ)",
@@ -447,7 +447,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:xuồng|ghe|thuyền|tàu|đò|sà lan|ca nô) (?:[^ |]+ ){0,2}(?:bị )?(?:chìm|lật|đắm)",
         r"(?:sóng|nước|dòng nước|dòng chảy|nước lũ) (?:[^ |]+ )?(?:kéo|cuốn|hút|lôi) (?:[^ "
         r"|]+ ){0,2}(?:ra|đi|xuống|mất|theo)",
-        r"bám (?:phao|cây|mái|nóc|thành)",
+        r"bám (?:phao|cây|mái|nóc|thành|mạn|ghe|thuyền|xuồng)",
         r"(?:tắm|bơi|lội) (?:[^ |]+ ){0,4}(?:không thấy|mất tích|chìm|đuối|bị kéo|bị cuốn"
         r"|không lên)",
         r"(?:đập|đê|bờ bao|hồ chứa|bờ kè) (?:[^ |]+ )?(?:bị )?(?:vỡ|tràn|sạt)",
@@ -594,6 +594,83 @@ _WEAK["crime"] += [
     r"trốn (?:trên|trong|dưới|sau) (?:gác|tủ|gầm|phòng|nhà)",
 ]
 
+# Wordings found by new probes (bench/data/danger_dev_*.yml, 2026-12-03).
+_STRONG["fire"] += [
+    r"phát hỏa", r"lửa (?:lên|bốc lên|cháy lên|lan lên) (?:tới|đến|tận|sát|ngang)",
+    r"(?:lửa|khói) (?:[^ |]+ ){0,2}(?:bay|tạt|bắt) (?:qua|sang|vào|vô)",
+]
+_STRONG["medical"] += [
+    # Stroke seen by a relative: one side of the face or body gives way.
+    # "mat xe", "moi xe" typed without diacritics are mostly "mất xe", "mới xe".
+    r"(?:mặt|miệng|môi|mồm) (?:[^ |]+ ){0,2}(?:@xệ|lệch|méo|@xụi)",
+    r"(?:một|1) (?:bên|nửa) (?:mặt|người|tay|chân|miệng) (?:[^ |]+ ){0,2}(?:@xệ|yếu|tê|liệt|méo"
+    r"|@xụi|không)",
+    r"(?:ngất|@xỉu|gục|lịm) (?:[^ |]+ ){0,4}(?:không|hông|chẳng|chưa) (?:dậy|tỉnh)",
+    r"(?:gãy|gẫy) (?:[^ |]+ ){0,2}lòi (?:xương|ra)", r"lòi (?:ruột|xương)", r"gãy hở",
+    r"bị thương (?:nặng|rất nặng|nhiều|nghiêm trọng)",
+    r"bị (?:trâu|@bò|voi|@ngựa|heo rừng|lợn rừng) (?:[^ |]+ )?(?:húc|giẫm|đạp|quật)",
+    r"(?:nhai|nuốt) (?:[^ |]+ ){0,2}(?:mấy|nhiều|cả|hết|nguyên) (?:viên|vỉ|lọ|hộp)",
+    r"rượu (?:giả|pha cồn|methanol)", r"(?:thở|mạch) (?:yếu|thều thào|đứt quãng)",
+    # A fall, then unable to move: "ngã cạnh giường, không nhấc chân lên được".
+    r"(?:ngã|té|trượt|gục) (?:[^ |]+ ){0,6}(?:không|hông|chẳng) (?:đứng|ngồi|gượng|nhấc|cử"
+    r"|đi|bước|cựa|dậy|lên)(?: [^ |]+){0,3} (?:được|nổi)",
+    r"(?:ngã|té) (?:[^ |]+ ){0,5}(?:nằm (?:đó|đấy|luôn|dưới|trên|giữa|ngoài|trong|dài)|kêu rên"
+    r"|rên rỉ|lơ mơ|ói|nôn)",
+    r"(?:có|thấy) (?:người|ai|đứa|bé|ông|bà|em bé|trẻ) (?:[^ |]+ ){0,2}(?:bị )?(?:ngã|té|rơi"
+    r"|rớt|ngất|xỉu|đuối|chìm|kẹt|nằm im|bất tỉnh|giật)",
+    r"(?:điện giật|bị giật) (?:[^ |]+ ){0,3}(?:dính|nằm|không|bất|ngã|văng)",
+]
+_STRONG["water"] += [
+    r"(?:văng|hất|bị hất|lao|nhảy) (?:[^ |]+ )?xuống (?:sông|hồ(?! sơ)|ao|giếng|kênh|mương"
+    r"|biển|cống|hố|suối|vực)",
+    r"sóng (?:[^ |]+ )?(?:đánh|đập) (?:lật|chìm|vỡ|trôi)",
+    r"(?:té|ngã|rơi|rớt|lọt) (?:[^ |]+ )?(?:xuống |vô |vào )?(?:@giếng|lu nước|bể nước|thùng"
+    r" nước|chum)",
+    r"(?:không|chưa) thấy (?:[^ |]+ )?(?:ngoi|nổi|trồi) lên",
+]
+_STRONG["accident"] += [
+    r"(?:xe|ô tô|oto|xe tải|container|xe khách|xe buýt|xe máy|xe ben) (?:[^ |]+ )?(?:đâm|tông"
+    r"|húc|lao|lủi) (?:vào |vô |thẳng vào )?(?:quán|tiệm|chợ|đám đông|đám cưới|đám tang|dòng"
+    r" người|hàng người|nhóm người|học sinh|cửa hàng|trường|vực)",
+    r"lao (?:xuống|xuông) (?:vực|dốc|đèo|taluy|mương|sông|kênh)",
+    r"(?:xe|bánh xe) (?:[^ |]+ ){0,2}(?:cuốn|kéo|lôi) (?:[^ |]+ )?(?:vào|vô) gầm",
+    r"kẹt (?:dưới|trong) (?:gầm|bánh)",
+]
+_STRONG["violence"] += [
+    r"(?:tưới|đổ|tạt|dội|xịt) (?:[^ |]+ )?xăng (?:[^ |]+ )?(?:lên|vào|vô) (?:[^ |]+ )?"
+    r"(?:người|mình|nhà|vợ|chồng|con)",
+    r"(?:dọa|đòi|định) (?:đốt|châm lửa|phóng hỏa)",
+    r"(?:vây|xúm|xông vào) (?:đánh|đập|chém|đâm)",
+    r"(?:kề|dí|chĩa|gí) (?:[^ |]+ )?(?:dao|súng|mã tấu|kiếm|kéo) (?:vào|vô|lên)",
+    r"(?:cầm|vung|rút|vác|mang) (?:[^ |]+ )?(?:dao|súng|mã tấu|kiếm|rựa|búa|tuýp|gậy|ghế) "
+    r"(?:[^ |]+ ){0,4}(?:đòi tiền|đập|đánh|chém|đâm|dọa)",
+]
+_STRONG["generic"] += [
+    # Someone missing now: a child lost, or an elder who went out and has not come back.
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|thằng cu) (?:[^ |]+ ){0,3}"
+    r"(?<!liên )(?<!lien )lạc (?:ở|tại|trong|ngoài|giữa|đâu|mất|rồi)",
+    r"(?:gọi|tìm|kiếm|loa) (?:[^ |]+ ){0,3}(?:chưa|không|hông|chẳng) thấy (?:bé|con|cháu|đứa"
+    r" nhỏ|nó|thằng bé|con bé|ông|bà|mẹ|bố|ba|má|cụ)",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|mẹ|bố|ba|má|ông|bà|cụ) "
+    r"(?:[^ |]+ ){0,10}(?:tìm|kiếm) (?:khắp|hết|cả|mọi|quanh) (?:[^ |]+ ){0,3}(?:không|hông"
+    r"|chẳng|chưa) (?:thấy|ra)",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|mẹ|bố|ba|má|ông|bà|cụ) "
+    r"(?:[^ |]+ ){0,3}(?:đi|ra khỏi nhà|ra ngoài) (?:[^ |]+ ){0,6}(?:tới giờ|đến giờ|giờ|mà"
+    r"|vẫn) (?:vẫn )?chưa (?:về|thấy về|thấy)",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ) (?:[^ |]+ ){0,4}(?:về"
+    r" )?(?:trễ|muộn|quá giờ) (?:[^ |]+ )?(?:\d+|mấy|hai|ba|bốn|năm|nhiều) (?:tiếng|giờ)",
+]
+_WEAK["medical"] += [
+    # Signs of a stroke: two in one sentence are danger now.
+    r"nói (?:ngọng|đớ|lắp|líu|không rõ|lắp bắp|khó)", r"loạng choạng", r"lừ đừ",
+    r"(?:tê|yếu) (?:tay|chân|nửa)", r"(?:đau|tức) thắt ngực", r"tức ngực", r"mắt không thấy",
+]
+_WEAK["crime"] += [
+    r"bị (?:[^ |]+ ){0,2}bắt đi", r"(?:lén|trốn|giấu) (?:[^ |]+ )?(?:nhắn|gọi|gửi tin)",
+    r"(?:không biết|chẳng biết) (?:[^ |]+ ){0,2}đi đâu",
+]
+_WEAK["accident"] += [r"dây điện (?:[^ |]+ ){0,2}(?:đứt|rơi|rớt|chạm|giật)"]
+
 # --- look-alikes, blanked out before anything else ------------------------------------
 _LOOKALIKES = [
     r"sáp nhập", r"sát nhập", r"sáp (?:ong|nến|thơm|vuốt)",
@@ -645,6 +722,11 @@ _LOOKALIKES = [
     r"(?:mèo|chó|gà|heo|lợn|bò|vịt|trâu|dê|cá) (?:[^ |]+ ){0,3}bị (?:chó |mèo |rắn )?(?:cắn"
     r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",
     r"(?:hàng|vé|tour|suất|khẩu trang|sân) (?:đã |bị )?@cháy",
+    r"(?:tuyên|công|phân|ban) bố", r"sợ (?:nó |bị |là )?(?:sập|đổ|sạt|lở|sụp)",
+    r"(?:cảm biến|thiết bị|máy|đầu|còi|hệ thống|bộ) (?:báo |phát hiện |chống |cảnh báo )?(?:rò rỉ"
+    r"|rò|xì) (?:khí )?(?:ga|gas)",
+    r"đốt (?:rơm rạ|rơm|rạ|rác|lá|đồng|vàng mã|nhang|hương)(?: (?:[^ |]+ ){0,2}khói)?",
+    r"khói (?:rơm|rạ|rác|bếp củi|lò gạch|đốt đồng)",
 ]
 
 # --- what calms a danger phrase down ----------------------------------------------------
@@ -691,6 +773,10 @@ _PROC = _alt([
     r"gửi (?:bà con|đồng bào|vùng)", r"vụ án", r"hung thủ", r"điều tra", r"truy nã",
     r"nghi phạm", r"bắt được", r"đã (?:[^ |]+ ){1,4}chưa",
     r"(?:thay|sửa|mua) (?:[^ |]+ ){0,2}(?:ở đâu|loại nào)",
+    r"(?:bị|phạm|mắc) tội", r"tội (?:gì|danh)", r"@tội (?:mua bán|cố ý|vô ý|xúi giục|bức tử"
+    r"|giết|cướp|trộm|hiếp|bắt cóc|gây)", r"truy cứu", r"hình sự", r"(?:phạt|đi|ở|ngồi|án) tù",
+    r"khung hình phạt", r"(?:bị )?xử lý (?:theo|thế nào|ra sao|hình sự|sao)", r"bị xử lý",
+    r"xét xử", r"xúi giục", r"bức tử",
 ])
 # How to act, in general: calm unless it is about someone here ("con tôi bị đuối nước, sơ
 # cứu thế nào" is danger now).
@@ -707,6 +793,7 @@ _HOWTO = _alt([
     r"(?:tránh|trú|phòng) (?:bão|lũ|lụt|sét)", r"chỗ (?:tránh|trú)",
     r"@thì (?:báo|gọi|làm|phải làm|nên làm|liên hệ|xử lý) (?:ở đâu|ai|gì|sao|cho ai|số nào"
     r"|thế nào|như thế nào)", r"(?:thấy|gặp) (?:[^ |]+ ){0,3}bị",
+    r"là (?:do |vì )?(?:chất|mùi|bệnh|cái) gì", r"là gì",
 ])
 # A habit, health in general, the future, news and hearsay: calm unless a present signal.
 _HABIT = _alt([
@@ -726,6 +813,8 @@ _HABIT = _alt([
     r"(?:giờ|bây giờ) (?:sao rồi|thế nào rồi|ra sao)",
     r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
+    r"(?:dễ|có thể|có khả năng) gây", r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
+    r" viện|đi viện|vô viện)(?: [^ |]+)? (?:không|hông|ko)",
 ])
 # News and hearsay, before the danger phrase ("nghe đài nói có người chết đuối").
 _HEARSAY = _alt([
@@ -736,7 +825,8 @@ _HEARSAY = _alt([
 # Money asked for by a caller: a scam, whatever words of danger it uses.
 _SCAM = _alt([
     r"lừa đảo", r"@lừa", r"chuyển (?:tiền|khoản|gấp)", r"giả danh", r"mạo danh", r"tự xưng",
-    r"xưng là", r"chiêu", r"số tài khoản", r"đòi (?:tiền(?! chuộc)|chuyển)",
+    r"xưng là", r"chiêu", r"số tài khoản", r"đòi chuyển",
+    r"(?:gọi|nhắn|điện|điện thoại|tin nhắn) (?:[^ |]+ ){0,6}(?:đòi|bắt|yêu cầu) (?:tiền(?! chuộc)|chuyển)",
     r"tiền chuộc (?:qua|vào) "
     r"tài khoản", r"otp",
 ])
@@ -746,7 +836,8 @@ _DRILL = _alt([
     r"sơ cứu|kỹ năng)", r"học (?:sơ cứu|sơ cấp cứu|cách|kỹ năng|bơi|ép tim|hô hấp|thổi ngạt|cpr)",
     r"học (?:[^ |]+ ){0,4}(?:mấy buổi|bao lâu|học phí|khóa|lớp)", r"học (?:[^ |]+ ){0,4}"
     r"ở (?:đâu|mô)", r"thực hành", r"tuyên truyền", r"phổ biến", r"hội thi", r"cuộc thi",
-    r"mô phỏng", r"giả định", r"tình huống giả", r"@giả", r"phim", r"@truyện",
+    r"mô phỏng", r"giả định", r"tình huống giả", r"(?<!rượu )(?<!ruou )(?<!thuốc )(?<!thuoc )@giả",
+    r"phim", r"@truyện", r"thống kê", r"tỷ lệ", r"số liệu",
     r"bài (?:hát|văn|thơ|học|báo|giảng)", r"tin tức", r"@báo (?:đăng|đưa|chí)",
     r"(?:đọc|xem|nghe|đưa|bản|coi) tin",
     r"trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)", r"xem (?:tin|phim|clip|video)",
@@ -952,6 +1043,13 @@ def _calms(rx: re.Pattern[str], msg: _Message, lo: int, hi: int, m: re.Match[str
 _QUIET_FAMILIES = {  # calming contexts that do not calm a family
     "self_harm": ("proc", "howto"),
 }
+# ...unless the sentence is plainly about other people and says no one means to do it now
+# ("xúi giục người khác tự tử bị xử lý thế nào", "khai tử cho người tự tử").
+_ABOUT_OTHERS = _alt([
+    r"người khác", r"(?<!có )(?<!co )người (?:tự tử|tự sát|tự vẫn)", r"xúi giục", r"bức tử",
+    r"ép (?:[^ |]+ ){0,2}(?:tự tử|tự sát)", r"khai tử", r"nạn nhân",
+])
+_INTENT = _alt([r"muốn", r"định", r"sẽ", r"tính", r"đòi", r"dọa", r"sắp", r"vừa"])
 
 
 def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Level:
@@ -965,6 +1063,9 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     now = bool(_NOW[mode].search(f" {near.strip()} "))
     personal = bool(_PERSONAL[mode].search(s, max(lo, m.start() - 60), min(hi, m.end() + 40)))
     quiet = _QUIET_FAMILIES.get(family, ())
+    if quiet and not now and _ABOUT_OTHERS[mode].search(s, lo, hi) \
+            and not _INTENT[mode].search(s, lo, hi):
+        quiet = ()
     if _calms(_SCAM[mode], msg, lo, hi, m):
         return "soft" if strong else "none"
     drill = msg.drill or bool(_DRILL[mode].search(s, lo, hi))

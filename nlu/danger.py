@@ -250,7 +250,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:nhắn|kêu|la|hét|gào|gọi) (?:lên )?(?:cứu|cầu cứu)",
         r"cầu cứu",
         r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|ông|bà|cụ|mẹ|bố) "
-        r"(?:[^ |]+ ){0,4}(?:@đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
+        r"(?:[^ |]+ ){0,6}(?:@đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
         r"(?:đi lạc|mất tích|bị lạc) (?:[^ |]+ ){0,4}(?:chưa thấy|không thấy|không tìm thấy"
         r"|chưa tìm thấy)",
         r"(?:bị )?(?:bắt )?nhốt (?:trong|ở trong|lại trong)",
@@ -354,7 +354,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:rắn|rắn độc) cắn", r"(?:chó dại|ong|ong vò vẽ) (?:cắn|đốt)",
         r"(?:bị )?(?:điện giật|giật điện)", r"(?:bỏng|phỏng) (?:nặng|nước sôi|xăng|khắp|"
         r"toàn thân)", r"tím tái", r"sùi bọt mép", r"trợn (?:mắt|trắng)",
-        r"(?:gọi|lay) (?:mãi )?(?:không|chẳng|hông) (?:tỉnh|dậy|trả lời)",
+        r"(?:gọi|lay) (?:mãi )?(?:không|chẳng|hông) (?:tỉnh|dậy|trả lời|thưa)",
         r"nằm (?:im|bất động|gục)", r"bất động", r"(?:không|chẳng) (?:cử động|"
         r"nhúc nhích|cựa quậy|động đậy|tỉnh)", r"lịm (?:đi|dần)", r"vỡ ối", r"chuyển dạ",
         r"@đẻ @rơi", r"băng huyết", r"sốt cao co giật", r"(?:ngã|té|rơi|rớt) (?:[^ |]+ )?"
@@ -596,7 +596,7 @@ _WEAK["crime"] += [
 
 # Wordings found by new probes (bench/data/danger_dev_*.yml, 2026-12-03).
 _STRONG["fire"] += [
-    r"phát hỏa", r"lửa (?:lên|bốc lên|cháy lên|lan lên) (?:tới|đến|tận|sát|ngang)",
+    r"phát (?:hỏa|cháy)", r"phừng lửa", r"lửa (?:lên|bốc lên|cháy lên|lan lên) (?:tới|đến|tận|sát|ngang)",
     r"(?:lửa|khói) (?:[^ |]+ ){0,2}(?:bay|tạt|bắt) (?:qua|sang|vào|vô)",
 ]
 _STRONG["medical"] += [
@@ -629,6 +629,8 @@ _STRONG["water"] += [
     r"(?:không|chưa) thấy (?:[^ |]+ )?(?:ngoi|nổi|trồi) lên",
 ]
 _STRONG["accident"] += [
+    r"(?:lăn|rớt|té|ngã|rơi|lao) (?:[^ |]+ )?xuống (?:dốc|vực|đèo|taluy|ta luy|hẻm núi)",
+    r"té đèo",
     r"(?:xe|ô tô|oto|xe tải|container|xe khách|xe buýt|xe máy|xe ben) (?:[^ |]+ )?(?:đâm|tông"
     r"|húc|lao|lủi) (?:vào |vô |thẳng vào )?(?:quán|tiệm|chợ|đám đông|đám cưới|đám tang|dòng"
     r" người|hàng người|nhóm người|học sinh|cửa hàng|trường|vực)",
@@ -646,6 +648,11 @@ _STRONG["violence"] += [
     r"(?:[^ |]+ ){0,4}(?:đòi tiền|đập|đánh|chém|đâm|dọa)",
 ]
 _STRONG["generic"] += [
+    r"(?:gọi|kêu|tìm|kiếm) (?:hoài|mãi|khắp|nãy giờ|cả buổi|khắp nơi) (?:[^ |]+ )?(?:không|hông"
+    r"|chẳng|chưa) thấy(?! (?:giấy|hồ sơ|thẻ|tin|kết quả|trả lời|phản hồi|email|tiền|mail|đơn))",
+    r"(?:lẫn|lú lẫn|lãng trí|mất trí nhớ|đãng trí) (?:[^ |]+ ){0,3}(?:đi|bỏ đi|ra khỏi nhà|đi"
+    r" lạc) (?:[^ |]+ ){0,3}(?:@đâu mất|mất|chưa về|không về|lạc)",
+    r"(?:(?<=^ )|(?<=\| ))cứu(?= , )",
     # Someone missing now: a child lost, or an elder who went out and has not come back.
     r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|thằng cu) (?:[^ |]+ ){0,3}"
     r"(?<!liên )(?<!lien )lạc (?:ở|tại|trong|ngoài|giữa|đâu|mất|rồi)",
@@ -668,6 +675,25 @@ _WEAK["medical"] += [
 _WEAK["crime"] += [
     r"bị (?:[^ |]+ ){0,2}bắt đi", r"(?:lén|trốn|giấu) (?:[^ |]+ )?(?:nhắn|gọi|gửi tin)",
     r"(?:không biết|chẳng biết) (?:[^ |]+ ){0,2}đi đâu",
+]
+_WEAK["generic"] += [
+    r"(?:không|hông|hổng|chẳng) (?:ra|thoát|chạy ra|thoát ra|mở cửa) (?:được|nổi)",
+    r"khóc thét", r"la thất thanh", r"kêu la",
+]
+_WEAK["crime"] += [
+    # ("chạy" is blanked as a look-alike: "phóng", "chở" stand for the getaway.)
+    r"(?:ôm|bế|bồng|lôi|kéo|giật|bắt) (?:[^ |]+ ){0,5}(?:phóng|chở) (?:mất|đi|ra|vào)",
+    r"(?:người lạ|kẻ lạ|lạ mặt|thằng|gã|mụ|ông lạ|bà lạ) (?:[^ |]+ ){0,4}(?:ôm|bế|bồng|lôi|kéo"
+    r"|bắt|dắt|dụ) (?:[^ |]+ )?(?:con|bé|cháu|đứa|em bé|thằng bé|con bé)",
+]
+_WEAK["self_harm"] += [
+    r"(?:nhắn|viết|gửi|nói) (?:[^ |]+ ){0,3}xin lỗi (?:ba mẹ|bố mẹ|mọi người|cả nhà|má|mẹ|ba|bố)",
+    r"khóa (?:trái )?cửa (?:phòng|nhà tắm|lại)",
+    r"(?:con|em|tui|tôi|anh|chị|mình) đi (?:đây|luôn đây)(?= [,|] | ?$)",
+]
+_STRONG["gas"] += [
+    r"(?:amoniac|clo|@khí độc|hóa chất|axit|khí ga|khí gas) (?:[^ |]+ ){0,4}(?:bị )?(?:xì|rò rỉ"
+    r"|rò|tràn|vỡ)",
 ]
 _WEAK["accident"] += [r"dây điện (?:[^ |]+ ){0,2}(?:đứt|rơi|rớt|chạm|giật)"]
 
@@ -727,6 +753,7 @@ _LOOKALIKES = [
     r"|rò|xì) (?:khí )?(?:ga|gas)",
     r"đốt (?:rơm rạ|rơm|rạ|rác|lá|đồng|vàng mã|nhang|hương)(?: (?:[^ |]+ ){0,2}khói)?",
     r"khói (?:rơm|rạ|rác|bếp củi|lò gạch|đốt đồng)",
+    r"(?:như|tựa|y như|cứ như) (?:cháy nhà|lửa đốt|chạy giặc|bị ma đuổi)",
 ]
 
 # --- what calms a danger phrase down ----------------------------------------------------
@@ -777,6 +804,7 @@ _PROC = _alt([
     r"|giết|cướp|trộm|hiếp|bắt cóc|gây)", r"truy cứu", r"hình sự", r"(?:phạt|đi|ở|ngồi|án) tù",
     r"khung hình phạt", r"(?:bị )?xử lý (?:theo|thế nào|ra sao|hình sự|sao)", r"bị xử lý",
     r"xét xử", r"xúi giục", r"bức tử",
+    r"(?:tiền|giá|hóa đơn|học phí|lãi) (?:[^ |]+ ){0,3}(?:tăng|đắt|mắc)",
 ])
 # How to act, in general: calm unless it is about someone here ("con tôi bị đuối nước, sơ
 # cứu thế nào" is danger now).
@@ -789,7 +817,7 @@ _HOWTO = _alt([
     r"số (?:điện thoại|máy|nào|mấy|gì)", r"gọi số", r"(?:đầu|số) (?:113|114|115|112)",
     r"(?:113|114|115|112) (?:là|có|thì|để|dùng|miễn phí|mất)", r"thì sao", r"có sao không",
     r"sơ (?:cấp )?cứu", r"phòng tránh", r"phòng ngừa", r"đề phòng", r"cảnh giác",
-    r"cảnh báo", r"bị (?:[^ |]+ ){0,3}thì (?:nên|phải|làm|đi|đến|có|gọi)",
+    r"cảnh báo", r"bị (?:[^ |]+ ){0,5}thì (?:nên|phải|làm|đi|đến|có|gọi)",
     r"(?:tránh|trú|phòng) (?:bão|lũ|lụt|sét)", r"chỗ (?:tránh|trú)",
     r"@thì (?:báo|gọi|làm|phải làm|nên làm|liên hệ|xử lý) (?:ở đâu|ai|gì|sao|cho ai|số nào"
     r"|thế nào|như thế nào)", r"(?:thấy|gặp) (?:[^ |]+ ){0,3}bị",
@@ -804,7 +832,7 @@ _HABIT = _alt([
     r"hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau", r"bữa giờ",
     r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
     r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
-    r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)", r"@mai", r"ngày mai", r"sắp tới",
+    r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)", r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai", r"sắp tới",
     r"tuần sau", r"tới đây",
     r"(?:nên|có nên|phải|cần) (?:đi )?khám", r"khám (?:khoa|ở|bác sĩ|chuyên khoa|bệnh|tổng "
     r"quát)", r"tái khám", r"định kỳ", r"triệu chứng", r"dấu hiệu", r"(?:uống|dùng) thuốc gì",
@@ -813,7 +841,8 @@ _HABIT = _alt([
     r"(?:giờ|bây giờ) (?:sao rồi|thế nào rồi|ra sao)",
     r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
-    r"(?:dễ|có thể|có khả năng) gây", r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
+    r"(?:dễ|có thể|có khả năng) gây", r"xuống cấp", r"kế hoạch",
+    r"(?:làm sao|sao|cách|làm thế nào) (?:để )?(?:biết|nhận biết|nhận ra|phân biệt)", r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
     r" viện|đi viện|vô viện)(?: [^ |]+)? (?:không|hông|ko)",
 ])
 # News and hearsay, before the danger phrase ("nghe đài nói có người chết đuối").
@@ -838,6 +867,7 @@ _DRILL = _alt([
     r"ở (?:đâu|mô)", r"thực hành", r"tuyên truyền", r"phổ biến", r"hội thi", r"cuộc thi",
     r"mô phỏng", r"giả định", r"tình huống giả", r"(?<!rượu )(?<!ruou )(?<!thuốc )(?<!thuoc )@giả",
     r"phim", r"@truyện", r"thống kê", r"tỷ lệ", r"số liệu",
+    r"(?:được |cô |thầy )?dạy (?:cách|kỹ năng|bơi|sơ cứu|thoát)",
     r"bài (?:hát|văn|thơ|học|báo|giảng)", r"tin tức", r"@báo (?:đăng|đưa|chí)",
     r"(?:đọc|xem|nghe|đưa|bản|coi) tin",
     r"trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)", r"xem (?:tin|phim|clip|video)",
@@ -877,7 +907,7 @@ _TURN = _alt([r"giờ", r"bây giờ", r"nay", r"hiện", r"lại", r"nhưng", r
 _PERSONAL = _alt([
     rf"{_KIN} (?:tôi|tui|em|mình|con|cháu|tao|ta|nhà tôi|nhà em|nhà mình|nhà tui|của tôi)",
     r"(?:tôi|tui|em|mình|tao) (?:đang|vừa|bị)", r"nhà (?:tôi|tui|em|mình|bên cạnh|hàng xóm)",
-    r"(?:ở|tại) (?:đây|nhà|chỗ tôi|chỗ em|xóm tôi|ngõ|hẻm|đầu ngõ|cuối ngõ)",
+    r"(?:ở|tại) (?:đây|nhà(?! văn hóa| thờ| hàng| sách| trẻ| thi| khách)|chỗ tôi|chỗ em|xóm tôi|ngõ|hẻm|đầu ngõ|cuối ngõ)",
     r"hàng xóm", r"bên cạnh nhà", r"có (?:người|đứa|thằng|ông|bà|bé|em bé|trẻ)",
 ])
 # "!!", a word stretched for a cry ("cứuuuu", "chayyyy"), or a message of a few words.

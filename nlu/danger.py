@@ -439,7 +439,7 @@ _STRONG: dict[str, list[str]] = {
         # "roi ho", "te ao", "rot cong" are mostly "rồi họ", "tế áo", "rớt công...": typed
         # without diacritics, a fall into water needs "xuống".
         r"(?:@rơi|rớt|@té|ngã|@lọt|trượt|lao) (?:[^ |]+ )?(?:xuống )?(?:sông|@hồ(?! sơ)|@ao|giếng"
-        r"|kênh|mương|@biển|@cống|@hố|suối|@đập)",
+        r"|kênh|mương|@biển|@cống|@hố|suối|@đập(?! đầu| mặt| vào| vô))",
         r"(?:rơi|rớt|té|ngã|lọt|trượt|lao) (?:[^ |]+ )?xuống (?:sông|hồ(?! sơ)|ao|giếng|kênh"
         r"|mương|biển|cống|hố|suối|đập)", r"(?:chìm|lật) (?:xuồng|ghe|thuyền|tàu|đò|phà)",
         r"(?:xuồng|ghe|thuyền|tàu|đò) (?:bị )?(?:chìm|lật)", r"đang (?:chìm|đuối|ngụp)",
@@ -596,7 +596,8 @@ _WEAK["crime"] += [
 
 # Wordings found by new probes (bench/data/danger_dev_*.yml, 2026-12-03).
 _STRONG["fire"] += [
-    r"phát (?:hỏa|cháy)", r"phừng lửa", r"lửa (?:lên|bốc lên|cháy lên|lan lên) (?:tới|đến|tận|sát|ngang)",
+    r"phát (?:hỏa|cháy)", r"phừng lửa",
+    r"lửa (?:lên|bốc lên|cháy lên|lan lên) (?:tới|đến|tận|sát|ngang)",
     r"(?:lửa|khói) (?:[^ |]+ ){0,2}(?:bay|tạt|bắt) (?:qua|sang|vào|vô)",
 ]
 _STRONG["medical"] += [
@@ -692,6 +693,8 @@ _WEAK["self_harm"] += [
     r"(?:con|em|tui|tôi|anh|chị|mình) đi (?:đây|luôn đây)(?= [,|] | ?$)",
 ]
 _STRONG["gas"] += [
+    r"(?:ống|đường ống|bồn|bình|téc) (?:chứa |dẫn )?(?:khí|ga|gas|hóa chất|amoniac|clo) "
+    r"(?:[^ |]+ ){0,4}(?:bị )?(?:xì|rò rỉ|rò|vỡ|nổ|bục)",
     r"(?:amoniac|clo|@khí độc|hóa chất|axit|khí ga|khí gas) (?:[^ |]+ ){0,4}(?:bị )?(?:xì|rò rỉ"
     r"|rò|tràn|vỡ)",
 ]
@@ -832,7 +835,8 @@ _HABIT = _alt([
     r"hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau", r"bữa giờ",
     r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
     r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
-    r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)", r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai", r"sắp tới",
+    r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)",
+    r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai", r"sắp tới",  # "mai nha": a roof
     r"tuần sau", r"tới đây",
     r"(?:nên|có nên|phải|cần) (?:đi )?khám", r"khám (?:khoa|ở|bác sĩ|chuyên khoa|bệnh|tổng "
     r"quát)", r"tái khám", r"định kỳ", r"triệu chứng", r"dấu hiệu", r"(?:uống|dùng) thuốc gì",
@@ -842,7 +846,8 @@ _HABIT = _alt([
     r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
     r"(?:dễ|có thể|có khả năng) gây", r"xuống cấp", r"kế hoạch",
-    r"(?:làm sao|sao|cách|làm thế nào) (?:để )?(?:biết|nhận biết|nhận ra|phân biệt)", r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
+    r"(?:làm sao|sao|cách|làm thế nào) (?:để )?(?:biết|nhận biết|nhận ra|phân biệt)",
+    r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
     r" viện|đi viện|vô viện)(?: [^ |]+)? (?:không|hông|ko)",
 ])
 # News and hearsay, before the danger phrase ("nghe đài nói có người chết đuối").
@@ -855,7 +860,8 @@ _HEARSAY = _alt([
 _SCAM = _alt([
     r"lừa đảo", r"@lừa", r"chuyển (?:tiền|khoản|gấp)", r"giả danh", r"mạo danh", r"tự xưng",
     r"xưng là", r"chiêu", r"số tài khoản", r"đòi chuyển",
-    r"(?:gọi|nhắn|điện|điện thoại|tin nhắn) (?:[^ |]+ ){0,6}(?:đòi|bắt|yêu cầu) (?:tiền(?! chuộc)|chuyển)",
+    r"(?:gọi|nhắn|điện|điện thoại|tin nhắn) (?:[^ |]+ ){0,6}(?:đòi|bắt|yêu cầu) "
+    r"(?:tiền(?! chuộc)|chuyển)",
     r"tiền chuộc (?:qua|vào) "
     r"tài khoản", r"otp",
 ])
@@ -907,7 +913,8 @@ _TURN = _alt([r"giờ", r"bây giờ", r"nay", r"hiện", r"lại", r"nhưng", r
 _PERSONAL = _alt([
     rf"{_KIN} (?:tôi|tui|em|mình|con|cháu|tao|ta|nhà tôi|nhà em|nhà mình|nhà tui|của tôi)",
     r"(?:tôi|tui|em|mình|tao) (?:đang|vừa|bị)", r"nhà (?:tôi|tui|em|mình|bên cạnh|hàng xóm)",
-    r"(?:ở|tại) (?:đây|nhà(?! văn hóa| thờ| hàng| sách| trẻ| thi| khách)|chỗ tôi|chỗ em|xóm tôi|ngõ|hẻm|đầu ngõ|cuối ngõ)",
+    r"(?:ở|tại) (?:đây|nhà(?! văn hóa| thờ| hàng| sách| trẻ| thi| khách)|chỗ tôi|chỗ em"
+    r"|xóm tôi|ngõ|hẻm|đầu ngõ|cuối ngõ)",
     r"hàng xóm", r"bên cạnh nhà", r"có (?:người|đứa|thằng|ông|bà|bé|em bé|trẻ)",
 ])
 # "!!", a word stretched for a cry ("cứuuuu", "chayyyy"), or a message of a few words.

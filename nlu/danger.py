@@ -363,7 +363,8 @@ _STRONG: dict[str, list[str]] = {
         r"tim (?:đập )?(?:yếu dần|loạn nhịp|ngừng)",
         r"(?:yếu|tê|liệt) nửa người",
         r"nửa người (?:yếu|tê|liệt|không cử động)",
-        r"(?:tự nhiên|đột nhiên|bỗng|bỗng nhiên) (?:[^ |]+ )?(?:nói (?:lắp|ngọng|không được|khó"
+        r"(?:tự nhiên|tự dưng|đột nhiên|đột ngột|bỗng|bỗng nhiên) (?:[^ |]+ )?"
+        r"(?:nói (?:lắp|ngọng|không được|khó"
         r"|đớ)|méo|ngã quỵ|lăn ra|gục|ngất|xỉu|co giật|không nói được)",
         r"@hóc",
         r"thở (?:khò khè|rít|ngáp|yếu)",
@@ -392,7 +393,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:tay chân|người|mặt|môi) (?:[^ |]+ )?(?:lạnh ngắt|co quắp|tím tái|tím ngắt|tím)",
         r"lạnh ngắt",
         r"(?:nôn|ói) (?:ra máu|liên tục|không ngừng|thốc tháo|xối xả)",
-        r"uống (?:[^ |]+ )?(?:dầu hỏa|dầu lửa|xăng|nước tẩy|thuốc tẩy|axit|nước rửa|hóa chất"
+        r"uống (?:[^ |]+ ){0,3}(?:dầu hỏa|dầu lửa|xăng|nước tẩy|thuốc tẩy|axit|nước rửa|hóa chất"
         r"|thuốc ngủ|thuốc chuột|thuốc sâu|thuốc diệt|thuốc trừ|nước javel|cồn công nghiệp)",
         r"(?:ngã|té|tai nạn|đánh|đâm|rơi|rớt) (?:[^ |]+ ){0,4}(?:ra máu|chảy máu)",
         r"(?:bầu|mang thai|có thai|thai) (?:[^ |]+ ){0,6}(?:ra máu|chảy máu|đau bụng dữ dội|vỡ ối"
@@ -534,7 +535,9 @@ _STRONG: dict[str, list[str]] = {
         r"thảm khốc|chết người|giao thông (?:ngay|trước|tại|ở|rồi|nặng))",
         r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy) (?:[^ |]+ )?(?:đâm|tông|@cán|"
         r"húc|lao|lật|cuốn) (?:vào |phải |trúng |qua )?(?:người|tôi|em|con|bé|cháu|nhau|"
-        r"ông|bà|nhà|xuống)", r"bị xe (?:đâm|tông|@cán|húc|quệt)", r"lật xe", r"@tông xe",
+        r"ông|bà|nhà|xuống)",
+        r"bị (?:xe|ô tô|xe tải|xe máy|xe khách|xe buýt|container|xe ben|xe hơi|xe con)"
+        r"(?: [^ |]+)? (?:đâm|tông|@cán|húc|quệt|cuốn)", r"lật xe", r"@tông xe",
         r"đâm xe", r"văng (?:ra )?(?:đường|xa)", r"nằm (?:bất động |im )?giữa đường",
         r"(?:đang|vừa) (?:va chạm|@đụng xe)",
         r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy|xe ben|xe bồn) (?:[^ "
@@ -663,7 +666,8 @@ _STRONG["generic"] += [
     r"(?:[^ |]+ ){0,10}(?:tìm|kiếm) (?:khắp|hết|cả|mọi|quanh) (?:[^ |]+ ){0,3}(?:không|hông"
     r"|chẳng|chưa) (?:thấy|ra)",
     r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|mẹ|bố|ba|má|ông|bà|cụ) "
-    r"(?:[^ |]+ ){0,3}(?:đi|ra khỏi nhà|ra ngoài) (?:[^ |]+ ){0,6}(?:tới giờ|đến giờ|giờ|mà"
+    r"(?:[^ |]+ ){0,3}(?:đi|ra khỏi nhà|ra ngoài|tan học|tan trường) (?:[^ |]+ ){0,8}"
+    r"(?:tới giờ|đến giờ|giờ|mà|tối"
     r"|vẫn) (?:vẫn )?chưa (?:về|thấy về|thấy)",
     r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ) (?:[^ |]+ ){0,4}(?:về"
     r" )?(?:trễ|muộn|quá giờ) (?:[^ |]+ )?(?:\d+|mấy|hai|ba|bốn|năm|nhiều) (?:tiếng|giờ)",
@@ -697,6 +701,17 @@ _STRONG["gas"] += [
     r"(?:[^ |]+ ){0,4}(?:bị )?(?:xì|rò rỉ|rò|vỡ|nổ|bục)",
     r"(?:amoniac|clo|@khí độc|hóa chất|axit|khí ga|khí gas) (?:[^ |]+ ){0,4}(?:bị )?(?:xì|rò rỉ"
     r"|rò|tràn|vỡ)",
+]
+_STRONG["accident"] += [r"@cán (?:trúng|phải|qua|lên|chết|người)"]
+_STRONG["medical"] += [r"uống (?:[^ |]+ ){0,3}thuốc (?:sâu|chuột|ngủ|độc|trừ sâu|diệt cỏ|an thần)"]
+_WEAK["medical"] += [
+    r"(?:tay|chân) (?:[^ |]+ ){0,2}(?:buông|rớt đồ|không cầm|không nhấc|yếu hẳn|tê dại)",
+    r"(?:bị )?gãy (?:chân|tay|xương)", r"(?:khóc la|gào khóc|la khóc|khóc thét)",
+]
+_WEAK["generic"] += [r"tắt máy"]
+_WEAK["self_harm"] += [
+    r"không ai (?:hiểu|thương|cần|quan tâm)", r"(?:muốn|sẽ) biến mất",
+    r"tạm biệt (?:mọi người|ba mẹ|bố mẹ|cả nhà)", r"(?:sân|tầng) thượng (?:rồi|đây)",
 ]
 _WEAK["accident"] += [r"dây điện (?:[^ |]+ ){0,2}(?:đứt|rơi|rớt|chạm|giật)"]
 
@@ -756,7 +771,11 @@ _LOOKALIKES = [
     r"|rò|xì) (?:khí )?(?:ga|gas)",
     r"đốt (?:rơm rạ|rơm|rạ|rác|lá|đồng|vàng mã|nhang|hương)(?: (?:[^ |]+ ){0,2}khói)?",
     r"khói (?:rơm|rạ|rác|bếp củi|lò gạch|đốt đồng)",
-    r"(?:như|tựa|y như|cứ như) (?:cháy nhà|lửa đốt|chạy giặc|bị ma đuổi)",
+    r"(?:như|tựa|y như|cứ như) (?:bị )?(?:cháy nhà|lửa đốt|chạy giặc|ma đuổi|điện giật|súng"
+    r"(?: liên thanh)?|bom nổ|tên bắn|chết rồi)",
+    # The Penal Code's name of a crime (art. 132), not a description of now.
+    r"không cứu (?:giúp )?người (?:đang )?(?:ở )?(?:trong )?tình trạng nguy hiểm (?:đến|tới) "
+    r"tính mạng",
 ]
 
 # --- what calms a danger phrase down ----------------------------------------------------
@@ -846,6 +865,7 @@ _HABIT = _alt([
     r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
     r"(?:dễ|có thể|có khả năng) gây", r"xuống cấp", r"kế hoạch",
+    r"(?<!quỵ )(?<!quy )@nhẹ(?! nhàng| người| nhõm)",
     r"(?:làm sao|sao|cách|làm thế nào) (?:để )?(?:biết|nhận biết|nhận ra|phân biệt)",
     r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
     r" viện|đi viện|vô viện)(?: [^ |]+)? (?:không|hông|ko)",
@@ -949,6 +969,8 @@ _SPELLINGS = {
     "rùi": "rồi", "ròi": "rồi", "gòi": "rồi", "j": "gì", "ji": "gì", "đt": "điện thoại",
     "dt": "điện thoại", "tnạn": "tai nạn", "bhyt": "bhyt", "bhxh": "bhxh", "cc": "cc",
     "cấpcứu": "cấp cứu", "capcuu": "cấp cứu", "cuuhoa": "cứu hỏa", "cuuvoi": "cứu với",
+    # Kept as typed ("mê man", not teencode "mần"; "taxi", not telex "tãi").
+    "man": "man", "taxi": "taxi", "grab": "grab",
     "chaynha": "cháy nhà", "e": "em", "a": "anh", "c": "chị", "m": "mày", "t": "tôi",
 }
 

@@ -330,7 +330,8 @@ _STRONG: dict[str, list[str]] = {
         r"bị (?:nó|hắn|tụi nó|bọn nó|người ta|thằng đó|kẻ trộm|kẻ gian|trộm|cướp) (?:đâm|chém|@bắn"
         r"|đánh gục|đập)",
         r"(?:kéo|lôi|bế|ép|bắt|đẩy|tống) (?:[^ |]+ ){0,3}lên (?:xe|ô tô|oto|taxi|ghe|thuyền)",
-        r"trói (?:[^ |]+ ){0,2}(?:nhà|tôi|người|tay|chân|em|con)",
+        r"trói (?:[^ |]+ ){0,2}(?:nhà|tôi|người|tay|chân|em|con|mẹ|má|bố|ba|vợ|chồng|bà|ông|cháu"
+        r"|chị|anh|bé|lại)",
         r"(?:cướp|trộm|ăn trộm|kẻ gian) (?:vào|vô|xông vào|đột nhập) (?:nhà|phòng)",
         r"lục (?:đồ|lọi|tủ)",
         r"bị (?:giữ|giam|bắt giữ|bán|lừa bán) (?:[^ |]+ ){0,4}(?:biên giới|bên kia|nước ngoài"
@@ -376,7 +377,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:lả|lịm|mê man|li bì) (?:đi|dần|rồi|luôn)",
         r"li bì",
         r"mê man",
-        r"(?:không|chẳng|hông) (?:gọi|lay|kêu) (?:dậy|tỉnh) (?:được|nổi)",
+        r"(?:không|chẳng|hông) (?:gọi|lay|kêu) (?:dậy|tỉnh)(?: (?:được|nổi))?",
         r"(?:gọi|lay|kêu) (?:mãi |hoài |mấy )?(?:không|chẳng|hông) (?:dậy|tỉnh)",
         r"nuốt (?:[^ |]+ ){0,3}(?:thuốc|viên|pin|đồng xu|nam châm|hóa chất|thuốc chuột|thuốc sâu)",
         r"(?:cả nhà|nhiều người|mấy người|cả xóm|cả lớp|công nhân) (?:[^ |]+ ){0,3}(?:nôn|ói"
@@ -709,6 +710,26 @@ _WEAK["medical"] += [
     r"(?:bị )?gãy (?:chân|tay|xương)", r"(?:khóc la|gào khóc|la khóc|khóc thét)",
 ]
 _WEAK["generic"] += [r"tắt máy"]
+_STRONG["collapse"] += [
+    r"(?:đổ|sập|rơi|rớt|ngã) (?:@đè |xuống )?(?:trúng|lên|vào|vô) (?:[^ |]+ ){0,2}(?:người|đầu"
+    r"|ngực|bé|con|cháu|ông|bà|em)",
+]
+_STRONG["medical"] += [
+    r"@nghẹn (?:[^ |]+ )?(?:cục|miếng|hạt|viên|thức ăn|cơm|bột|kẹo|xôi|thịt|xương)",
+    r"ăn (?:[^ |]+ ){0,2}(?:cá nóc|nấm độc|lá ngón|mật cá trắm|thịt cóc|trứng cóc)",
+]
+_STRONG["generic"] += [
+    r"(?:lẫn|lú lẫn|lãng trí|mất trí nhớ|đãng trí) (?:[^ |]+ ){0,10}chưa (?:thấy )?về",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|mẹ|bố|ba|má|ông|bà|cụ) "
+    r"(?:[^ |]+ ){0,6}từ (?:sáng|tối|hôm|chiều|trưa|đêm) (?:qua|hôm qua|hôm trước|kia) "
+    r"(?:[^ |]+ ){0,4}(?:chưa|không|hông) (?:về|thấy về|liên lạc được)",
+]
+_WEAK["medical"] += [r"tê (?:cứng|lưỡi|môi|miệng)", r"khó nói", r"không ho được"]
+_WEAK["crime"] += [
+    r"chặn (?:đường|đầu|xe)", r"(?:núp|trốn) (?:trong|sau|dưới|ở)",
+    r"(?:đòi|định|muốn|cố) (?:kéo|lôi) (?:[^ |]+ ){0,3}đi",
+    r"bị (?:[^ |]+ ){0,3}(?:theo dõi|bám theo|đi theo|bám đuôi)",
+]
 _WEAK["self_harm"] += [
     r"không ai (?:hiểu|thương|cần|quan tâm)", r"(?:muốn|sẽ) biến mất",
     r"tạm biệt (?:mọi người|ba mẹ|bố mẹ|cả nhà)", r"(?:sân|tầng) thượng (?:rồi|đây)",
@@ -771,6 +792,8 @@ _LOOKALIKES = [
     r"|rò|xì) (?:khí )?(?:ga|gas)",
     r"đốt (?:rơm rạ|rơm|rạ|rác|lá|đồng|vàng mã|nhang|hương)(?: (?:[^ |]+ ){0,2}khói)?",
     r"khói (?:rơm|rạ|rác|bếp củi|lò gạch|đốt đồng)",
+    r"@cháy (?:hết )?(?:pin|tiền|túi|vé|hàng)", r"(?:hay|thường|hay bị|dễ) (?:đi lạc|lạc đường"
+    r"|đi lang thang)",
     r"(?:như|tựa|y như|cứ như) (?:bị )?(?:cháy nhà|lửa đốt|chạy giặc|ma đuổi|điện giật|súng"
     r"(?: liên thanh)?|bom nổ|tên bắn|chết rồi)",
     # The Penal Code's name of a crime (art. 132), not a description of now.
@@ -786,8 +809,11 @@ _LOOKALIKES = [
 
 # Over: a past time.
 _PAST = _alt([
-    r"năm (?:ngoái|trước|rồi|kia|20\d\d|19\d\d)", r"hôm (?:qua|kia|trước|bữa|rồi|đó)",
-    r"tuần (?:trước|rồi|qua)", r"tháng (?:trước|rồi|qua)", r"hồi (?:trước|xưa|nhỏ|đó|năm|"
+    r"năm (?:ngoái|trước|rồi|kia|20\d\d|19\d\d)",
+    r"(?<!từ )(?<!tu )hôm (?:qua|kia|trước|bữa|rồi|đó)",
+    r"tuần (?:trước|rồi|qua)", r"tháng (?:trước|rồi|qua)",
+    r"(?<!từ )(?<!tu )(?:tối|đêm|sáng|chiều|trưa) (?:qua|hôm qua|kia|hôm kia|hôm trước)",
+    r"hồi (?:trước|xưa|nhỏ|đó|năm|"
     r"tháng|còn|ấy|sáng|chiều|trưa|tối|hôm|bữa|tết)", r"(?:lúc|dạo|bữa|đợt|lần|thời) "
     r"(?:trước|đó|ấy|rồi|hổm)", r"trước (?:đây|kia)", r"bữa (?:hổm|trước|rồi|đó)",
     r"hôm bữa", r"(?:mấy|vài|hai|ba|\d+) (?:năm|tháng|tuần|bữa|hôm|ngày) (?:trước|nay|rồi|qua)",
@@ -892,7 +918,7 @@ _DRILL = _alt([
     r"học (?:[^ |]+ ){0,4}(?:mấy buổi|bao lâu|học phí|khóa|lớp)", r"học (?:[^ |]+ ){0,4}"
     r"ở (?:đâu|mô)", r"thực hành", r"tuyên truyền", r"phổ biến", r"hội thi", r"cuộc thi",
     r"mô phỏng", r"giả định", r"tình huống giả", r"(?<!rượu )(?<!ruou )(?<!thuốc )(?<!thuoc )@giả",
-    r"phim", r"@truyện", r"thống kê", r"tỷ lệ", r"số liệu",
+    r"phim", r"@truyện", r"thống kê", r"tỷ lệ", r"số liệu", r"(?:nhiều|ít) nhất",
     r"(?:được |cô |thầy )?dạy (?:cách|kỹ năng|bơi|sơ cứu|thoát)",
     r"bài (?:hát|văn|thơ|học|báo|giảng)", r"tin tức", r"@báo (?:đăng|đưa|chí)",
     r"(?:đọc|xem|nghe|đưa|bản|coi) tin",

@@ -391,6 +391,11 @@ def test_pathological_messages_stay_fast(text: str) -> None:
     ("làm đơn tuyên bố mất tích ông ngoại ở tòa nào", "calm"),
     # Fake liquor is a poison, not fiction.
     ("mấy ông uống rượu giả ở đám giỗ, giờ nằm li bì", "now"),
+    # "tối qua" is over; "từ tối qua" counts up to now (someone missing since).
+    ("tối qua có vụ va chạm ở ngã tư, có người té, sáng nay công an đã xuống chưa", "calm"),
+    ("bà tôi đi chợ từ chiều qua, tới giờ vẫn không thấy về", "now"),
+    # "mê man" typed in ASCII inside a message with diacritics is not teencode for "làm".
+    ("chồng tôi uống rượu xong giờ mê man, gọi không biết gì", "now"),
 ])
 def test_context_rules_found_by_the_probes(text: str, level: str) -> None:
     """``calm``: no alarm (the answer, perhaps with a closing line of numbers)."""

@@ -725,6 +725,31 @@ _STRONG["generic"] += [
     r"(?:[^ |]+ ){0,4}(?:chưa|không|hông) (?:về|thấy về|liên lạc được)",
 ]
 _WEAK["medical"] += [r"tê (?:cứng|lưỡi|môi|miệng)", r"khó nói", r"không ho được"]
+_STRONG["fire"] += [
+    r"nhà (?:ông|bà|cô|chú|anh|chị|bác|dì|cậu|thím|mợ|o|ôn|mệ)(?: [^ |]+)? (?:đang |bị )?cháy",
+    r"lửa (?:lên|bốc) (?:cao|to|lớn|ngùn ngụt)", r"dập (?:lửa )?(?:không|hông) (?:nổi|được)",
+    r"không dập (?:được|nổi)",
+]
+_STRONG["generic"] += [
+    # A teenager gone off and unreachable; a child who went swimming and is not back.
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|em|con gái|con trai) "
+    r"(?:[^ |]+ ){0,4}bỏ (?:nhà )?đi (?:[^ |]+ ){0,20}(?:không liên lạc được|tắt máy|không nghe"
+    r" máy|không bắt máy)",
+]
+_STRONG["water"] += [
+    r"(?:tắm|bơi|lội) (?:[^ |]+ ){0,12}(?:chưa|không) (?:thấy )?(?:về|lên)(?= [,|] | ?$)",
+]
+_STRONG["self_harm"] += [
+    r"(?:viết|ghi|để) (?:[^ |]+ )?thư (?:để lại|tuyệt mệnh|từ biệt|vĩnh biệt)",
+]
+_WEAK["self_harm"] += [r"(?:chuẩn bị|sắp) đi (?:đây|rồi)(?= [,|] | ?$)"]
+_WEAK["medical"] += [
+    r"lơ mơ", r"(?<!buồn )nôn", r"@ói", r"đau (?:[^ |]+ )?dữ dội", r"nói (?:lảm nhảm|sảng)",
+    r"mê sảng", r"lạnh run",
+]
+_WEAK["generic"] += [
+    r"còn (?:nằm |kẹt |ở )?(?:trong|bên trong)(?= [,|] | ?$| (?:buồng|phòng|nhà|đó))",
+]
 _WEAK["crime"] += [
     r"chặn (?:đường|đầu|xe)", r"(?:núp|trốn) (?:trong|sau|dưới|ở)",
     r"(?:đòi|định|muốn|cố) (?:kéo|lôi) (?:[^ |]+ ){0,3}đi",
@@ -891,7 +916,7 @@ _HABIT = _alt([
     r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
     r"(?:dễ|có thể|có khả năng) gây", r"xuống cấp", r"kế hoạch",
-    r"(?<!quỵ )(?<!quy )@nhẹ(?! nhàng| người| nhõm)",
+    r"(?<!quỵ )(?<!quy )@nhẹ(?! nhàng| người| nhõm)", r"cách dập(?: tắt)?",
     r"(?:làm sao|sao|cách|làm thế nào) (?:để )?(?:biết|nhận biết|nhận ra|phân biệt)",
     r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
     r" viện|đi viện|vô viện)(?: [^ |]+)? (?:không|hông|ko)",
@@ -905,7 +930,7 @@ _HEARSAY = _alt([
 # Money asked for by a caller: a scam, whatever words of danger it uses.
 _SCAM = _alt([
     r"lừa đảo", r"@lừa", r"chuyển (?:tiền|khoản|gấp)", r"giả danh", r"mạo danh", r"tự xưng",
-    r"xưng là", r"chiêu", r"số tài khoản", r"đòi chuyển",
+    r"xưng là", r"chiêu", r"số tài khoản", r"đòi chuyển", r"số lạ", r"(?:gửi|nạp) tiền",
     r"(?:gọi|nhắn|điện|điện thoại|tin nhắn) (?:[^ |]+ ){0,6}(?:đòi|bắt|yêu cầu) "
     r"(?:tiền(?! chuộc)|chuyển)",
     r"tiền chuộc (?:qua|vào) "
@@ -922,7 +947,8 @@ _DRILL = _alt([
     r"(?:được |cô |thầy )?dạy (?:cách|kỹ năng|bơi|sơ cứu|thoát)",
     r"bài (?:hát|văn|thơ|học|báo|giảng)", r"tin tức", r"@báo (?:đăng|đưa|chí)",
     r"(?:đọc|xem|nghe|đưa|bản|coi) tin",
-    r"trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)", r"xem (?:tin|phim|clip|video)",
+    r"(?<!quen )(?<!quen )trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)",
+    r"xem (?:tin|phim|clip|video)",
     r"clip", r"video", r"game", r"trò chơi", r"đóng phim", r"@kịch", r"mơ thấy", r"nằm mơ",
     r"giấc mơ", r"ngoại khóa", r"kinh dị",
 ])

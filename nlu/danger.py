@@ -724,7 +724,8 @@ _STRONG["generic"] += [
     r"(?:[^ |]+ ){0,6}từ (?:sáng|tối|hôm|chiều|trưa|đêm) (?:qua|hôm qua|hôm trước|kia) "
     r"(?:[^ |]+ ){0,4}(?:chưa|không|hông) (?:về|thấy về|liên lạc được)",
 ]
-_WEAK["medical"] += [r"tê (?:cứng|lưỡi|môi|miệng)", r"khó nói", r"không ho được"]
+_WEAK["medical"] += [r"tê (?:cứng|lưỡi|môi|miệng)", r"khó nói", r"không ho được",
+                     r"run run", r"co quắp", r"nằm (?:dưới|trên|giữa) (?:đất|sàn|nền)"]
 _STRONG["fire"] += [
     r"nhà (?:ông|bà|cô|chú|anh|chị|bác|dì|cậu|thím|mợ|o|ôn|mệ)(?: [^ |]+)? (?:đang |bị )?cháy",
     r"lửa (?:lên|bốc) (?:cao|to|lớn|ngùn ngụt)", r"dập (?:lửa )?(?:không|hông) (?:nổi|được)",
@@ -876,7 +877,7 @@ _PROC = _alt([
     r"(?:bị|phạm|mắc) tội", r"tội (?:gì|danh)", r"@tội (?:mua bán|cố ý|vô ý|xúi giục|bức tử"
     r"|giết|cướp|trộm|hiếp|bắt cóc|gây)", r"truy cứu", r"hình sự", r"(?:phạt|đi|ở|ngồi|án) tù",
     r"khung hình phạt", r"(?:bị )?xử lý (?:theo|thế nào|ra sao|hình sự|sao)", r"bị xử lý",
-    r"xét xử", r"xúi giục", r"bức tử",
+    r"xét xử", r"xúi giục", r"bức tử", r"có tội",
     r"(?:tiền|giá|hóa đơn|học phí|lãi) (?:[^ |]+ ){0,3}(?:tăng|đắt|mắc)",
 ])
 # How to act, in general: calm unless it is about someone here ("con tôi bị đuối nước, sơ
@@ -895,6 +896,7 @@ _HOWTO = _alt([
     r"@thì (?:báo|gọi|làm|phải làm|nên làm|liên hệ|xử lý) (?:ở đâu|ai|gì|sao|cho ai|số nào"
     r"|thế nào|như thế nào)", r"(?:thấy|gặp) (?:[^ |]+ ){0,3}bị",
     r"là (?:do |vì )?(?:chất|mùi|bệnh|cái) gì", r"là gì",
+    r"số (?:cứu hỏa|cấp cứu|công an|cảnh sát|khẩn cấp|chữa cháy|cứu hộ|cứu nạn)",
 ])
 # A habit, health in general, the future, news and hearsay: calm unless a present signal.
 _HABIT = _alt([
@@ -917,6 +919,7 @@ _HABIT = _alt([
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
     r"(?:dễ|có thể|có khả năng) gây", r"xuống cấp", r"kế hoạch",
     r"(?<!quỵ )(?<!quy )@nhẹ(?! nhàng| người| nhõm)", r"cách dập(?: tắt)?",
+    r"mất trộm", r"(?:bị )?trộm mất",
     r"(?:làm sao|sao|cách|làm thế nào) (?:để )?(?:biết|nhận biết|nhận ra|phân biệt)",
     r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
     r" viện|đi viện|vô viện)(?: [^ |]+)? (?:không|hông|ko)",
@@ -1154,8 +1157,13 @@ def _calms(rx: re.Pattern[str], msg: _Message, lo: int, hi: int, m: re.Match[str
 _QUIET_FAMILIES = {  # calming contexts that do not calm a family
     "self_harm": ("proc", "howto"),
 }
-# ...unless the sentence is plainly about other people and says no one means to do it now
-# ("xúi giục người khác tự tử bị xử lý thế nào", "khai tử cho người tự tử").
+# ...unless the sentence is plainly about other people, or about no one, and says no one
+# means to do it now ("xúi giục người khác tự tử bị xử lý thế nào", "tự tử có tội không").
+_WHO = _alt([  # someone the sentence is about
+    r"tôi", r"tui", r"em", r"mình", r"tao", r"con", r"cháu", r"anh", r"chị", r"vợ", r"chồng",
+    r"bạn", r"nó", r"ba", r"bố", r"mẹ", r"má", r"ông", r"bà", r"ổng", r"bả", r"ảnh", r"cậu",
+    r"thằng", r"đứa", r"người nhà", r"ck", r"vk",
+])
 _ABOUT_OTHERS = _alt([
     r"người khác", r"(?<!có )(?<!co )người (?:tự tử|tự sát|tự vẫn)", r"xúi giục", r"bức tử",
     r"ép (?:[^ |]+ ){0,2}(?:tự tử|tự sát)", r"khai tử", r"nạn nhân",
@@ -1174,8 +1182,8 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     now = bool(_NOW[mode].search(f" {near.strip()} "))
     personal = bool(_PERSONAL[mode].search(s, max(lo, m.start() - 60), min(hi, m.end() + 40)))
     quiet = _QUIET_FAMILIES.get(family, ())
-    if quiet and not now and _ABOUT_OTHERS[mode].search(s, lo, hi) \
-            and not _INTENT[mode].search(s, lo, hi):
+    if quiet and not now and not _INTENT[mode].search(s, lo, hi) and (
+            _ABOUT_OTHERS[mode].search(s, lo, hi) or not _WHO[mode].search(s, lo, hi)):
         quiet = ()
     if _calms(_SCAM[mode], msg, lo, hi, m):
         return "soft" if strong else "none"

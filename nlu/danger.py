@@ -459,7 +459,8 @@ _STRONG: dict[str, list[str]] = {
         r"(?:kêu cứu|chìm) (?:giữa|dưới|ngoài) (?:sông|hồ|biển|suối|ao|dòng)",
         r"(?:chưa|không) thấy (?:ngoi|nổi|trồi) lên",
         r"(?:ngồi|trèo|leo|trú|đứng) (?:trên|lên) (?:nóc|mái)",
-        r"nước (?:[^ |]+ ){0,3}(?:lên|dâng|tràn) (?:[^ |]+ ){0,2}(?:nhanh|cao|tới|đến|ngập|vào|vô"
+        r"nước (?:[^ |]+ ){0,3}(?:lên|dâng|tràn) (?:[^ |]+ ){0,2}(?:nhanh|cao|tới|đến|ngập|vào"
+        r"|vô|quá"
         r"|ồ ạt)",
         r"nước (?:về|đổ về|lũ về) (?:ồ ạt|nhanh|cuồn cuộn)",
         r"xả lũ",
@@ -748,6 +749,19 @@ _WEAK["medical"] += [
     r"lơ mơ", r"(?<!buồn )nôn", r"@ói", r"đau (?:[^ |]+ )?dữ dội", r"nói (?:lảm nhảm|sảng)",
     r"mê sảng", r"lạnh run",
 ]
+_STRONG["medical"] += [
+    r"mắt trợn(?: ngược| trắng)?",
+    r"(?:gọi|kêu|lay) (?:[^ |]+ )?(?:không|chẳng|hông) (?:mở mắt|tỉnh|dậy|thưa)",
+    r"uống (?:cả|hết|nhiều|nguyên|mấy) (?:vỉ|lọ|nắm|hộp)(?! (?:sữa|nước|bia))",
+]
+_STRONG["violence"] += [
+    r"(?:đang )?(?:dùng|cầm|lấy) (?:[^ |]+ ){0,2}(?:dao|mảnh chai|chai|gạch|đá|gậy|búa|kéo|cây"
+    r" sắt) (?:[^ |]+ )?(?:cứa|đâm|đập|chém|đánh|ném|rạch)",
+]
+_WEAK["medical"] += [
+    r"cứng đờ", r"thở (?:phì phò|hắt|khó|gấp)", r"(?:không|hông) mở mắt", r"(?:té|ngã) ngửa",
+    r"xiêu vẹo", r"nói (?:năng )?lộn xộn", r"@cứa (?:tay|cổ|người)",
+]
 _WEAK["generic"] += [
     r"còn (?:nằm |kẹt |ở )?(?:trong|bên trong)(?= [,|] | ?$| (?:buồng|phòng|nhà|đó))",
 ]
@@ -884,7 +898,7 @@ _PROC = _alt([
 # cứu thế nào" is danger now).
 _HOWTO = _alt([
     r"nếu", r"giả sử", r"giả định", r"lỡ (?:như|mà|khi)", r"phòng khi", r"trường hợp",
-    r"@khi (?:có|gặp|bị|xảy ra|thấy|nhà)", r"(?:gặp|thấy) (?:người|ai) bị", r"tình huống",
+    r"(?<!sau )@khi (?:có|gặp|bị|xảy ra|thấy|nhà)", r"(?:gặp|thấy) (?:người|ai) bị", r"tình huống",
     r"cách (?:phòng|tránh|xử lý|sơ cứu|thoát|nhận biết|khử|làm|chữa|trị|dập|giảm|gọi|báo)",
     r"(?:làm sao|làm thế nào) để", r"phải làm (?:gì|sao) khi", r"nên làm gì", r"làm gì khi",
     r"kỹ năng", r"bài học", r"kinh nghiệm", r"@mẹo", r"hướng dẫn (?:cách|kỹ năng)",

@@ -250,7 +250,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:nhắn|kêu|la|hét|gào|gọi) (?:lên )?(?:cứu|cầu cứu)",
         r"cầu cứu",
         r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|ông|bà|cụ|mẹ|bố) "
-        r"(?:[^ |]+ ){0,4}(?:@đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
+        r"(?:[^ |]+ ){0,6}(?:@đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
         r"(?:đi lạc|mất tích|bị lạc) (?:[^ |]+ ){0,4}(?:chưa thấy|không thấy|không tìm thấy"
         r"|chưa tìm thấy)",
         r"(?:bị )?(?:bắt )?nhốt (?:trong|ở trong|lại trong)",
@@ -329,8 +329,9 @@ _STRONG: dict[str, list[str]] = {
         r"|xe|két|tường|rào|ban công|nhà)",
         r"bị (?:nó|hắn|tụi nó|bọn nó|người ta|thằng đó|kẻ trộm|kẻ gian|trộm|cướp) (?:đâm|chém|@bắn"
         r"|đánh gục|đập)",
-        r"(?:kéo|lôi|bế|ép|bắt|đẩy|tống) (?:[^ |]+ ){0,3}lên xe",
-        r"trói (?:[^ |]+ ){0,2}(?:nhà|tôi|người|tay|chân|em|con)",
+        r"(?:kéo|lôi|bế|ép|bắt|đẩy|tống) (?:[^ |]+ ){0,3}lên (?:xe|ô tô|oto|taxi|ghe|thuyền)",
+        r"trói (?:[^ |]+ ){0,2}(?:nhà|tôi|người|tay|chân|em|con|mẹ|má|bố|ba|vợ|chồng|bà|ông|cháu"
+        r"|chị|anh|bé|lại)",
         r"(?:cướp|trộm|ăn trộm|kẻ gian) (?:vào|vô|xông vào|đột nhập) (?:nhà|phòng)",
         r"lục (?:đồ|lọi|tủ)",
         r"bị (?:giữ|giam|bắt giữ|bán|lừa bán) (?:[^ |]+ ){0,4}(?:biên giới|bên kia|nước ngoài"
@@ -354,7 +355,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:rắn|rắn độc) cắn", r"(?:chó dại|ong|ong vò vẽ) (?:cắn|đốt)",
         r"(?:bị )?(?:điện giật|giật điện)", r"(?:bỏng|phỏng) (?:nặng|nước sôi|xăng|khắp|"
         r"toàn thân)", r"tím tái", r"sùi bọt mép", r"trợn (?:mắt|trắng)",
-        r"(?:gọi|lay) (?:mãi )?(?:không|chẳng|hông) (?:tỉnh|dậy|trả lời)",
+        r"(?:gọi|lay) (?:mãi )?(?:không|chẳng|hông) (?:tỉnh|dậy|trả lời|thưa)",
         r"nằm (?:im|bất động|gục)", r"bất động", r"(?:không|chẳng) (?:cử động|"
         r"nhúc nhích|cựa quậy|động đậy|tỉnh)", r"lịm (?:đi|dần)", r"vỡ ối", r"chuyển dạ",
         r"@đẻ @rơi", r"băng huyết", r"sốt cao co giật", r"(?:ngã|té|rơi|rớt) (?:[^ |]+ )?"
@@ -363,7 +364,8 @@ _STRONG: dict[str, list[str]] = {
         r"tim (?:đập )?(?:yếu dần|loạn nhịp|ngừng)",
         r"(?:yếu|tê|liệt) nửa người",
         r"nửa người (?:yếu|tê|liệt|không cử động)",
-        r"(?:tự nhiên|đột nhiên|bỗng|bỗng nhiên) (?:[^ |]+ )?(?:nói (?:lắp|ngọng|không được|khó"
+        r"(?:tự nhiên|tự dưng|đột nhiên|đột ngột|bỗng|bỗng nhiên) (?:[^ |]+ )?"
+        r"(?:nói (?:lắp|ngọng|không được|khó"
         r"|đớ)|méo|ngã quỵ|lăn ra|gục|ngất|xỉu|co giật|không nói được)",
         r"@hóc",
         r"thở (?:khò khè|rít|ngáp|yếu)",
@@ -375,7 +377,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:lả|lịm|mê man|li bì) (?:đi|dần|rồi|luôn)",
         r"li bì",
         r"mê man",
-        r"(?:không|chẳng|hông) (?:gọi|lay|kêu) (?:dậy|tỉnh) (?:được|nổi)",
+        r"(?:không|chẳng|hông) (?:gọi|lay|kêu) (?:dậy|tỉnh)(?: (?:được|nổi))?",
         r"(?:gọi|lay|kêu) (?:mãi |hoài |mấy )?(?:không|chẳng|hông) (?:dậy|tỉnh)",
         r"nuốt (?:[^ |]+ ){0,3}(?:thuốc|viên|pin|đồng xu|nam châm|hóa chất|thuốc chuột|thuốc sâu)",
         r"(?:cả nhà|nhiều người|mấy người|cả xóm|cả lớp|công nhân) (?:[^ |]+ ){0,3}(?:nôn|ói"
@@ -392,7 +394,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:tay chân|người|mặt|môi) (?:[^ |]+ )?(?:lạnh ngắt|co quắp|tím tái|tím ngắt|tím)",
         r"lạnh ngắt",
         r"(?:nôn|ói) (?:ra máu|liên tục|không ngừng|thốc tháo|xối xả)",
-        r"uống (?:[^ |]+ )?(?:dầu hỏa|dầu lửa|xăng|nước tẩy|thuốc tẩy|axit|nước rửa|hóa chất"
+        r"uống (?:[^ |]+ ){0,3}(?:dầu hỏa|dầu lửa|xăng|nước tẩy|thuốc tẩy|axit|nước rửa|hóa chất"
         r"|thuốc ngủ|thuốc chuột|thuốc sâu|thuốc diệt|thuốc trừ|nước javel|cồn công nghiệp)",
         r"(?:ngã|té|tai nạn|đánh|đâm|rơi|rớt) (?:[^ |]+ ){0,4}(?:ra máu|chảy máu)",
         r"(?:bầu|mang thai|có thai|thai) (?:[^ |]+ ){0,6}(?:ra máu|chảy máu|đau bụng dữ dội|vỡ ối"
@@ -439,7 +441,7 @@ _STRONG: dict[str, list[str]] = {
         # "roi ho", "te ao", "rot cong" are mostly "rồi họ", "tế áo", "rớt công...": typed
         # without diacritics, a fall into water needs "xuống".
         r"(?:@rơi|rớt|@té|ngã|@lọt|trượt|lao) (?:[^ |]+ )?(?:xuống )?(?:sông|@hồ(?! sơ)|@ao|giếng"
-        r"|kênh|mương|@biển|@cống|@hố|suối|@đập)",
+        r"|kênh|mương|@biển|@cống|@hố|suối|@đập(?! đầu| mặt| vào| vô))",
         r"(?:rơi|rớt|té|ngã|lọt|trượt|lao) (?:[^ |]+ )?xuống (?:sông|hồ(?! sơ)|ao|giếng|kênh"
         r"|mương|biển|cống|hố|suối|đập)", r"(?:chìm|lật) (?:xuồng|ghe|thuyền|tàu|đò|phà)",
         r"(?:xuồng|ghe|thuyền|tàu|đò) (?:bị )?(?:chìm|lật)", r"đang (?:chìm|đuối|ngụp)",
@@ -447,7 +449,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:xuồng|ghe|thuyền|tàu|đò|sà lan|ca nô) (?:[^ |]+ ){0,2}(?:bị )?(?:chìm|lật|đắm)",
         r"(?:sóng|nước|dòng nước|dòng chảy|nước lũ) (?:[^ |]+ )?(?:kéo|cuốn|hút|lôi) (?:[^ "
         r"|]+ ){0,2}(?:ra|đi|xuống|mất|theo)",
-        r"bám (?:phao|cây|mái|nóc|thành)",
+        r"bám (?:phao|cây|mái|nóc|thành|mạn|ghe|thuyền|xuồng)",
         r"(?:tắm|bơi|lội) (?:[^ |]+ ){0,4}(?:không thấy|mất tích|chìm|đuối|bị kéo|bị cuốn"
         r"|không lên)",
         r"(?:đập|đê|bờ bao|hồ chứa|bờ kè) (?:[^ |]+ )?(?:bị )?(?:vỡ|tràn|sạt)",
@@ -457,7 +459,8 @@ _STRONG: dict[str, list[str]] = {
         r"(?:kêu cứu|chìm) (?:giữa|dưới|ngoài) (?:sông|hồ|biển|suối|ao|dòng)",
         r"(?:chưa|không) thấy (?:ngoi|nổi|trồi) lên",
         r"(?:ngồi|trèo|leo|trú|đứng) (?:trên|lên) (?:nóc|mái)",
-        r"nước (?:[^ |]+ ){0,3}(?:lên|dâng|tràn) (?:[^ |]+ ){0,2}(?:nhanh|cao|tới|đến|ngập|vào|vô"
+        r"nước (?:[^ |]+ ){0,3}(?:lên|dâng|tràn) (?:[^ |]+ ){0,2}(?:nhanh|cao|tới|đến|ngập|vào"
+        r"|vô|quá"
         r"|ồ ạt)",
         r"nước (?:về|đổ về|lũ về) (?:ồ ạt|nhanh|cuồn cuộn)",
         r"xả lũ",
@@ -534,7 +537,9 @@ _STRONG: dict[str, list[str]] = {
         r"thảm khốc|chết người|giao thông (?:ngay|trước|tại|ở|rồi|nặng))",
         r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy) (?:[^ |]+ )?(?:đâm|tông|@cán|"
         r"húc|lao|lật|cuốn) (?:vào |phải |trúng |qua )?(?:người|tôi|em|con|bé|cháu|nhau|"
-        r"ông|bà|nhà|xuống)", r"bị xe (?:đâm|tông|@cán|húc|quệt)", r"lật xe", r"@tông xe",
+        r"ông|bà|nhà|xuống)",
+        r"bị (?:xe|ô tô|xe tải|xe máy|xe khách|xe buýt|container|xe ben|xe hơi|xe con)"
+        r"(?: [^ |]+)? (?:đâm|tông|@cán|húc|quệt|cuốn)", r"lật xe", r"@tông xe",
         r"đâm xe", r"văng (?:ra )?(?:đường|xa)", r"nằm (?:bất động |im )?giữa đường",
         r"(?:đang|vừa) (?:va chạm|@đụng xe)",
         r"(?:xe|ô tô|xe tải|container|xe khách|xe buýt|xe máy|xe ben|xe bồn) (?:[^ "
@@ -594,6 +599,183 @@ _WEAK["crime"] += [
     r"trốn (?:trên|trong|dưới|sau) (?:gác|tủ|gầm|phòng|nhà)",
 ]
 
+# Wordings found by new probes (bench/data/danger_dev_*.yml, 2026-12-03).
+_STRONG["fire"] += [
+    r"phát (?:hỏa|cháy)", r"phừng lửa",
+    r"lửa (?:lên|bốc lên|cháy lên|lan lên) (?:tới|đến|tận|sát|ngang)",
+    r"(?:lửa|khói) (?:[^ |]+ ){0,2}(?:bay|tạt|bắt) (?:qua|sang|vào|vô)",
+]
+_STRONG["medical"] += [
+    # Stroke seen by a relative: one side of the face or body gives way.
+    # "mat xe", "moi xe" typed without diacritics are mostly "mất xe", "mới xe".
+    r"(?:mặt|miệng|môi|mồm) (?:[^ |]+ ){0,2}(?:@xệ|lệch|méo|@xụi)",
+    r"(?:một|1) (?:bên|nửa) (?:mặt|người|tay|chân|miệng) (?:[^ |]+ ){0,2}(?:@xệ|yếu|tê|liệt|méo"
+    r"|@xụi|không)",
+    r"(?:ngất|@xỉu|gục|lịm) (?:[^ |]+ ){0,4}(?:không|hông|chẳng|chưa) (?:dậy|tỉnh)",
+    r"(?:gãy|gẫy) (?:[^ |]+ ){0,2}lòi (?:xương|ra)", r"lòi (?:ruột|xương)", r"gãy hở",
+    r"bị thương (?:nặng|rất nặng|nhiều|nghiêm trọng)",
+    r"bị (?:trâu|@bò|voi|@ngựa|heo rừng|lợn rừng) (?:[^ |]+ )?(?:húc|giẫm|đạp|quật)",
+    r"(?:nhai|nuốt) (?:[^ |]+ ){0,2}(?:mấy|nhiều|cả|hết|nguyên) (?:viên|vỉ|lọ|hộp)",
+    r"rượu (?:giả|pha cồn|methanol)", r"(?:thở|mạch) (?:yếu|thều thào|đứt quãng)",
+    # A fall, then unable to move: "ngã cạnh giường, không nhấc chân lên được".
+    r"(?:ngã|té|trượt|gục) (?:[^ |]+ ){0,6}(?:không|hông|chẳng) (?:đứng|ngồi|gượng|nhấc|cử"
+    r"|đi|bước|cựa|dậy|lên)(?: [^ |]+){0,3} (?:được|nổi)",
+    r"(?:ngã|té) (?:[^ |]+ ){0,5}(?:nằm (?:đó|đấy|luôn|dưới|trên|giữa|ngoài|trong|dài)|kêu rên"
+    r"|rên rỉ|lơ mơ|ói|nôn)",
+    r"(?:có|thấy) (?:người|ai|đứa|bé|ông|bà|em bé|trẻ) (?:[^ |]+ ){0,2}(?:bị )?(?:ngã|té|rơi"
+    r"|rớt|ngất|xỉu|đuối|chìm|kẹt|nằm im|bất tỉnh|giật)",
+    r"(?:điện giật|bị giật) (?:[^ |]+ ){0,3}(?:dính|nằm|không|bất|ngã|văng)",
+]
+_STRONG["water"] += [
+    r"(?:văng|hất|bị hất|lao|nhảy) (?:[^ |]+ )?xuống (?:sông|hồ(?! sơ)|ao|giếng|kênh|mương"
+    r"|biển|cống|hố|suối|vực)",
+    r"sóng (?:[^ |]+ )?(?:đánh|đập) (?:lật|chìm|vỡ|trôi)",
+    r"(?:té|ngã|rơi|rớt|lọt) (?:[^ |]+ )?(?:xuống |vô |vào )?(?:@giếng|lu nước|bể nước|thùng"
+    r" nước|chum)",
+    r"(?:không|chưa) thấy (?:[^ |]+ )?(?:ngoi|nổi|trồi) lên",
+]
+_STRONG["accident"] += [
+    r"(?:lăn|rớt|té|ngã|rơi|lao) (?:[^ |]+ )?xuống (?:dốc|vực|đèo|taluy|ta luy|hẻm núi)",
+    r"té đèo",
+    r"(?:xe|ô tô|oto|xe tải|container|xe khách|xe buýt|xe máy|xe ben) (?:[^ |]+ )?(?:đâm|tông"
+    r"|húc|lao|lủi) (?:vào |vô |thẳng vào )?(?:quán|tiệm|chợ|đám đông|đám cưới|đám tang|dòng"
+    r" người|hàng người|nhóm người|học sinh|cửa hàng|trường|vực)",
+    r"lao (?:xuống|xuông) (?:vực|dốc|đèo|taluy|mương|sông|kênh)",
+    r"(?:xe|bánh xe) (?:[^ |]+ ){0,2}(?:cuốn|kéo|lôi) (?:[^ |]+ )?(?:vào|vô) gầm",
+    r"kẹt (?:dưới|trong) (?:gầm|bánh)",
+]
+_STRONG["violence"] += [
+    r"(?:tưới|đổ|tạt|dội|xịt) (?:[^ |]+ )?xăng (?:[^ |]+ )?(?:lên|vào|vô) (?:[^ |]+ )?"
+    r"(?:người|mình|nhà|vợ|chồng|con)",
+    r"(?:dọa|đòi|định) (?:đốt|châm lửa|phóng hỏa)",
+    r"(?:vây|xúm|xông vào) (?:đánh|đập|chém|đâm)",
+    r"(?:kề|dí|chĩa|gí) (?:[^ |]+ )?(?:dao|súng|mã tấu|kiếm|kéo) (?:vào|vô|lên)",
+    r"(?:cầm|vung|rút|vác|mang) (?:[^ |]+ )?(?:dao|súng|mã tấu|kiếm|rựa|búa|tuýp|gậy|ghế) "
+    r"(?:[^ |]+ ){0,4}(?:đòi tiền|đập|đánh|chém|đâm|dọa)",
+]
+_STRONG["generic"] += [
+    r"(?:gọi|kêu|tìm|kiếm) (?:hoài|mãi|khắp|nãy giờ|cả buổi|khắp nơi) (?:[^ |]+ )?(?:không|hông"
+    r"|chẳng|chưa) thấy(?! (?:giấy|hồ sơ|thẻ|tin|kết quả|trả lời|phản hồi|email|tiền|mail|đơn))",
+    r"(?:lẫn|lú lẫn|lãng trí|mất trí nhớ|đãng trí) (?:[^ |]+ ){0,3}(?:đi|bỏ đi|ra khỏi nhà|đi"
+    r" lạc) (?:[^ |]+ ){0,3}(?:@đâu mất|mất|chưa về|không về|lạc)",
+    r"(?:(?<=^ )|(?<=\| ))cứu(?= , )",
+    # Someone missing now: a child lost, or an elder who went out and has not come back.
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|thằng cu) (?:[^ |]+ ){0,3}"
+    r"(?<!liên )(?<!lien )lạc (?:ở|tại|trong|ngoài|giữa|đâu|mất|rồi)",
+    r"(?:gọi|tìm|kiếm|loa) (?:[^ |]+ ){0,3}(?:chưa|không|hông|chẳng) thấy (?:bé|con|cháu|đứa"
+    r" nhỏ|nó|thằng bé|con bé|ông|bà|mẹ|bố|ba|má|cụ)",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|mẹ|bố|ba|má|ông|bà|cụ) "
+    r"(?:[^ |]+ ){0,10}(?:tìm|kiếm) (?:khắp|hết|cả|mọi|quanh) (?:[^ |]+ ){0,3}(?:không|hông"
+    r"|chẳng|chưa) (?:thấy|ra)",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|mẹ|bố|ba|má|ông|bà|cụ) "
+    r"(?:[^ |]+ ){0,3}(?:đi|ra khỏi nhà|ra ngoài|tan học|tan trường) (?:[^ |]+ ){0,8}"
+    r"(?:tới giờ|đến giờ|giờ|mà|tối"
+    r"|vẫn) (?:vẫn )?chưa (?:về|thấy về|thấy)",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ) (?:[^ |]+ ){0,4}(?:về"
+    r" )?(?:trễ|muộn|quá giờ) (?:[^ |]+ )?(?:\d+|mấy|hai|ba|bốn|năm|nhiều) (?:tiếng|giờ)",
+]
+_WEAK["medical"] += [
+    # Signs of a stroke: two in one sentence are danger now.
+    r"nói (?:ngọng|đớ|lắp|líu|không rõ|lắp bắp|khó)", r"loạng choạng", r"lừ đừ",
+    r"(?:tê|yếu) (?:tay|chân|nửa)", r"(?:đau|tức) thắt ngực", r"tức ngực", r"mắt không thấy",
+]
+_WEAK["crime"] += [
+    r"bị (?:[^ |]+ ){0,2}bắt đi", r"(?:lén|trốn|giấu) (?:[^ |]+ )?(?:nhắn|gọi|gửi tin)",
+    r"(?:không biết|chẳng biết) (?:[^ |]+ ){0,2}đi đâu",
+]
+_WEAK["generic"] += [
+    r"(?:không|hông|hổng|chẳng) (?:ra|thoát|chạy ra|thoát ra|mở cửa) (?:được|nổi)",
+    r"khóc thét", r"la thất thanh", r"kêu la",
+]
+_WEAK["crime"] += [
+    # ("chạy" is blanked as a look-alike: "phóng", "chở" stand for the getaway.)
+    r"(?:ôm|bế|bồng|lôi|kéo|giật|bắt) (?:[^ |]+ ){0,5}(?:phóng|chở) (?:mất|đi|ra|vào)",
+    r"(?:người lạ|kẻ lạ|lạ mặt|thằng|gã|mụ|ông lạ|bà lạ) (?:[^ |]+ ){0,4}(?:ôm|bế|bồng|lôi|kéo"
+    r"|bắt|dắt|dụ) (?:[^ |]+ )?(?:con|bé|cháu|đứa|em bé|thằng bé|con bé)",
+]
+_WEAK["self_harm"] += [
+    r"(?:nhắn|viết|gửi|nói) (?:[^ |]+ ){0,3}xin lỗi (?:ba mẹ|bố mẹ|mọi người|cả nhà|má|mẹ|ba|bố)",
+    r"khóa (?:trái )?cửa (?:phòng|nhà tắm|lại)",
+    r"(?:con|em|tui|tôi|anh|chị|mình) đi (?:đây|luôn đây)(?= [,|] | ?$)",
+]
+_STRONG["gas"] += [
+    r"(?:ống|đường ống|bồn|bình|téc) (?:chứa |dẫn )?(?:khí|ga|gas|hóa chất|amoniac|clo) "
+    r"(?:[^ |]+ ){0,4}(?:bị )?(?:xì|rò rỉ|rò|vỡ|nổ|bục)",
+    r"(?:amoniac|clo|@khí độc|hóa chất|axit|khí ga|khí gas) (?:[^ |]+ ){0,4}(?:bị )?(?:xì|rò rỉ"
+    r"|rò|tràn|vỡ)",
+]
+_STRONG["accident"] += [r"@cán (?:trúng|phải|qua|lên|chết|người)"]
+_STRONG["medical"] += [r"uống (?:[^ |]+ ){0,3}thuốc (?:sâu|chuột|ngủ|độc|trừ sâu|diệt cỏ|an thần)"]
+_WEAK["medical"] += [
+    r"(?:tay|chân) (?:[^ |]+ ){0,2}(?:buông|rớt đồ|không cầm|không nhấc|yếu hẳn|tê dại)",
+    r"(?:bị )?gãy (?:chân|tay|xương)", r"(?:khóc la|gào khóc|la khóc|khóc thét)",
+]
+_WEAK["generic"] += [r"tắt máy"]
+_STRONG["collapse"] += [
+    r"(?:đổ|sập|rơi|rớt|ngã) (?:@đè |xuống )?(?:trúng|lên|vào|vô) (?:[^ |]+ ){0,2}(?:người|đầu"
+    r"|ngực|bé|con|cháu|ông|bà|em)",
+]
+_STRONG["medical"] += [
+    r"@nghẹn (?:[^ |]+ )?(?:cục|miếng|hạt|viên|thức ăn|cơm|bột|kẹo|xôi|thịt|xương)",
+    r"ăn (?:[^ |]+ ){0,2}(?:cá nóc|nấm độc|lá ngón|mật cá trắm|thịt cóc|trứng cóc)",
+]
+_STRONG["generic"] += [
+    r"(?:lẫn|lú lẫn|lãng trí|mất trí nhớ|đãng trí) (?:[^ |]+ ){0,10}chưa (?:thấy )?về",
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|mẹ|bố|ba|má|ông|bà|cụ) "
+    r"(?:[^ |]+ ){0,6}từ (?:sáng|tối|hôm|chiều|trưa|đêm) (?:qua|hôm qua|hôm trước|kia) "
+    r"(?:[^ |]+ ){0,4}(?:chưa|không|hông) (?:về|thấy về|liên lạc được)",
+]
+_WEAK["medical"] += [r"tê (?:cứng|lưỡi|môi|miệng)", r"khó nói", r"không ho được",
+                     r"run run", r"co quắp", r"nằm (?:dưới|trên|giữa) (?:đất|sàn|nền)"]
+_STRONG["fire"] += [
+    r"nhà (?:ông|bà|cô|chú|anh|chị|bác|dì|cậu|thím|mợ|o|ôn|mệ)(?: [^ |]+)? (?:đang |bị )?cháy",
+    r"lửa (?:lên|bốc) (?:cao|to|lớn|ngùn ngụt)", r"dập (?:lửa )?(?:không|hông) (?:nổi|được)",
+    r"không dập (?:được|nổi)",
+]
+_STRONG["generic"] += [
+    # A teenager gone off and unreachable; a child who went swimming and is not back.
+    r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|thằng nhỏ|con nhỏ|em|con gái|con trai) "
+    r"(?:[^ |]+ ){0,4}bỏ (?:nhà )?đi (?:[^ |]+ ){0,20}(?:không liên lạc được|tắt máy|không nghe"
+    r" máy|không bắt máy)",
+]
+_STRONG["water"] += [
+    r"(?:tắm|bơi|lội) (?:[^ |]+ ){0,12}(?:chưa|không) (?:thấy )?(?:về|lên)(?= [,|] | ?$)",
+]
+_STRONG["self_harm"] += [
+    r"(?:viết|ghi|để) (?:[^ |]+ )?thư (?:để lại|tuyệt mệnh|từ biệt|vĩnh biệt)",
+]
+_WEAK["self_harm"] += [r"(?:chuẩn bị|sắp) đi (?:đây|rồi)(?= [,|] | ?$)"]
+_WEAK["medical"] += [
+    r"lơ mơ", r"(?<!buồn )nôn", r"@ói", r"đau (?:[^ |]+ )?dữ dội", r"nói (?:lảm nhảm|sảng)",
+    r"mê sảng", r"lạnh run",
+]
+_STRONG["medical"] += [
+    r"mắt trợn(?: ngược| trắng)?",
+    r"(?:gọi|kêu|lay) (?:[^ |]+ )?(?:không|chẳng|hông) (?:mở mắt|tỉnh|dậy|thưa)",
+    r"uống (?:cả|hết|nhiều|nguyên|mấy) (?:vỉ|lọ|nắm|hộp)(?! (?:sữa|nước|bia))",
+]
+_STRONG["violence"] += [
+    r"(?:đang )?(?:dùng|cầm|lấy) (?:[^ |]+ ){0,2}(?:dao|mảnh chai|chai|gạch|đá|gậy|búa|kéo|cây"
+    r" sắt) (?:[^ |]+ )?(?:cứa|đâm|đập|chém|đánh|ném|rạch)",
+]
+_WEAK["medical"] += [
+    r"cứng đờ", r"thở (?:phì phò|hắt|khó|gấp)", r"(?:không|hông) mở mắt", r"(?:té|ngã) ngửa",
+    r"xiêu vẹo", r"nói (?:năng )?lộn xộn", r"@cứa (?:tay|cổ|người)",
+]
+_WEAK["generic"] += [
+    r"còn (?:nằm |kẹt |ở )?(?:trong|bên trong)(?= [,|] | ?$| (?:buồng|phòng|nhà|đó))",
+]
+_WEAK["crime"] += [
+    r"chặn (?:đường|đầu|xe)", r"(?:núp|trốn) (?:trong|sau|dưới|ở)",
+    r"(?:đòi|định|muốn|cố) (?:kéo|lôi) (?:[^ |]+ ){0,3}đi",
+    r"bị (?:[^ |]+ ){0,3}(?:theo dõi|bám theo|đi theo|bám đuôi)",
+]
+_WEAK["self_harm"] += [
+    r"không ai (?:hiểu|thương|cần|quan tâm)", r"(?:muốn|sẽ) biến mất",
+    r"tạm biệt (?:mọi người|ba mẹ|bố mẹ|cả nhà)", r"(?:sân|tầng) thượng (?:rồi|đây)",
+]
+_WEAK["accident"] += [r"dây điện (?:[^ |]+ ){0,2}(?:đứt|rơi|rớt|chạm|giật)"]
+
 # --- look-alikes, blanked out before anything else ------------------------------------
 _LOOKALIKES = [
     r"sáp nhập", r"sát nhập", r"sáp (?:ong|nến|thơm|vuốt)",
@@ -645,6 +827,18 @@ _LOOKALIKES = [
     r"(?:mèo|chó|gà|heo|lợn|bò|vịt|trâu|dê|cá) (?:[^ |]+ ){0,3}bị (?:chó |mèo |rắn )?(?:cắn"
     r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",
     r"(?:hàng|vé|tour|suất|khẩu trang|sân) (?:đã |bị )?@cháy",
+    r"(?:tuyên|công|phân|ban) bố", r"sợ (?:nó |bị |là )?(?:sập|đổ|sạt|lở|sụp)",
+    r"(?:cảm biến|thiết bị|máy|đầu|còi|hệ thống|bộ) (?:báo |phát hiện |chống |cảnh báo )?(?:rò rỉ"
+    r"|rò|xì) (?:khí )?(?:ga|gas)",
+    r"đốt (?:rơm rạ|rơm|rạ|rác|lá|đồng|vàng mã|nhang|hương)(?: (?:[^ |]+ ){0,2}khói)?",
+    r"khói (?:rơm|rạ|rác|bếp củi|lò gạch|đốt đồng)",
+    r"@cháy (?:hết )?(?:pin|tiền|túi|vé|hàng)", r"(?:hay|thường|hay bị|dễ) (?:đi lạc|lạc đường"
+    r"|đi lang thang)",
+    r"(?:như|tựa|y như|cứ như) (?:bị )?(?:cháy nhà|lửa đốt|chạy giặc|ma đuổi|điện giật|súng"
+    r"(?: liên thanh)?|bom nổ|tên bắn|chết rồi)",
+    # The Penal Code's name of a crime (art. 132), not a description of now.
+    r"không cứu (?:giúp )?người (?:đang )?(?:ở )?(?:trong )?tình trạng nguy hiểm (?:đến|tới) "
+    r"tính mạng",
 ]
 
 # --- what calms a danger phrase down ----------------------------------------------------
@@ -655,8 +849,11 @@ _LOOKALIKES = [
 
 # Over: a past time.
 _PAST = _alt([
-    r"năm (?:ngoái|trước|rồi|kia|20\d\d|19\d\d)", r"hôm (?:qua|kia|trước|bữa|rồi|đó)",
-    r"tuần (?:trước|rồi|qua)", r"tháng (?:trước|rồi|qua)", r"hồi (?:trước|xưa|nhỏ|đó|năm|"
+    r"năm (?:ngoái|trước|rồi|kia|20\d\d|19\d\d)",
+    r"(?<!từ )(?<!tu )hôm (?:qua|kia|trước|bữa|rồi|đó)",
+    r"tuần (?:trước|rồi|qua)", r"tháng (?:trước|rồi|qua)",
+    r"(?<!từ )(?<!tu )(?:tối|đêm|sáng|chiều|trưa) (?:qua|hôm qua|kia|hôm kia|hôm trước)",
+    r"hồi (?:trước|xưa|nhỏ|đó|năm|"
     r"tháng|còn|ấy|sáng|chiều|trưa|tối|hôm|bữa|tết)", r"(?:lúc|dạo|bữa|đợt|lần|thời) "
     r"(?:trước|đó|ấy|rồi|hổm)", r"trước (?:đây|kia)", r"bữa (?:hổm|trước|rồi|đó)",
     r"hôm bữa", r"(?:mấy|vài|hai|ba|\d+) (?:năm|tháng|tuần|bữa|hôm|ngày) (?:trước|nay|rồi|qua)",
@@ -691,22 +888,29 @@ _PROC = _alt([
     r"gửi (?:bà con|đồng bào|vùng)", r"vụ án", r"hung thủ", r"điều tra", r"truy nã",
     r"nghi phạm", r"bắt được", r"đã (?:[^ |]+ ){1,4}chưa",
     r"(?:thay|sửa|mua) (?:[^ |]+ ){0,2}(?:ở đâu|loại nào)",
+    r"(?:bị|phạm|mắc) tội", r"tội (?:gì|danh)", r"@tội (?:mua bán|cố ý|vô ý|xúi giục|bức tử"
+    r"|giết|cướp|trộm|hiếp|bắt cóc|gây)", r"truy cứu", r"hình sự", r"(?:phạt|đi|ở|ngồi|án) tù",
+    r"khung hình phạt", r"(?:bị )?xử lý (?:theo|thế nào|ra sao|hình sự|sao)", r"bị xử lý",
+    r"xét xử", r"xúi giục", r"bức tử", r"có tội",
+    r"(?:tiền|giá|hóa đơn|học phí|lãi) (?:[^ |]+ ){0,3}(?:tăng|đắt|mắc)",
 ])
 # How to act, in general: calm unless it is about someone here ("con tôi bị đuối nước, sơ
 # cứu thế nào" is danger now).
 _HOWTO = _alt([
     r"nếu", r"giả sử", r"giả định", r"lỡ (?:như|mà|khi)", r"phòng khi", r"trường hợp",
-    r"@khi (?:có|gặp|bị|xảy ra|thấy|nhà)", r"(?:gặp|thấy) (?:người|ai) bị", r"tình huống",
+    r"(?<!sau )@khi (?:có|gặp|bị|xảy ra|thấy|nhà)", r"(?:gặp|thấy) (?:người|ai) bị", r"tình huống",
     r"cách (?:phòng|tránh|xử lý|sơ cứu|thoát|nhận biết|khử|làm|chữa|trị|dập|giảm|gọi|báo)",
     r"(?:làm sao|làm thế nào) để", r"phải làm (?:gì|sao) khi", r"nên làm gì", r"làm gì khi",
     r"kỹ năng", r"bài học", r"kinh nghiệm", r"@mẹo", r"hướng dẫn (?:cách|kỹ năng)",
     r"số (?:điện thoại|máy|nào|mấy|gì)", r"gọi số", r"(?:đầu|số) (?:113|114|115|112)",
     r"(?:113|114|115|112) (?:là|có|thì|để|dùng|miễn phí|mất)", r"thì sao", r"có sao không",
     r"sơ (?:cấp )?cứu", r"phòng tránh", r"phòng ngừa", r"đề phòng", r"cảnh giác",
-    r"cảnh báo", r"bị (?:[^ |]+ ){0,3}thì (?:nên|phải|làm|đi|đến|có|gọi)",
+    r"cảnh báo", r"bị (?:[^ |]+ ){0,5}thì (?:nên|phải|làm|đi|đến|có|gọi)",
     r"(?:tránh|trú|phòng) (?:bão|lũ|lụt|sét)", r"chỗ (?:tránh|trú)",
     r"@thì (?:báo|gọi|làm|phải làm|nên làm|liên hệ|xử lý) (?:ở đâu|ai|gì|sao|cho ai|số nào"
     r"|thế nào|như thế nào)", r"(?:thấy|gặp) (?:[^ |]+ ){0,3}bị",
+    r"là (?:do |vì )?(?:chất|mùi|bệnh|cái) gì", r"là gì",
+    r"số (?:cứu hỏa|cấp cứu|công an|cảnh sát|khẩn cấp|chữa cháy|cứu hộ|cứu nạn)",
 ])
 # A habit, health in general, the future, news and hearsay: calm unless a present signal.
 _HABIT = _alt([
@@ -717,7 +921,8 @@ _HABIT = _alt([
     r"hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau", r"bữa giờ",
     r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
     r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
-    r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)", r"@mai", r"ngày mai", r"sắp tới",
+    r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)",
+    r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai", r"sắp tới",  # "mai nha": a roof
     r"tuần sau", r"tới đây",
     r"(?:nên|có nên|phải|cần) (?:đi )?khám", r"khám (?:khoa|ở|bác sĩ|chuyên khoa|bệnh|tổng "
     r"quát)", r"tái khám", r"định kỳ", r"triệu chứng", r"dấu hiệu", r"(?:uống|dùng) thuốc gì",
@@ -726,6 +931,12 @@ _HABIT = _alt([
     r"(?:giờ|bây giờ) (?:sao rồi|thế nào rồi|ra sao)",
     r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
+    r"(?:dễ|có thể|có khả năng) gây", r"xuống cấp", r"kế hoạch",
+    r"(?<!quỵ )(?<!quy )@nhẹ(?! nhàng| người| nhõm)", r"cách dập(?: tắt)?",
+    r"mất trộm", r"(?:bị )?trộm mất",
+    r"(?:làm sao|sao|cách|làm thế nào) (?:để )?(?:biết|nhận biết|nhận ra|phân biệt)",
+    r"(?:có )?cần (?:đi )?(?:tiêm|chích|khám|uống thuốc|nhập"
+    r" viện|đi viện|vô viện)(?: [^ |]+)? (?:không|hông|ko)",
 ])
 # News and hearsay, before the danger phrase ("nghe đài nói có người chết đuối").
 _HEARSAY = _alt([
@@ -736,7 +947,9 @@ _HEARSAY = _alt([
 # Money asked for by a caller: a scam, whatever words of danger it uses.
 _SCAM = _alt([
     r"lừa đảo", r"@lừa", r"chuyển (?:tiền|khoản|gấp)", r"giả danh", r"mạo danh", r"tự xưng",
-    r"xưng là", r"chiêu", r"số tài khoản", r"đòi (?:tiền(?! chuộc)|chuyển)",
+    r"xưng là", r"chiêu", r"số tài khoản", r"đòi chuyển", r"số lạ", r"(?:gửi|nạp) tiền",
+    r"(?:gọi|nhắn|điện|điện thoại|tin nhắn) (?:[^ |]+ ){0,6}(?:đòi|bắt|yêu cầu) "
+    r"(?:tiền(?! chuộc)|chuyển)",
     r"tiền chuộc (?:qua|vào) "
     r"tài khoản", r"otp",
 ])
@@ -746,10 +959,13 @@ _DRILL = _alt([
     r"sơ cứu|kỹ năng)", r"học (?:sơ cứu|sơ cấp cứu|cách|kỹ năng|bơi|ép tim|hô hấp|thổi ngạt|cpr)",
     r"học (?:[^ |]+ ){0,4}(?:mấy buổi|bao lâu|học phí|khóa|lớp)", r"học (?:[^ |]+ ){0,4}"
     r"ở (?:đâu|mô)", r"thực hành", r"tuyên truyền", r"phổ biến", r"hội thi", r"cuộc thi",
-    r"mô phỏng", r"giả định", r"tình huống giả", r"@giả", r"phim", r"@truyện",
+    r"mô phỏng", r"giả định", r"tình huống giả", r"(?<!rượu )(?<!ruou )(?<!thuốc )(?<!thuoc )@giả",
+    r"phim", r"@truyện", r"thống kê", r"tỷ lệ", r"số liệu", r"(?:nhiều|ít) nhất",
+    r"(?:được |cô |thầy )?dạy (?:cách|kỹ năng|bơi|sơ cứu|thoát)",
     r"bài (?:hát|văn|thơ|học|báo|giảng)", r"tin tức", r"@báo (?:đăng|đưa|chí)",
     r"(?:đọc|xem|nghe|đưa|bản|coi) tin",
-    r"trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)", r"xem (?:tin|phim|clip|video)",
+    r"(?<!quen )(?<!quen )trên (?:báo|tivi|tv|mạng|facebook|youtube|tiktok)",
+    r"xem (?:tin|phim|clip|video)",
     r"clip", r"video", r"game", r"trò chơi", r"đóng phim", r"@kịch", r"mơ thấy", r"nằm mơ",
     r"giấc mơ", r"ngoại khóa", r"kinh dị",
 ])
@@ -786,7 +1002,8 @@ _TURN = _alt([r"giờ", r"bây giờ", r"nay", r"hiện", r"lại", r"nhưng", r
 _PERSONAL = _alt([
     rf"{_KIN} (?:tôi|tui|em|mình|con|cháu|tao|ta|nhà tôi|nhà em|nhà mình|nhà tui|của tôi)",
     r"(?:tôi|tui|em|mình|tao) (?:đang|vừa|bị)", r"nhà (?:tôi|tui|em|mình|bên cạnh|hàng xóm)",
-    r"(?:ở|tại) (?:đây|nhà|chỗ tôi|chỗ em|xóm tôi|ngõ|hẻm|đầu ngõ|cuối ngõ)",
+    r"(?:ở|tại) (?:đây|nhà(?! văn hóa| thờ| hàng| sách| trẻ| thi| khách)|chỗ tôi|chỗ em"
+    r"|xóm tôi|ngõ|hẻm|đầu ngõ|cuối ngõ)",
     r"hàng xóm", r"bên cạnh nhà", r"có (?:người|đứa|thằng|ông|bà|bé|em bé|trẻ)",
 ])
 # "!!", a word stretched for a cry ("cứuuuu", "chayyyy"), or a message of a few words.
@@ -821,6 +1038,8 @@ _SPELLINGS = {
     "rùi": "rồi", "ròi": "rồi", "gòi": "rồi", "j": "gì", "ji": "gì", "đt": "điện thoại",
     "dt": "điện thoại", "tnạn": "tai nạn", "bhyt": "bhyt", "bhxh": "bhxh", "cc": "cc",
     "cấpcứu": "cấp cứu", "capcuu": "cấp cứu", "cuuhoa": "cứu hỏa", "cuuvoi": "cứu với",
+    # Kept as typed ("mê man", not teencode "mần"; "taxi", not telex "tãi").
+    "man": "man", "taxi": "taxi", "grab": "grab",
     "chaynha": "cháy nhà", "e": "em", "a": "anh", "c": "chị", "m": "mày", "t": "tôi",
 }
 
@@ -952,6 +1171,18 @@ def _calms(rx: re.Pattern[str], msg: _Message, lo: int, hi: int, m: re.Match[str
 _QUIET_FAMILIES = {  # calming contexts that do not calm a family
     "self_harm": ("proc", "howto"),
 }
+# ...unless the sentence is plainly about other people, or about no one, and says no one
+# means to do it now ("xúi giục người khác tự tử bị xử lý thế nào", "tự tử có tội không").
+_WHO = _alt([  # someone the sentence is about
+    r"tôi", r"tui", r"em", r"mình", r"tao", r"con", r"cháu", r"anh", r"chị", r"vợ", r"chồng",
+    r"bạn", r"nó", r"ba", r"bố", r"mẹ", r"má", r"ông", r"bà", r"ổng", r"bả", r"ảnh", r"cậu",
+    r"thằng", r"đứa", r"người nhà", r"ck", r"vk",
+])
+_ABOUT_OTHERS = _alt([
+    r"người khác", r"(?<!có )(?<!co )người (?:tự tử|tự sát|tự vẫn)", r"xúi giục", r"bức tử",
+    r"ép (?:[^ |]+ ){0,2}(?:tự tử|tự sát)", r"khai tử", r"nạn nhân",
+])
+_INTENT = _alt([r"muốn", r"định", r"sẽ", r"tính", r"đòi", r"dọa", r"sắp", r"vừa"])
 
 
 def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Level:
@@ -965,6 +1196,9 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     now = bool(_NOW[mode].search(f" {near.strip()} "))
     personal = bool(_PERSONAL[mode].search(s, max(lo, m.start() - 60), min(hi, m.end() + 40)))
     quiet = _QUIET_FAMILIES.get(family, ())
+    if quiet and not now and not _INTENT[mode].search(s, lo, hi) and (
+            _ABOUT_OTHERS[mode].search(s, lo, hi) or not _WHO[mode].search(s, lo, hi)):
+        quiet = ()
     if _calms(_SCAM[mode], msg, lo, hi, m):
         return "soft" if strong else "none"
     drill = msg.drill or bool(_DRILL[mode].search(s, lo, hi))

@@ -373,3 +373,41 @@ def test_a_64_kib_message_is_read_whole_and_fast() -> None:
 def test_pathological_messages_stay_fast(text: str) -> None:
     seconds, _ = _best_of_three(text)
     assert seconds < 0.5
+
+
+# ---------------------------------------------------------------- context rules (2026-12-03)
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Typed without diacritics, "mai nha" is a roof ("mái nhà"), not tomorrow ("mai").
+    ("chay roi, lua lan len mai nha hang xom", "now"),
+    ("mai phuong dien tap chay o cho", "calm"),
+    # A robber or an addict asks for money too; a scam is money asked for by a caller.
+    ("thằng đó cầm dao đứng trước cửa đòi tiền, vợ con tôi đang trong nhà", "now"),
+    ("có người gọi điện đòi tiền viện phí, nói chồng tôi bị tai nạn, có phải lừa không", "calm"),
+    # Suicide as a question about other people is calm; one's own intent never is.
+    ("ép người khác tự tử thì bị tội gì", "calm"),
+    ("tôi muốn tự tử, có bị phạt không", "now"),
+    # "tuyên bố" is to declare, not a father.
+    ("làm đơn tuyên bố mất tích ông ngoại ở tòa nào", "calm"),
+    # Fake liquor is a poison, not fiction.
+    ("mấy ông uống rượu giả ở đám giỗ, giờ nằm li bì", "now"),
+    # "tối qua" is over; "từ tối qua" counts up to now (someone missing since).
+    ("tối qua có vụ va chạm ở ngã tư, có người té, sáng nay công an đã xuống chưa", "calm"),
+    ("bà tôi đi chợ từ chiều qua, tới giờ vẫn không thấy về", "now"),
+    # "mê man" typed in ASCII inside a message with diacritics is not teencode for "làm".
+    ("chồng tôi uống rượu xong giờ mê man, gọi không biết gì", "now"),
+])
+def test_context_rules_found_by_the_probes(text: str, level: str) -> None:
+    """``calm``: no alarm (the answer, perhaps with a closing line of numbers)."""
+    assert (assess(text).level == "now") == (level == "now")
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("ông tôi trượt chân té đập đầu xuống nền, giờ lơ mơ", "115"),  # "đập đầu", not a dam
+    ("đường ống khí ở xưởng bị bục, mùi hắc khắp nơi", "114"),
+    ("bọn nó kề dao vô cổ chú bảo vệ, đang đòi mở két", "113"),
+    ("mặt ba tôi xệ một bên, tay trái yếu hẳn, nói không rõ", "115"),
+])
+def test_the_right_number_comes_first_for_the_new_phrases(text: str, first: str) -> None:
+    found = assess(text)
+    assert found.level == "now" and found.numbers[0] == first

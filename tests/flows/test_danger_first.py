@@ -1,0 +1,116 @@
+"""Danger first in every flow state (issue 11): whatever the citizen was doing (a walkthrough,
+the legal-aid questions, choosing subscription areas, naming a ward, a numbered menu), a
+message about danger now gets the emergency numbers as the first reply, the most relevant
+number first, and a calm look-alike does not; the buttons shown before still work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot.app import App
+from flows.types import Incoming, Reply
+
+CHANNEL = "telegram"  # pushes notices, so the subscription flow can be entered
+
+
+async def say(core: App, text: str, user: str = "u1") -> list[Reply]:
+    return await core.handle(Incoming(CHANNEL, user, text=text)) or []
+
+
+async def tap(core: App, payload: str, user: str = "u1") -> list[Reply]:
+    return await core.handle(Incoming(CHANNEL, user, button=payload, kind="button")) or []
+
+
+def payloads(replies: list[Reply]) -> list[str]:
+    return [b.payload for r in replies for b in r.buttons]
+
+
+async def _nothing(core: App, user: str) -> str:
+    return ""
+
+
+async def _walkthrough(core: App, user: str) -> str:
+    replies = await tap(core, "st:cap-ho-chieu:0", user)
+    assert "Bước 1/" in replies[0].text
+    return "tiếp"
+
+
+async def _questionnaire(core: App, user: str) -> str:
+    replies = await tap(core, "la:0:s", user)
+    assert "la:0:n" in payloads(replies)
+    return "không"
+
+
+async def _subscription(core: App, user: str) -> str:
+    await say(core, "/dangky", user)
+    replies = await tap(core, "sub:y", user)
+    assert any(p.startswith("sub:a:") for p in payloads(replies))
+    return "1"
+
+
+async def _ward_question(core: App, user: str) -> str:
+    replies = await tap(core, "hu", user)
+    assert "phường nào" in replies[0].text
+    return "p tran lam"
+
+
+async def _numbered_menu(core: App, user: str) -> str:
+    await say(core, "/menu", user)
+    return "1"
+
+
+STATES: dict[str, Callable[[App, str], Awaitable[str]]] = {
+    "no flow": _nothing, "mid walkthrough": _walkthrough, "mid questionnaire": _questionnaire,
+    "mid subscription": _subscription, "naming the ward": _ward_question,
+    "numbered menu": _numbered_menu,
+}
+
+DANGER = [  # (message, the number that must come first)
+    ("khói đen tràn ra từ phòng ngủ, cửa nóng rực, con tôi còn trong đó", "114"),
+    ("nha ben canh chay, lua lan qua mai nha em r", "114"),
+    ("ba tôi đang ăn cơm tự nhiên méo miệng, nói ngọng", "115"),
+    ("bà ngoại té trong nhà tắm, không đứng dậy được", "115"),
+    ("có người lạ bế con tôi lên xe máy chạy mất", "113"),
+    ("ck đang bóp cổ em, ảnh đang đuổi theo", "113"),
+]
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+async def test_danger_now_gets_the_most_relevant_number_first_in_every_flow_state(
+        core: App, state: str) -> None:
+    for n, (text, first) in enumerate(DANGER):
+        user = f"u{n}"
+        await STATES[state](core, user)
+        replies = await say(core, text, user)
+        assert replies[0].kind == "emergency", text
+        assert replies[0].numbers[0] == first, text
+        assert {"113", "114", "115", "112"} <= set(replies[0].numbers)
+        assert all(r.kind != "emergency" for r in replies[1:])
+
+
+async def test_the_buttons_of_an_interrupted_walkthrough_and_questionnaire_still_work(
+        core: App) -> None:
+    await _walkthrough(core, "u1")
+    await say(core, "cứu với, nhà tôi đang cháy", "u1")
+    assert "Bước 2/" in (await tap(core, "st:cap-ho-chieu:1", "u1"))[0].text
+    await _questionnaire(core, "u2")
+    await say(core, "ông tôi ngã gãy chân không dậy được", "u2")
+    assert "la:1:y" in payloads(await tap(core, "la:0:n", "u2"))
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+async def test_a_calm_look_alike_never_gets_the_numbers_first(core: App, state: str) -> None:
+    for n, text in enumerate(CALM):
+        user = f"u{n}"
+        await STATES[state](core, user)
+        replies = await say(core, text, user)
+        assert replies and replies[0].kind != "emergency", text
+
+
+CALM = [
+    "thủ tục tuyên bố mất tích cho chồng bỏ đi 3 năm",
+    "xúi giục người khác tự tử bị xử lý theo điều nào",
+    "đốt rơm rạ khói bay vô nhà tôi, báo ai",
+]

@@ -209,11 +209,18 @@ def make_web_app(assistant: App, *, routes: list[Route] | None = None,
 
     # The engine and content the database names are followed while the server runs.
     async def start_live(_: web.Application) -> None:
+        assistant.changes.reopen()
         await assistant.live.start()
+
+    # Before aiohttp waits for running requests: the web chat's and the console's long polls
+    # answer now instead of after up to handover.long_poll_s (each stop took that long).
+    async def end_long_polls(_: web.Application) -> None:
+        await assistant.changes.release()
 
     async def stop_live(_: web.Application) -> None:
         await assistant.live.stop()
 
     app.on_startup.append(start_live)
+    app.on_shutdown.append(end_long_polls)
     app.on_cleanup.append(stop_live)
     return app

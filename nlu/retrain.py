@@ -125,7 +125,15 @@ async def run_in_child(job: Job) -> Result:
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=1,
                              mp_context=multiprocessing.get_context("spawn")) as pool:
-        return await loop.run_in_executor(pool, train_candidate, job)
+        try:
+            return await loop.run_in_executor(pool, train_candidate, job)
+        except asyncio.CancelledError:
+            # Stopping (the process shuts down): the candidate would be thrown away, and
+            # leaving the pool waits for the child, blocking the loop until it has trained
+            # and evaluated. End it now. (Python 3.14 has ``kill_workers()`` for this.)
+            for child in list(getattr(pool, "_processes", {}).values()):
+                child.kill()
+            raise
 
 
 def examples_of(rows: Sequence[tuple[str, str]]) -> list[Example]:

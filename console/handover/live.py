@@ -43,6 +43,7 @@ class Changes:
         self._cond: asyncio.Condition | None = None
         self._task: asyncio.Task[None] | None = None
         self._waiters = 0
+        self._released = False
 
     async def _watch(self) -> None:
         assert self._cond is not None
@@ -62,8 +63,27 @@ class Changes:
             idle = idle + 1 if self._waiters == 0 else 0
             await asyncio.sleep(self.interval_s)
 
+    @property
+    def released(self) -> bool:
+        return self._released
+
+    def reopen(self) -> None:
+        """Long polls wait again (a web server starts)."""
+        self._released = False
+
+    async def release(self) -> None:
+        """Answer every waiting long poll now, and each later one at once, until
+        :meth:`reopen`: the web server is shutting down, and aiohttp lets running requests
+        finish first (a page's long poll held every stop up to ``handover.long_poll_s``)."""
+        self._released = True
+        if self._cond is not None:
+            async with self._cond:
+                self._cond.notify_all()
+
     async def wait(self, timeout_s: float) -> None:
         """Return when something changed, or after ``timeout_s``."""
+        if self._released:
+            return
         if self._cond is None:
             self._cond = asyncio.Condition()
         if self._task is None or self._task.done():
@@ -74,7 +94,8 @@ class Changes:
             async with self._cond:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        self._cond.wait_for(lambda: self._generation != seen), timeout_s)
+                        self._cond.wait_for(
+                            lambda: self._generation != seen or self._released), timeout_s)
         finally:
             self._waiters -= 1
 
@@ -92,6 +113,6 @@ async def long_poll(changes: Changes, fetch: Callable[[], Awaitable[T]],
     while True:
         got = await fetch()
         left = deadline - time.monotonic()
-        if ready(got) or left <= 0:
+        if ready(got) or left <= 0 or changes.released:
             return got
         await changes.wait(min(_RECHECK_S, left))

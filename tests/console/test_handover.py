@@ -379,3 +379,45 @@ async def test_the_web_chat_pulls_operator_messages_it_did_not_ask_for(
                     assert r.status == 400
             async with http.get(url, params={"session": "nobody", "wait": "20"}) as r:
                 assert (await r.json())["handover"] is None  # no request: answered at once
+
+
+async def test_a_server_stopping_answers_its_long_polls_at_once(hcore: App) -> None:
+    """aiohttp lets running requests finish before it stops: an open page's long poll held
+    every stop (a restart, a test's teardown) up to ``handover.long_poll_s``."""
+    import time
+
+    import aiohttp
+    from aiohttp import web
+
+    from bot.web import make_web_app
+
+    await ask_person(hcore, "w1")
+    runner = web.AppRunner(make_web_app(hcore, console=True))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        waiting = asyncio.create_task(http.get(
+            f"http://127.0.0.1:{port}/api/chat/messages",
+            params={"session": "w1", "after": "0", "wait": "25"}))
+        for _ in range(100):  # until the request waits for news
+            if hcore.changes._waiters:
+                break
+            await asyncio.sleep(0.05)
+        assert hcore.changes._waiters == 1 and not waiting.done()
+        started = time.monotonic()
+        await runner.cleanup()
+        stopped_s = time.monotonic() - started
+        r = await asyncio.wait_for(waiting, 5)
+        assert r.status == 200
+        assert (await r.json())["handover"] == "queued"  # the answer it had: no news
+    assert stopped_s < 5, stopped_s
+    # A server started again on the same assistant waits for news as before.
+    async for base in serve(hcore):
+        async with aiohttp.ClientSession() as http:
+            waiting = asyncio.create_task(http.get(f"{base}/api/chat/messages", params={
+                "session": "w1", "after": "0", "wait": "10"}))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            waiting.cancel()

@@ -95,3 +95,43 @@ def test_the_live_engine_swaps_between_messages(engine: BuiltinEngine) -> None:
     assert before is engine and live.current is other and (live.version, live.key) == (3, "k")
     assert live.parse("làm hộ chiếu").service == "cap-ho-chieu"
     assert live.featurizer is other.featurizer  # other attributes are the serving engine's
+
+
+async def test_a_cancelled_retrain_ends_its_child_at_once(content: Any, tmp_path: Path) -> None:
+    """A process stopping mid-retrain (its retrainer task cancelled) does not wait for the
+    child to train and evaluate a candidate nobody will use."""
+    import asyncio
+    import contextlib
+    import time
+
+    import psutil
+
+    from nlu.builtin import default_thresholds
+    from nlu.retrain import Job, run_in_child
+
+    job = Job(content=content, taught=[], thresholds=default_thresholds(), spec=EvalSpec(),
+              out_dir=tmp_path)  # an empty cache: the child trains (~13 CPU s)
+    def workers() -> list[psutil.Process]:  # not multiprocessing's resource tracker
+        out = []
+        for c in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                if "resource_tracker" not in " ".join(c.cmdline()):
+                    out.append(c)
+        return out
+
+    task = asyncio.create_task(run_in_child(job))
+    for _ in range(200):  # until the child runs
+        if workers():
+            break
+        await asyncio.sleep(0.05)
+    children = workers()
+    assert children and not task.done()
+    started = time.monotonic()
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    assert time.monotonic() - started < 3
+    assert not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children)
+    assert not list(tmp_path.glob("*.pkl"))  # nothing trained

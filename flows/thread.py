@@ -282,6 +282,41 @@ def _pairs(folded: str) -> set[tuple[str, str]]:
             if a not in _FUNCTION and b not in _FUNCTION}
 
 
+def best_in_topic(content: Content, topic: str, text: str,
+                  current: str | None = None) -> str | None:
+    """The entry of the topic, other than the one just answered, whose questions share the
+    most pairs of content words with ``text`` ("mua máy mới thì đăng nhập lại thế nào" and
+    "máy … thì đăng nhập VNeID máy mới kiểu gì"), when it shares at least two and no other
+    entry as many; else None."""
+    asked = _pairs(_words(text))
+    if len(asked) < 2:
+        return None
+    scores: list[tuple[int, str]] = []
+    for t in content.faqs.values():
+        if t.topic != topic:
+            continue
+        for e in t.entries:
+            if e.id == current:
+                continue
+            shared = max(len(asked & _pairs(_content_words(q)))
+                         for q in (e.question, *e.questions))
+            scores.append((shared, e.id))
+    scores.sort(reverse=True)
+    if not scores or scores[0][0] < 2 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+        return None
+    return scores[0][1]
+
+
+def names_service(content: Content, sid: str, text: str) -> bool:
+    """Whether ``text`` uses two words in a row of the service's name or one of its aliases
+    ("căn cước cho con"), not only words any question uses ("con tôi 5 tuổi thì sao")."""
+    svc = content.services.get(sid)
+    if svc is None:
+        return False
+    asked = _pairs(_words(text))
+    return any(asked & _pairs(_content_words(n)) for n in (svc.name, *svc.aliases))
+
+
 _BACK = re.compile(r"\b(quay lai|tro lai|quay ve|hoi lai|luc nay|hoi nay|ban nay|vua nay|"
                    r"cai truoc|cai luc nay|nhu luc nay)\b")
 

@@ -762,7 +762,13 @@ class Assistant:
             best = best_in_topic(content, topic, text, current)
             if best is not None:
                 return FollowUp(best, "the thread's topic, in an entry's own words")
-        elsewhere = guess is not None and guess[0].topic != topic and len(text.split()) <= 6
+        # Read as another topic (a guess at one of its entries, or its intent alone: "gọi có
+        # mất tiền không" after the VNeID hotline, read as a scam call).
+        other_topic = (guess[0].topic != topic if guess is not None else
+                       parse.service is None and any(
+                           t.intent == parse.intent and t.topic != topic
+                           for t in content.faqs.values()))
+        elsewhere = other_topic and len(text.split()) <= 6
         if current is not None and parse.service is None and (
                 parse.decision != "answer" or elsewhere):
             # "có mất tiền không", "mang gì đi" right after an answer that says so (also when

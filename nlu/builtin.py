@@ -35,7 +35,7 @@ from nlu.rules import (
     topic_clauses,
     without_formulas,
 )
-from nlu.tables import SERVICE_TERMS
+from nlu.tables import FAMILY_TERMS, SERVICE_TERMS
 from nlu.types import Alternative, Decision, Parse
 
 __all__ = ["BuiltinEngine", "Thresholds", "TrainParams", "default_thresholds", "train"]
@@ -98,6 +98,8 @@ for _sid, _terms in SERVICE_TERMS.items():
         _TERM_OWNERS.setdefault(_t, set()).add(_sid)
 _TERMS_RE = re.compile("(?<= )(?:" + "|".join(
     sorted((re.escape(t) for t in _TERM_OWNERS), key=len, reverse=True)) + ")(?= )")
+_FAMILY_RE = re.compile("(?<= )(?:" + "|".join(
+    sorted((re.escape(t) for t in FAMILY_TERMS), key=len, reverse=True)) + ")(?= )")
 #: The terms by their first word, the longest first: ``_TERMS_RE`` read word by word.
 _TERMS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
 for _t in sorted(_TERM_OWNERS, key=len, reverse=True):
@@ -361,7 +363,9 @@ class BuiltinEngine:
         follow_up = False
         if (current_service and not danger.now and f"svc_{current_service}" in self._index
                 and len(aspect_text.split()) <= _FOLLOW_UP_WORDS):
-            named = self._mentions(aspect_text) or self._mentions(norm)
+            named = (self._mentions(aspect_text) or self._mentions(norm)
+                     or {sid for m in _FAMILY_RE.finditer(f" {aspect_text} ")
+                         for sid in FAMILY_TERMS[m.group(0)]})
             keep_intent = (intent in _OWN_WORDS_INTENTS and confidence >= 0.75
                            and content_words(aspect_text) >= 2)
             target: str | None = None

@@ -7,7 +7,7 @@ because the folded form is ambiguous ("mô" is Central for "đâu", but "mo" is 
 
 from __future__ import annotations
 
-__all__ = ["ACCENTED", "FOLDED", "NOT_BEFORE_CHI", "SERVICE_TERMS"]
+__all__ = ["ACCENTED", "FAMILY_TERMS", "FOLDED", "NOT_BEFORE_CHI", "SERVICE_TERMS"]
 
 #: Folded token -> folded replacement (teencode, abbreviations, unambiguous regional words).
 FOLDED: dict[str, str] = {
@@ -167,4 +167,17 @@ SERVICE_TERMS: dict[str, tuple[str, ...]] = {
     "tuyen-sinh-dau-cap": ("tuyen sinh", "vao lop 1", "vao lop 6", "mam non", "lop mot"),
     "nghia-vu-quan-su": ("nghia vu quan su", "bo doi", "quan su", "nvqs"),
     "chung-nhan-antt": ("an ninh trat tu", "antt", "cam do", "karaoke", "nha nghi"),
+}
+
+#: Everyday words for a kind of paper that several services share (folded, whole words). Only
+#: a short follow-up reads them: one naming a kind of paper that the service looked at is not
+#: leaves it for the likeliest service of that kind ("bằng lái thì làm lại thế nào" on the ID
+#: card, whose folded "lam lai the nao" reads like "làm lại thẻ"). They are not SERVICE_TERMS:
+#: a long message naming "bảo hiểm y tế" is not thereby about a second service.
+FAMILY_TERMS: dict[str, tuple[str, ...]] = {
+    "bang lai": ("doi-giay-phep-lai-xe", "cap-lai-giay-phep-lai-xe", "gplx-quoc-te"),
+    "giay phep lai xe": ("doi-giay-phep-lai-xe", "cap-lai-giay-phep-lai-xe", "gplx-quoc-te"),
+    "gplx": ("doi-giay-phep-lai-xe", "cap-lai-giay-phep-lai-xe", "gplx-quoc-te"),
+    "bao hiem y te": ("cap-lai-the-bhyt", "gia-han-bhyt-ho-gia-dinh"),
+    "the bao hiem": ("cap-lai-the-bhyt", "gia-han-bhyt-ho-gia-dinh"),
 }

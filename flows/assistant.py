@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from flows import faq, legal_aid, services
-from flows.content import Content
+from flows.content import Content, Service
 from flows.nav import asks_back, asks_more, asks_next, closes, typed_payload
 from flows.ports import Context, State
 from flows.safety import (
@@ -60,7 +60,7 @@ from flows.ward import (
     match_ward,
     ward_buttons,
 )
-from nlu.rules import VAGUE_KINDS, aspect_of, core_norm, vague_paper
+from nlu.rules import VAGUE_KINDS, asks_amount_received, aspect_of, core_norm, vague_paper
 from nlu.types import Parse
 
 __all__ = ["RUN_GAP", "After", "Assistant", "Handler", "Outcome", "outcome", "remember"]
@@ -108,6 +108,14 @@ _SEEN, _SEEN_KEPT = "seen", 5
 _LINK = "link"
 #: Intents of talk about the talk: after guesses, an aspect in such words is about them.
 _CHATTER = ("menu_help", "greet", "service_list", "goodbye", "thanks")
+
+
+def _asked_aspect(svc: Service, aspect: str, text: str) -> str:
+    """The aspect to answer: "được bao nhiêu một tháng" on a benefit asks the amount paid out,
+    which its eligibility states; the fee pattern reads it as a fee ("không thu lệ phí")."""
+    if aspect == "fee" and svc.pays_out and asks_amount_received(core_norm(text)):
+        return "eligibility"
+    return aspect
 
 
 def _seen(state: State, sid: str) -> None:
@@ -876,6 +884,7 @@ class Assistant:
         if aspect and current and (parse.service in (None, current.id)
                                    or parse.decision != "answer"):
             state.data.pop(_FAQ, None)
+            aspect = _asked_aspect(current, aspect, parse.text)
             reply = self._aspect(ctx, state, current.id, aspect)
             ref = f"a:{current.id}:{aspect}"
             return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
@@ -1089,8 +1098,9 @@ class Assistant:
                 _seen(state, svc.id)
                 state.data.pop(_FAQ, None)
                 if parse and parse.aspect:
-                    reply = self._aspect(ctx, state, svc.id, parse.aspect)
-                    ref = f"a:{svc.id}:{parse.aspect}"
+                    aspect = _asked_aspect(svc, parse.aspect, parse.text)
+                    reply = self._aspect(ctx, state, svc.id, aspect)
+                    ref = f"a:{svc.id}:{aspect}"
                 else:
                     reply = services.service_intro(content, svc, today)
                     ref = f"s:{svc.id}"

@@ -131,6 +131,9 @@ class Service(_Strict):
     mistakes: list[str] = Field(default_factory=list)
     notes: list[Dated] = Field(default_factory=list)
     official_page: str | None = None  # where to check what is unconfirmed
+    # A benefit: the citizen receives money, whose amount the eligibility states ("được bao
+    # nhiêu một tháng" is answered there, not by the fee).
+    pays_out: bool = False
     sources: list[Source] = Field(default_factory=list)
     reviewed: dt.date | None = None
     unconfirmed: list[str] = Field(default_factory=list)

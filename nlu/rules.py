@@ -42,6 +42,7 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"bao nhieu tien|(het|ton|mat|la|phi|gia|dong|tra) bao nhieu|bao nhieu (mot|1) (thang|nam)"
         r"|le phi|\bphi\b|chi phi|mien phi|(mat|ton|het|dong|tra) tien|bao nhieu dong"
         r"|(duoc|nhan|lanh|linh) bao nhieu|muc (dong|huong)|giam (tru|phi|gia|bao nhieu)"
+        r"|huong (duoc )?bao nhieu|(duoc|nhan) (ve|lai) bao nhieu"
         r"|\btien\b.{0,30}bao nhieu|mat phi|ton phi|co phi|thi (duoc )?giam|duoc giam"
         r"|bao nhieu (phan tram|%)|(mat|ton) (bao nhieu|nhieu) (khong|ko)"
         # "hết nhiu tiền", "tốn nhiều tiền không": "nhiu" is typed for "nhiêu" and "nhiều"
@@ -89,6 +90,20 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|quy trinh|thu tuc|lam gi|bat dau|o cho nao|nop o|lam o|online|truc tuyen"
         r"|qua mang|tren mang|vneid|tren app|lam tiep|buoc tiep|sau do")),
 )
+
+
+#: Money the citizen receives ("được bao nhiêu", "bao nhiêu một tháng", "mức hưởng"), read by the
+#: fee pattern too: on a service that pays out (a benefit), it asks the amount, which the
+#: service's eligibility states, not the fee.
+_RECEIVED_RE = re.compile(
+    r"(duoc|nhan|lanh|linh|huong) (duoc )?(bao nhieu|may (tram|trieu))|muc (huong|tro cap)"
+    r"|bao nhieu (tien )?(mot|1|moi|hang) (thang|nam)|(mot|moi|hang) thang (duoc|nhan|lanh)"
+    r"|tien (tro cap|ho tro|mai tang|thai san|bao hiem) .{0,20}bao nhieu")
+
+
+def asks_amount_received(norm: str) -> bool:
+    """Whether a folded question asks how much money the citizen gets (not pays)."""
+    return bool(_RECEIVED_RE.search(norm))
 
 
 def aspect_of(norm: str) -> str | None:

@@ -770,6 +770,12 @@ class Assistant:
             best = best_in_topic(content, topic, text, current)
             if best is not None:
                 return FollowUp(best, "the thread's topic, in an entry's own words")
+            if current is not None and same_words(content, current, text):
+                # In the words of the answer just given ("có bị lộ tên không" after the
+                # answer on reporting anonymously): that answer, its rest when it has one.
+                entry = content.faq(current)
+                more = entry is not None and bool(entry[1].more.strip() or entry[1].steps)
+                return FollowUp(current, "the current answer's own words", more=more)
         # Read as another topic (a guess at one of its entries, or its intent alone: "gọi có
         # mất tiền không" after the VNeID hotline, read as a scam call).
         other_topic = (guess[0].topic != topic if guess is not None else

@@ -53,6 +53,7 @@ _OWN_WORDS_INTENTS = frozenset({
     "human", "service_list", "menu_help", "goodbye", "thanks", "greet"})
 #: A second topic must be this likely on its own.
 _SECOND_MIN = 0.5
+_SECOND_MIN_TOPIC = 0.9
 _NO_SECOND = frozenset({"greet", "goodbye", "thanks", "out_of_scope", "emergency", "menu_help",
                         "bot_identity", "insult"})
 #: Words that ask for a paper without saying which one ("làm lại giấy tờ bị mất", "xin giấy
@@ -307,6 +308,12 @@ class BuiltinEngine:
                 continue
             a_intent, a_service = split_label(lb)
             if a_service and a_service not in self._mentions(clause):
+                continue
+            if not a_service and pp[j] < _SECOND_MIN_TOPIC:
+                # A topic that is no service is offered only when the clause is plainly
+                # about it: "giờ còn chặn số điện thoại" in a loan story is no wish to talk to
+                # a person (human at 0.75), "app ngân hàng" beside a lost phone no legal
+                # question (0.68).
                 continue
             if best is None or pp[j] > best.confidence:
                 best = Alternative(a_intent, a_service, float(pp[j]), lb)

@@ -130,6 +130,19 @@ def test_a_follow_up_about_the_same_thing_is_not_a_second_topic(engine: BuiltinE
     assert p.second is None
 
 
+@pytest.mark.parametrize("text", [
+    # Words of a story read alone as another topic: a blocked phone number (a person?), a
+    # banking app (a legal question?). Neither is a second question to offer.
+    "Năm 2018 tôi cho anh bạn vay 30 triệu, có giấy viết tay. Anh ấy hẹn mãi không trả, giờ "
+    "còn chặn số điện thoại của tôi. Tôi muốn hỏi tôi còn kiện đòi được không, và kiện ở đâu?",
+    "Tôi đánh rơi điện thoại, trong máy có VNeID và cả ứng dụng ngân hàng, giờ phải làm gì "
+    "trước",
+])
+def test_story_words_read_as_another_topic_are_no_second_topic(engine: BuiltinEngine,
+                                                                 text: str) -> None:
+    assert engine.parse(text).second is None
+
+
 def test_one_short_question_has_no_second_topic(engine: BuiltinEngine) -> None:
     assert engine.parse("làm hộ chiếu hết bao nhiêu tiền").second is None
 

@@ -725,7 +725,11 @@ class Assistant:
         if thread is None and back is None and self._unsure_way_out(ctx, state, text, parse,
                                                                    danger):
             parse = replace(parse, decision="suggest")
-        if thread is not None:
+        gap = None if thread is not None or back is not None or danger.level != "none" \
+            else self._not_in_answer(ctx, state, text, parse)
+        if gap is not None:
+            out = self._out(state, [gap], parse, masked)
+        elif thread is not None:
             out = self._follow_up(ctx, state, thread, parse, masked)
         else:
             out = await self._understood(msg, state, ctx, parse, masked)
@@ -789,6 +793,32 @@ class Assistant:
             # the engine, reading "gọi có mất tiền không" alone, thinks of a scam call).
             return aspect_of_answer(content, current, parse.aspect or aspect_of(core_norm(text)))
         return None
+
+    @staticmethod
+    def _not_in_answer(ctx: Context, state: State, text: str, parse: Parse) -> Reply | None:
+        """A short question about the fee, the time or the papers right after a FAQ answer
+        that says nothing of it ("bao lâu thì mở" after the locked-account answer, "lệ phí
+        bao nhiêu" after the VNeID sign-up): said honestly, with that answer and a person one
+        tap away, instead of the topic's menu or "chưa hiểu"."""
+        current = str(state.data.get(_FAQ) or "") or None
+        found = ctx.content.faq(current) if current else None
+        if found is None or len(text.split()) > 6:
+            return None
+        if parse.decision == "answer" and (parse.faq is not None or parse.service is not None):
+            return None  # the engine knows an entry or a service that answers it
+        if parse.service is not None and names_service(ctx.content, parse.service, text):
+            return None  # a guess at a service the message names
+        aspect = aspect_of(core_norm(text))
+        if aspect not in ("fee", "duration", "documents"):
+            return None
+        if aspect_of_answer(ctx.content, found[1].id, aspect) is not None:
+            return None  # the answer does speak of it: the thread rules give it again
+        content = ctx.content
+        return Reply(content.text("thread.not_covered",
+                                  aspect=content.text(f"aspect.{aspect}").lower(),
+                                  question=short_label(found[1].question, 80)),
+                     [button(short_label(found[1].question, 48), f"q:{found[1].id}"),
+                      button(content.text("menu.human"), "hu"), menu_button(content)])
 
     @staticmethod
     def _unsure_way_out(ctx: Context, state: State, text: str, parse: Parse,

@@ -41,6 +41,8 @@ answers and interface texts against the loaded content, and buttons by their pay
 - ``picker``: the notice flow's area picker is shown.
 - ``link``: a button opens this address.
 - ``which_paper``: "which paper?" with these services among the buttons, no walkthrough.
+- ``not_covered``: [FAQ id, aspect]: "that answer does not say <aspect>", the answer and a
+  person one tap away.
 """
 
 from __future__ import annotations
@@ -324,6 +326,14 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
         assert not any(p.startswith("st:") for p in payloads), ctx
         for sid in exp["which_paper"]:
             assert f"s:{sid}" in payloads, ctx
+    if "not_covered" in exp:
+        faq_id, aspect = exp["not_covered"]
+        found = content.faq(faq_id)
+        assert found is not None, f"{where}: unknown FAQ {faq_id}"
+        head = content.text("thread.not_covered", aspect=content.text(f"aspect.{aspect}").lower(),
+                            question="\x00").split("\x00")[0]
+        assert answer["text"].startswith(head), ctx
+        assert f"q:{faq_id}" in payloads and "hu" in payloads, ctx
     if "first_offer" in exp:
         assert answer["buttons"][0].get("payload") == str(exp["first_offer"]), ctx
     if exp.get("out_of_scope"):

@@ -247,7 +247,7 @@ _STRONG: dict[str, list[str]] = {
         r"(?:xe cấp cứu|cấp cứu) (?:gấp|ngay|nhanh|với|mau)", r"cần (?:xe )?cấp cứu",
         r"cấp cứu (?:cấp cứu|ơi)",
         r"(?<!cấp )(?<!cap )(?<!sơ )(?<!so )(?<!cứu )(?<!cuu )cứu(?= \| | ?$)",
-        r"(?:nhắn|kêu|la|hét|gào|gọi) (?:lên )?(?:cứu|cầu cứu)",
+        r"(?:nhắn|kêu|la|hét|gào|gọi) (?:lên )?(?:cứu|cầu cứu)(?! (?:hộ|nạn|thương|hỏa|trợ))",
         r"cầu cứu",
         r"(?:bé|con|cháu|thằng bé|con bé|đứa nhỏ|em bé|ông|bà|cụ|mẹ|bố) "
         r"(?:[^ |]+ ){0,6}(?:@đâu mất|mất tích|đi lạc|bị lạc|lạc mất|không thấy đâu|mất tiêu)",
@@ -776,6 +776,37 @@ _WEAK["self_harm"] += [
 ]
 _WEAK["accident"] += [r"dây điện (?:[^ |]+ ){0,2}(?:đứt|rơi|rớt|chạm|giật)"]
 
+# Wordings missed by the blind batches r8 and r9 (bench/data/danger_dev_r8_*.yml, r9_*).
+_STRONG["accident"] += [
+    r"(?:xe khách|xe buýt|xe tải|xe container|container|xe ben|xe bồn|xe du lịch|ô tô|xe con"
+    r"|xe giường nằm|xe đưa rước|xe chở) (?:[^ |]+ ){0,2}(?:bị )?lật (?:ở|tại|trên|giữa|dưới"
+    r"|xuống|nhào|ngửa|nghiêng|rồi)",
+    r"nằm (?:[^ |]+ )?(?:trên|giữa|ngang) (?:đường ray|đường tàu|đường sắt)",
+]
+_STRONG["medical"] += [
+    r"(?:nhiều|mấy|hàng chục|chục|vài|cả chục|bao nhiêu) (?:người|đứa|em|công nhân|khách) "
+    r"(?:[^ |]+ )?bị thương",
+    r"(?:bị )?sét (?:đánh|đánh trúng|đánh vào|giật)",
+]
+_STRONG["water"] += [
+    r"(?:@chìm|@đuối) (?:mất|nghỉm|lỉm|luôn|mất tiêu|mất tăm)",
+    r"hụt chân (?:[^ |]+ ){0,3}(?:chìm|@đuối|xuống|trôi|mất)",
+]
+_STRONG["violence"] += [
+    r"(?:tạt|hắt|ném|xịt) (?:[^ |]+ )?(?:axit|a xít|acid|nước sôi|dầu sôi)",
+    r"(?:nhốt|giam|giữ) (?:[^ |]+ ){0,5}không cho (?:ra|về|đi|ra ngoài)",
+    r"(?:dụ|lừa|chở|kéo|ép|bắt) (?:[^ |]+ ){0,2}lên (?:xe|ô tô|oto|taxi|ghe|thuyền)"
+    r"(?! (?:về quê|đi học|đi làm|lên))",
+]
+_STRONG["fire"] += [
+    r"cháy (?:mái|nóc|trần|vách)",
+    r"(?<!dễ )(?<!không )(?<!khong )(?<!hông )bắt lửa (?:rồi|cháy|lan|qua|sang|vào|vô|bùng"
+    r"|phừng)",
+    r"(?:bình|bếp|ống|van|bình ga|bình gas) (?:ga |gas )?(?:[^ |]+ )?(?:bắt lửa|bốc lửa"
+    r"|phụt lửa|xì lửa)",
+]
+_NOW_EXTRA = [r"tàu (?:sắp|đang) (?:tới|đến|chạy tới|qua|lao tới)"]
+
 # --- look-alikes, blanked out before anything else ------------------------------------
 _LOOKALIKES = [
     r"sáp nhập", r"sát nhập", r"sáp (?:ong|nến|thơm|vuốt)",
@@ -827,7 +858,10 @@ _LOOKALIKES = [
     r"(?:mèo|chó|gà|heo|lợn|bò|vịt|trâu|dê|cá) (?:[^ |]+ ){0,3}bị (?:chó |mèo |rắn )?(?:cắn"
     r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",
     r"(?:hàng|vé|tour|suất|khẩu trang|sân) (?:đã |bị )?@cháy",
-    r"(?:tuyên|công|phân|ban) bố", r"sợ (?:nó |bị |là )?(?:sập|đổ|sạt|lở|sụp)",
+    r"(?:tuyên|công|phân|ban) bố", r"sợ (?:nó |bị |là )?(?:sập|đổ|sạt|lở|sụp|cháy nổ|cháy|nổ)",
+    r"(?:bảo hiểm|nguy cơ|an toàn|sự cố) cháy nổ",
+    r"(?:giá|vé|tiền|bán|mua|tính tiền|taxi|xe ôm|quán) (?:[^ |]+ ){0,4}(?:bị )?chém"
+    r"(?! (?:người|chết|nhau|tôi|tui|em|con|vào|vô))",
     r"(?:cảm biến|thiết bị|máy|đầu|còi|hệ thống|bộ) (?:báo |phát hiện |chống |cảnh báo )?(?:rò rỉ"
     r"|rò|xì) (?:khí )?(?:ga|gas)",
     r"đốt (?:rơm rạ|rơm|rạ|rác|lá|đồng|vàng mã|nhang|hương)(?: (?:[^ |]+ ){0,2}khói)?",
@@ -856,7 +890,10 @@ _PAST = _alt([
     r"hồi (?:trước|xưa|nhỏ|đó|năm|"
     r"tháng|còn|ấy|sáng|chiều|trưa|tối|hôm|bữa|tết)", r"(?:lúc|dạo|bữa|đợt|lần|thời) "
     r"(?:trước|đó|ấy|rồi|hổm)", r"trước (?:đây|kia)", r"bữa (?:hổm|trước|rồi|đó)",
-    r"hôm bữa", r"(?:mấy|vài|hai|ba|\d+) (?:năm|tháng|tuần|bữa|hôm|ngày) (?:trước|nay|rồi|qua)",
+    r"hôm bữa", r"(?:mấy|vài|hai|ba|\d+) (?:năm|tháng|tuần|bữa|hôm|ngày) (?:trước|rồi|qua)",
+    r"(?:mấy|vài|hai|ba|\d+) (?:năm|tháng) nay",  # "mấy ngày nay": still going on
+    r"hồi (?:[^ |]+ ){1,2}còn (?:nhỏ|bé|trẻ|sống|đi học|con nít)",
+    r"(?:giao thông|lao động|tai nạn xe|điện giật|sông|biển) mất(?! (?:máu|tích|tiêu|ý thức|tăm))",
     r"đã lâu", r"từ lâu", r"đã (?:được|xong|khỏi|bình phục|ra viện|xuất viện|mất|qua đời|"
     r"chết|bồi thường|giải quyết|xử lý|xét xử|điều trị|dập tắt)", r"(?:ra|xuất) viện",
     r"khỏi bệnh", r"đã (?:từng|có lần)", r"@từng", r"(?:ngày|đêm|tối|sáng|chiều) "
@@ -922,7 +959,7 @@ _HABIT = _alt([
     r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
     r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
     r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)",
-    r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai", r"sắp tới",  # "mai nha": a roof
+    r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai", r"(?<!tàu )(?<!tau )(?<!xe )sắp tới",  # "mai nha": a roof
     r"tuần sau", r"tới đây",
     r"(?:nên|có nên|phải|cần) (?:đi )?khám", r"khám (?:khoa|ở|bác sĩ|chuyên khoa|bệnh|tổng "
     r"quát)", r"tái khám", r"định kỳ", r"triệu chứng", r"dấu hiệu", r"(?:uống|dùng) thuốc gì",
@@ -993,7 +1030,7 @@ _NOW = _alt([
     r"mau (?:lên|tới|đến)", r"trời ơi", r"sắp (?:chết|sập|cháy|nổ|chìm)", r"ơi ơi",
     r"không kịp", r"tới liền", r"đến ngay", r"sos", r"làm ơn", r"nữa rồi", r"bà con ơi",
     r"ngay (?:giữa|trước|tại|ở|trong|ngoài|đây|cổng|cửa|sau|bên)", r"nãy giờ",
-    r"phải làm sao (?:đây|bây giờ|giờ)", r"làm sao (?:đây|bây giờ)",
+    r"phải làm sao (?:đây|bây giờ|giờ)", r"làm sao (?:đây|bây giờ)", *_NOW_EXTRA,
 ])
 # Between a calming word and the danger phrase, these turn the story back to now.
 _TURN = _alt([r"giờ", r"bây giờ", r"nay", r"hiện", r"lại", r"nhưng", r"@mà", r"@còn",
@@ -1039,7 +1076,7 @@ _SPELLINGS = {
     "dt": "điện thoại", "tnạn": "tai nạn", "bhyt": "bhyt", "bhxh": "bhxh", "cc": "cc",
     "cấpcứu": "cấp cứu", "capcuu": "cấp cứu", "cuuhoa": "cứu hỏa", "cuuvoi": "cứu với",
     # Kept as typed ("mê man", not teencode "mần"; "taxi", not telex "tãi").
-    "man": "man", "taxi": "taxi", "grab": "grab",
+    "man": "man", "taxi": "taxi", "grab": "grab", "axit": "axit", "axít": "axit",
     "chaynha": "cháy nhà", "e": "em", "a": "anh", "c": "chị", "m": "mày", "t": "tôi",
 }
 

@@ -721,8 +721,11 @@ class Assistant:
             out = self._follow_up(ctx, state, thread, parse, masked)
         else:
             out = await self._understood(msg, state, ctx, parse, masked)
-        if parse.danger == "soft" and danger.level == "none" and not out.fallback:
-            # The model smells danger the rules did not see: say where help is, briefly.
+        if parse.danger == "soft" and danger.level == "none" and not danger.calmed \
+                and not out.fallback:
+            # The model smells danger the rules did not see: say where help is, briefly. Not
+            # when the rules saw the danger words and found them calm ("cháy hàng", a drill,
+            # a past fire's paperwork): the model's hunch comes from those same words.
             out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
                                                            or danger.numbers)]
         return out

@@ -72,6 +72,9 @@ class Danger:
     kinds: tuple[str, ...] = ()
     numbers: tuple[str, ...] = NUMBERS
     cue: str | None = None  # the phrase that decided (for logs and tests)
+    #: ``none`` although danger words were seen (a look-alike, a drill, a past event's
+    #: paperwork): the engine's own hunch of danger is not worth a line of numbers either.
+    calmed: bool = False
 
     @property
     def now(self) -> bool:
@@ -79,6 +82,7 @@ class Danger:
 
 
 _NONE = Danger("none")
+_CALMED = Danger("none", calmed=True)
 
 # ---------------------------------------------------------------------- pattern language
 #
@@ -802,8 +806,8 @@ _STRONG["fire"] += [
     r"cháy (?:mái|nóc|trần|vách)",
     r"(?<!dễ )(?<!không )(?<!khong )(?<!hông )bắt lửa (?:rồi|cháy|lan|qua|sang|vào|vô|bùng"
     r"|phừng)",
-    r"(?:bình|bếp|ống|van|bình ga|bình gas) (?:ga |gas )?(?:[^ |]+ )?(?:bắt lửa|bốc lửa"
-    r"|phụt lửa|xì lửa)",
+    r"(?:bình|bếp|ống|van) (?:ga |gas )?(?:(?!(?:không|hông|chẳng|chưa|ko|khó) )[^ |]+ )?"
+    r"(?:bắt lửa|bốc lửa|phụt lửa|xì lửa)",
 ]
 _NOW_EXTRA = [r"tàu (?:sắp|đang) (?:tới|đến|chạy tới|qua|lao tới)"]
 
@@ -829,7 +833,7 @@ _LOOKALIKES = [
     r"(?:web|mạng|hệ thống|app|ứng dụng|trang|cổng|server|sàn|giá) (?:bị )?sập",
     r"cứu (?:cánh|trợ|tế|vãn|rỗi|độ|đói|nguy|quốc|vớt|xét)", r"@cựu",
     r"chém (?:gió|giá|tiền)", r"đâm (?:đơn|đầu|ra|chồi|lá|bông|sầm)", r"giết (?:thời gian|"
-    r"thì giờ|thời giờ)", r"bắn (?:tin|pháo hoa|pháo|tiếng|bi)", r"@nổ (?:máy|lốp|ra|vía|"
+    r"thì giờ|thời giờ)", r"bắn (?:tin|pháo hoa|pháo|tiếng|bi|tốc độ)", r"@nổ (?:máy|lốp|ra|vía|"
     r"banh|đồng hồ)", r"(?:bùng|nói|chém) @nổ", r"đánh (?:rơi|mất|giá|máy|chữ|số|dấu|răng|"
     r"thuế|bạc|cầu lông|bóng|đàn|trống|thức|lừa|tráo|vần|đố|cờ|cá|bắt|giày|liều|"
     r"đồng|tiếng|bật|trượt|rớt|lạc|phấn|son|vecni|bóng bàn|golf|tennis|điện|lưới|thắng)",
@@ -859,7 +863,7 @@ _LOOKALIKES = [
     r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",
     r"(?:hàng|vé|tour|suất|khẩu trang|sân) (?:đã |bị )?@cháy",
     r"(?:tuyên|công|phân|ban) bố", r"sợ (?:nó |bị |là )?(?:sập|đổ|sạt|lở|sụp|cháy nổ|cháy|nổ)",
-    r"(?:bảo hiểm|nguy cơ|an toàn|sự cố) cháy nổ",
+    r"(?:bảo hiểm|nguy cơ|an toàn|sự cố) cháy nổ", r"dễ (?:bắt lửa|cháy nổ|cháy|gây cháy)",
     r"(?:giá|vé|tiền|bán|mua|tính tiền|taxi|xe ôm|quán) (?:[^ |]+ ){0,4}(?:bị )?chém"
     r"(?! (?:người|chết|nhau|tôi|tui|em|con|vào|vô))",
     r"(?:cảm biến|thiết bị|máy|đầu|còi|hệ thống|bộ) (?:báo |phát hiện |chống |cảnh báo )?(?:rò rỉ"
@@ -900,12 +904,16 @@ _PAST = _alt([
     r"(?:\d+|hôm qua|hôm trước)", r"(?:năm|vào năm) \d{4}", r"\d+/\d+(?:/\d+)?", r"hôm \d+",
     r"hồi đó", r"khi đó", r"lúc đó", r"năm đó", r"(?:đã |phải )?(?:nằm viện|điều trị) "
     r"(?:\d+|mấy|một|hai|ba|vài|nửa) (?:ngày|tuần|tháng|năm)", r"qua đời", r"đã mất",
-    r"(?:nạn|quỵ|bệnh|biến|đuối|nặng|đuối nước) mất", r"mất (?:rồi|năm|tháng|hôm|ngày|lúc|do|vì)",
+    r"(?:nạn|quỵ|bệnh|biến|đuối|nặng|đuối nước) mất",
+    # ("chìm mất rồi", "trôi mất rồi": lost in the water now, not a death long over.)
+    r"(?<!chìm )(?<!chim )(?<!trôi )(?<!troi )(?<!cuốn )(?<!cuon )mất (?:rồi|năm|tháng|hôm|ngày"
+    r"|lúc|do|vì)",
     r"cách đây (?:[^ |]+ )?(?:năm|tháng|tuần|ngày|hôm|bữa)",
 ])
 # A procedure, a benefit, a fine, money, an account: a question about the danger, not in it.
 _PROC = _alt([
-    r"bảo hiểm", r"bhyt", r"bhxh", r"thẻ (?:bảo hiểm|bh|y tế|bhyt)", r"chế độ", r"trợ cấp",
+    r"bảo hiểm", r"bhyt", r"bhxh", r"thẻ (?:bảo hiểm|bh|y tế|bhyt|học sinh|sinh viên)",
+    r"chế độ", r"trợ cấp",
     r"bồi thường", r"hồ sơ", r"thủ tục", r"giấy", r"(?:làm|viết|gửi|nộp) đơn", r"chi trả",
     r"thanh toán", r"viện phí", r"quyền lợi", r"@hưởng", r"giám định", r"thương tật",
     r"(?:nộp|xử|bị|mức|tiền|nộp chậm|đóng) phạt", r"phạt nguội", r"@phạt", r"nộp chậm",
@@ -959,12 +967,14 @@ _HABIT = _alt([
     r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
     r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
     r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)",
-    r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai", r"(?<!tàu )(?<!tau )(?<!xe )sắp tới",  # "mai nha": a roof
+    r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai",  # "mai nha": a roof
+    r"(?<!tàu )(?<!tau )(?<!xe )sắp tới",  # not "tàu sắp tới": a train coming
     r"tuần sau", r"tới đây",
     r"(?:nên|có nên|phải|cần) (?:đi )?khám", r"khám (?:khoa|ở|bác sĩ|chuyên khoa|bệnh|tổng "
     r"quát)", r"tái khám", r"định kỳ", r"triệu chứng", r"dấu hiệu", r"(?:uống|dùng) thuốc gì",
     r"bệnh gì", r"chữa (?:trị|bệnh|khỏi)", r"(?:có )?(?:nguy hiểm|sao) (?:không|hông|ko)",
-    r"bác sĩ (?:dặn|nói|bảo|khuyên)", r"hỏi trước", r"để biết", r"phòng hờ", r"hồi nào",
+    r"bác sĩ (?:dặn|nói|bảo|khuyên)", r"hỏi trước", r"để biết", r"hỏi cho biết", r"phòng hờ",
+    r"hồi nào",
     r"(?:giờ|bây giờ) (?:sao rồi|thế nào rồi|ra sao)",
     r"(?:tìm|cứu|dập) (?:được|ra) chưa", r"vùng (?:sạt lở|lũ|bão|thiên tai|ngập)",
     r"không (?:có )?(?:cháy|khói|lửa|ai bị)", r"dù không",
@@ -1222,7 +1232,13 @@ _ABOUT_OTHERS = _alt([
 _INTENT = _alt([r"muốn", r"định", r"sẽ", r"tính", r"đòi", r"dọa", r"sắp", r"vừa"])
 
 
-def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Level:
+def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool,
+              need_line: bool = True) -> tuple[Level, bool]:
+    """The level a danger phrase gives its message, and for ``soft``, whether the closing line
+    of numbers is worth showing (an ongoing harm to the writer, a health worry of theirs, a
+    question of whom to call), not for a question about a past event's paperwork, a death
+    already over, the news, a law, a scam or a general health question (worked out only for
+    ``soft`` and when ``need_line``: no other phrase of the message earned the line yet)."""
     s, mode = msg.s, msg.mode
     lo, hi = _sentence(s, msg.ends, m.start(), m.end())
     a, b = max(lo, m.start() - 32), min(hi, m.end() + 28)
@@ -1233,40 +1249,98 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool) -> Lev
     now = bool(_NOW[mode].search(f" {near.strip()} "))
     personal = bool(_PERSONAL[mode].search(s, max(lo, m.start() - 60), min(hi, m.end() + 40)))
     quiet = _QUIET_FAMILIES.get(family, ())
+    others = False  # the sentence is plainly about other people, or no one
     if quiet and not now and not _INTENT[mode].search(s, lo, hi) and (
             _ABOUT_OTHERS[mode].search(s, lo, hi) or not _WHO[mode].search(s, lo, hi)):
-        quiet = ()
+        quiet, others = (), True
     if _calms(_SCAM[mode], msg, lo, hi, m):
-        return "soft" if strong else "none"
+        return ("soft" if strong else "none"), False
     drill = msg.drill or bool(_DRILL[mode].search(s, lo, hi))
     if drill and not now:
-        return "none"
+        return "none", False
     past = _calms(_PAST[mode], msg, lo, hi, m)
     # A story told before a question about a procedure or a right is background.
     proc = "proc" not in quiet and (_calms(_PROC[mode], msg, lo, hi, m) or msg.letter_at >= hi)
     habit = (_calms(_HABIT[mode], msg, lo, hi, m)
              or _calms(_HEARSAY[mode], msg, lo, hi, m, before_only=True))
     howto = "howto" not in quiet and _calms(_HOWTO[mode], msg, lo, hi, m)
+
+    def line() -> bool:
+        if not need_line:
+            return True  # the message has the line already: no need to look
+        about = personal or (not others and bool(_WHO[mode].search(s, lo, hi)))
+        hearsay = habit and _calms(_HEARSAY[mode], msg, lo, hi, m, before_only=True)
+        return _worth_a_line(msg, family, lo, hi, about, past, proc, habit, hearsay, howto)
+
     if strong:
         if past:
-            return "soft"
+            return "soft", line()
         if proc or habit:
-            return "now" if now else "soft"
+            return ("now", True) if now else ("soft", line())
         if howto:
-            return "now" if now or personal else "soft"
-        return "now"
+            return ("now", True) if now or personal else ("soft", line())
+        return "now", True
     if family == "help":  # "help" alone asks how to use the assistant; "help!!!" is a cry
-        return "now" if msg.exclaim else "soft"
+        return ("now" if msg.exclaim else "soft"), True
     if family == "fire_loose":  # "chay!!!", "chayyyy": a cry; "chay" alone is mostly "chạy"
-        return "now" if msg.emphatic and not (past or proc or habit or howto) else "none"
+        return ("now" if msg.emphatic and not (past or proc or habit or howto) else "none"), True
     if past:
-        personal_harm = family in ("violence", "medical", "accident", "self_harm")
-        return "soft" if personal and personal_harm else "none"
+        if personal and family in ("violence", "medical", "accident", "self_harm"):
+            return "soft", line()
+        return "none", False
     if proc or habit or (howto and not personal):
         if now or family in ("violence", "self_harm"):
-            return "soft"  # answer the question, and say where help is
-        return "none"
-    return "now" if now or msg.emphatic else "soft"
+            return "soft", now or line()  # answer the question, and say where help is
+        return "none", False
+    return ("now" if now or msg.emphatic else "soft"), True
+
+
+def _worth_a_line(msg: _Message, family: str, lo: int, hi: int, personal: bool, past: bool,
+                  proc: bool, habit: bool, hearsay: bool, howto: bool) -> bool:
+    """Whether a calmed danger phrase still deserves the closing line of numbers (``personal``:
+    the sentence is about the writer or their people)."""
+    mode = msg.mode
+    if not (past or proc or habit or howto):
+        return True
+    if _ASKS_WHOM[mode].search(msg.s, lo, hi):
+        return True  # "nếu nhà bị cháy thì gọi số nào": the numbers are the answer
+    gone = bool(_GONE[mode].search(msg.s, lo, hi))
+    if family == "self_harm":
+        return personal and not (past and gone)
+    if gone or hearsay:
+        return False  # a death over (its benefits, its paperwork), the news
+    if family == "violence":  # abuse may be going on; where to report it is asked
+        return personal or bool(_REPORT[mode].search(msg.s, lo, hi))
+    paper = bool(_PAPER[mode].search(msg.s, lo, hi))
+    if past:  # a past injury of the writer's, asked about without paperwork
+        return personal and not paper and family in ("medical", "accident")
+    if habit or howto:  # "con hay khó thở về đêm, khám ở đâu"
+        return personal and not paper and family == "medical"
+    return False
+
+
+# A death that is over, and what follows it: no line of emergency numbers.
+_GONE = _alt([
+    r"qua đời", r"đã mất", r"tử tuất", r"@tuất", r"mai táng", r"khai tử", r"chứng tử",
+    r"báo tử", r"tử vong", r"thừa kế", r"di sản", r"liệt sĩ", r"thờ cúng", r"đám tang",
+    r"tang lễ", r"(?:giao thông|lao động|nạn|quỵ|bệnh|biến|đuối nước|giật|đâm) (?:chết|mất)",
+    r"mất (?:do|vì|năm|hồi|khi|lúc|tháng|ngày)", r"(?:chết|mất) (?:rồi|năm|hồi|khi|lúc|do|vì)",
+])
+# Paperwork, money and rights: a question about them needs no line of numbers.
+_PAPER = _alt([
+    r"bảo hiểm", r"bhyt", r"bhxh", r"chế độ", r"trợ cấp", r"bồi thường", r"đền bù", r"hồ sơ",
+    r"thủ tục", r"giấy", r"đơn", r"@hưởng", r"miễn", r"khuyết tật", r"nghĩa vụ", r"chi trả",
+    r"danh mục", r"hoàn (?:tiền|lại)", r"viện phí", r"căn cước", r"tiền", r"@phạt", r"luật",
+    r"hộ nghèo", r"xác nhận", r"hợp đồng", r"@kiện", r"tố cáo", r"nghỉ (?:ốm|phép|việc)",
+])
+# Where to report violence: the police number is part of the answer.
+_REPORT = _alt([r"(?:báo|gửi|trình báo|tố cáo|kêu|nhờ|cầu cứu) (?:cho )?(?:ai|đâu|ở đâu|công an)"])
+# Whom to call: the closing line of numbers answers it.
+_ASKS_WHOM = _alt([
+    r"số (?:điện thoại|máy|nào|mấy|gì|khẩn cấp|cứu hỏa|cấp cứu|công an|cảnh sát)",
+    r"gọi (?:cho )?(?:ai|số|đâu|cho ai)", r"(?:báo|liên hệ|kêu) (?:cho )?(?:ai|đâu|ở đâu)",
+    r"đường dây nóng", r"(?:113|114|115|112)",
+])
 
 
 def _first(s: str, table: _Table, words: _Words) -> int:
@@ -1330,11 +1404,16 @@ def _assess(text: str) -> Danger:
     sentence_end = -1
     weak_soft: dict[int, list[tuple[int, int, str]]] = {}  # sentence -> soft weak phrases
     words = _index(blanked)
+    worth = False  # a soft reading worth the closing line of numbers
+    seen_any = blanked != s or msg.drill  # danger words seen: a look-alike, a drill, ...
     for tables, strong in ((_STRONG_TABLE, True), (_WEAK_TABLE, False)):
         for family, m in _matches(blanked, tables[mode], words):
             if best == "now" and m.start() > sentence_end:
                 break  # other kinds of danger are looked for in the same sentence only
-            level = _level_of(msg, family, m, strong)
+            level, line = _level_of(msg, family, m, strong, need_line=not worth)
+            seen_any = True
+            if level == "soft" and line:
+                worth = True
             if not strong and level == "soft":
                 # Two different signs of danger in one calm-free sentence: danger now.
                 seen = weak_soft.setdefault(bisect_right(ends, m.start()), [])
@@ -1350,8 +1429,10 @@ def _assess(text: str) -> Danger:
                 kinds.append(family)
         if best == "now":
             break
+    if best == "soft" and not worth:
+        best = "none"  # calm: the question is answered, without a line of numbers
     if best == "none":
-        return _NONE
+        return _CALMED if seen_any else _NONE
     first = [n for k in kinds for n in _FIRST.get(k, ())]
     numbers = tuple(dict.fromkeys([*first, *NUMBERS]))
     return Danger(best, tuple(kinds), numbers, cue)

@@ -26,6 +26,12 @@ turn word stands between the calming word and the danger ("hôm qua bị đánh,
 đập cửa"; "đang làm căn cước thì nghe tiếng nổ"). A strong phrase ("cháy nhà", "bất tỉnh")
 is danger now unless calmed; a weak one ("tai nạn", "cướp") is only with a present signal, a
 cry ("!", "cứuuu"), a message of a few words or a second sign in the same sentence.
+
+A calmed phrase keeps its closing line only when it may still matter: an ongoing harm to the
+writer or their people, their own health worry, a question of whom to call; a past event's
+paperwork, a death over, the news, a law or a general question gets none. Under the tables, a
+second net (``nlu.danger_net``, a small statistical model of danger wordings) reads messages
+the tables find calm: when it is very sure, the level is ``soft`` (never ``now``).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Literal
 
+from nlu.danger_net import very_sure
 from nlu.normalize import _norm_token, fold, is_syllable
 
 __all__ = ["NUMBERS", "Danger", "Level", "assess"]
@@ -83,6 +90,8 @@ class Danger:
 
 _NONE = Danger("none")
 _CALMED = Danger("none", calmed=True)
+_NET = Danger("soft", cue="second net")
+_NET_WORDS = 6  # the second net reads messages of at least this many words
 
 # ---------------------------------------------------------------------- pattern language
 #
@@ -1432,6 +1441,13 @@ def _assess(text: str) -> Danger:
     if best == "soft" and not worth:
         best = "none"  # calm: the question is answered, without a line of numbers
     if best == "none":
+        if not seen_any and len(pieces) >= _NET_WORDS + 2 and very_sure(text):
+            # The tables saw no danger word; the second net is very sure: the answer, then
+            # one line of numbers (never the emergency screen on the net's word alone). Not
+            # on a look-alike, a drill or a calmed phrase the tables read ("chạy nhà", "năm
+            # ngoái nhà tôi bị cháy"), nor on a few words typed without diacritics ("tu tu roi
+            # tinh"): the model reads folded words.
+            return _NET
         return _CALMED if seen_any else _NONE
     first = [n for k in kinds for n in _FIRST.get(k, ())]
     numbers = tuple(dict.fromkeys([*first, *NUMBERS]))

@@ -470,3 +470,27 @@ def test_context_rules_found_by_the_probes(text: str, level: str) -> None:
 def test_the_right_number_comes_first_for_the_new_phrases(text: str, first: str) -> None:
     found = assess(text)
     assert found.level == "now" and found.numbers[0] == first
+
+
+@pytest.mark.parametrize("text", [
+    # Reworded misses of probe batch r10 (written before the second net was built): no phrase
+    # of the tables matches; the net gives the answer a closing line of numbers.
+    "ông hàng xóm sống một mình, cả tuần nay không ai thấy ra khỏi nhà, gõ cửa không ai mở",
+    "thang máy chung cư đứng giữa hai tầng, ba đứa nhỏ ở bên trong khóc",
+])
+def test_the_second_net_gives_a_line_of_numbers_to_danger_the_tables_miss(text: str) -> None:
+    from nlu.danger_net import very_sure
+
+    d = assess(text)
+    assert very_sure(text)
+    assert d.level == "soft" and d.cue == "second net"  # never the emergency screen alone
+    assert sorted(d.numbers) == sorted(NUMBERS)
+
+
+@pytest.mark.parametrize("text", [
+    "chạy nhà", "tu tu roi tinh",  # a look-alike; a few folded words
+    "năm ngoái nhà tôi bị cháy, giờ làm lại sổ đỏ thế nào",  # a calm the tables read
+    "làm căn cước cho con ở đâu", "con tôi 5 tuổi thì làm hộ chiếu thế nào",
+])
+def test_the_second_net_stays_quiet_on_calm_messages(text: str) -> None:
+    assert assess(text).cue != "second net"

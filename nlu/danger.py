@@ -819,6 +819,24 @@ _STRONG["fire"] += [
     r"(?:bắt lửa|bốc lửa|phụt lửa|xì lửa)",
 ]
 _NOW_EXTRA = [r"tàu (?:sắp|đang) (?:tới|đến|chạy tới|qua|lao tới)"]
+# Wordings missed by probe batch r10 (bench/data/danger_dev_r10_*.yml).
+_STRONG["collapse"] += [
+    r"thang máy (?:[^ |]+ ){0,3}(?:dừng|đứng|kẹt|treo) (?:giữa|lưng chừng)",
+]
+_STRONG["medical"] += [
+    r"sùi bọt", r"(?:gọi|lay|kêu) (?:[^ |]+ )?(?:không|chẳng|hông) (?:biết gì|phản ứng|nhận ra)",
+]
+_STRONG["violence"] += [r"(?:bóp|siết) (?:cổ|họng)"]
+_STRONG["medical"] += [r"(?:mắc|kẹt|vướng) (?:ở |trong |ngang )?(?:cổ|họng)(?! tay| chân)"]
+_WEAK["generic"] += [
+    r"(?:gõ|đập) (?:cửa )?(?:[^ |]+ )?(?:không|hông|chẳng) (?:ai )?(?:thưa|mở|trả lời)",
+    r"(?:mấy|ba|hai|bốn|vài|cả) (?:ngày|hôm|bữa|tuần) (?:nay )?(?:không|chưa|hông) (?:ai )?thấy"
+    r" (?:mở cửa"
+    r"|ra|đi ra|ló mặt|ra khỏi nhà)",
+    r"(?:bé|con|cháu|đứa nhỏ|thằng bé|con bé|em bé|nó) (?:[^ |]+ ){0,3}chui (?:vô|vào)",
+    r"(?:không|hông|chẳng) mở (?:ra )?(?:được|nổi)",
+]
+_WEAK["self_harm"] += [r"tự nhốt (?:mình )?(?:trong|ở|lại)"]
 
 # --- look-alikes, blanked out before anything else ------------------------------------
 _LOOKALIKES = [
@@ -872,7 +890,9 @@ _LOOKALIKES = [
     r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",
     r"(?:hàng|vé|tour|suất|khẩu trang|sân) (?:đã |bị )?@cháy",
     r"(?:tuyên|công|phân|ban) bố", r"sợ (?:nó |bị |là )?(?:sập|đổ|sạt|lở|sụp|cháy nổ|cháy|nổ)",
-    r"(?:bảo hiểm|nguy cơ|an toàn|sự cố) cháy nổ", r"dễ (?:bắt lửa|cháy nổ|cháy|gây cháy)",
+    r"(?:bảo hiểm|nguy cơ|an toàn|sự cố) cháy nổ",
+    r"(?:muốn|sắp|chắc|gần) chết với (?:cái|mấy|ông|bà|thằng|con|bọn|tụi|đám|cô|chú)",
+    r"dễ (?:bắt lửa|cháy nổ|cháy|gây cháy)",
     r"(?:giá|vé|tiền|bán|mua|tính tiền|taxi|xe ôm|quán) (?:[^ |]+ ){0,4}(?:bị )?chém"
     r"(?! (?:người|chết|nhau|tôi|tui|em|con|vào|vô))",
     r"(?:cảm biến|thiết bị|máy|đầu|còi|hệ thống|bộ) (?:báo |phát hiện |chống |cảnh báo )?(?:rò rỉ"
@@ -907,7 +927,8 @@ _PAST = _alt([
     r"(?:mấy|vài|hai|ba|\d+) (?:năm|tháng) nay",  # "mấy ngày nay": still going on
     r"hồi (?:[^ |]+ ){1,2}còn (?:nhỏ|bé|trẻ|sống|đi học|con nít)",
     r"(?:giao thông|lao động|tai nạn xe|điện giật|sông|biển) mất(?! (?:máu|tích|tiêu|ý thức|tăm))",
-    r"đã lâu", r"từ lâu", r"đã (?:được|xong|khỏi|bình phục|ra viện|xuất viện|mất|qua đời|"
+    r"đã lâu", r"từ lâu", r"(?:đã )?qua khỏi",
+    r"đã (?:được|xong|khỏi|bình phục|ra viện|xuất viện|mất|qua đời|"
     r"chết|bồi thường|giải quyết|xử lý|xét xử|điều trị|dập tắt)", r"(?:ra|xuất) viện",
     r"khỏi bệnh", r"đã (?:từng|có lần)", r"@từng", r"(?:ngày|đêm|tối|sáng|chiều) "
     r"(?:\d+|hôm qua|hôm trước)", r"(?:năm|vào năm) \d{4}", r"\d+/\d+(?:/\d+)?", r"hôm \d+",
@@ -937,7 +958,8 @@ _PROC = _alt([
     r"khai tử", r"hộ khẩu", r"thông báo", r"cmnd", r"mật khẩu", r"đền bù", r"ủng hộ",
     r"sao kê", r"từ thiện", r"quyên góp", r"cứu trợ", r"@tuyển", r"tuyển dụng", r"việc làm",
     r"(?:học|làm) (?:nghề|thợ|nhân viên)", r"hack", r"facebook", r"zalo", r"mạng xã hội",
-    r"ngân hàng", r"app", r"tai nạn lao động", r"nghỉ (?:dưỡng sức|phép|ốm)",
+    r"ngân hàng", r"app", r"tai nạn lao động", r"nghỉ (?:dưỡng sức|phép|ốm|thai sản)",
+    r"thai sản",
     r"khuyến mãi", r"chốt đơn", r"đơn hàng", r"giảm giá", r"@sale", r"bảo hành",
     r"gửi (?:bà con|đồng bào|vùng)", r"vụ án", r"hung thủ", r"điều tra", r"truy nã",
     r"nghi phạm", r"bắt được", r"đã (?:[^ |]+ ){1,4}chưa",
@@ -972,7 +994,8 @@ _HABIT = _alt([
     r"hay (?:đánh|chửi|bạo hành|đánh đập|say|đập|dọa)", r"nhiều lần", r"(?:trong )?suốt "
     r"(?:thời gian|mấy năm|nhiều năm|những năm|quá trình)", r"lâu nay", r"bao năm",
     r"hay (?:co giật|than|ốm|bệnh|mệt|đau|ngất|xỉu|khó thở|lên cơn|bị)",
-    r"hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau", r"bữa giờ",
+    r"(?<!chảy )(?<!chay )hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau",
+    r"bữa giờ",
     r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
     r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
     r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)",

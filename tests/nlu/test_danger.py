@@ -473,10 +473,10 @@ def test_the_right_number_comes_first_for_the_new_phrases(text: str, first: str)
 
 
 @pytest.mark.parametrize("text", [
-    # Reworded misses of probe batch r10 (written before the second net was built): no phrase
-    # of the tables matches; the net gives the answer a closing line of numbers.
-    "ông hàng xóm sống một mình, cả tuần nay không ai thấy ra khỏi nhà, gõ cửa không ai mở",
-    "thang máy chung cư đứng giữa hai tầng, ba đứa nhỏ ở bên trong khóc",
+    # Wordings no phrase of the tables matches (written after probe batch r10, like its
+    # misses): the net gives the answer a closing line of numbers.
+    "tụi nó vây thằng em tui ngoài bãi giữ xe, đấm đá túi bụi",
+    "hàng xóm nói nghe tiếng kêu trong căn hộ tầng 5, cửa khóa trái, không ai ra mở",
 ])
 def test_the_second_net_gives_a_line_of_numbers_to_danger_the_tables_miss(text: str) -> None:
     from nlu.danger_net import very_sure

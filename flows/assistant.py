@@ -299,8 +299,10 @@ class Assistant:
             out.replies = [emergency_reply(ctx.content, danger.numbers, alone=not rest), *rest]
             if not out.forget:
                 remember(out.state, out.replies)
-        elif danger.level == "soft" and out.replies and all(r.kind != "emergency"
-                                                            for r in out.replies):
+        elif (danger.level == "soft" or danger.hunch) and out.replies and all(
+                r.kind != "emergency" and r.text != ctx.content.text("emergency.soft")
+                for r in out.replies):
+            # (The second net's hunch: the same line, the message routed as calm.)
             out.replies = [*out.replies, soft_danger_reply(ctx.content, danger.numbers)]
         return out
 

@@ -31,7 +31,8 @@ A calmed phrase keeps its closing line only when it may still matter: an ongoing
 writer or their people, their own health worry, a question of whom to call; a past event's
 paperwork, a death over, the news, a law or a general question gets none. Under the tables, a
 second net (``nlu.danger_net``, a small statistical model of danger wordings) reads messages
-the tables find calm: when it is very sure, the level is ``soft`` (never ``now``).
+the tables find calm: when it is very sure, ``hunch`` is set (the answer ends with the line of
+numbers; the level stays ``none``, never ``now`` on the net's word).
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ class Danger:
     #: ``none`` although danger words were seen (a look-alike, a drill, a past event's
     #: paperwork): the engine's own hunch of danger is not worth a line of numbers either.
     calmed: bool = False
+    #: ``none`` for the conversation's routing, but the second net is very sure of danger the
+    #: phrase tables did not see: the answer ends with the line of numbers (flows).
+    hunch: bool = False
 
     @property
     def now(self) -> bool:
@@ -90,7 +94,7 @@ class Danger:
 
 _NONE = Danger("none")
 _CALMED = Danger("none", calmed=True)
-_NET = Danger("soft", cue="second net")
+_NET = Danger("none", cue="second net", hunch=True)
 _NET_WORDS = 6  # the second net reads messages of at least this many words
 
 # ---------------------------------------------------------------------- pattern language
@@ -1466,7 +1470,8 @@ def _assess(text: str) -> Danger:
     if best == "none":
         if not seen_any and len(pieces) >= _NET_WORDS + 2 and very_sure(text):
             # The tables saw no danger word; the second net is very sure: the answer, then
-            # one line of numbers (never the emergency screen on the net's word alone). Not
+            # one line of numbers (never the emergency screen on the net's word alone; the
+            # level stays "none", so a hunch does not change how the message is routed). Not
             # on a look-alike, a drill or a calmed phrase the tables read ("chạy nhà", "năm
             # ngoái nhà tôi bị cháy"), nor on a few words typed without diacritics ("tu tu roi
             # tinh"): the model reads folded words.

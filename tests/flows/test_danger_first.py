@@ -152,3 +152,12 @@ async def test_the_engines_hunch_adds_the_line_only_when_the_rules_saw_no_calm_d
         assert replies[0].kind == "answer" and all(r.text != line for r in replies), text
     replies = await say(hunch_core, "làm hộ chiếu ở đâu", "h1")  # no danger words at all
     assert replies[0].kind == "answer" and replies[-1].text == line
+
+
+async def test_the_second_nets_hunch_ends_the_answer_with_the_line_of_numbers(core: App) -> None:
+    """Danger the phrase tables do not see, the second net is sure of: the answer (here "not
+    understood"), then the line of numbers; never the emergency screen first."""
+    line = core.content.text("emergency.soft")
+    replies = await say(core, "tụi nó vây thằng em tui ngoài bãi giữ xe, đấm đá túi bụi")
+    assert replies[0].kind != "emergency" and replies[-1].text == line
+    assert sum(r.text == line for r in replies) == 1

@@ -483,7 +483,9 @@ def test_the_second_net_gives_a_line_of_numbers_to_danger_the_tables_miss(text: 
 
     d = assess(text)
     assert very_sure(text)
-    assert d.level == "soft" and d.cue == "second net"  # never the emergency screen alone
+    # A line of numbers after the answer; never the emergency screen on the net's word alone,
+    # and the message is routed as calm (the level stays "none").
+    assert d.hunch and d.level == "none" and d.cue == "second net"
     assert sorted(d.numbers) == sorted(NUMBERS)
 
 
@@ -493,4 +495,4 @@ def test_the_second_net_gives_a_line_of_numbers_to_danger_the_tables_miss(text: 
     "làm căn cước cho con ở đâu", "con tôi 5 tuổi thì làm hộ chiếu thế nào",
 ])
 def test_the_second_net_stays_quiet_on_calm_messages(text: str) -> None:
-    assert assess(text).cue != "second net"
+    assert not assess(text).hunch

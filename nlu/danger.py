@@ -940,8 +940,8 @@ _PAST = _alt([
     r"(?:\d+|mấy|một|hai|ba|vài|nửa) (?:ngày|tuần|tháng|năm)", r"qua đời", r"đã mất",
     r"(?:nạn|quỵ|bệnh|biến|đuối|nặng|đuối nước) mất",
     # ("chìm mất rồi", "trôi mất rồi": lost in the water now, not a death long over.)
-    r"(?<!chìm )(?<!chim )(?<!trôi )(?<!troi )(?<!cuốn )(?<!cuon )mất (?:rồi|năm|tháng|hôm|ngày"
-    r"|lúc|do|vì)",
+    r"mất(?<!chìm mất)(?<!chim mất)(?<!trôi mất)(?<!troi mất)(?<!cuốn mất)(?<!cuon mất) (?:rồi|năm"
+    r"|tháng|hôm|ngày|lúc|do|vì)",
     r"cách đây (?:[^ |]+ )?(?:năm|tháng|tuần|ngày|hôm|bữa)",
 ])
 # A procedure, a benefit, a fine, money, an account: a question about the danger, not in it.
@@ -1226,6 +1226,15 @@ class _Message:
     letter_at: int  # where a sentence asks about a procedure or a right (-1: none)
     found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
 
+    def has(self, rx: re.Pattern[str], lo: int, hi: int) -> bool:
+        """Whether ``rx`` is found in s[lo:hi] (remembered, like ``spans``)."""
+        key = (id(rx), lo, -hi - 1)  # apart from the keys of ``spans``
+        got = self.found.get(key)
+        if got is None:
+            m = rx.search(self.s, lo, hi)
+            got = self.found[key] = [(m.start(), m.end())] if m else []
+        return bool(got)
+
     def spans(self, rx: re.Pattern[str], lo: int, hi: int) -> list[tuple[int, int]]:
         """Where ``rx`` matches in s[lo:hi] (remembered: many phrases share a sentence)."""
         key = (id(rx), lo, hi)
@@ -1304,7 +1313,7 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool,
     def line() -> bool:
         if not need_line:
             return True  # the message has the line already: no need to look
-        about = personal or (not others and bool(_WHO[mode].search(s, lo, hi)))
+        about = personal or (not others and msg.has(_WHO[mode], lo, hi))
         hearsay = habit and _calms(_HEARSAY[mode], msg, lo, hi, m, before_only=True)
         return _worth_a_line(msg, family, lo, hi, about, past, proc, habit, hearsay, howto)
 
@@ -1338,16 +1347,16 @@ def _worth_a_line(msg: _Message, family: str, lo: int, hi: int, personal: bool, 
     mode = msg.mode
     if not (past or proc or habit or howto):
         return True
-    if _ASKS_WHOM[mode].search(msg.s, lo, hi):
+    if msg.has(_ASKS_WHOM[mode], lo, hi):
         return True  # "nếu nhà bị cháy thì gọi số nào": the numbers are the answer
-    gone = bool(_GONE[mode].search(msg.s, lo, hi))
+    gone = msg.has(_GONE[mode], lo, hi)
     if family == "self_harm":
         return personal and not (past and gone)
     if gone or hearsay:
         return False  # a death over (its benefits, its paperwork), the news
     if family == "violence":  # abuse may be going on; where to report it is asked
-        return personal or bool(_REPORT[mode].search(msg.s, lo, hi))
-    paper = bool(_PAPER[mode].search(msg.s, lo, hi))
+        return personal or msg.has(_REPORT[mode], lo, hi)
+    paper = msg.has(_PAPER[mode], lo, hi)
     if past:  # a past injury of the writer's, asked about without paperwork
         return personal and not paper and family in ("medical", "accident")
     if habit or howto:  # "con hay khó thở về đêm, khám ở đâu"

@@ -307,8 +307,10 @@ class Assistant:
             out.replies = [emergency_reply(ctx.content, danger.numbers, alone=not rest), *rest]
             if not out.forget:
                 remember(out.state, out.replies)
-        elif danger.level == "soft" and out.replies and all(r.kind != "emergency"
-                                                            for r in out.replies):
+        elif (danger.level == "soft" or danger.hunch) and out.replies and all(
+                r.kind != "emergency" and r.text != ctx.content.text("emergency.soft")
+                for r in out.replies):
+            # (The second net's hunch: the same line, the message routed as calm.)
             out.replies = [*out.replies, soft_danger_reply(ctx.content, danger.numbers)]
         return out
 
@@ -733,8 +735,11 @@ class Assistant:
             out = self._follow_up(ctx, state, thread, parse, masked)
         else:
             out = await self._understood(msg, state, ctx, parse, masked)
-        if parse.danger == "soft" and danger.level == "none" and not out.fallback:
-            # The model smells danger the rules did not see: say where help is, briefly.
+        if parse.danger == "soft" and danger.level == "none" and not danger.calmed \
+                and not out.fallback:
+            # The model smells danger the rules did not see: say where help is, briefly. Not
+            # when the rules saw the danger words and found them calm ("cháy hàng", a drill,
+            # a past fire's paperwork): the model's hunch comes from those same words.
             out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
                                                            or danger.numbers)]
         return out

@@ -5,12 +5,17 @@ number first, and a calm look-alike does not; the buttons shown before still wor
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from bot.app import App
+from bot.app import App, build_app
 from flows.types import Incoming, Reply
+from nlu.types import Parse
+from tests.conftest import settings_for
+from tests.fakes import KeywordNlu
 
 CHANNEL = "telegram"  # pushes notices, so the subscription flow can be entered
 
@@ -114,3 +119,45 @@ CALM = [
     "xúi giục người khác tự tử bị xử lý theo điều nào",
     "đốt rơm rạ khói bay vô nhà tôi, báo ai",
 ]
+
+
+class _HunchNlu(KeywordNlu):
+    """An engine that smells danger in every message (its emergency intent came first), as
+    the trained one does on drills, courses and "cháy hàng"."""
+
+    def parse(self, text: str, current_service: str | None = None) -> Parse:
+        return replace(super().parse(text, current_service), danger="soft",
+                       numbers=("113", "114", "115", "112"))
+
+
+@pytest.fixture
+async def hunch_core(sqlite_url: str, tmp_path: Path) -> AsyncIterator[App]:
+    c = await build_app(settings_for(sqlite_url, tmp_path), nlu=_HunchNlu())
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+async def test_the_engines_hunch_adds_the_line_only_when_the_rules_saw_no_calm_danger_words(
+        hunch_core: App) -> None:
+    """The engine's hunch of danger ends the answer with one line of numbers, unless the rules
+    read the danger words themselves and found them calm (a look-alike, a drill, a past fire's
+    paperwork): 8 % of the calm look-alikes got that line from the hunch alone."""
+    line = hunch_core.content.text("emergency.soft")
+    for n, text in enumerate(["cháy vé máy bay rồi, làm hộ chiếu có nhanh không",
+                              "tập huấn cứu đuối xong, giờ làm hộ chiếu ở đâu",
+                              "năm ngoái nhà tôi bị cháy, giờ làm lại hộ chiếu thế nào"]):
+        replies = await say(hunch_core, text, f"c{n}")
+        assert replies[0].kind == "answer" and all(r.text != line for r in replies), text
+    replies = await say(hunch_core, "làm hộ chiếu ở đâu", "h1")  # no danger words at all
+    assert replies[0].kind == "answer" and replies[-1].text == line
+
+
+async def test_the_second_nets_hunch_ends_the_answer_with_the_line_of_numbers(core: App) -> None:
+    """Danger the phrase tables do not see, the second net is sure of: the answer (here "not
+    understood"), then the line of numbers; never the emergency screen first."""
+    line = core.content.text("emergency.soft")
+    replies = await say(core, "tụi nó vây thằng em tui ngoài bãi giữ xe, đấm đá túi bụi")
+    assert replies[0].kind != "emergency" and replies[-1].text == line
+    assert sum(r.text == line for r in replies) == 1

@@ -328,7 +328,9 @@ def test_diacritics_disambiguate_and_folded_text_is_read_safely(text: str, level
 
 
 @pytest.mark.parametrize("text", [
-    "năm ngoái nhà tôi bị cháy, giờ làm lại sổ đỏ thế nào",
+    "tối qua tôi bị ngất xỉu, giờ vẫn còn chóng mặt",
+    "hôm qua con tôi bị chó cắn, vết thương còn sưng",
+    "chồng tôi hay đánh tôi, tôi muốn ly hôn",
     "con tôi bị sốt cao quá",
     "nếu nhà bị cháy thì gọi số nào",
     "tôi bị chồng đánh thường xuyên, muốn được trợ giúp pháp lý",
@@ -340,7 +342,64 @@ def test_a_calmer_setting_gets_an_answer_and_a_line_of_numbers(text: str) -> Non
 def test_a_calming_word_never_hides_a_present_signal() -> None:
     assert assess("hôm qua bị đánh, giờ nó lại đang đập cửa").level == "now"
     assert assess("diễn tập phòng cháy xong rồi, giờ nhà tôi cháy thật, cứu với").level == "now"
-    assert assess("năm ngoái nhà tôi bị cháy").level == "soft"
+    assert assess("năm ngoái nhà tôi bị cháy").level == "none"  # over: no line of numbers
+
+
+@pytest.mark.parametrize("text", [
+    # A past event asked about for its paperwork, a death over, the news, a law, a general
+    # health question: the answer, without a closing line of emergency numbers (issue 11:
+    # 40 % of calm questions got one, too noisy for elderly readers).
+    "năm ngoái nhà tôi bị cháy, giờ làm lại sổ đỏ thế nào",
+    "năm ngoái tôi bị tai nạn giao thông, giờ xin bảo hiểm thế nào",
+    "hồi năm ngoái nhà tôi bị cháy, giờ làm lại căn cước cần gì",
+    "bị ngất phải vô cấp cứu thì bảo hiểm y tế trả bao nhiêu phần trăm",
+    "hồ sơ hưởng chế độ tử tuất khi chồng mất do tai nạn điện",
+    "vụ cháy xưởng gỗ hôm qua ở huyện bên có ai chết không",
+    "cháy rừng là gì",
+    "con tôi bị đuối nước hồi năm ngoái, giờ vẫn hay sợ nước, có lớp học bơi không",
+])
+def test_a_calm_question_about_a_danger_over_gets_no_line_of_numbers(text: str) -> None:
+    d = assess(text)
+    assert d.level == "none", (text, d)
+    assert d.calmed  # the engine's own hunch of danger is not shown either (flows)
+
+
+@pytest.mark.parametrize("text", [
+    "thủ tục nhận tiền tử tuất khi chồng bị tai nạn giao thông mất năm ngoái",
+    "chồng tôi bị tai nạn giao thông mất, con tôi được hưởng tuất không",
+    "Ba tôi là giáo viên nhưng bị tai nạn giao thông mất khi mới 53 tuổi. Trước khi mất, ba "
+    "tôi đã tham gia BHXH hơn 30 năm. Gia đình được hưởng chế độ tử tuất thế nào?",
+    "anh tôi bị tai nạn giao thông mất ngay tại chỗ, mẹ tôi có được hưởng tử tuất không",
+])
+def test_a_letter_about_survivor_benefits_after_a_road_death_is_not_an_alarm(text: str) -> None:
+    assert assess(text).level == "none", text
+
+
+@pytest.mark.parametrize("text", [
+    # Wordings the blind batches r8/r9 missed, reworded (bench/data/danger_dev_r8_*.yml).
+    "xe khach lat o deo, nhieu nguoi bi thuong",
+    "ông cụ nằm giữa đường ray, tàu sắp tới rồi",
+    "thằng bé tắm ao bị hụt chân chìm mất rồi",
+    "tụi nó tạt axit vô mặt ảnh",
+    "con bị bạn trai nhốt trong phòng, không cho ra mấy ngày nay",
+    "con bị người lạ dụ lên xe rồi",
+    "bình gas bắt lửa rồi",
+    "nhà bị sét đánh cháy mái rồi",
+])
+def test_wordings_the_blind_batches_missed_are_danger_now(text: str) -> None:
+    assert assess(text).level == "now", text
+
+
+@pytest.mark.parametrize("text", [
+    "chết máy xe giữa đường, gọi cứu hộ ở đâu",
+    "sạc điện thoại qua đêm có sợ cháy nổ không",
+    "ba em chết đuối hồi em còn nhỏ, giờ em xin học bổng trẻ mồ côi được không",
+    "giá vé xe khách tết bị chém quá, báo ai",
+    "bếp không bắt lửa, gọi thợ ở đâu",
+    "xăng dễ bắt lửa nên cất ở đâu",
+])
+def test_look_alikes_the_blind_batches_found_raise_no_alarm(text: str) -> None:
+    assert assess(text).level != "now", text
 
 
 def _best_of_three(text: str) -> tuple[float, str]:
@@ -411,3 +470,29 @@ def test_context_rules_found_by_the_probes(text: str, level: str) -> None:
 def test_the_right_number_comes_first_for_the_new_phrases(text: str, first: str) -> None:
     found = assess(text)
     assert found.level == "now" and found.numbers[0] == first
+
+
+@pytest.mark.parametrize("text", [
+    # Wordings no phrase of the tables matches (written after probe batch r10, like its
+    # misses): the net gives the answer a closing line of numbers.
+    "tụi nó vây thằng em tui ngoài bãi giữ xe, đấm đá túi bụi",
+    "hàng xóm nói nghe tiếng kêu trong căn hộ tầng 5, cửa khóa trái, không ai ra mở",
+])
+def test_the_second_net_gives_a_line_of_numbers_to_danger_the_tables_miss(text: str) -> None:
+    from nlu.danger_net import very_sure
+
+    d = assess(text)
+    assert very_sure(text)
+    # A line of numbers after the answer; never the emergency screen on the net's word alone,
+    # and the message is routed as calm (the level stays "none").
+    assert d.hunch and d.level == "none" and d.cue == "second net"
+    assert sorted(d.numbers) == sorted(NUMBERS)
+
+
+@pytest.mark.parametrize("text", [
+    "chạy nhà", "tu tu roi tinh",  # a look-alike; a few folded words
+    "năm ngoái nhà tôi bị cháy, giờ làm lại sổ đỏ thế nào",  # a calm the tables read
+    "làm căn cước cho con ở đâu", "con tôi 5 tuổi thì làm hộ chiếu thế nào",
+])
+def test_the_second_net_stays_quiet_on_calm_messages(text: str) -> None:
+    assert not assess(text).hunch

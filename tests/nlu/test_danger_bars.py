@@ -19,7 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PAIRS = {
     "test": (ROOT / "tests/data/danger_now.yml", ROOT / "tests/data/danger_calm.yml"),
     "dev": (ROOT / "bench/data/danger_dev_now.yml", ROOT / "bench/data/danger_dev_calm.yml"),
+    # Blind probe batches, written before the fixes they led to (2026-12-03).
+    "dev_r8": (ROOT / "bench/data/danger_dev_r8_now.yml",
+               ROOT / "bench/data/danger_dev_r8_calm.yml"),
+    "dev_r9": (ROOT / "bench/data/danger_dev_r9_now.yml",
+               ROOT / "bench/data/danger_dev_r9_calm.yml"),
+    "dev_r10": (ROOT / "bench/data/danger_dev_r10_now.yml",
+                ROOT / "bench/data/danger_dev_r10_calm.yml"),
 }
+#: At most this share of calm look-alikes get the closing line of numbers (``soft``): it was
+#: 32 % on the dev pair and 16 % on the frozen pair, too noisy for elderly readers.
+CLOSING_LINE_BAR = {"test": 0.10, "dev": 0.15, "dev_r8": 0.20, "dev_r9": 0.20, "dev_r10": 0.20}
 
 
 def _texts(path: Path) -> list[str]:
@@ -37,6 +47,13 @@ def test_at_most_one_percent_of_calm_look_alikes_raise_an_alarm(pair: str) -> No
     calm = _texts(PAIRS[pair][1])
     alarms = [t for t in calm if assess(t).level == "now"]
     assert len(alarms) <= 0.01 * len(calm), alarms
+
+
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_few_calm_look_alikes_get_the_closing_line_of_numbers(pair: str) -> None:
+    calm = _texts(PAIRS[pair][1])
+    soft = sum(d.level == "soft" or d.hunch for d in map(assess, calm))  # a count only
+    assert soft <= CLOSING_LINE_BAR[pair] * len(calm), f"{soft}/{len(calm)}"
 
 
 def test_the_frozen_pair_is_as_large_as_the_issue_asks() -> None:

@@ -48,11 +48,37 @@ def _model() -> dict[str, Any]:
     return data
 
 
+#: Each word's own features that the model weighs (its unigram and letter pieces), remembered:
+#: the letter pieces of a 100-word message were most of the cost of ``score`` (0.33 of 0.38 ms),
+#: and most of them carry no weight.
+_WORD_FEATURES: dict[str, tuple[str, ...]] = {}
+_WORD_MEMO_MAX = 50_000
+
+
+def _word_features(word: str, weights: dict[str, float]) -> tuple[str, ...]:
+    got = _WORD_FEATURES.get(word)
+    if got is None:
+        padded = f" {word} "
+        pieces = {f"w:{word}"}
+        for n in (3, 4, 5):
+            pieces.update(f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1))
+        got = tuple(f for f in pieces if f in weights)
+        if len(_WORD_FEATURES) < _WORD_MEMO_MAX:
+            _WORD_FEATURES[word] = got
+    return got
+
+
 def score(text: str) -> float:
-    """How sure the model is that the message speaks of danger now (0-1)."""
+    """How sure the model is that the message speaks of danger now (0-1). The same sum as
+    over ``features(text)``, each weighed feature counted once."""
     model = _model()
     weights: dict[str, float] = model["weights"]
-    z = float(model["bias"]) + sum(weights.get(f, 0.0) for f in features(text))
+    words = normalize(text[-WINDOW:]).split()
+    seen: set[str] = set()
+    for w in set(words):
+        seen.update(_word_features(w, weights))
+    seen.update(b for b in (f"b:{a} {b}" for a, b in pairwise(words)) if b in weights)
+    z = float(model["bias"]) + sum(weights[f] for f in seen)
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 

@@ -37,7 +37,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress, count
 from typing import Any, Literal
 
 from nlu.normalize import _norm_token, fold, is_syllable
@@ -1062,6 +1062,22 @@ def _canonical(word: str) -> str:
     return _norm_token(word)
 
 
+class _Tokens(dict[str, str]):
+    """Token -> what the word string holds for it: "," for a comma, "|" for a run of
+    sentence-end marks, else the canonical word; filled as tokens are met (a message's tokens
+    are then looked up in one pass), forgotten when it grows large."""
+
+    def __missing__(self, tok: str) -> str:
+        out = tok if tok == "," else "|" if tok[0] in _END_MARKS else _canonical(tok)
+        if len(self) >= 65536:
+            self.clear()
+        self[tok] = out
+        return out
+
+
+_TOKENS = _Tokens()
+
+
 def _words(text: str) -> tuple[str, list[int], int]:
     """The canonical word string (" w1 w2 | w3 ... "), the offsets of sentence ends, and how
     the message was typed (EXACT when a good share of its words carry diacritics)."""
@@ -1069,9 +1085,8 @@ def _words(text: str) -> tuple[str, list[int], int]:
     if _SPELLED_HINT.search(text):
         text = _SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
     found = _TOKEN_RE.findall(text)
-    canonical = _canonical
     # A token is a word, a comma, or a run of sentence-end marks ("|"; never two in a row).
-    toks = [t if t == "," else "|" if t[0] in _END_MARKS else canonical(t) for t in found]
+    toks = list(map(_TOKENS.__getitem__, found))
     if "|" in toks:
         toks = [t for i, t in enumerate(toks) if t != "|" or i == 0 or toks[i - 1] != "|"]
     counted = [t for t in found if t[0] not in _END_MARKS and t != ","][:400]
@@ -1101,15 +1116,14 @@ def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Mat
     """(family, match) of the table's patterns, word by word from the start: at each word the
     patterns keyed by it and by it with the next word are tried."""
     heads = table.heads
-    hits = [i for i, w in enumerate(words) if w in heads]
-    if not hits:
+    if heads.isdisjoint(words):
         return
+    hits = list(compress(count(), map(heads.__contains__, words)))
     get = table.get
-    offsets = list(accumulate(map(len, words), initial=0))  # offsets[i] + i: where word i is
+    offsets: list[int] | None = None  # offsets[i] + i: where word i is
     n = len(words)
     for i in hits:
         first = words[i]
-        pos = offsets[i] + i
         j = i + 1
         while j < n and not words[j]:
             j += 1
@@ -1117,6 +1131,9 @@ def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Mat
         two = get(f"{first} {words[j]}") if j < n else None
         if one is None and two is None:
             continue
+        if offsets is None:
+            offsets = list(accumulate(map(len, words), initial=0))
+        pos = offsets[i] + i
         for family, rx in (*(one or ()), *(two or ())):
             m = rx.match(s, pos)
             if m is not None:
@@ -1285,7 +1302,7 @@ def _assess(text: str) -> Danger:
     exclaim = bool(_EMPHASIS_RE.search(text))
     msg = _Message(s, ends, mode,
                    _first(s, _DRILL_EVENT_TABLE[mode], pieces) >= 0 and "!" not in text,
-                   exclaim or len(s.split()) <= 3, exclaim,
+                   exclaim or len(s.split(None, 3)) <= 3, exclaim,
                    _first(s, _LETTER_QUESTION_TABLE[mode], pieces))
     best: Level = "none"
     kinds: list[str] = []

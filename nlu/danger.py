@@ -36,7 +36,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import accumulate, compress, count
 from typing import Any, Literal
 
@@ -1008,6 +1008,21 @@ _PERSONAL = _alt([
 ])
 # "!!", a word stretched for a cry ("cứuuuu", "chayyyy"), or a message of a few words.
 _EMPHASIS_RE = re.compile(r"!|([^\W\d_])\1{3,}")
+#: Four times the same character (any): where a letter is stretched, the quick way.
+_FOUR_RE = re.compile(r"(.)\1\1\1")
+
+
+def _emphatic(text: str) -> bool:
+    """``bool(_EMPHASIS_RE.search(text))``, quicker: a "!", or a letter four times in a row
+    (every run of four alike starts one of the non-overlapping runs ``_FOUR_RE`` finds)."""
+    if "!" in text:
+        return True
+    for m in _FOUR_RE.finditer(text):
+        c = m.group(1)
+        if c.isalnum() and not c.isdecimal() and c != "_":  # [^\W\d_]
+            return True
+    return False
+
 
 _STRONG_TABLE = _table(_STRONG)
 _WEAK_TABLE = _table(_WEAK, loose=_WEAK_LOOSE)
@@ -1103,13 +1118,25 @@ def _words(text: str) -> tuple[str, list[int], int]:
 
 
 _END_MARKS = frozenset(".!?;\n")
-_Words = list[str]  # the canonical string split at its spaces
+
+
+class _Words(list[str]):
+    """The canonical string split at its spaces, with where each piece starts (computed once,
+    when a pattern is first tried)."""
+
+    _at: list[int] | None = None
+
+    def at(self, i: int) -> int:
+        """Where piece ``i`` starts in the string."""
+        if self._at is None:
+            self._at = list(accumulate(map(len, self), initial=0))
+        return self._at[i] + i
 
 
 def _index(s: str) -> _Words:
     """The pieces of a canonical string between its spaces (the words, and empty pieces at
     both ends)."""
-    return s.split(" ")
+    return _Words(s.split(" "))
 
 
 def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Match[str]]]:
@@ -1120,7 +1147,6 @@ def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Mat
         return
     hits = list(compress(count(), map(heads.__contains__, words)))
     get = table.get
-    offsets: list[int] | None = None  # offsets[i] + i: where word i is
     n = len(words)
     for i in hits:
         first = words[i]
@@ -1131,9 +1157,7 @@ def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Mat
         two = get(f"{first} {words[j]}") if j < n else None
         if one is None and two is None:
             continue
-        if offsets is None:
-            offsets = list(accumulate(map(len, words), initial=0))
-        pos = offsets[i] + i
+        pos = words.at(i)
         for family, rx in (*(one or ()), *(two or ())):
             m = rx.match(s, pos)
             if m is not None:
@@ -1154,11 +1178,23 @@ class _Message:
     s: str  # canonical words
     ends: list[int]  # sentence ends
     mode: int  # LOOSE or EXACT
-    drill: bool  # the whole message is about a drill, a course or fiction
+    pieces: _Words  # s split at its spaces
+    text: str  # as typed
     emphatic: bool  # "!", a stretched word, or a message of a few words
     exclaim: bool  # "!" or a stretched word
-    letter_at: int  # where a sentence asks about a procedure or a right (-1: none)
     found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
+
+    # Read only when a danger phrase is found (most messages have none).
+    @cached_property
+    def drill(self) -> bool:
+        """The whole message is about a drill, a course or fiction."""
+        return (_first(self.s, _DRILL_EVENT_TABLE[self.mode], self.pieces) >= 0
+                and "!" not in self.text)
+
+    @cached_property
+    def letter_at(self) -> int:
+        """Where a sentence asks about a procedure or a right (-1: none)."""
+        return _first(self.s, _LETTER_QUESTION_TABLE[self.mode], self.pieces)
 
     def spans(self, rx: re.Pattern[str], lo: int, hi: int) -> list[tuple[int, int]]:
         """Where ``rx`` matches in s[lo:hi] (remembered: many phrases share a sentence)."""
@@ -1299,17 +1335,14 @@ def _assess(text: str) -> Danger:
     s, ends, mode = _words(text)
     pieces = _index(s)
     blanked = _blank_lookalikes(s, mode, pieces)
-    exclaim = bool(_EMPHASIS_RE.search(text))
-    msg = _Message(s, ends, mode,
-                   _first(s, _DRILL_EVENT_TABLE[mode], pieces) >= 0 and "!" not in text,
-                   exclaim or len(s.split(None, 3)) <= 3, exclaim,
-                   _first(s, _LETTER_QUESTION_TABLE[mode], pieces))
+    exclaim = _emphatic(text)
+    msg = _Message(s, ends, mode, pieces, text, exclaim or len(s.split(None, 3)) <= 3, exclaim)
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None
     sentence_end = -1
     weak_soft: dict[int, list[tuple[int, int, str]]] = {}  # sentence -> soft weak phrases
-    words = _index(blanked)
+    words = pieces if blanked is s else _index(blanked)
     for tables, strong in ((_STRONG_TABLE, True), (_WEAK_TABLE, False)):
         for family, m in _matches(blanked, tables[mode], words):
             if best == "now" and m.start() > sentence_end:

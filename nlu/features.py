@@ -7,10 +7,8 @@ character n-grams of a word are looked up once and remembered, which keeps a par
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
-import operator
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -54,9 +52,6 @@ def _unique_counts(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[n
     np.not_equal(a[1:], a[:-1], out=edge[1:n])
     at = edge.nonzero()[0]
     return a[at[:-1]], at[1:] - at[:-1]
-
-
-_is_id = functools.partial(operator.is_not, None)
 
 
 class _Grams(dict[str, NDArray[np.int64]]):
@@ -147,8 +142,10 @@ class Featurizer:
             return _EMPTY
         arrays = list(map(self._grams.__getitem__, words))
         if len(words) > 1:
-            arrays.append(np.fromiter(filter(_is_id, map(self.word_vocab.get, map(
-                " ".join, itertools.pairwise(words)))), dtype=np.int64))
+            vocab = self.word_vocab
+            arrays.append(np.asarray(
+                [j for a, b in itertools.pairwise(words) if (j := vocab.get(f"{a} {b}"))
+                 is not None], dtype=np.int64))
         return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
 
     def weigh(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

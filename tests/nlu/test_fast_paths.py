@@ -122,6 +122,17 @@ def test_a_pattern_matches_where_its_quick_test_says(rx: re.Pattern[str]) -> Non
     assert 0 < hits < len(norms)
 
 
+def test_a_message_is_emphatic_where_the_emphasis_regex_says() -> None:
+    odd = ["cứuuuu", "CỨUUUU", "aAAA", "1111", "____", "xxx", "ooooo!", "\n\n\n\n", "ưưưư",
+           "a" + "\u0301" * 4, "a\u0301a\u0301a\u0301a\u0301", "٣٣٣٣", "ⅫⅫⅫⅫ", "bbbbb cccc"]
+    found = 0
+    for text in TEXTS + odd + [t.upper() for t in odd]:
+        plain = danger._EMPHASIS_RE.search(text) is not None
+        found += plain
+        assert danger._emphatic(text) == plain, text
+    assert found > 5
+
+
 def _every_word(s: str, table: danger._Table) -> Iterator[tuple[str, int, int]]:
     """Each pattern of the table tried at each word of s by its first word and word pair."""
     found = [(m.start(), m.group(0)) for m in re.finditer(r"[^ ]+", s)]

@@ -43,8 +43,8 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
-from itertools import accumulate
+from functools import cached_property, lru_cache
+from itertools import accumulate, compress, count
 from typing import Any, Literal
 
 from nlu.danger_net import very_sure
@@ -1091,6 +1091,21 @@ _PERSONAL = _alt([
 ])
 # "!!", a word stretched for a cry ("cứuuuu", "chayyyy"), or a message of a few words.
 _EMPHASIS_RE = re.compile(r"!|([^\W\d_])\1{3,}")
+#: Four times the same character (any): where a letter is stretched, the quick way.
+_FOUR_RE = re.compile(r"(.)\1\1\1")
+
+
+def _emphatic(text: str) -> bool:
+    """``bool(_EMPHASIS_RE.search(text))``, quicker: a "!", or a letter four times in a row
+    (every run of four alike starts one of the non-overlapping runs ``_FOUR_RE`` finds)."""
+    if "!" in text:
+        return True
+    for m in _FOUR_RE.finditer(text):
+        c = m.group(1)
+        if c.isalnum() and not c.isdecimal() and c != "_":  # [^\W\d_]
+            return True
+    return False
+
 
 _STRONG_TABLE = _table(_STRONG)
 _WEAK_TABLE = _table(_WEAK, loose=_WEAK_LOOSE)
@@ -1145,6 +1160,22 @@ def _canonical(word: str) -> str:
     return _norm_token(word)
 
 
+class _Tokens(dict[str, str]):
+    """Token -> what the word string holds for it: "," for a comma, "|" for a run of
+    sentence-end marks, else the canonical word; filled as tokens are met (a message's tokens
+    are then looked up in one pass), forgotten when it grows large."""
+
+    def __missing__(self, tok: str) -> str:
+        out = tok if tok == "," else "|" if tok[0] in _END_MARKS else _canonical(tok)
+        if len(self) >= 65536:
+            self.clear()
+        self[tok] = out
+        return out
+
+
+_TOKENS = _Tokens()
+
+
 def _words(text: str) -> tuple[str, list[int], int]:
     """The canonical word string (" w1 w2 | w3 ... "), the offsets of sentence ends, and how
     the message was typed (EXACT when a good share of its words carry diacritics)."""
@@ -1152,9 +1183,8 @@ def _words(text: str) -> tuple[str, list[int], int]:
     if _SPELLED_HINT.search(text):
         text = _SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
     found = _TOKEN_RE.findall(text)
-    canonical = _canonical
     # A token is a word, a comma, or a run of sentence-end marks ("|"; never two in a row).
-    toks = [t if t == "," else "|" if t[0] in _END_MARKS else canonical(t) for t in found]
+    toks = list(map(_TOKENS.__getitem__, found))
     if "|" in toks:
         toks = [t for i, t in enumerate(toks) if t != "|" or i == 0 or toks[i - 1] != "|"]
     counted = [t for t in found if t[0] not in _END_MARKS and t != ","][:400]
@@ -1171,28 +1201,38 @@ def _words(text: str) -> tuple[str, list[int], int]:
 
 
 _END_MARKS = frozenset(".!?;\n")
-_Words = list[str]  # the canonical string split at its spaces
+
+
+class _Words(list[str]):
+    """The canonical string split at its spaces, with where each piece starts (computed once,
+    when a pattern is first tried)."""
+
+    _at: list[int] | None = None
+
+    def at(self, i: int) -> int:
+        """Where piece ``i`` starts in the string."""
+        if self._at is None:
+            self._at = list(accumulate(map(len, self), initial=0))
+        return self._at[i] + i
 
 
 def _index(s: str) -> _Words:
     """The pieces of a canonical string between its spaces (the words, and empty pieces at
     both ends)."""
-    return s.split(" ")
+    return _Words(s.split(" "))
 
 
 def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Match[str]]]:
     """(family, match) of the table's patterns, word by word from the start: at each word the
     patterns keyed by it and by it with the next word are tried."""
     heads = table.heads
-    hits = [i for i, w in enumerate(words) if w in heads]
-    if not hits:
+    if heads.isdisjoint(words):
         return
+    hits = list(compress(count(), map(heads.__contains__, words)))
     get = table.get
-    offsets = list(accumulate(map(len, words), initial=0))  # offsets[i] + i: where word i is
     n = len(words)
     for i in hits:
         first = words[i]
-        pos = offsets[i] + i
         j = i + 1
         while j < n and not words[j]:
             j += 1
@@ -1200,6 +1240,7 @@ def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Mat
         two = get(f"{first} {words[j]}") if j < n else None
         if one is None and two is None:
             continue
+        pos = words.at(i)
         for family, rx in (*(one or ()), *(two or ())):
             m = rx.match(s, pos)
             if m is not None:
@@ -1220,10 +1261,10 @@ class _Message:
     s: str  # canonical words
     ends: list[int]  # sentence ends
     mode: int  # LOOSE or EXACT
-    drill: bool  # the whole message is about a drill, a course or fiction
+    pieces: _Words  # s split at its spaces
+    text: str  # as typed
     emphatic: bool  # "!", a stretched word, or a message of a few words
     exclaim: bool  # "!" or a stretched word
-    letter_at: int  # where a sentence asks about a procedure or a right (-1: none)
     found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
 
     def has(self, rx: re.Pattern[str], lo: int, hi: int) -> bool:
@@ -1234,6 +1275,18 @@ class _Message:
             m = rx.search(self.s, lo, hi)
             got = self.found[key] = [(m.start(), m.end())] if m else []
         return bool(got)
+
+    # Read only when a danger phrase is found (most messages have none).
+    @cached_property
+    def drill(self) -> bool:
+        """The whole message is about a drill, a course or fiction."""
+        return (_first(self.s, _DRILL_EVENT_TABLE[self.mode], self.pieces) >= 0
+                and "!" not in self.text)
+
+    @cached_property
+    def letter_at(self) -> int:
+        """Where a sentence asks about a procedure or a right (-1: none)."""
+        return _first(self.s, _LETTER_QUESTION_TABLE[self.mode], self.pieces)
 
     def spans(self, rx: re.Pattern[str], lo: int, hi: int) -> list[tuple[int, int]]:
         """Where ``rx`` matches in s[lo:hi] (remembered: many phrases share a sentence)."""
@@ -1438,19 +1491,16 @@ def _assess(text: str) -> Danger:
     s, ends, mode = _words(text)
     pieces = _index(s)
     blanked = _blank_lookalikes(s, mode, pieces)
-    exclaim = bool(_EMPHASIS_RE.search(text))
-    msg = _Message(s, ends, mode,
-                   _first(s, _DRILL_EVENT_TABLE[mode], pieces) >= 0 and "!" not in text,
-                   exclaim or len(s.split()) <= 3, exclaim,
-                   _first(s, _LETTER_QUESTION_TABLE[mode], pieces))
+    exclaim = _emphatic(text)
+    msg = _Message(s, ends, mode, pieces, text, exclaim or len(s.split(None, 3)) <= 3, exclaim)
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None
     sentence_end = -1
     weak_soft: dict[int, list[tuple[int, int, str]]] = {}  # sentence -> soft weak phrases
-    words = _index(blanked)
+    words = pieces if blanked is s else _index(blanked)
     worth = False  # a soft reading worth the closing line of numbers
-    seen_any = blanked != s or msg.drill  # danger words seen: a look-alike, a drill, ...
+    seen_any = blanked != s  # danger words seen: a look-alike, a phrase (a drill below)
     for tables, strong in ((_STRONG_TABLE, True), (_WEAK_TABLE, False)):
         for family, m in _matches(blanked, tables[mode], words):
             if best == "now" and m.start() > sentence_end:
@@ -1477,6 +1527,7 @@ def _assess(text: str) -> Danger:
     if best == "soft" and not worth:
         best = "none"  # calm: the question is answered, without a line of numbers
     if best == "none":
+        seen_any = seen_any or msg.drill  # read only now: most messages have no phrase
         if not seen_any and len(pieces) >= _NET_WORDS + 2 and very_sure(text):
             # The tables saw no danger word; the second net is very sure: the answer, then
             # one line of numbers (never the emergency screen on the net's word alone; the

@@ -11,6 +11,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +54,20 @@ def _unique_counts(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[n
     return a[at[:-1]], at[1:] - at[:-1]
 
 
+class _Grams(dict[str, NDArray[np.int64]]):
+    """Word -> its feature ids (``Featurizer._word_ids``), looked up when first met."""
+
+    def __init__(self, featurizer: Featurizer) -> None:
+        super().__init__()
+        self.featurizer = featurizer
+
+    def __missing__(self, word: str) -> NDArray[np.int64]:
+        return self.featurizer._word_ids(word)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled empty: a memo
+        return (_Grams, (self.featurizer,))
+
+
 class Featurizer:
     """Vocabulary and IDF weights learnt from training texts; ``transform`` is pure Python."""
 
@@ -63,13 +78,17 @@ class Featurizer:
         self.char_vocab: dict[str, int] = {}
         self.word_idf: list[float] = []
         self.char_idf: list[float] = []
-        self._grams: dict[str, NDArray[np.int64]] = {}
+        self._grams = _Grams(self)
         self.idf: NDArray[np.float64] = np.zeros(0)
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
-        state["_grams"] = {}  # a parse-time memo, rebuilt on use
+        del state["_grams"]  # a parse-time memo, rebuilt on use
         return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._grams = _Grams(self)
 
     def clear_memo(self) -> None:
         """Forget the remembered n-grams of words (to time a parse of unseen words)."""
@@ -121,9 +140,9 @@ class Featurizer:
         words = norm.split()
         if not words:
             return _EMPTY
-        grams, slow, vocab = self._grams, self._word_ids, self.word_vocab
-        arrays = [g if (g := grams.get(w)) is not None else slow(w) for w in words]
+        arrays = list(map(self._grams.__getitem__, words))
         if len(words) > 1:
+            vocab = self.word_vocab
             arrays.append(np.asarray(
                 [j for a, b in itertools.pairwise(words) if (j := vocab.get(f"{a} {b}"))
                  is not None], dtype=np.int64))

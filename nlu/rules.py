@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from nlu.fastre import AnyMatch
 from nlu.normalize import normalize
 
 __all__ = [
@@ -106,10 +107,14 @@ def asks_amount_received(norm: str) -> bool:
     return bool(_RECEIVED_RE.search(norm))
 
 
+#: ``ASPECT_PATTERNS`` as tests of whether each matches, quick on long texts (nlu/fastre.py).
+_ASPECT_TESTS = tuple((name, AnyMatch(pattern)) for name, pattern in ASPECT_PATTERNS)
+
+
 def aspect_of(norm: str) -> str | None:
     """Which aspect of a service the normalized question asks about, if any."""
-    for name, pattern in ASPECT_PATTERNS:
-        if pattern.search(norm):
+    for name, matches in _ASPECT_TESTS:
+        if matches(norm):
             return name
     return None
 
@@ -123,9 +128,12 @@ _FOLLOW_UP_RE = re.compile(
     r"|^(co|can) (mat|phai|can|lam)\b")
 
 
+_FOLLOWS_UP = AnyMatch(_FOLLOW_UP_RE)
+
+
 def is_follow_up(norm: str) -> bool:
     """Whether a message reads like a follow-up question ("còn giấy tờ gì nữa", "mất bao lâu")."""
-    return bool(_FOLLOW_UP_RE.search(norm)) or aspect_of(norm) is not None
+    return _FOLLOWS_UP(norm) or aspect_of(norm) is not None
 
 
 #: Words of questions about an aspect and of everyday chatter (folded): what is left of a

@@ -17,9 +17,10 @@ import yaml
 
 import nlu.danger as danger
 from nlu.builtin import _TERM_OWNERS, _TERMS_RE, BuiltinEngine
+from nlu.fastre import AnyMatch, needles, top_alternatives
 from nlu.features import Featurizer, raw_features
 from nlu.normalize import fold, normalize
-from nlu.rules import register_free, sentences
+from nlu.rules import _FOLLOW_UP_RE, ASPECT_PATTERNS, register_free, sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ["tests/data/nlu_eval.yml", "tests/data/nlu_eval_hard.yml", "tests/data/nlu_real.yml",
@@ -94,6 +95,42 @@ def test_a_message_scored_with_its_question_scores_each_as_alone(engine: Builtin
         assert np.array_equal(idx, aidx) and np.array_equal(pidx, qidx)
         assert np.array_equal(val, aval) and np.array_equal(pval, qval)
         assert np.allclose(probs, alone, atol=1e-6) and np.allclose(pq, q_alone, atol=1e-6)
+
+
+def test_required_strings_of_a_pattern() -> None:
+    assert top_alternatives(r"a(b|c)d|[|(]x\|y|(?:e|f)g") == ["a(b|c)d", r"[|(]x\|y", "(?:e|f)g"]
+    assert needles(r"\b(?:cho|noi) nao\b") == {" nao"}
+    assert needles(r"(online|qua mang) (duoc )?(khong|ko)\b") == {"online", "qua mang"}
+    assert needles(r"\btien\b.{0,30}bao nhieu") == {"bao nhieu"}
+    assert needles(r"(?<=\s)ab(?=c)de") == {"abde"}
+    assert needles(r"x+y?") is None and needles(r"(?i)thu tuc") is None
+    assert needles(r"(?:ab)*cd|x") is None  # one alternative needs only "x": too short
+
+
+@pytest.mark.parametrize("rx", [p for _, p in ASPECT_PATTERNS] + [_FOLLOW_UP_RE],
+                         ids=[n for n, _ in ASPECT_PATTERNS] + ["follow_up"])
+def test_a_pattern_matches_where_its_quick_test_says(rx: re.Pattern[str]) -> None:
+    quick = AnyMatch(rx)
+    assert len(quick.parts) > 3 and all(need is not None for need, _ in quick.parts)
+    norms = [normalize(t) for t in TEXTS]
+    norms += [" ".join(norms[i:i + 9]) for i in range(0, len(norms), 9)]  # long messages
+    hits = 0
+    for norm in norms:
+        found = rx.search(norm) is not None
+        hits += found
+        assert quick(norm) == found, norm
+    assert 0 < hits < len(norms)
+
+
+def test_a_message_is_emphatic_where_the_emphasis_regex_says() -> None:
+    odd = ["cứuuuu", "CỨUUUU", "aAAA", "1111", "____", "xxx", "ooooo!", "\n\n\n\n", "ưưưư",
+           "a" + "\u0301" * 4, "a\u0301a\u0301a\u0301a\u0301", "٣٣٣٣", "ⅫⅫⅫⅫ", "bbbbb cccc"]
+    found = 0
+    for text in TEXTS + odd + [t.upper() for t in odd]:
+        plain = danger._EMPHASIS_RE.search(text) is not None
+        found += plain
+        assert danger._emphatic(text) == plain, text
+    assert found > 5
 
 
 def _every_word(s: str, table: danger._Table) -> Iterator[tuple[str, int, int]]:

@@ -27,6 +27,7 @@ FOLDED: dict[str, str] = {
     "trc": "truoc", "ms": "moi", "mun": "muon", "lun": "luon", "thui": "thoi", "nhiu": "nhieu",
     "iu": "yeu", "wa": "qua", "we": "que", "wen": "quen", "hnay": "hom nay", "hqua": "hom qua",
     "bjo": "bay gio", "bh": "bao hiem", "bg": "bay gio", "h": "gio",
+    "onl": "online", "onlai": "online", "mik": "minh", "mjk": "minh",
     "ok": "ok", "oke": "ok", "okie": "ok", "oki": "ok", "okay": "ok",
     "e": "em", "b": "ban", "t": "toi", "ad": "admin", "ib": "nhan tin", "nt": "nhan tin",
     "ck": "chong", "vk": "vo", "ny": "nguoi yeu", "ae": "anh em",

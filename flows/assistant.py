@@ -154,6 +154,9 @@ _VIETNAM_ISSUED = re.compile(r"\bdo viet nam cap\b")
 _FOREIGN_PARTY = re.compile(rf"\b(nguoi|quoc tich|dan|ong|ba|anh|chi|chong|vo)"
                             rf" (nuoc ngoai|ngoai quoc|{_FOREIGN})\b|\bviet kieu\b|\bnguoi tay\b")
 _COVERS_FOREIGNER = re.compile(r"\bnguoi nuoc ngoai\b")
+#: A procedure asked for a foreigner ("đăng ký tạm trú cho người nước ngoài thuê nhà").
+_FOR_FOREIGNER = re.compile(r"\bcho (nguoi|khach|ong|ba|anh|chi|vo|chong|nguoi thue)"
+                            r" (nuoc ngoai|ngoai quoc)\b")
 
 
 def _foreign_paper(content: Content, parse: Parse) -> bool:
@@ -164,6 +167,17 @@ def _foreign_paper(content: Content, parse: Parse) -> bool:
     if svc is None or not _VIETNAM_ISSUED.search(words(said)):
         return False
     return bool(_ABROAD.search(words(parse.text)))
+
+
+def _for_foreigner(content: Content, parse: Parse) -> bool:
+    """Whether a service the engine named is asked for a foreigner ("đăng ký tạm trú cho người
+    nước ngoài thuê nhà") while its own audience and conditions do not cover one: another
+    procedure, outside the 53 (the marriage card, which covers a foreign spouse, stays)."""
+    svc = content.services.get(parse.service or "") if parse.intent == "service_howto" else None
+    if svc is None or not _FOR_FOREIGNER.search(words(parse.text)):
+        return False
+    said = words(" ".join([svc.audience, *(d.text for d in svc.eligibility)]))
+    return not _COVERS_FOREIGNER.search(said)
 
 
 def _covers_foreigner(content: Content, sid: str | None, text: str) -> bool | None:
@@ -925,9 +939,10 @@ class Assistant:
             # follow-up, but its own words name a procedure outside the 53 (read alone).
             parse = replace(parse, intent="out_of_scope", service=None, label=OTHER_PROCEDURE,
                             aspect=None, follow_up=False)
-        if _foreign_paper(ctx.content, parse):
+        if _foreign_paper(ctx.content, parse) or _for_foreigner(ctx.content, parse):
             # "đổi bằng lái Hàn Quốc sang bằng Việt Nam": the service is for papers Vietnam
-            # issued; one issued abroad is another procedure, outside the 53.
+            # issued; one issued abroad is another procedure, outside the 53. Likewise the
+            # citizens' temporary residence asked "cho người nước ngoài".
             await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope",
                                            channel=msg.channel, user_id=msg.user_id)
             return self._out(state, [self._outside(ctx, state, parse)], parse, masked)

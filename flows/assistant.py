@@ -104,6 +104,11 @@ _ASKED = "asked"
 _FAQ, _FAQ_MORE = "faq", "faq_more"
 #: The services discussed lately (ids, newest last), in the state's data.
 _SEEN, _SEEN_KEPT = "seen", 5
+#: The emergency numbers just shown first (in the state's data): "tiếp" right after them is
+#: the next safe step, not the menu.
+_SOS, _SOS_AGAIN = "sos", "sos_again"
+#: What to say when calling 113, 114, 115 (free, no area code): the step after the numbers.
+_CALLING = "crime-goi-113"
 #: A link button among the numbered options ("link:<url>").
 _LINK = "link"
 #: Intents of talk about the talk: after guesses, an aspect in such words is about them.
@@ -152,6 +157,14 @@ _ABROAD = re.compile(rf"\b(bang|giay phep)( lai)?( xe)?( o to| xe may)?( cua| o|
 _NOTICE_WORDS = re.compile(r"\b(thong bao|tin tuc|tin moi|nhan tin|ban tin|loa)\b")
 #: What a service says when it is only for papers Vietnam issued (its audience, eligibility).
 _VIETNAM_ISSUED = re.compile(r"\bdo viet nam cap\b")
+#: A party of another nationality named in a short follow-up ("nếu chồng là người nước ngoài
+#: thì sao", "vợ tôi quốc tịch Hàn Quốc"), and the words of a service that covers one.
+_FOREIGN_PARTY = re.compile(rf"\b(nguoi|quoc tich|dan|ong|ba|anh|chi|chong|vo)"
+                            rf" (nuoc ngoai|ngoai quoc|{_FOREIGN})\b|\bviet kieu\b|\bnguoi tay\b")
+_COVERS_FOREIGNER = re.compile(r"\bnguoi nuoc ngoai\b")
+#: A procedure asked for a foreigner ("đăng ký tạm trú cho người nước ngoài thuê nhà").
+_FOR_FOREIGNER = re.compile(r"\bcho (nguoi|khach|ong|ba|anh|chi|vo|chong|nguoi thue)"
+                            r" (nuoc ngoai|ngoai quoc)\b")
 
 
 def _foreign_paper(content: Content, parse: Parse) -> bool:
@@ -162,6 +175,49 @@ def _foreign_paper(content: Content, parse: Parse) -> bool:
     if svc is None or not _VIETNAM_ISSUED.search(words(said)):
         return False
     return bool(_ABROAD.search(words(parse.text)))
+
+
+def _for_foreigner(content: Content, parse: Parse) -> bool:
+    """Whether a service the engine named is asked for a foreigner ("đăng ký tạm trú cho người
+    nước ngoài thuê nhà") while its own audience and conditions do not cover one: another
+    procedure, outside the 53 (the marriage card, which covers a foreign spouse, stays)."""
+    svc = content.services.get(parse.service or "") if parse.intent == "service_howto" else None
+    if svc is None or not _FOR_FOREIGNER.search(words(parse.text)):
+        return False
+    said = words(" ".join([svc.audience, *(d.text for d in svc.eligibility)]))
+    return not _COVERS_FOREIGNER.search(said)
+
+
+def _covers_foreigner(content: Content, sid: str | None, text: str) -> bool | None:
+    """A short follow-up that names a party of another nationality on a service card: True
+    when the service says, in its own audience or conditions, that it covers one ("kể cả khi
+    một bên là người nước ngoài" on the marriage card), False when it does not (a foreign
+    tenant on the citizens' temporary residence card); None when no such party is named."""
+    svc = content.services.get(sid or "")
+    if svc is None or len(text.split()) > _FOLLOW_UP_WORDS \
+            or not _FOREIGN_PARTY.search(words(text)):
+        return None
+    said = words(" ".join([svc.audience, *(d.text for d in svc.eligibility)]))
+    return bool(_COVERS_FOREIGNER.search(said) and not _VIETNAM_ISSUED.search(said))
+
+
+#: A clause that asks something (folded words).
+_ASKS = re.compile(r"\b(o dau|the nao|bao nhieu|bao lau|lam sao|cai gi|gi|khong|ko|nao)$"
+                   r"|\b(o dau|the nao|bao nhieu|bao lau|lam sao)\b")
+#: A clause this short ("làm sao", "phải làm gì") asks about the danger itself.
+_CLAUSE_WORDS = 5
+
+
+def _asked_clause(text: str) -> str | None:
+    """The last clause of a message with danger in it, when it asks something of its own and
+    has no danger in it ("..., tôi muốn ly hôn thì nộp đơn ở đâu"); None otherwise."""
+    parts = [p.strip() for p in re.split(r"[,;]", text) if p.strip()]
+    if len(parts) < 2:
+        return None
+    last = parts[-1]
+    if len(last.split()) < _CLAUSE_WORDS or detect_danger(last).level != "none":
+        return None
+    return last if _ASKS.search(words(last)) else None
 
 
 def _guesses(parse: Parse) -> dict[str, object]:
@@ -243,7 +299,16 @@ class Assistant:
             gated = await gate(msg, state, ctx, "")
             if gated is not None:
                 return gated
+        # A walkthrough's next step, shown before the message: "tiếp" after the emergency
+        # numbers goes on with it.
+        resume = state.nav.get("next") or state.nav.get("done")
         out = await self._route(msg, state, ctx)
+        first = out.replies[0] if out.replies else None
+        again = out.state.data.pop(_SOS_AGAIN, False)  # the step after them, shown once
+        if first is not None and first.kind == "emergency" and not again:
+            out.state.data[_SOS] = {"numbers": list(first.numbers), "resume": resume}
+        else:
+            out.state.data.pop(_SOS, None)
         if not out.forget:
             for hook in self.after:
                 out = await hook(msg, out, ctx)
@@ -373,6 +438,23 @@ class Assistant:
         if asks_next(text):
             if start in state.options:
                 return await self._payload(msg, state, ctx, start)  # "tiếp" on a card: step 1
+            sos = state.data.get(_SOS)
+            sos = sos if isinstance(sos, dict) else {}
+            if isinstance(sos.get("resume"), str):
+                # The emergency numbers came in the middle of a walkthrough: go on with it.
+                return await self._payload(msg, state, ctx, str(sos["resume"]))
+            calling = self._faq(ctx, state, _CALLING) if sos else None
+            if calling is not None:
+                # Right after the emergency numbers: the numbers again, then what to say
+                # when calling (never the menu, as if nothing had happened).
+                shown = sos.get("numbers")
+                numbers = tuple(str(n) for n in shown) if isinstance(shown, list) else ()
+                sos_reply = (emergency_reply(content, numbers, alone=False) if numbers
+                             else emergency_reply(content, alone=False))
+                state.data[_SOS_AGAIN] = True
+                return self._out(state, [sos_reply, self._with_voice(ctx, calling,
+                                                                     f"q:{_CALLING}")],
+                                 log_text=text)
             return await self._payload(msg, state, ctx, "m")  # nothing to go on with: menu
         if found is not None and asks_more(text):
             # More of the answer when it has more to say (not only its legal basis), once;
@@ -764,9 +846,15 @@ class Assistant:
         found = follow_up(content, text, topic=topic, current=current,
                           understood_faq=parse.faq, understood_intent=parse.intent,
                           before=before)
+        guess = content.faq(parse.faq) if parse.faq else None
+        if (found is None and current is None and state.service and guess is not None
+                and parse.decision == "suggest" and len(text.split()) <= _FOLLOW_UP_WORDS
+                and state.service in guess[1].services):
+            # Only a guess alone, at an answer about the service card being seen ("công an
+            # có đến nhà làm không" on the ID card: the card made at home for the bedridden).
+            return FollowUp(guess[1].id, "a guess about the service being seen")
         if found is not None or topic is None or len(text.split()) > _FOLLOW_UP_WORDS:
             return found
-        guess = content.faq(parse.faq) if parse.faq else None
         if (parse.decision == "suggest" and guess is not None and guess[0].topic == topic
                 and same_words(content, guess[1].id, text)):
             # Only a guess alone, but in the topic being discussed and in the entry's own
@@ -868,7 +956,11 @@ class Assistant:
         follows the emergency numbers; None when the question is the danger itself."""
         question = parse.question
         if not question or question.strip() == parse.text.strip():
-            return None
+            # "chồng tôi đang đánh tôi, tôi muốn ly hôn thì nộp đơn ở đâu": one sentence, its
+            # last clause a question of its own, without the danger.
+            question = _asked_clause(parse.text)
+            if question is None:
+                return None
         sub = await ctx.nlu.aparse(question, current_service=state.service)
         if sub.intent == "emergency" or sub.danger == "now" or sub.decision != "answer" \
                 or sub.intent == "out_of_scope":
@@ -896,12 +988,34 @@ class Assistant:
             # follow-up, but its own words name a procedure outside the 53 (read alone).
             parse = replace(parse, intent="out_of_scope", service=None, label=OTHER_PROCEDURE,
                             aspect=None, follow_up=False)
-        if _foreign_paper(ctx.content, parse):
+        if _foreign_paper(ctx.content, parse) or _for_foreigner(ctx.content, parse):
             # "đổi bằng lái Hàn Quốc sang bằng Việt Nam": the service is for papers Vietnam
-            # issued; one issued abroad is another procedure, outside the 53.
+            # issued; one issued abroad is another procedure, outside the 53. Likewise the
+            # citizens' temporary residence asked "cho người nước ngoài".
             await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope",
                                            channel=msg.channel, user_id=msg.user_id)
             return self._out(state, [self._outside(ctx, state, parse)], parse, masked)
+
+        card = None if state.data.get(_FAQ) else state.service
+        covers = (_covers_foreigner(ctx.content, card, parse.text)
+                  if card and parse.service in (None, card) else None)
+        if covers is False and (parse.decision != "answer" or parse.label == OTHER_PROCEDURE):
+            # "nếu người thuê là người nước ngoài thì sao" on the citizens' temporary residence
+            # card, the engine unsure: a foreigner's case is another procedure, outside the 53.
+            await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope",
+                                           channel=msg.channel, user_id=msg.user_id)
+            return self._out(state, [self._outside(ctx, state, parse)], parse, masked)
+        if covers and card:
+            # "nếu chồng là người nước ngoài thì sao" on the marriage card: the card again,
+            # whose audience and notes say so (since 01/07/2025 at the commune level), not
+            # "outside the 53".
+            ref = f"a:{card}:{parse.aspect}" if parse.aspect else f"s:{card}"
+            reply = (self._aspect(ctx, state, card, parse.aspect) if parse.aspect
+                     else self._service_payload(ctx, state, "s", card))
+            assert reply is not None
+            answered = replace(parse, intent="service_howto", service=card,
+                               label=f"svc_{card}", decision="answer")
+            return self._out(state, [self._with_voice(ctx, reply, ref)], answered, masked)
 
         own = self._own_reply(ctx, state, parse)
         if own is not None and parse.label == BOT_IDENTITY:

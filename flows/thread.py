@@ -31,8 +31,11 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 #: The FAQ entries the rules answer with (checked against the content by the tests).
 LOST_MONEY = "scam-da-mat-tien"
+#: Caught by an app or a link, no money said to be gone: what to do now (disconnect, lock).
+INSTALLED = "scam-lo-cai-app"
 REPORT_SCAM = "scam-bao-cao-lua-dao"
-BEFORE_REPORTING = "crime-chuan-bi"
+#: Where to report to the police (the ward's police, by phone or in writing, VNeID, 113).
+REPORT_WHERE = "crime-cach-khac"
 LOCK_ACCOUNT = "vneid-mat-dien-thoai"
 UNLOCK_ACCOUNT = "vneid-bi-khoa"
 HOTLINE = "vneid-hotline"
@@ -40,8 +43,8 @@ LEVEL_2 = "vneid-dang-ky-muc-2"
 DIVORCE_COURT = "legal-ly-hon-nop-don-o-dau"
 COURT = "legal-toa-an-khu-vuc"
 #: Every entry a rule may answer with.
-ANSWERS = (LOST_MONEY, REPORT_SCAM, BEFORE_REPORTING, LOCK_ACCOUNT, UNLOCK_ACCOUNT, HOTLINE,
-           LEVEL_2, DIVORCE_COURT, COURT)
+ANSWERS = (LOST_MONEY, INSTALLED, REPORT_SCAM, REPORT_WHERE, LOCK_ACCOUNT,
+           UNLOCK_ACCOUNT, HOTLINE, LEVEL_2, DIVORCE_COURT, COURT)
 
 _NO = r"(khong|ko|k|hong|hok|ha|a)"
 # Things a scam makes people do.
@@ -66,6 +69,13 @@ def _victim(strong: bool) -> re.Pattern[str]:
 
 _VICTIM = _victim(strong=False)
 _VICTIM_STRONG = _victim(strong=True)
+# Money or a code given away, or money gone ("tôi đã chuyển tiền rồi", "lỡ đọc mã OTP"): the
+# lost-money answer; an app installed or a link clicked (_INSTALL), nothing paid, is the
+# installed-app one.
+_INSTALL = re.compile(r"\b(bam|bam vao|bam link|nhan vao|click|an vao|mo link|cai|cai app|"
+                      r"cai dat|tai|tai ve|quet ma|link|app|ung dung)\b")
+_PAID = re.compile(r"\b(chuyen|chuyen tien|chuyen khoan|ck|doc ma|doc otp|doc so|dua ma|dua otp|"
+                   r"gui ma|gui otp|cho ma|nap tien|otp|mat tien)\b|" + _CAUGHT)
 
 
 # "có mất tiền không", "có sao không", "lấy lại được không" in a scam thread.
@@ -212,26 +222,38 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
     other_thread = topic in ("crime", "vneid")
     vneid_thread = topic == "vneid"
     lost = current == LOST_MONEY
+    caught = lost or current == INSTALLED
 
     if _LOCK.search(folded) and not _LOCKED.search(folded) and (
             scam_thread or other_thread or understood_faq == UNLOCK_ACCOUNT):
         # Which account: the one named now or in the question before; after the lost-money
         # answer (which says to call the bank), the bank's.
         said = f"{folded} {_words(before)}"
-        if not _VNEID.search(said) and (_BANK.search(folded) or lost):
-            return _known(content, LOST_MONEY, "lock the bank account")
+        if not _VNEID.search(said) and (_BANK.search(folded) or caught):
+            return _known(content, current if caught and current else LOST_MONEY,
+                          "lock the bank account")
         return _known(content, LOCK_ACCOUNT, "lock the VNeID account")
     if (scam_thread and _VICTIM.search(folded)) or (
             (other_thread or understood_intent in _SCAM_INTENTS)
             and _VICTIM_STRONG.search(folded)):
+        # Money or a code given: the lost-money answer; an app installed or a link clicked
+        # ("tôi cài rồi", "tôi lỡ bấm vào rồi"): what to do now, before money goes.
+        if _INSTALL.search(folded) and not _PAID.search(folded):
+            return _known(content, INSTALLED, "an app installed or a link clicked")
         return _known(content, LOST_MONEY, "caught by the scam")
-    if scam_thread and _NOT_CAUGHT.search(folded) and not lost:
+    if scam_thread and _NOT_CAUGHT.search(folded) and not caught:
         # "tôi chưa bấm" after a scam warning: nothing lost; where to report it.
         return _known(content, REPORT_SCAM, "not caught by the scam")
     if scam_thread and _AT_RISK.search(folded):
-        return _known(content, LOST_MONEY, "at risk after a scam")
+        return _known(content, INSTALLED if current == INSTALLED else LOST_MONEY,
+                      "at risk after a scam")
     if scam_thread and _REPORT.search(folded):
-        return _known(content, BEFORE_REPORTING if lost else REPORT_SCAM, "where to report")
+        # Caught: where to report to the police; not caught: where to report the scam call.
+        return _known(content, REPORT_WHERE if caught else REPORT_SCAM, "where to report")
+    if topic in ("crime", "legal") and _REPORT.search(folded) and current != REPORT_WHERE:
+        # "giờ báo ở đâu" after the reporting answers, "báo công an được không" after the
+        # bullying answer: where (and how) to report, not what to prepare.
+        return _known(content, REPORT_WHERE, "where to report to the police")
     if vneid_thread and _HOTLINE.search(folded):
         return _known(content, HOTLINE, "the VNeID hotline")
     if vneid_thread and _DELEGATE.search(folded):

@@ -29,7 +29,7 @@ from nlu.rules import (
     content_words,
     core_norm,
     is_follow_up,
-    is_question_word,
+    only_vague,
     question_part,
     sentences,
     topic_clauses,
@@ -56,14 +56,9 @@ _SECOND_MIN = 0.5
 _SECOND_MIN_TOPIC = 0.9
 _NO_SECOND = frozenset({"greet", "goodbye", "thanks", "out_of_scope", "emergency", "menu_help",
                         "bot_identity", "insult"})
-#: Words that ask for a paper without saying which one ("làm lại giấy tờ bị mất", "xin giấy
-#: xác nhận", "đăng ký cấp mới"): many services are made of them. A message of only these and
-#: question words names no service, so the model's lean to one is halved: the citizen gets the
-#: best guesses to choose from, not one answer.
-_VAGUE_WORDS = frozenset("""
-lai bi mat hong rach cu moi giay to xac nhan cap xin lam thu tuc ho so dang ky doi sua thay
-ban sao chung thuc dieu chinh bo sung gia han huy nop khai bao chuyen di lay nhan gui them
-""".split())
+#: A message of only words that ask for a paper without saying which (``rules.only_vague``)
+#: names no service, so the model's lean to one is halved: the citizen gets the best guesses
+#: to choose from, not one answer.
 _VAGUE_DISCOUNT = 0.5
 #: Services whose answer already covers others (no need to offer those as a second topic).
 _COVERS_SERVICES: dict[str, set[str]] = {
@@ -262,9 +257,8 @@ class BuiltinEngine:
 
     def _vague(self, norm: str) -> bool:
         """Whether a message asks for a paper without a word saying which one."""
-        words = norm.split()
-        return (bool(words) and all(w in _VAGUE_WORDS or is_question_word(w) for w in words)
-                and not self._mentions(norm))
+        return (only_vague(norm) and not self._mentions(norm)
+                and _FAMILY_RE.search(f" {norm} ") is None)  # "sổ đỏ" says which paper
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
                 main_norm: str,

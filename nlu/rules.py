@@ -23,6 +23,7 @@ __all__ = [
     "core_norm",
     "is_follow_up",
     "is_question_word",
+    "only_vague",
     "question_part",
     "register_free",
     "sentences",
@@ -163,11 +164,22 @@ def content_words(norm: str) -> int:
 
 #: A paper named without saying which one ("giấy tờ", "giấy xác nhận", "giấy chứng nhận").
 _GENERIC_PAPER_RE = re.compile(r"\bgiay(?: to| xac nhan| chung nhan)?\b")
-#: What a citizen who lost or needs "a paper" says around it, beyond question words.
+#: Words that ask for a paper or a procedure without saying which one ("làm lại giấy tờ bị
+#: mất", "xin giấy xác nhận", "đăng ký cấp mới"): many services are made of them. One list for
+#: the engine (a message of only these names no service: its lean to one is halved) and for
+#: :func:`vague_paper` (the "which paper?" reply).
 _VAGUE_WORDS = frozenset("""
 giay to xac nhan chung lai bi mat hong rach cap lam xin muon cac loai het nha cua ho
-gium giup voi minh chung nao gi nhu vay
+gium giup voi minh nao gi nhu vay cu moi thu tuc so dang ky doi sua thay ban thuc dieu chinh
+bo sung gia han huy nop khai bao chuyen di lay nhan gui them
 """.split())
+
+
+def only_vague(norm: str) -> bool:
+    """Whether a message (folded) is made only of words that ask for a paper or a procedure
+    without saying which, and question words."""
+    words = norm.split()
+    return bool(words) and all(w in _VAGUE_WORDS or w in _QUESTION_WORDS for w in words)
 #: The kinds of paper a vague request is about: a confirmation, or one to make again (lost,
 #: damaged). Each: how the message says it, and how a service's name or alias does (to offer
 #: the services of that kind).
@@ -181,9 +193,7 @@ VAGUE_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 def vague_paper(norm: str) -> str | None:
     """"làm lại giấy tờ bị mất", "xin giấy xác nhận": a paper asked for without saying which
     one; its kind (a key of :data:`VAGUE_KINDS`), or None when the message names what."""
-    if not _GENERIC_PAPER_RE.search(norm):
-        return None
-    if any(w not in _QUESTION_WORDS and w not in _VAGUE_WORDS for w in norm.split()):
+    if not _GENERIC_PAPER_RE.search(norm) or not only_vague(norm):
         return None
     for kind, (said, _) in VAGUE_KINDS.items():
         if said.search(norm):

@@ -181,4 +181,6 @@ FAMILY_TERMS: dict[str, tuple[str, ...]] = {
     "gplx": ("doi-giay-phep-lai-xe", "cap-lai-giay-phep-lai-xe", "gplx-quoc-te"),
     "bao hiem y te": ("cap-lai-the-bhyt", "gia-han-bhyt-ho-gia-dinh"),
     "the bao hiem": ("cap-lai-the-bhyt", "gia-han-bhyt-ho-gia-dinh"),
+    "so do": ("cap-so-do-lan-dau", "dang-ky-bien-dong-dat-dai"),
+    "so hong": ("cap-so-do-lan-dau", "dang-ky-bien-dong-dat-dai"),
 }

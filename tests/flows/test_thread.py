@@ -36,20 +36,33 @@ def test_every_answer_is_in_the_content(content: Content) -> None:
 
 
 @pytest.mark.parametrize(("current", "text", "expected"), [
-    # Caught by a scam, told right after the warning.
-    ("scam-gia-cong-an-cai-app", "tôi lỡ bấm vào rồi", "scam-da-mat-tien"),
+    # Caught by a scam, told right after the warning: an app installed or a link clicked,
+    # nothing paid, is what to do now (disconnect, lock the bank); money or a code given is
+    # the lost-money answer.
+    ("scam-gia-cong-an-cai-app", "tôi lỡ bấm vào rồi", "scam-lo-cai-app"),
+    ("scam-gia-can-bo-thue", "tôi cài rồi", "scam-lo-cai-app"),
     ("scam-gia-cong-an-cai-app", "toi chuyen tien roi thi sao", "scam-da-mat-tien"),
+    ("scam-lo-cai-app", "tôi đã chuyển tiền rồi", "scam-da-mat-tien"),
+    ("scam-lo-cai-app", "tôi bị rút hết tiền rồi", "scam-da-mat-tien"),
     ("scam-goi-video-dieu-tra", "tôi chuyển rồi", "scam-da-mat-tien"),
-    ("scam-phat-nguoi", "tôi lỡ bấm vào link rồi", "scam-da-mat-tien"),
-    ("scam-link-vneid-gia", "lỡ cài app đó rồi thì sao", "scam-da-mat-tien"),
+    ("scam-phat-nguoi", "tôi lỡ bấm vào link rồi", "scam-lo-cai-app"),
+    ("scam-link-vneid-gia", "lỡ cài app đó rồi thì sao", "scam-lo-cai-app"),
+    ("scam-link-vneid-gia", "tôi cài app rồi còn đọc mã otp nữa", "scam-da-mat-tien"),
     ("crime-khong-bao-gio-hoi", "tôi lỡ đọc mã otp cho nó rồi", "scam-da-mat-tien"),
     ("vneid-khong-nhan-otp", "tôi lỡ đưa mã otp cho người lạ rồi", "scam-da-mat-tien"),
     ("scam-da-mat-tien", "có mất tiền ko", "scam-da-mat-tien"),
     ("scam-cccd-bi-loi", "tôi kết bạn rồi", "scam-da-mat-tien"),
     ("scam-cccd-bi-loi", "tôi đọc cho nó rồi", "scam-da-mat-tien"),
-    # Where to report: after money was lost, what to bring to the police.
+    # Where to report: a scam call, nothing lost, to 156 and VNeID; once caught, where to
+    # report to the police (not what to prepare); after the reporting answers and the
+    # bullying answer, the same.
     ("scam-goi-video-dieu-tra", "giờ báo ở đâu", "scam-bao-cao-lua-dao"),
-    ("scam-da-mat-tien", "báo công an ở đâu", "crime-chuan-bi"),
+    ("scam-da-mat-tien", "báo công an ở đâu", "crime-cach-khac"),
+    ("scam-lo-cai-app", "giờ báo ở đâu", "crime-cach-khac"),
+    ("crime-chuan-bi", "giờ báo ở đâu", "crime-cach-khac"),
+    ("legal-bat-nat-hoc-duong", "báo công an được không", "crime-cach-khac"),
+    # An app installed, then the bank: its rest (lock the bank, clean the phone).
+    ("scam-lo-cai-app", "khóa tài khoản ngân hàng ở đâu", "scam-lo-cai-app"),
     # To lock (not the unlock answer); the bank's account after the lost-money answer.
     ("vneid-mat-dien-thoai", "thế khóa tài khoản ở đâu", "vneid-mat-dien-thoai"),
     ("scam-da-mat-tien", "khóa tài khoản ở đâu", "scam-da-mat-tien"),
@@ -83,6 +96,9 @@ def test_follow_up_in_a_thread(content: Content, current: str, text: str,
     ("scam-phat-nguoi", "nộp phạt giao thông hết bao nhiêu"),
     ("legal-vay-tien-khong-tra", "tôi chuyển tiền rồi mà nó không trả"),  # a legal thread
     ("scam-da-mat-tien", "tôi chưa chuyển tiền"),  # after losing money: not "nothing lost"
+    ("scam-lo-cai-app", "tôi chưa chuyển tiền"),  # an app installed: not "nothing lost"
+    ("legal-bat-nat-hoc-duong", "báo cáo nhà trường bao lâu thì có kết quả"),
+    ("crime-cach-khac", "báo công an ở đâu"),  # that answer itself: the engine's reading
     ("scam-phat-nguoi", "giờ làm gì để nộp phạt thật"),  # a question of its own
 ])
 def test_not_a_thread_follow_up(content: Content, current: str, text: str) -> None:

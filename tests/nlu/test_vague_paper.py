@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.rules import core_norm, vague_paper
+from nlu.rules import core_norm, only_vague, vague_paper
 
 
 @pytest.mark.parametrize(("text", "kind"), [
@@ -14,6 +14,9 @@ from nlu.rules import core_norm, vague_paper
     ("giấy chứng nhận bị hỏng", "again"),
     ("cho em hỏi xin giấy xác nhận ở đâu ạ", "confirm"),
     ("xin cái giấy xác nhận", "confirm"),
+    # The engine's words for a procedure without its name count here too (one list).
+    ("đổi giấy tờ bị hỏng", "again"),
+    ("xin giấy xác nhận mới", "confirm"),
 ])
 def test_a_paper_without_its_name_is_vague(text: str, kind: str) -> None:
     assert vague_paper(core_norm(text)) == kind
@@ -29,3 +32,14 @@ def test_a_paper_without_its_name_is_vague(text: str, kind: str) -> None:
 ])
 def test_a_named_paper_or_an_aspect_is_not_vague(text: str) -> None:
     assert vague_paper(core_norm(text)) is None
+
+
+@pytest.mark.parametrize(("text", "vague"), [
+    ("đăng ký cấp mới", True),  # the engine halves its lean to a service
+    ("giúp tôi làm lại giấy tờ", True),
+    ("đăng ký xe máy", False),
+    ("làm lại căn cước", False),
+])
+def test_one_list_of_vague_words_for_the_engine_and_the_paper_question(text: str,
+                                                                       vague: bool) -> None:
+    assert only_vague(core_norm(text)) is vague

@@ -763,7 +763,7 @@ class Assistant:
             return None
         found = follow_up(content, text, topic=topic, current=current,
                           understood_faq=parse.faq, understood_intent=parse.intent,
-                          before=before)
+                          before=before, service=state.service)
         if found is not None or topic is None or len(text.split()) > _FOLLOW_UP_WORDS:
             return found
         guess = content.faq(parse.faq) if parse.faq else None

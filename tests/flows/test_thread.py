@@ -70,7 +70,8 @@ def test_every_answer_is_in_the_content(content: Content) -> None:
      "legal-ai-duoc-tro-giup-phap-ly"),
     ("legal-vay-tien-khong-tra", "thue luat su kien thi het bao nhieu",
      "legal-ai-duoc-tro-giup-phap-ly"),
-    ("legal-thua-ke-dat", "nhà nghèo có được luật sư giúp không", "legal-ai-duoc-tro-giup-phap-ly"),
+    ("legal-thua-ke-dat", "nhà nghèo có được luật sư giúp không",
+     "legal-ai-duoc-tro-giup-phap-ly"),
     # The paper of a loan after the unpaid-loan answer (trial i1), not the land purchase.
     ("legal-vay-tien-khong-tra", "giấy viết tay có giá trị không", "legal-giay-vay-viet-tay"),
     ("legal-lai-suat-toi-da", "giay no co can cong chung khong", "legal-giay-vay-viet-tay"),

@@ -845,7 +845,7 @@ class Assistant:
             return None
         found = follow_up(content, text, topic=topic, current=current,
                           understood_faq=parse.faq, understood_intent=parse.intent,
-                          before=before)
+                          before=before, service=state.service)
         guess = content.faq(parse.faq) if parse.faq else None
         if (found is None and current is None and state.service and guess is not None
                 and parse.decision == "suggest" and len(text.split()) <= _FOLLOW_UP_WORDS

@@ -42,9 +42,19 @@ HOTLINE = "vneid-hotline"
 LEVEL_2 = "vneid-dang-ky-muc-2"
 DIVORCE_COURT = "legal-ly-hon-nop-don-o-dau"
 COURT = "legal-toa-an-khu-vuc"
+LEGAL_AID_WHO = "legal-ai-duoc-tro-giup-phap-ly"
+LOAN_PAPER = "legal-giay-vay-viet-tay"
+OWNER_REFUSES = "legal-tam-tru-chu-nha-khong-ky"
 #: Every entry a rule may answer with.
 ANSWERS = (LOST_MONEY, INSTALLED, REPORT_SCAM, REPORT_WHERE, LOCK_ACCOUNT,
-           UNLOCK_ACCOUNT, HOTLINE, LEVEL_2, DIVORCE_COURT, COURT)
+           UNLOCK_ACCOUNT, HOTLINE, LEVEL_2, DIVORCE_COURT, COURT, LEGAL_AID_WHO, LOAN_PAPER,
+           OWNER_REFUSES)
+#: Legal categories where a lawyer is the defence one (the arrested relative's entry), or
+#: legal aid is already the subject: not the civil-matter rule.
+_CRIMINAL = frozenset({"trinh-bao", "tro-giup-phap-ly"})
+#: The services and answers in whose thread "chủ nhà không chịu ký" is about the owner's consent.
+_RESIDENCE_SERVICES = frozenset({"dang-ky-tam-tru"})
+_RESIDENCE_ANSWERS = frozenset({"legal-dang-ky-tam-tru"})
 
 _NO = r"(khong|ko|k|hong|hok|ha|a)"
 # Things a scam makes people do.
@@ -112,6 +122,16 @@ _WHAT_NOW = re.compile(r"^(gio|bay gio|the|vay|the gio|vay gio|roi)?\s*(toi |min
                        r"(phai |can |nen )?(lam gi|lam sao|lam the nao|xu ly sao|xu ly the nao)"
                        r"(\s+(bay gio|gio|tiep|nua|day|tiep theo))?(\s+(a|ha|ban|chau|oi))?$")
 _LEVEL_2 = re.compile(r"\bmuc (2|hai)\b")
+# "có mất tiền thuê luật sư không", "nhờ luật sư được không": a lawyer, or free legal aid.
+_LAWYER = re.compile(r"\b(luat su|tro giup phap ly|tro giup luat)\b")
+# "giấy viết tay có giá trị không", "giấy nợ", "biên nhận": the paper of a loan.
+_PAPER = re.compile(r"\b(viet tay|giay tay|giay vay|giay muon|giay no|bien nhan)\b"
+                    r"|\bgiay\b.*\b(gia tri|hieu luc|hop phap|cong nhan|phap ly|cong chung"
+                    r"|chung thuc)\b")
+# "chủ nhà không chịu ký", "chủ trọ không cho", "chủ hộ không xác nhận".
+_OWNER = re.compile(r"\bchu (nha|tro|ho|phong|can ho|so huu)\b")
+_REFUSES = re.compile(r"\b(khong|ko|k|chang|hong|chua)\s+(chiu|cho|dong y|ky|xac nhan|muon)\b"
+                      r"|\btu choi\b")
 _RAISE = re.compile(r"\bnang\b")
 
 
@@ -202,20 +222,27 @@ def scam_thread_words(text: str) -> bool:
 
 def follow_up(content: Content, text: str, *, topic: str | None, current: str | None,
               understood_faq: str | None, understood_intent: str | None,
-              before: str = "") -> FollowUp | None:
+              before: str = "", service: str | None = None) -> FollowUp | None:
     """The FAQ entry that answers ``text`` as a follow-up in the thread of ``topic`` (the
     current answer being ``current``), or None when no rule applies.
 
     ``understood_faq`` / ``understood_intent``: what the engine made of the message alone
     (the lock rule also corrects "khóa tài khoản ở đâu" read as the unlock answer with no
-    thread at all); ``before``: the citizen's previous question, which may name the account.
+    thread at all); ``before``: the citizen's previous question, which may name the account;
+    ``service``: the service whose card or answer was shown last, when no FAQ answer was.
     """
+    residence = (service in _RESIDENCE_SERVICES and current is None) \
+        or current in _RESIDENCE_ANSWERS
     if topic is None and current is None and understood_faq != UNLOCK_ACCOUNT \
-            and understood_intent not in _SCAM_INTENTS:
+            and understood_intent not in _SCAM_INTENTS and not residence:
         return None  # no thread, and nothing the rules correct without one
     folded = _words(text)
     if not folded or len(folded.split()) > MAX_WORDS:
         return None
+    if residence and _OWNER.search(folded) and _REFUSES.search(folded):
+        # "chủ nhà không chịu ký thì sao" after the temporary-residence card: the owner's
+        # consent, not the legal menu.
+        return _known(content, OWNER_REFUSES, "the owner will not consent")
     scam_thread = topic == "scam"
     # A crime-report or VNeID thread has how-tos too ("tôi cài rồi", "đăng nhập rồi"): only
     # money or a code given away says a scam caught the citizen there.
@@ -264,6 +291,16 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
         divorce = "ly hon" in folded or (about is not None
                                          and "ly hon" in _content_words(about[1].question))
         return _known(content, DIVORCE_COURT if divorce else COURT, "which court")
+    about = content.faq(current) if current and topic == "legal" else None
+    if about is not None and _LAWYER.search(folded) and about[1].category not in _CRIMINAL:
+        # "có mất tiền thuê luật sư không" after a land, loan or family answer: who gets free
+        # legal aid, not the lawyer for an arrested relative.
+        return _known(content, LEGAL_AID_WHO, "a lawyer in a civil matter")
+    if about is not None and about[1].category == "vay-no" and _PAPER.search(folded) \
+            and current != LOAN_PAPER:
+        # "giấy viết tay có giá trị không" after the unpaid-loan answer: the loan paper, not
+        # the handwritten land purchase.
+        return _known(content, LOAN_PAPER, "the paper of a loan")
     if current is not None and (_CANT_FIND.search(folded) or _WHAT_NOW.search(folded)):
         # "đăng nhập rồi mà không thấy mục đó": the steps of the answer just given.
         found = content.faq(current)

@@ -78,6 +78,18 @@ def test_every_answer_is_in_the_content(content: Content) -> None:
     ("legal-bao-luc-bao-tin", "tôi muốn ly hôn thì nộp đơn ở đâu", "legal-ly-hon-nop-don-o-dau"),
     # "What now" after an answer with steps: its steps.
     ("scam-da-mat-tien", "giờ phải làm gì", "scam-da-mat-tien"),
+    # A lawyer after a civil answer: who gets free legal aid (issue 11, trial a7).
+    ("legal-tranh-chap-dat-hoa-giai", "có mất tiền thuê luật sư không",
+     "legal-ai-duoc-tro-giup-phap-ly"),
+    ("legal-vay-tien-khong-tra", "thue luat su kien thi het bao nhieu",
+     "legal-ai-duoc-tro-giup-phap-ly"),
+    ("legal-thua-ke-dat", "nhà nghèo có được luật sư giúp không",
+     "legal-ai-duoc-tro-giup-phap-ly"),
+    # The paper of a loan after the unpaid-loan answer (trial i1), not the land purchase.
+    ("legal-vay-tien-khong-tra", "giấy viết tay có giá trị không", "legal-giay-vay-viet-tay"),
+    ("legal-lai-suat-toi-da", "giay no co can cong chung khong", "legal-giay-vay-viet-tay"),
+    # The owner's consent after the temporary-residence answer (trial a6).
+    ("legal-dang-ky-tam-tru", "chủ nhà không chịu ký thì sao", "legal-tam-tru-chu-nha-khong-ky"),
 ])
 def test_follow_up_in_a_thread(content: Content, current: str, text: str,
                                expected: str) -> None:
@@ -100,6 +112,13 @@ def test_follow_up_in_a_thread(content: Content, current: str, text: str,
     ("legal-bat-nat-hoc-duong", "báo cáo nhà trường bao lâu thì có kết quả"),
     ("crime-cach-khac", "báo công an ở đâu"),  # that answer itself: the engine's reading
     ("scam-phat-nguoi", "giờ làm gì để nộp phạt thật"),  # a question of its own
+    # The arrested relative's lawyer stays with the engine in a criminal-report thread.
+    ("legal-bao-chua-mien-phi", "có mất tiền thuê luật sư không"),
+    # Papers to file a claim are not the loan paper; a land paper is not a loan thread's.
+    ("legal-vay-tien-khong-tra", "kiện thì cần giấy tờ gì"),
+    ("legal-mua-dat-giay-tay", "giấy viết tay có giá trị không"),
+    # An owner who agrees is no refusal.
+    ("legal-dang-ky-tam-tru", "chủ nhà đồng ý rồi thì làm gì tiếp"),
 ])
 def test_not_a_thread_follow_up(content: Content, current: str, text: str) -> None:
     assert follow_up(content, text, topic=_topic_of(content, current), current=current,
@@ -178,3 +197,17 @@ def test_what_now_gives_the_steps_of_the_answer(content: Content) -> None:
     found = follow_up(content, "gio lam gi", topic="scam", current="scam-da-mat-tien",
                       understood_faq=None, understood_intent="menu_help")
     assert found is not None and found.faq == "scam-da-mat-tien" and found.more is True
+
+
+def test_the_owner_refuses_after_the_residence_card(content: Content) -> None:
+    """After the temporary-residence service card (no FAQ answer shown), "chủ nhà không chịu
+    ký thì sao" is about the owner's consent; after another service's card it is not."""
+    text = "chủ nhà không chịu ký thì sao"
+    found = follow_up(content, text, topic=None, current=None, understood_faq=None,
+                      understood_intent="legal_help", service="dang-ky-tam-tru")
+    assert found is not None and found.faq == "legal-tam-tru-chu-nha-khong-ky"
+    assert follow_up(content, text, topic=None, current=None, understood_faq=None,
+                     understood_intent="legal_help", service="cap-ho-chieu") is None
+    assert follow_up(content, "chủ trọ đồng ý rồi", topic=None, current=None,
+                     understood_faq=None, understood_intent=None,
+                     service="dang-ky-tam-tru") is None

@@ -867,9 +867,11 @@ class Assistant:
             best = best_in_topic(content, topic, text, current)
             if best is not None:
                 return FollowUp(best, "the thread's topic, in an entry's own words")
-            if current is not None and same_words(content, current, text):
+            if (current is not None and same_words(content, current, text)
+                    and aspect_of(core_norm(text)) != "steps"):
                 # In the words of the answer just given ("có bị lộ tên không" after the
-                # answer on reporting anonymously): that answer, its rest when it has one.
+                # answer on reporting anonymously): that answer, its rest when it has one;
+                # not a how-to ("làm trên vneid thế nào" is no question about anonymity).
                 entry = content.faq(current)
                 more = entry is not None and bool(entry[1].more.strip() or entry[1].steps)
                 return FollowUp(current, "the current answer's own words", more=more)

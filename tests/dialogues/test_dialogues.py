@@ -26,7 +26,8 @@ answers and interface texts against the loaded content, and buttons by their pay
   offered as buttons.
 - ``identity`` / ``insult`` / ``menu`` / ``greeting`` / ``ask_ward``: those replies
   (``identity: false``: not the "who I am" reply).
-- ``no_service``: the answer is not about this service.
+- ``no_service``: the answer is not about this service; ``no_faq``: no reply is this FAQ's
+  answer.
 - ``ack`` / ``thanks``: the short polite reply to "ok", "không cần nữa" when nothing was
   asked / to a thank-you.
 - ``more``: the rest of this FAQ's answer ("Xem thêm"); ``topic_menu``: this FAQ topic's
@@ -303,6 +304,10 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
     if "no_service" in exp:
         svc = chat.export[str(exp["no_service"])]
         assert svc["name"] not in answer["text"], ctx
+    if "no_faq" in exp:
+        found = content.faq(str(exp["no_faq"]))
+        assert found is not None, f"{where}: unknown FAQ {exp['no_faq']}"
+        assert not any(found[1].question in t for t in texts), ctx
     for key in ("ack", "thanks"):
         if exp.get(key):
             assert texts == [content.text(key)], ctx

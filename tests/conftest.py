@@ -14,6 +14,8 @@ import fcntl
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,28 +39,77 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _nlu_cache: Path | None = None
 
 
+def _needs_engine(item: pytest.Item) -> bool:
+    """The test uses the engine trained on content/ (``trained_nlu_file``, directly or not)."""
+    return "trained_nlu_file" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Files holding a test marked ``slow`` run first, each file's tests kept together and in
     their order (issue 14). With ``--dist worksteal`` the run then ends on short tests, which
     the two workers share, instead of one worker finishing a minute-long test while the other
-    core idles."""
+    core idles. Within both parts, files that need the trained engine come after the others:
+    the engine is trained in the background from the first test on (``nlu_cache``), and a
+    worker starting with such a file would wait idle for it (~15 s, one core of two)."""
     slow = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow)  # stable
+    engine = {item.nodeid.split("::", 1)[0] for item in items if _needs_engine(item)}
+    items.sort(key=lambda item: (item.nodeid.split("::", 1)[0] not in slow,
+                                 item.nodeid.split("::", 1)[0] in engine))  # stable
+
+
+#: Trains the engine on content/ into the cache folder given, under the lock that
+#: ``trained_nlu_file`` takes (the lock first: a worker that comes later waits for the file).
+_TRAINER = """
+import fcntl, sys
+from pathlib import Path
+cache = Path(sys.argv[1])
+with (cache / ".train.lock").open("w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    from core.config import NluSettings
+    from flows.content import load_content
+    from nlu import build_builtin
+    build_builtin(NluSettings(), load_content(Path("content"), strict=False), cache)
+"""
 
 
 @pytest.fixture(scope="session", autouse=True)
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest) -> Iterator[Path]:
     """The trained-engine cache of this test run. Keyed by a hash of the content, so every test
     that does not test training itself loads the engine the first one trained. Shared by the
     run's xdist workers (their base folders are siblings): the engine is trained once per run,
-    not once per worker (~13 CPU s each); ``trained_nlu_cache`` trains it under a file lock."""
+    not once per worker (~13 CPU s each); ``trained_nlu_cache`` trains it under a file lock.
+
+    When a collected test needs that engine, the first worker here starts its training in a
+    process of its own, in the background: the workers run the tests that do not need it
+    meanwhile (they come first, see ``pytest_collection_modifyitems``) instead of one core
+    idling while the other trains."""
     global _nlu_cache
     base = tmp_path_factory.getbasetemp()
     if WORKER != "main":
         base = base.parent
     _nlu_cache = base / "nlu-cache"
     _nlu_cache.mkdir(exist_ok=True)
-    return _nlu_cache
+    trainer: subprocess.Popen[bytes] | None = None
+    if any(_needs_engine(item) for item in request.session.items):
+        try:
+            (_nlu_cache / ".train.started").touch(exist_ok=False)  # one worker starts it
+        except FileExistsError:
+            pass
+        else:
+            with (_nlu_cache / "trainer.log").open("wb") as log:
+                trainer = subprocess.Popen(
+                    [sys.executable, "-c", _TRAINER, str(_nlu_cache)], cwd=ROOT,
+                    env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])},
+                    stdout=log, stderr=subprocess.STDOUT)
+    yield _nlu_cache
+    if trainer is not None:  # a failed training is done again by trained_nlu_file
+        try:
+            trainer.wait(300)
+        except subprocess.TimeoutExpired:
+            trainer.kill()
+            trainer.wait()
 
 
 @pytest.fixture(scope="session", autouse=True)

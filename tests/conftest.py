@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
 import os
+import pickle
 import shutil
 import sqlite3
 import subprocess
 import sys
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -112,6 +115,44 @@ def nlu_cache(tmp_path_factory: pytest.TempPathFactory,
             trainer.wait()
 
 
+_contents: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+
+def _load_content_once(root: Path | None = None, *, strict: bool = True) -> Any:
+    """``load_content`` for ``build_app``, which hundreds of tests call on the same folder:
+    parsed once per worker and folder state (~80 CPU ms), then a fresh copy for each caller
+    (unpickled, ~7 ms: no test sees another's changes). The key holds every file's bytes, so
+    a test that edits its folder gets what it wrote."""
+    from flows.content import load_content
+
+    if root is None or strict:
+        return load_content(root, strict=strict)
+    folder = Path(root)
+    digest = hashlib.blake2b()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder)}\0".encode())
+        digest.update(path.read_bytes())
+    key = (str(folder), digest.hexdigest())
+    blob = _contents.get(key)
+    if blob is not None:
+        _contents.move_to_end(key)
+        return pickle.loads(blob)
+    content = load_content(folder, strict=False)
+    _contents[key] = pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL)
+    while len(_contents) > 8:
+        _contents.popitem(last=False)
+    return content
+
+
+@pytest.fixture(scope="session", autouse=True)
+def content_parsed_once() -> Iterator[None]:
+    import bot.app
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bot.app, "load_content", _load_content_once)
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def production_password_hasher() -> Iterator[Any]:
     """Console passwords are hashed with argon2id at its smallest cost in this test process:
@@ -137,10 +178,21 @@ def shared_nlu_cache() -> Path:
     return _nlu_cache
 
 
+_settings: dict[tuple[bytes, tuple[tuple[str, str], ...]], bytes] = {}
+
+
 def settings_for(db_url: str, tmp: Path, **env: str) -> Settings:
     base = {"DATABASE_URL": db_url}
     base.update(env)
-    s = load_config(ROOT / "config.yaml", env=base)
+    # config.yaml read and validated once per text and environment (~13 CPU ms), then a
+    # fresh copy for each test (unpickled, ~0.1 ms).
+    key = ((ROOT / "config.yaml").read_bytes(), tuple(sorted(base.items())))
+    blob = _settings.get(key)
+    if blob is None:
+        s = load_config(ROOT / "config.yaml", env=base)
+        _settings[key] = pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL)
+    else:
+        s = pickle.loads(blob)
     # Anything the process writes (voice files, radio) goes under the test's folder.
     return s.model_copy(update={"radio": s.radio.model_copy(update={
         "output_dir": str(tmp / "radio")}),

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
 import os
+import pickle
 import shutil
 import sqlite3
+import subprocess
+import sys
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -37,28 +42,115 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _nlu_cache: Path | None = None
 
 
+def _needs_engine(item: pytest.Item) -> bool:
+    """The test uses the engine trained on content/ (``trained_nlu_file``, directly or not)."""
+    return "trained_nlu_file" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Files holding a test marked ``slow`` run first, each file's tests kept together and in
     their order (issue 14). With ``--dist worksteal`` the run then ends on short tests, which
     the two workers share, instead of one worker finishing a minute-long test while the other
-    core idles."""
+    core idles. Within both parts, files that need the trained engine come after the others:
+    the engine is trained in the background from the first test on (``nlu_cache``), and a
+    worker starting with such a file would wait idle for it (~15 s, one core of two)."""
     slow = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow)  # stable
+    engine = {item.nodeid.split("::", 1)[0] for item in items if _needs_engine(item)}
+    items.sort(key=lambda item: (item.nodeid.split("::", 1)[0] not in slow,
+                                 item.nodeid.split("::", 1)[0] in engine))  # stable
+
+
+#: Trains the engine on content/ into the cache folder given, under the lock that
+#: ``trained_nlu_file`` takes (the lock first: a worker that comes later waits for the file).
+_TRAINER = """
+import fcntl, sys
+from pathlib import Path
+cache = Path(sys.argv[1])
+with (cache / ".train.lock").open("w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    from core.config import NluSettings
+    from flows.content import load_content
+    from nlu import build_builtin
+    build_builtin(NluSettings(), load_content(Path("content"), strict=False), cache)
+"""
 
 
 @pytest.fixture(scope="session", autouse=True)
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest) -> Iterator[Path]:
     """The trained-engine cache of this test run. Keyed by a hash of the content, so every test
     that does not test training itself loads the engine the first one trained. Shared by the
     run's xdist workers (their base folders are siblings): the engine is trained once per run,
-    not once per worker (~13 CPU s each); ``trained_nlu_cache`` trains it under a file lock."""
+    not once per worker (~13 CPU s each); ``trained_nlu_cache`` trains it under a file lock.
+
+    When a collected test needs that engine, the first worker here starts its training in a
+    process of its own, in the background: the workers run the tests that do not need it
+    meanwhile (they come first, see ``pytest_collection_modifyitems``) instead of one core
+    idling while the other trains."""
     global _nlu_cache
     base = tmp_path_factory.getbasetemp()
     if WORKER != "main":
         base = base.parent
     _nlu_cache = base / "nlu-cache"
     _nlu_cache.mkdir(exist_ok=True)
-    return _nlu_cache
+    trainer: subprocess.Popen[bytes] | None = None
+    if any(_needs_engine(item) for item in request.session.items):
+        try:
+            (_nlu_cache / ".train.started").touch(exist_ok=False)  # one worker starts it
+        except FileExistsError:
+            pass
+        else:
+            with (_nlu_cache / "trainer.log").open("wb") as log:
+                trainer = subprocess.Popen(
+                    [sys.executable, "-c", _TRAINER, str(_nlu_cache)], cwd=ROOT,
+                    env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])},
+                    stdout=log, stderr=subprocess.STDOUT)
+    yield _nlu_cache
+    if trainer is not None:  # a failed training is done again by trained_nlu_file
+        try:
+            trainer.wait(300)
+        except subprocess.TimeoutExpired:
+            trainer.kill()
+            trainer.wait()
+
+
+_contents: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+
+def _load_content_once(root: Path | None = None, *, strict: bool = True) -> Any:
+    """``load_content`` for ``build_app``, which hundreds of tests call on the same folder:
+    parsed once per worker and folder state (~80 CPU ms), then a fresh copy for each caller
+    (unpickled, ~7 ms: no test sees another's changes). The key holds every file's bytes, so
+    a test that edits its folder gets what it wrote."""
+    from flows.content import load_content
+
+    if root is None or strict:
+        return load_content(root, strict=strict)
+    folder = Path(root)
+    digest = hashlib.blake2b()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder)}\0".encode())
+        digest.update(path.read_bytes())
+    key = (str(folder), digest.hexdigest())
+    blob = _contents.get(key)
+    if blob is not None:
+        _contents.move_to_end(key)
+        return pickle.loads(blob)
+    content = load_content(folder, strict=False)
+    _contents[key] = pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL)
+    while len(_contents) > 8:
+        _contents.popitem(last=False)
+    return content
+
+
+@pytest.fixture(scope="session", autouse=True)
+def content_parsed_once() -> Iterator[None]:
+    import bot.app
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bot.app, "load_content", _load_content_once)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -86,10 +178,23 @@ def shared_nlu_cache() -> Path:
     return _nlu_cache
 
 
+_settings: dict[tuple[bytes, tuple[tuple[str, str], ...]], bytes] = {}
+
+
 def settings_for(db_url: str, tmp: Path, **env: str) -> Settings:
     base = {"DATABASE_URL": db_url}
     base.update(env)
-    s = load_config(ROOT / "config.yaml", env=base)
+    # config.yaml read and validated once per text and environment but the database (each
+    # test has its own; the setting is a plain string), ~13 CPU ms; then a fresh copy for
+    # each test (unpickled, ~0.1 ms) given its database.
+    key = ((ROOT / "config.yaml").read_bytes(),
+           tuple(sorted((k, v) for k, v in base.items() if k != "DATABASE_URL")))
+    blob = _settings.get(key)
+    if blob is None:
+        s = load_config(ROOT / "config.yaml", env=base)
+        _settings[key] = pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL)
+    else:
+        s = pickle.loads(blob).model_copy(update={"database_url": base["DATABASE_URL"]})
     # Anything the process writes (voice files, radio) goes under the test's folder.
     return s.model_copy(update={"radio": s.radio.model_copy(update={
         "output_dir": str(tmp / "radio")}),

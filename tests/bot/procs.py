@@ -27,8 +27,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(tmp: Path, nlu_cache: Path, *, lease_s: float = 3) -> Path:
-    """A config for processes sharing ``tmp``: content and the trained engine copied there."""
+def prepare(tmp: Path, nlu_cache: Path, *, lease_s: float = 3,
+            replies_per_second: float | None = None) -> Path:
+    """A config for processes sharing ``tmp``: content and the trained engine copied there.
+    ``replies_per_second``: the Telegram and Zalo reply paces instead of the shipped 30 and
+    10 per second (a test whose subject is not the pace need not wait for it)."""
     if not (tmp / "content").exists():
         shutil.copytree(ROOT / "content", tmp / "content")
         (tmp / "nlu-cache").mkdir()
@@ -40,6 +43,10 @@ def prepare(tmp: Path, nlu_cache: Path, *, lease_s: float = 3) -> Path:
     text, n = re.subn(r"(?m)^  lease_s: 30 (.*)$", f"  lease_s: {lease_s} \\1", text)
     assert n == 1, "the inbox's lease_s line moved in config.yaml"
     text = re.sub(r"(?m)^  resume_s: 2 ", "  resume_s: 0.5 ", text)
+    if replies_per_second is not None:
+        for key in ("replies_per_second", "zalo_per_second"):
+            text, n = re.subn(rf"(?m)^(  {key}:) \d+ ", f"\\1 {replies_per_second:g} ", text)
+            assert n == 1, f"the {key} line moved in config.yaml"
     path = tmp / "run.yaml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -75,7 +75,9 @@ async def _kill_and_resume(tmp: Path, nlu: Path, db: str, n: int, env: dict[str,
                            answered: Callable[[], set[str]],
                            sent: Callable[[], list[tuple[str, str]]], chats: set[str],
                            webhook_path: str, port_var: str | None = None) -> None:
-    config = prepare(tmp, nlu)
+    # The reply pace is not this test's subject (tests/bot/test_reply_pace.py): at the shipped
+    # 30 (Telegram) and 10 (Zalo) per second, waiting for it was most of the restart's time.
+    config = prepare(tmp, nlu, replies_per_second=1000)
     port = free_port()
     url = f"http://127.0.0.1:{port}{webhook_path}"
     first = await start(tmp, "first", config, db, port,

@@ -94,19 +94,25 @@ async def two(tmp_path: Path, trained_nlu_cache: Path) -> AsyncIterator[tuple[st
     await engine.dispose()
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        a, pa = await _start(tmp_path, "a", True, db)
-        procs.append(pa)
-        b, pb = await _start(tmp_path, "b", False, db)
-        procs.append(pb)
+        # Both start at once (each start is mostly waiting: imports, the engine's file).
+        started = await asyncio.gather(_start(tmp_path, "a", True, db),
+                                       _start(tmp_path, "b", False, db),
+                                       return_exceptions=True)
+        procs.extend(got[1] for got in started if not isinstance(got, BaseException))
+        for got in started:
+            if isinstance(got, BaseException):
+                raise got
+        a, b = (got[0] for got in started if not isinstance(got, BaseException))
         yield a, b
     finally:
-        for proc in procs:
+        for proc in procs:  # both stop at once
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.to_thread(proc.wait, 30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        for proc in procs:
+            try:
+                await asyncio.to_thread(proc.wait, 30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 async def _intro(http: aiohttp.ClientSession, base: str) -> str:

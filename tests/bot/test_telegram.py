@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -138,14 +139,19 @@ async def test_a_malformed_update_is_rejected_and_the_next_one_answered(
 
 
 async def test_polling_confirms_an_update_only_once_it_is_stored(
-        polling: tuple[App, TelegramChannel], api: BotApiDouble) -> None:
+        polling: tuple[App, TelegramChannel], api: BotApiDouble,
+        caplog: pytest.LogCaptureFixture) -> None:
     """The getUpdates offset moves past an update only after the inbox committed it: while the
     database refuses it, Telegram keeps it; once it accepts, it is answered."""
     core, _ = polling
+    caplog.set_level(logging.WARNING, logger="bot.channels.telegram")
     async with core.engine.begin() as conn:
         await conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
     await api.send_text(CHAT, "/start")
-    await asyncio.sleep(1.5)
+    deadline = time.monotonic() + 10  # the poller fetched it and could not store it
+    while not any("updates not stored" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the poller never tried to store the update"
+        await asyncio.sleep(0.02)
     assert api.messages_to(CHAT) == []
     assert [u["update_id"] for u in api._updates]  # not confirmed by an offset
     async with core.engine.begin() as conn:

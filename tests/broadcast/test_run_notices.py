@@ -102,13 +102,16 @@ async def test_subscribe_in_chat_then_the_cli_announces_now_and_later(
     assert notice["text"].startswith("<b>📢 THÔNG BÁO: Cắt điện sáng mai</b>")
 
     # Far enough ahead that the CLI, started on a busy machine, still finds it in the future:
-    # three times what the first CLI call took (one took over 15 s at a load average of 15).
-    ahead = max(15.0, 3 * cli_s)
-    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ahead)).isoformat()
-    await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at", at,
-               "--priority", "priority")
+    # three times what the first CLI call took (one took over 15 s at a load average of 15),
+    # at least 4 s (a fixed 15 s floor was most of this test's time on a quiet machine).
+    ahead = max(4.0, 3 * cli_s)
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ahead)
+    await _cli(cmd, env, "announce", "create", "--text", "Họp tổ dân phố", "--at",
+               when.isoformat(), "--priority", "priority")
     later = (await tg.wait_sent(CHAT, 7, wait_s=45 + ahead))[-1]
     assert "THÔNG BÁO ƯU TIÊN: Họp tổ dân phố" in later["text"]
+    sent_at = time.time() - (time.monotonic() - later["at"])  # the double's clock is monotonic
+    assert sent_at >= when.timestamp() - 0.5, "the scheduled notice went out before its time"
 
     status = json.loads(await _cli(cmd, env, "announce", "status", nid, "--json"))
     assert status == {"id": int(nid), "state": "done", "recipients": 1, "sent": 1,

@@ -60,6 +60,7 @@ class BotApiDouble:
         self._message_ids = itertools.count(1)
         self._cond: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self._window: deque[float] = deque()
         self._last_chat: dict[str, float] = {}
         self.rate_limited = 0
@@ -85,6 +86,12 @@ class BotApiDouble:
         return self
 
     async def stop(self) -> None:
+        # A pending long poll is answered now: the server's shutdown waits for its handlers,
+        # and the poll's timeout would otherwise add up to poll_timeout_s to every teardown.
+        self._closing = True
+        if self._cond is not None:
+            async with self._cond:
+                self._cond.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -211,7 +218,7 @@ class BotApiDouble:
         assert self._cond is not None
         while self._updates and self._updates[0]["update_id"] < offset:
             self._updates.popleft()  # confirmed by the offset
-        if not self._updates and timeout:
+        if not self._updates and timeout and not self._closing:
             async with self._cond:
                 try:
                     await asyncio.wait_for(self._cond.wait(), timeout)

@@ -81,6 +81,7 @@ class ZaloBotApiDouble:
         self._ids = itertools.count(1)
         self._cond: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
+        self._closing = False
 
     @property
     def base_url(self) -> str:
@@ -94,6 +95,12 @@ class ZaloBotApiDouble:
         return self
 
     async def stop(self) -> None:
+        # A pending long poll is answered now: the server's shutdown waits for its handlers,
+        # and the poll's timeout would otherwise add up to its wait to every teardown.
+        self._closing = True
+        if self._cond is not None:
+            async with self._cond:
+                self._cond.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -182,7 +189,7 @@ class ZaloBotApiDouble:
             return self._error(409, "Conflict: a webhook is set")  # wording unknown [U]
         wait_s = float(p.get("timeout") or 30)  # a string of seconds in the docs
         assert self._cond is not None
-        if not self._updates:
+        if not self._updates and not self._closing:
             async with self._cond:
                 try:
                     await asyncio.wait_for(self._cond.wait(), wait_s)

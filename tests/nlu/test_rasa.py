@@ -47,7 +47,9 @@ async def rasa() -> AsyncIterator[tuple[RasaDouble, str]]:
     double = RasaDouble()
     app = web.Application()
     app.router.add_post("/model/parse", double.parse)
-    runner = web.AppRunner(app)
+    # The slow handler is cancelled at teardown, not waited for (aiohttp waits up to
+    # shutdown_timeout for handlers in flight).
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -37,6 +37,8 @@ from flows.thread import (
     best_in_topic,
     follow_up,
     names_service,
+    pairs_of,
+    related_pairs,
     same_words,
     scam_thread_words,
     thread_topic,
@@ -1238,6 +1240,7 @@ class Assistant:
                 return out
         reply: Reply
         ref = f"i:{intent}"
+        svc: Service | None = None
         if intent in ("greet", "menu_help"):
             reply = Reply(content.text("greeting"), main_menu(content), kind="menu")
         elif intent == "goodbye":
@@ -1279,7 +1282,33 @@ class Assistant:
             reply = Reply(content.text("out_of_scope"), main_menu(content), kind="menu")
         if parse is not None:
             reply = self._flaggable(ctx, state, reply, ref)
-        return self._out(state, [self._with_voice(ctx, reply, ref)], parse, masked)
+        replies = [self._with_voice(ctx, reply, ref)]
+        related = self._related_answer(ctx, svc, parse) if intent == "service_howto" \
+            and parse is not None and svc is not None else None
+        if related is not None:
+            replies.append(related)
+        return self._out(state, replies, parse, masked)
+
+    @staticmethod
+    def _related_answer(ctx: Context, svc: Service, parse: Parse) -> Reply | None:
+        """A question and answer linked to the service whose own words the message uses,
+        beyond the service's name ("ông nằm liệt giường, thẻ căn cước hết hạn": the card made
+        at home), offered one tap away under the service's answer."""
+        asked = related_pairs(ctx.content, svc, parse.text)
+        if len(asked) < 2:
+            return None
+        best: tuple[int, str, str] | None = None
+        for topic in ctx.content.faqs.values():
+            for e in topic.entries:
+                if svc.id not in e.services:
+                    continue
+                shared = max(len(asked & pairs_of(q)) for q in (e.question, *e.questions))
+                if shared >= 2 and (best is None or shared > best[0]):
+                    best = (shared, e.id, e.question)
+        if best is None:
+            return None
+        return Reply(ctx.content.text("service.related"),
+                     [button("❓ " + short_label(best[2], 48), f"q:{best[1]}")])
 
     def _flaggable(self, ctx: Context, state: State, reply: Reply, ref: str) -> Reply:
         """A typed question answered with a service's introduction or a topic's menu: a 👎

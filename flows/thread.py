@@ -19,11 +19,11 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from flows.content import Content
+from flows.content import Content, Service
 from nlu.normalize import fold
 
 __all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "follow_up",
-           "same_words", "thread_topic", "words"]
+           "pairs_of", "related_pairs", "same_words", "thread_topic", "words"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
@@ -332,6 +332,20 @@ def same_words(content: Content, faq_id: str, text: str) -> bool:
     entry = found[1]
     asked = _pairs(_words(text))
     return any(asked & _pairs(_content_words(q)) for q in (entry.question, *entry.questions))
+
+
+def pairs_of(text: str) -> set[tuple[str, str]]:
+    """Two content words in a row of ``text`` (any form: folded here)."""
+    return _pairs(_content_words(text))
+
+
+def related_pairs(content: Content, svc: Service, text: str) -> set[tuple[str, str]]:
+    """The pairs of content words of ``text`` that are not the service's own name or aliases
+    (what the message says beyond naming the service)."""
+    own: set[tuple[str, str]] = set()
+    for n in (svc.name, *svc.aliases):
+        own |= pairs_of(n)
+    return _pairs(_words(text)) - own
 
 
 def _pairs(folded: str) -> set[tuple[str, str]]:

@@ -37,8 +37,9 @@ answers and interface texts against the loaded content, and buttons by their pay
   guesses, the aspect of each guess as a button.
 - ``ward``: the first reply shows this ward's offices (area code) before the hotlines.
 - ``aid``: a legal-aid question number (1-based), or ``financial``, ``eligible``, ``not_eligible``.
-- ``offers``: payloads that must be among the buttons; ``second``: a second topic offered;
-  ``two_topics``: one of the two services answered, the other offered as a button.
+- ``offers``: payloads that must be among the buttons (``not_offered``: must not be);
+  ``second``: a second topic offered; ``two_topics``: one of the two services answered, the
+  other offered as a button.
 - ``picker``: the notice flow's area picker is shown.
 - ``link``: a button opens this address.
 - ``which_paper``: "which paper?" with these services among the buttons, no walkthrough.
@@ -367,6 +368,8 @@ def _check(chat: Chat, exp: dict[str, Any], replies: list[dict[str, Any]],
             assert f"la:{int(step) - 1}:y" in payloads, ctx
     for p in exp.get("offers", []):
         assert p in payloads, ctx
+    for p in exp.get("not_offered", []):
+        assert p not in payloads, ctx
     if "two_topics" in exp:
         # One is answered, the other offered as a button after the answer (which one comes
         # first is the understanding engine's reading of the message).

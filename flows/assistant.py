@@ -37,8 +37,7 @@ from flows.thread import (
     best_in_topic,
     follow_up,
     names_service,
-    pairs_of,
-    related_pairs,
+    related_entry,
     same_words,
     scam_thread_words,
     thread_topic,
@@ -169,12 +168,16 @@ _FOR_FOREIGNER = re.compile(r"\bcho (nguoi|khach|ong|ba|anh|chi|vo|chong|nguoi t
                             r" (nuoc ngoai|ngoai quoc)\b")
 
 
+def _who_for(svc: Service) -> str:
+    """What a service says, folded, about whom it is for (its audience and conditions)."""
+    return words(" ".join([svc.audience, *(d.text for d in svc.eligibility)]))
+
+
 def _foreign_paper(content: Content, parse: Parse) -> bool:
     """Whether the message is about a paper issued abroad while the service it was read as is
     only for papers Vietnam issued (its own words say so)."""
     svc = content.services.get(parse.service or "") if parse.intent == "service_howto" else None
-    said = " ".join([svc.audience, *(d.text for d in svc.eligibility)]) if svc else ""
-    if svc is None or not _VIETNAM_ISSUED.search(words(said)):
+    if svc is None or not _VIETNAM_ISSUED.search(_who_for(svc)):
         return False
     return bool(_ABROAD.search(words(parse.text)))
 
@@ -186,8 +189,7 @@ def _for_foreigner(content: Content, parse: Parse) -> bool:
     svc = content.services.get(parse.service or "") if parse.intent == "service_howto" else None
     if svc is None or not _FOR_FOREIGNER.search(words(parse.text)):
         return False
-    said = words(" ".join([svc.audience, *(d.text for d in svc.eligibility)]))
-    return not _COVERS_FOREIGNER.search(said)
+    return not _COVERS_FOREIGNER.search(_who_for(svc))
 
 
 def _covers_foreigner(content: Content, sid: str | None, text: str) -> bool | None:
@@ -199,7 +201,7 @@ def _covers_foreigner(content: Content, sid: str | None, text: str) -> bool | No
     if svc is None or len(text.split()) > _FOLLOW_UP_WORDS \
             or not _FOREIGN_PARTY.search(words(text)):
         return None
-    said = words(" ".join([svc.audience, *(d.text for d in svc.eligibility)]))
+    said = _who_for(svc)
     return bool(_COVERS_FOREIGNER.search(said) and not _VIETNAM_ISSUED.search(said))
 
 
@@ -1283,8 +1285,8 @@ class Assistant:
         if parse is not None:
             reply = self._flaggable(ctx, state, reply, ref)
         replies = [self._with_voice(ctx, reply, ref)]
-        related = self._related_answer(ctx, svc, parse) if intent == "service_howto" \
-            and parse is not None and svc is not None else None
+        related = (self._related_answer(ctx, svc, parse)
+                   if svc is not None and parse is not None else None)
         if related is not None:
             replies.append(related)
         return self._out(state, replies, parse, masked)
@@ -1294,21 +1296,11 @@ class Assistant:
         """A question and answer linked to the service whose own words the message uses,
         beyond the service's name ("ông nằm liệt giường, thẻ căn cước hết hạn": the card made
         at home), offered one tap away under the service's answer."""
-        asked = related_pairs(ctx.content, svc, parse.text)
-        if len(asked) < 2:
-            return None
-        best: tuple[int, str, str] | None = None
-        for topic in ctx.content.faqs.values():
-            for e in topic.entries:
-                if svc.id not in e.services:
-                    continue
-                shared = max(len(asked & pairs_of(q)) for q in (e.question, *e.questions))
-                if shared >= 2 and (best is None or shared > best[0]):
-                    best = (shared, e.id, e.question)
-        if best is None:
+        found = related_entry(ctx.content, svc, parse.text)
+        if found is None:
             return None
         return Reply(ctx.content.text("service.related"),
-                     [button("❓ " + short_label(best[2], 48), f"q:{best[1]}")])
+                     [button("❓ " + short_label(found.question, 48), f"q:{found.id}")])
 
     def _flaggable(self, ctx: Context, state: State, reply: Reply, ref: str) -> Reply:
         """A typed question answered with a service's introduction or a topic's menu: a 👎

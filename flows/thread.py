@@ -17,13 +17,14 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flows.content import Content, Service
+from flows.content import Content, Faq, Service
 from nlu.normalize import fold
 
 __all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "follow_up",
-           "pairs_of", "related_pairs", "same_words", "thread_topic", "words"]
+           "related_entry", "same_words", "thread_topic", "words"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
@@ -331,21 +332,38 @@ def same_words(content: Content, faq_id: str, text: str) -> bool:
         return False
     entry = found[1]
     asked = _pairs(_words(text))
-    return any(asked & _pairs(_content_words(q)) for q in (entry.question, *entry.questions))
+    return _shared(asked, (entry.question, *entry.questions)) > 0
 
 
-def pairs_of(text: str) -> set[tuple[str, str]]:
-    """Two content words in a row of ``text`` (any form: folded here)."""
-    return _pairs(_content_words(text))
+@functools.lru_cache(maxsize=8192)
+def _pairs_of(text: str) -> frozenset[tuple[str, str]]:
+    """Two content words in a row of a content text (a question, a name), remembered: the
+    same questions are read for every message."""
+    return frozenset(_pairs(_content_words(text)))
 
 
-def related_pairs(content: Content, svc: Service, text: str) -> set[tuple[str, str]]:
-    """The pairs of content words of ``text`` that are not the service's own name or aliases
-    (what the message says beyond naming the service)."""
-    own: set[tuple[str, str]] = set()
+def _shared(asked: set[tuple[str, str]], texts: Iterable[str]) -> int:
+    """The most pairs of content words ``asked`` shares with one of ``texts``."""
+    return max((len(asked & _pairs_of(t)) for t in texts), default=0)
+
+
+def related_entry(content: Content, svc: Service, text: str) -> Faq | None:
+    """The FAQ entry linked to the service whose questions share the most pairs of content
+    words (at least two) with ``text``, beyond the service's own name and aliases; else None."""
+    asked = _pairs(_words(text))
     for n in (svc.name, *svc.aliases):
-        own |= pairs_of(n)
-    return _pairs(_words(text)) - own
+        asked -= _pairs_of(n)
+    if len(asked) < 2:
+        return None
+    best: tuple[int, Faq] | None = None
+    for topic in content.faqs.values():
+        for e in topic.entries:
+            if svc.id not in e.services:
+                continue
+            shared = _shared(asked, (e.question, *e.questions))
+            if shared >= 2 and (best is None or shared > best[0]):
+                best = (shared, e)
+    return best[1] if best else None
 
 
 def _pairs(folded: str) -> set[tuple[str, str]]:
@@ -371,9 +389,7 @@ def best_in_topic(content: Content, topic: str, text: str,
         for e in t.entries:
             if e.id == current:
                 continue
-            shared = max(len(asked & _pairs(_content_words(q)))
-                         for q in (e.question, *e.questions))
-            scores.append((shared, e.id))
+            scores.append((_shared(asked, (e.question, *e.questions)), e.id))
     scores.sort(reverse=True)
     if not scores or scores[0][0] < 2 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
         return None
@@ -387,7 +403,7 @@ def names_service(content: Content, sid: str, text: str) -> bool:
     if svc is None:
         return False
     asked = _pairs(_words(text))
-    return any(asked & _pairs(_content_words(n)) for n in (svc.name, *svc.aliases))
+    return _shared(asked, (svc.name, *svc.aliases)) > 0
 
 
 _BACK = re.compile(r"\b(quay lai|tro lai|quay ve|hoi lai|luc nay|hoi nay|ban nay|vua nay|"

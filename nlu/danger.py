@@ -889,6 +889,7 @@ _LOOKALIKES = [
     r"(?:nồi|chảo|cơm|bánh|thịt|cá|món|đồ ăn|thức ăn|nồi cơm|ấm|xoong) (?:bị )?@cháy(?: (?:đáy"
     r"|khét|đen|xém|rồi))?",
     r"cháy (?:đáy|khét)",
+    r"(?:chảy|rỉ|rò rỉ) (?:nước|nhớt|mủ|mồ hôi)",  # "máy lạnh chay nuoc": leaking, not fire
     r"(?:chống|trị|chữa|phòng ngừa|phòng) (?:co giật|đột quỵ|hen|sốc|ngộ độc|đuối nước)",
     r"(?:mèo|chó|gà|heo|lợn|bò|vịt|trâu|dê|cá) (?:[^ |]+ ){0,3}bị (?:chó |mèo |rắn )?(?:cắn"
     r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",

@@ -863,6 +863,11 @@ _LOOKALIKES = [
     r"sập (?:nguồn|web|mạng|hệ thống|app|ứng dụng|bẫy|sàn|giá|tiệm|cổng|trang|server|máy)",
     r"(?:web|mạng|hệ thống|app|ứng dụng|trang|cổng|server|sàn|giá) (?:bị )?sập",
     r"cứu (?:cánh|trợ|tế|vãn|rỗi|độ|đói|nguy|quốc|vớt|xét)", r"@cựu",
+    # "cuu" typed without diacritics before a former role is "cựu" ("là cựu chiến binh"),
+    # not a cry for help ("la cuu": "la cứu").
+    r"cựu (?:chiến binh|binh|bộ đội|quân nhân|thanh niên xung phong|học sinh|sinh viên|giáo "
+    r"viên|cán bộ|công an|công nhân|nhân viên|chủ tịch|giám đốc|thành viên|lãnh đạo|tù|vợ|"
+    r"chồng|người yêu)",
     r"chém (?:gió|giá|tiền)", r"đâm (?:đơn|đầu|ra|chồi|lá|bông|sầm)", r"giết (?:thời gian|"
     r"thì giờ|thời giờ)", r"bắn (?:tin|pháo hoa|pháo|tiếng|bi|tốc độ)", r"@nổ (?:máy|lốp|ra|vía|"
     r"banh|đồng hồ)", r"(?:bùng|nói|chém) @nổ", r"đánh (?:rơi|mất|giá|máy|chữ|số|dấu|răng|"
@@ -993,6 +998,12 @@ _HOWTO = _alt([
     r"là (?:do |vì )?(?:chất|mùi|bệnh|cái) gì", r"là gì",
     r"số (?:cứu hỏa|cấp cứu|công an|cảnh sát|khẩn cấp|chữa cháy|cứu hộ|cứu nạn)",
 ])
+# A lifelong condition ("bại não từ nhỏ, tay chân co quắp"), not something happening now: a
+# habit, and no line of numbers after the answer either.
+_LIFELONG_PATTERNS = [
+    r"từ (?:nhỏ|bé|lúc nhỏ|khi nhỏ|lúc sinh ra|khi sinh ra|lúc mới sinh|khi mới sinh)",
+    r"bẩm sinh", r"mãn tính", r"di chứng"]
+_LIFELONG = _alt(_LIFELONG_PATTERNS)
 # A habit, health in general, the future, news and hearsay: calm unless a present signal.
 _HABIT = _alt([
     r"dễ bị", r"hay bị", r"thường bị", r"nguy cơ", r"thường", r"thỉnh thoảng",
@@ -1001,7 +1012,8 @@ _HABIT = _alt([
     r"hay (?:co giật|than|ốm|bệnh|mệt|đau|ngất|xỉu|khó thở|lên cơn|bị)",
     r"(?<!chảy )(?<!chay )hoài", r"mỗi (?:khi|lần|đêm|ngày|tối|sáng|năm|mùa)", r"lần sau",
     r"bữa giờ",
-    r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì", r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
+    r"dạo này", r"@khi (?:[^ |]+ ){1,3}thì",
+    *_LIFELONG_PATTERNS, r"dự báo", r"mùa (?:lũ|mưa|bão|khô)",
     r"(?:sớm|muộn|nhiều|to|lớn) (?:không|hông|ko|chưa)", r"năm nay", r"có (?:lũ|bão|mưa) "
     r"(?:không|hông)", r"chuẩn bị (?:gì|những gì|đồ|cho|sẵn)",
     r"@mai(?! (?:nhà|tôn|ngói|che|hiên|lá))", r"ngày mai",  # "mai nha": a roof
@@ -1080,9 +1092,10 @@ _NOW = _alt([
     r"phải làm sao (?:đây|bây giờ|giờ)", r"làm sao (?:đây|bây giờ)", *_NOW_EXTRA,
 ])
 # Between a calming word and the danger phrase, these turn the story back to now.
-_TURN = _alt([r"giờ", r"bây giờ", r"nay", r"hiện", r"lại", r"nhưng", r"@mà", r"@còn",
-              r"đang", r"vẫn", r"tiếp", r"nữa", r"khoan", r"@ủa", r"@à", r"thì", r"tự nhiên",
-              r"bỗng", r"đột nhiên", r"chợt", r"nãy giờ"])
+# ("đi lại khó khăn" is walking, not "lại", again.)
+_TURN = _alt([r"giờ", r"bây giờ", r"nay", r"hiện", r"(?<!đi )(?<!di )lại", r"nhưng", r"@mà",
+              r"@còn", r"đang", r"vẫn", r"tiếp", r"nữa", r"khoan", r"@ủa", r"@à", r"thì",
+              r"tự nhiên", r"bỗng", r"đột nhiên", r"chợt", r"nãy giờ"])
 _PERSONAL = _alt([
     rf"{_KIN} (?:tôi|tui|em|mình|con|cháu|tao|ta|nhà tôi|nhà em|nhà mình|nhà tui|của tôi)",
     r"(?:tôi|tui|em|mình|tao) (?:đang|vừa|bị)", r"nhà (?:tôi|tui|em|mình|bên cạnh|hàng xóm)",
@@ -1266,6 +1279,9 @@ class _Message:
     text: str  # as typed
     emphatic: bool  # "!", a stretched word, or a message of a few words
     exclaim: bool  # "!" or a stretched word
+    #: ``s`` with look-alike phrases blanked out: what the signals of now are read in ("dang
+    #: ky" typed without diacritics is "đăng ký", not "đang").
+    blank: str = ""
     found: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=dict)
 
     def has(self, rx: re.Pattern[str], lo: int, hi: int) -> bool:
@@ -1341,10 +1357,11 @@ def _level_of(msg: _Message, family: str, m: re.Match[str], strong: bool,
     s, mode = msg.s, msg.mode
     lo, hi = _sentence(s, msg.ends, m.start(), m.end())
     a, b = max(lo, m.start() - 32), min(hi, m.end() + 28)
+    src = msg.blank or s
     if family == "generic":  # "cứu với" is the danger itself, not a sign of it
-        near = s[a:m.start()] + " " * (m.end() - m.start()) + s[m.end():b]
+        near = src[a:m.start()] + " " * (m.end() - m.start()) + src[m.end():b]
     else:
-        near = s[a:b]
+        near = src[a:b]
     now = bool(_NOW[mode].search(f" {near.strip()} "))
     personal = bool(_PERSONAL[mode].search(s, max(lo, m.start() - 60), min(hi, m.end() + 40)))
     quiet = _QUIET_FAMILIES.get(family, ())
@@ -1413,8 +1430,9 @@ def _worth_a_line(msg: _Message, family: str, lo: int, hi: int, personal: bool, 
     paper = msg.has(_PAPER[mode], lo, hi)
     if past:  # a past injury of the writer's, asked about without paperwork
         return personal and not paper and family in ("medical", "accident")
-    if habit or howto:  # "con hay khó thở về đêm, khám ở đâu"
-        return personal and not paper and family == "medical"
+    if habit or howto:  # "con hay khó thở về đêm, khám ở đâu"; not a lifelong condition
+        return (personal and not paper and family == "medical"
+                and not msg.has(_LIFELONG[mode], lo, hi))
     return False
 
 
@@ -1493,7 +1511,8 @@ def _assess(text: str) -> Danger:
     pieces = _index(s)
     blanked = _blank_lookalikes(s, mode, pieces)
     exclaim = _emphatic(text)
-    msg = _Message(s, ends, mode, pieces, text, exclaim or len(s.split(None, 3)) <= 3, exclaim)
+    msg = _Message(s, ends, mode, pieces, text, exclaim or len(s.split(None, 3)) <= 3, exclaim,
+                   blanked)
     best: Level = "none"
     kinds: list[str] = []
     cue: str | None = None

@@ -455,6 +455,19 @@ def test_pathological_messages_stay_fast(text: str) -> None:
     ("bà tôi đi chợ từ chiều qua, tới giờ vẫn không thấy về", "now"),
     # "mê man" typed in ASCII inside a message with diacritics is not teencode for "làm".
     ("chồng tôi uống rượu xong giờ mê man, gọi không biết gì", "now"),
+    # Fifth conversation trial (2026-12-04). "dang ky" typed without diacritics is "đăng ký",
+    # not "đang": it does not make a first-aid course happen now; "đang" still does.
+    ("khoa hoc so cuu tre bi duoi nuoc o nha van hoa, dang ky o dau", "calm"),
+    ("lop hoc boi cho tre tranh duoi nuoc he nay dang ky the nao", "calm"),
+    ("be nha toi dang duoi nuoc o ao sau nha", "now"),
+    # "cuu" before a former role is "cựu": "la cuu chien binh" is not "la cứu" (a cry).
+    ("toi la cuu giao vien, gio chuyen ve que o voi con", "calm"),
+    ("ngoai duong co nguoi la cuu, co ke cam dao", "now"),
+    # A lifelong condition ("từ nhỏ", "bẩm sinh") is no emergency; "đi lại" (walking) is not
+    # "lại" (again), the turn back to now; a present signal still is.
+    ("Em gái tôi 20 tuổi, bị bại não bẩm sinh, đi lại khó, tay chân co quắp. Xin trợ cấp ở đâu?",
+     "calm"),
+    ("chau bi dong kinh tu nho, di lai kho khan, gio dang co giat khong tinh", "now"),
 ])
 def test_context_rules_found_by_the_probes(text: str, level: str) -> None:
     """``calm``: no alarm (the answer, perhaps with a closing line of numbers)."""

@@ -51,6 +51,9 @@ _FOLLOW_UP_WORDS = 14
 _OWN_WORDS_INTENTS = frozenset({
     "legal_help", "vneid_account", "scam_report", "crime_report", "subscribe", "unsubscribe",
     "human", "service_list", "menu_help", "goodbye", "thanks", "greet"})
+#: A follow-up form on a service card ("còn ... thì sao") that the model, reading the words
+#: alone, gives to another service this surely is about that other service.
+_SURE_SWITCH = 0.8
 #: A second topic must be this likely on its own.
 _SECOND_MIN = 0.5
 _SECOND_MIN_TOPIC = 0.9
@@ -370,13 +373,22 @@ class BuiltinEngine:
             keep_intent = (intent in _OWN_WORDS_INTENTS and confidence >= 0.75
                            and content_words(aspect_text) >= 2)
             target: str | None = None
-            if current_service in named or (not named and is_follow_up(aspect_text)):
+            # The model, reading the words alone, sure of another service in a message with
+            # words of its own ("còn miếng đất đứng tên ba thì sao" on the electricity
+            # contract; "làm luôn thẻ BHYT cho cháu" on the birth registration: the linked
+            # procedure for a newborn): a change of subject, not a question about this card.
+            other = (service if intent == "service_howto" and service != current_service
+                     and confidence >= _SURE_SWITCH and content_words(aspect_text) >= 2
+                     else None)
+            if current_service in named or (not named and is_follow_up(aspect_text)
+                                            and other is None):
                 target = current_service  # "còn giấy tờ gì nữa", "hộ chiếu mất bao lâu"
                 follow_up = True
             elif named and not keep_intent and is_follow_up(aspect_text):
-                # "còn ô tô thì sao" on the motorbike card: the named service, the likeliest.
-                target = max(named, key=lambda sid: float(probs[self._index.get(f"svc_{sid}",
-                                                                                top)]))
+                # "còn ô tô thì sao" on the motorbike card: the named service, the likeliest
+                # (the model's own when it is sure of one).
+                target = other or max(named, key=lambda sid: float(
+                    probs[self._index.get(f"svc_{sid}", top)]))
             if target is not None and f"svc_{target}" in self._index and (
                     not keep_intent or target != current_service or current_service in named):
                 label = f"svc_{target}"

@@ -48,7 +48,10 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\btien\b.{0,30}bao nhieu|mat phi|ton phi|co phi|thi (duoc )?giam|duoc giam"
         r"|bao nhieu (phan tram|%)|(mat|ton) (bao nhieu|nhieu) (khong|ko)"
         # "hết nhiu tiền", "tốn nhiều tiền không": "nhiu" is typed for "nhiêu" and "nhiều"
-        r"|(het|ton|mat|dong|tra) nhieu tien|^nhieu tien\b")),
+        r"|(het|ton|mat|dong|tra) nhieu tien|^nhieu tien\b"
+        # "phải nộp những khoản tiền gì", "đóng những khoản phí nào"
+        r"|(nop|dong|tra|mat|ton|het) (nhung )?(khoan )?(tien|phi|thue) (gi|nao)"
+        r"|khoan (tien|phi|thu) (gi|nao)")),
     ("documents", re.compile(
         r"giay to (gi|nao|can|chi)|can (nhung )?(gi|giay|ho so|mang)|mang (theo )?(gi|nhung)"
         r"|ho so (gom|can|co)|can chuan bi|chuan bi (gi|nhung)|nop (nhung )?(gi|giay)"
@@ -71,7 +74,10 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # "trên mạng có làm được không", "qua vneid có nộp được ko": online, a verb between.
         r"|(online|truc tuyen|qua mang|tren mang|(tren|qua) (vneid|app|ung dung|dien thoai))"
         r" (co )?(the )?(lam|nop|xin|dang ky|khai)( \w+)? (duoc|dc) (khong|ko|hong|chua|k)\b"
-        r"|\b(nop|lam|xin) o\b|phai (den|ra|len|di) (tan|truc tiep)|co phai (den|ra|len|di) "
+        # ("đi làm ở Bình Dương" is working there, not where to file.)
+        r"|(?<!di )\b(nop|lam|xin) o\b"
+        r"|\b(o|tai) (phuong|xa|huyen|tinh|quan) (\w+ ){0,2}(duoc|dc) (khong|ko|hong)\b"
+        r"|phai (den|ra|len|di) (tan|truc tiep)|co phai (den|ra|len|di) "
         r"(phuong|xa|cong an|uy ban|tan noi)"
         r"|nop (truc tiep|qua buu dien|online|truc tuyen) (o|tai)"
         r"|(o|tai) dau$")),
@@ -82,7 +88,9 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("duration", re.compile(
         r"bao lau|may ngay|bao nhieu ngay|may thang|may tuan|mat may|khi nao|bao gio"
         r"|han (chot|nop|cuoi)|thoi han|thoi gian|lau (khong|ko|qua|vay)|nhanh (khong|nhat)"
-        r"|den (khi|luc) nao|may hom|bao nhieu lau|\blau\b|tre han|qua han|bao nhieu hom")),
+        r"|den (khi|luc) nao|may hom|bao nhieu lau|\blau\b|tre han|qua han|bao nhieu hom"
+        # "quá 3 tháng rồi còn nộp được không": a deadline
+        r"|\bqua (\d+|mot|hai|ba|bon|nam|sau|may|vai) (ngay|tuan|thang|nam)\b")),
     ("eligibility", re.compile(
         r"(co|thi) duoc (khong|ko|hong|chu|ha)|duoc khong|co phai .{0,40}khong|bao nhieu tuoi"
         r"|may tuoi|du tuoi|doi tuong|truong hop nao|co can .{0,40}khong|co bi phat|bat buoc"

@@ -35,6 +35,7 @@ from flows.thread import (
     aspect_of_answer,
     back_to,
     best_in_topic,
+    civil_lawyer,
     follow_up,
     names_service,
     related_entry,
@@ -153,6 +154,20 @@ _FOREIGN = (r"(nuoc ngoai|han quoc|nhat ban|dai loan|trung quoc|hoa ky|thai lan|
             r"|chau au|nhat|my|uc|duc|phap|nga|lao|han)")
 _ABROAD = re.compile(rf"\b(bang|giay phep)( lai)?( xe)?( o to| xe may)?( cua| o| tai| do)?"
                      rf" {_FOREIGN}\b|\b{_FOREIGN} cap\b")
+#: Papers none of the 53 issues, named in a request to get one ("xin cấp lại bằng tốt nghiệp
+#: cấp 3", "xin giấy xác nhận khuyết tật ở đâu"): a school's diploma, a disability
+#: certificate. Read alone, the engine names the service whose words they share (the driving
+#: licence for "bằng", the monthly allowance that asks for the disability paper).
+_PAPER_NOT_OURS = (r"(bang tot nghiep|van bang|bang (dai hoc|cao dang|trung cap|cu nhan|thac si"
+                   r"|cap (2|3|ii|iii|hai|ba))|hoc ba|giay xac nhan (muc do )?khuyet tat"
+                   r"|xac (nhan|dinh) muc do khuyet tat|the (nguoi )?khuyet tat)")
+#: Asked for, made again, or lost: the verb just before the paper, or the loss just after it
+#: ("cần giấy xác nhận khuyết tật không" for the allowance is a question about its papers).
+_OUTSIDE_PAPER = re.compile(
+    rf"\b(xin|cap|lam|cap lai|lam lai|cap doi|xin lai|xin cap|xin cap lai)( \w+){{0,2}}"
+    rf" {_PAPER_NOT_OURS}\b|\b{_PAPER_NOT_OURS}( \w+){{0,4}} (bi )?(mat|chay|hong|rach)\b")
+#: A certified copy of such a paper is one of the 53 ("chứng thực bản sao bằng tốt nghiệp").
+_COPY_OF = re.compile(r"\b(chung thuc|sao y|cong chung|ban sao dien tu)\b")
 #: Words of the ward's notices: "đăng ký nhận thông báo" is a subscription, "khi nào đăng ký"
 #: on a service card is not.
 _NOTICE_WORDS = re.compile(r"\b(thong bao|tin tuc|tin moi|nhan tin|ban tin|loa)\b")
@@ -180,6 +195,15 @@ def _foreign_paper(content: Content, parse: Parse) -> bool:
     if svc is None or not _VIETNAM_ISSUED.search(_who_for(svc)):
         return False
     return bool(_ABROAD.search(words(parse.text)))
+
+
+def _outside_paper(parse: Parse) -> bool:
+    """Whether a service answer was read for a request to get a paper none of the 53 issues
+    (a diploma, a disability certificate)."""
+    if parse.intent != "service_howto" or parse.service is None:
+        return False
+    said = words(parse.question or parse.text)
+    return bool(_OUTSIDE_PAPER.search(said) and not _COPY_OF.search(said))
 
 
 def _for_foreigner(content: Content, parse: Parse) -> bool:
@@ -810,6 +834,8 @@ class Assistant:
         asked_before = str(before.get("q") or "") if isinstance(before, dict) else ""
         thread = None if back is not None else self._thread_follow_up(
             ctx, state, text, parse, danger, asked_before)
+        if thread is None and back is None and parse.decision == "answer":
+            thread = civil_lawyer(ctx.content, parse.faq, text)
         if thread is None and back is None and self._unsure_way_out(ctx, state, text, parse,
                                                                    danger):
             parse = replace(parse, decision="suggest")
@@ -994,10 +1020,12 @@ class Assistant:
             # follow-up, but its own words name a procedure outside the 53 (read alone).
             parse = replace(parse, intent="out_of_scope", service=None, label=OTHER_PROCEDURE,
                             aspect=None, follow_up=False)
-        if _foreign_paper(ctx.content, parse) or _for_foreigner(ctx.content, parse):
+        if (_foreign_paper(ctx.content, parse) or _for_foreigner(ctx.content, parse)
+                or _outside_paper(parse)):
             # "đổi bằng lái Hàn Quốc sang bằng Việt Nam": the service is for papers Vietnam
             # issued; one issued abroad is another procedure, outside the 53. Likewise the
-            # citizens' temporary residence asked "cho người nước ngoài".
+            # citizens' temporary residence asked "cho người nước ngoài", and a paper none of
+            # the 53 issues (a diploma, a disability certificate).
             await ctx.store.log_unanswered(masked, _guesses(parse), "out_of_scope",
                                            channel=msg.channel, user_id=msg.user_id)
             return self._out(state, [self._outside(ctx, state, parse)], parse, masked)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from flows.content import Content, Faq, Service
 from nlu.normalize import fold
 
-__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "follow_up",
-           "related_entry", "same_words", "thread_topic", "words"]
+__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "civil_lawyer",
+           "follow_up", "related_entry", "same_words", "thread_topic", "words"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
@@ -198,11 +198,15 @@ def aspect_of_answer(content: Content, faq_id: str, aspect: str | None) -> Follo
 
 def thread_topic(content: Content, faq_id: str | None, options: list[str]) -> str | None:
     """The FAQ topic being discussed: the current answer's, else the topic whose questions
-    were shown last (a topic or category menu)."""
+    were shown last (a topic or category menu); not a FAQ answer merely offered under a
+    service's answer (the fine-by-camera answer and the scam one offered under it: "quá hạn
+    nộp thì có bị sao không" is about the fine, not a scam's risk)."""
     if faq_id:
         found = content.faq(faq_id)
         if found is not None:
             return found[0].topic
+    if any(p.startswith("st:") for p in options):
+        return None  # a service's card or answer is on screen: its thread
     for p in options:
         head, _, rest = p.partition(":")
         if head == "c":
@@ -311,6 +315,25 @@ def follow_up(content: Content, text: str, *, topic: str | None, current: str | 
             and _WHERE.search(folded) and not _RAISE.search(folded)):
         return _known(content, LEVEL_2, "where level 2 is made")
     return None
+
+
+#: The answer on a lawyer for an arrested relative, and what says a criminal case is meant.
+DEFENCE = "legal-bao-chua-mien-phi"
+_CRIMINAL_CASE = re.compile(r"\b(bi bat|bat giam|bat giu|tam giam|tam giu|bi can|bi cao|bao chua"
+                            r"|vu an|hinh su|khoi to|truy to|xet xu|bi giam|bi tu|di tu"
+                            r"|pham toi|cong an bat|bi cong an)\b")
+
+
+def civil_lawyer(content: Content, faq_id: str | None, text: str) -> FollowUp | None:
+    """A free lawyer asked for in a matter with no arrest nor criminal case in it ("công ty nợ
+    lương, nhà hộ nghèo, có được luật sư giúp miễn phí không"), read as the arrested
+    relative's lawyer: who gets free legal aid instead; None otherwise."""
+    if faq_id != DEFENCE:
+        return None
+    folded = _words(text)
+    if not _LAWYER.search(folded) or _CRIMINAL_CASE.search(folded):
+        return None
+    return _known(content, LEGAL_AID_WHO, "a lawyer in a civil matter")
 
 
 def _known(content: Content, faq_id: str, rule: str) -> FollowUp | None:

@@ -86,7 +86,8 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|rut|cap)|(co|thi) \w+ duoc (khong|ko|hong|chu|ha)$|co \w+ \w+ duoc (khong|ko)$"
         r"|ai (duoc|co the) (lam|dang ky|nop|xin|nhan)")),
     ("duration", re.compile(
-        r"bao lau|may ngay|bao nhieu ngay|may thang|may tuan|mat may|khi nao|bao gio"
+        r"bao lau|may ngay|bao nhieu ngay|may thang|may tuan|mat may|khi nao"
+        r"|(?<!chua )(?<!khong )(?<!ko )bao gio"  # "chưa bao giờ có sổ đỏ": never, not when
         r"|han (chot|nop|cuoi)|thoi han|thoi gian|lau (khong|ko|qua|vay)|nhanh (khong|nhat)"
         r"|den (khi|luc) nao|may hom|bao nhieu lau|\blau\b|tre han|qua han|bao nhieu hom"
         # "quá 3 tháng rồi còn nộp được không": a deadline

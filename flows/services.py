@@ -112,6 +112,10 @@ def aspect_text(content: Content, svc: Service, aspect: str, today: dt.date) -> 
         body = "\n".join(lines)
     else:
         body = svc.current(aspect, today)
+    if aspect == "eligibility" and svc.audience and body.strip():
+        # Who may do it, too: "tôi là bà ngoại, làm khai sinh cho cháu được không" is asked
+        # as a condition; the conditions alone often name only the parents.
+        body += "\n\n" + content.text("services.audience") + " " + svc.audience
     if not body.strip():
         body = content.text("services.no_info")
     if aspect in svc.unconfirmed:

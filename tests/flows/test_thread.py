@@ -6,13 +6,17 @@ stay with the understanding engine; every entry a rule answers with exists in th
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from flows.content import Content, load_content
+from flows.services import aspect_text
 from flows.thread import (
     ANSWERS,
     aspect_of_answer,
     back_to,
+    civil_lawyer,
     follow_up,
     same_words,
     thread_topic,
@@ -147,6 +151,29 @@ def test_the_thread_topic(content: Content) -> None:
     assert thread_topic(content, None, ["q:crime-goi-113"]) == "crime"
     # The main menu's topic doors are not a thread.
     assert thread_topic(content, None, ["svc", "t:crime", "t:legal", "t:scam"]) is None
+    # A FAQ answer offered under a service's answer: the service is the thread.
+    assert thread_topic(content, None, ["st:nop-phat-giao-thong:0", "a:nop-phat-giao-thong:fee",
+                                        "m", "q:scam-phat-nguoi"]) is None
+
+
+@pytest.mark.parametrize(("faq", "text", "expected"), [
+    # A free lawyer in a civil matter: who gets legal aid; with an arrest: the defence answer.
+    ("legal-bao-chua-mien-phi", "chủ trọ giữ tiền cọc, tôi nghèo, có luật sư miễn phí không",
+     "legal-ai-duoc-tro-giup-phap-ly"),
+    ("legal-bao-chua-mien-phi", "con tôi bị công an bắt, có luật sư miễn phí không", None),
+    ("legal-no-luong", "công ty nợ lương, có luật sư miễn phí không", None),
+])
+def test_a_free_lawyer_in_a_civil_matter(content: Content, faq: str, text: str,
+                                         expected: str | None) -> None:
+    found = civil_lawyer(content, faq, text)
+    assert (found.faq if found else None) == expected
+
+
+def test_the_eligibility_answer_says_who_may_do_it(content: Content) -> None:
+    svc = content.services["dang-ky-khai-sinh"]
+    body = aspect_text(content, svc, "eligibility", dt.date(2026, 12, 4))
+    assert svc.eligibility[0].text.split("\n")[0] in body
+    assert f"{content.text('services.audience')} {svc.audience}" in body
 
 
 @pytest.mark.parametrize(("current", "aspect", "more"), [

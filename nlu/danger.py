@@ -1082,7 +1082,9 @@ _DRILL_EVENT_PATTERNS = [r"diễn tập", r"tập huấn", r"huấn luyện", r"
 _DRILL_EVENT = _alt(_DRILL_EVENT_PATTERNS)
 # Next to the danger phrase, these mean it is happening now.
 _NOW = _alt([
-    r"(?<!khi )(?<!khi )(?<!lúc )(?<!luc )đang", r"bây giờ", r"bây chừ",
+    # ("đang đóng bảo hiểm", "đang đi làm": a status in a benefits story, not what happens now)
+    r"(?<!khi )(?<!lúc )(?<!luc )đang(?! (?:đóng|tham gia|hưởng|làm việc|công tác|đi làm)"
+    r"(?: (?:bảo hiểm|bhxh|bhyt|ở|tại|cho|công ty|lương|chế độ)))", r"bây giờ", r"bây chừ",
     r"ngay (?:bây giờ|lúc này|bây chừ|lập tức)", r"lúc này",
     r"hiện (?:giờ|đang)", r"vẫn (?:đang|còn)", r"cứu (?:với|tôi|tui|em|con|cháu|mẹ|bố|"
     r"ba|bà|ông|gấp|dới|mạng|cứu)", r"gấp (?:lắm|quá|gấp|lên)", r"nhanh (?:lên|giùm|giúp)",

@@ -1003,8 +1003,11 @@ class Assistant:
             return self._out(state, [self._outside(ctx, state, parse)], parse, masked)
 
         card = None if state.data.get(_FAQ) else state.service
+        # An unsure engine's guess of another service (a follow-up read alone) does not hide
+        # the card's own answer about a foreign party.
         covers = (_covers_foreigner(ctx.content, card, parse.text)
-                  if card and parse.service in (None, card) else None)
+                  if card and (parse.service in (None, card) or parse.decision != "answer")
+                  else None)
         if covers is False and (parse.decision != "answer" or parse.label == OTHER_PROCEDURE):
             # "nếu người thuê là người nước ngoài thì sao" on the citizens' temporary residence
             # card, the engine unsure: a foreigner's case is another procedure, outside the 53.

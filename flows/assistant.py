@@ -905,8 +905,10 @@ class Assistant:
             return None
         if parse.decision == "answer" and (parse.faq is not None or parse.service is not None):
             return None  # the engine knows an entry or a service that answers it
-        if parse.service is not None and names_service(ctx.content, parse.service, text):
-            return None  # a guess at a service the message names
+        if (parse.service is not None and parse.decision != "handover"
+                and names_service(ctx.content, parse.service, text)):
+            return None  # a guess at a service the message names (not a guess too weak to
+            # offer: "lệ phí bao nhiêu" shares "lệ phí" with the university admission's aliases)
         aspect = aspect_of(core_norm(text))
         if aspect not in ("fee", "duration", "documents"):
             return None
@@ -927,12 +929,17 @@ class Assistant:
         answers: the card for children under 6 at 0.62): offered as a guess, not answered as
         a change of subject."""
         current = str(state.data.get(_FAQ) or "") or None
-        return (danger.level == "none" and current is not None
+        if not (danger.level == "none" and current is not None
                 and thread_topic(ctx.content, current, state.options) is not None
-                and parse.intent == "service_howto" and parse.decision == "answer"
-                and parse.service is not None and parse.confidence < _SURE_OF_SERVICE
-                and len(text.split()) <= _FOLLOW_UP_WORDS
-                and not names_service(ctx.content, parse.service, text))
+                and parse.decision == "answer" and parse.confidence < _SURE_OF_SERVICE
+                and len(text.split()) <= _FOLLOW_UP_WORDS):
+            return False
+        if parse.intent == "service_howto" and parse.service is not None:
+            return not names_service(ctx.content, parse.service, text)
+        # Likewise another entry whose questions the message shares no words with ("con tôi 5
+        # tuổi thì sao" after the custody answer, read as the marriage-age entry).
+        return (parse.service is None and parse.faq is not None and parse.faq != current
+                and not same_words(ctx.content, parse.faq, text))
 
     def _follow_up(self, ctx: Context, state: State, thread: FollowUp, parse: Parse,
                    masked: str) -> Outcome:

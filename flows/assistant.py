@@ -931,8 +931,10 @@ class Assistant:
             return None
         if parse.decision == "answer" and (parse.faq is not None or parse.service is not None):
             return None  # the engine knows an entry or a service that answers it
-        if parse.service is not None and names_service(ctx.content, parse.service, text):
-            return None  # a guess at a service the message names
+        if (parse.service is not None and parse.decision != "handover"
+                and names_service(ctx.content, parse.service, text)):
+            return None  # a guess at a service the message names (not a guess too weak to
+            # offer: "lệ phí bao nhiêu" shares "lệ phí" with the university admission's aliases)
         aspect = aspect_of(core_norm(text))
         if aspect not in ("fee", "duration", "documents"):
             return None
@@ -953,12 +955,17 @@ class Assistant:
         answers: the card for children under 6 at 0.62): offered as a guess, not answered as
         a change of subject."""
         current = str(state.data.get(_FAQ) or "") or None
-        return (danger.level == "none" and current is not None
+        if not (danger.level == "none" and current is not None
                 and thread_topic(ctx.content, current, state.options) is not None
-                and parse.intent == "service_howto" and parse.decision == "answer"
-                and parse.service is not None and parse.confidence < _SURE_OF_SERVICE
-                and len(text.split()) <= _FOLLOW_UP_WORDS
-                and not names_service(ctx.content, parse.service, text))
+                and parse.decision == "answer" and parse.confidence < _SURE_OF_SERVICE
+                and len(text.split()) <= _FOLLOW_UP_WORDS):
+            return False
+        if parse.intent == "service_howto" and parse.service is not None:
+            return not names_service(ctx.content, parse.service, text)
+        # Likewise another entry whose questions the message shares no words with ("con tôi 5
+        # tuổi thì sao" after the custody answer, read as the marriage-age entry).
+        return (parse.service is None and parse.faq is not None and parse.faq != current
+                and not same_words(ctx.content, parse.faq, text))
 
     def _follow_up(self, ctx: Context, state: State, thread: FollowUp, parse: Parse,
                    masked: str) -> Outcome:
@@ -1031,8 +1038,11 @@ class Assistant:
             return self._out(state, [self._outside(ctx, state, parse)], parse, masked)
 
         card = None if state.data.get(_FAQ) else state.service
+        # An unsure engine's guess of another service (a follow-up read alone) does not hide
+        # the card's own answer about a foreign party.
         covers = (_covers_foreigner(ctx.content, card, parse.text)
-                  if card and parse.service in (None, card) else None)
+                  if card and (parse.service in (None, card) or parse.decision != "answer")
+                  else None)
         if covers is False and (parse.decision != "answer" or parse.label == OTHER_PROCEDURE):
             # "nếu người thuê là người nước ngoài thì sao" on the citizens' temporary residence
             # card, the engine unsure: a foreigner's case is another procedure, outside the 53.

@@ -1251,6 +1251,17 @@ class Assistant:
                 buttons.append(b)
             if len(buttons) == 3:
                 break
+        # A question and answer linked to a guessed service whose own words the message uses
+        # ("con mang họ cha khi chưa đăng ký kết hôn": the unmarried parents' birth
+        # registration) is the most precise guess: it goes first.
+        for _, service, _ in candidates:
+            svc = content.services.get(service or "")
+            found = related_entry(content, svc, parse.text) if svc is not None else None
+            if found is not None:
+                if f"q:{found.id}" not in seen:
+                    buttons.insert(0, button("❓ " + short_label(found.question, 48),
+                                             f"q:{found.id}"))
+                break
         buttons += [button(content.text("menu.human"), "hu"), menu_button(content)]
         return Reply(content.text("fallback.suggest"), buttons)
 

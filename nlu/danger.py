@@ -894,7 +894,9 @@ _LOOKALIKES = [
     r"(?:nồi|chảo|cơm|bánh|thịt|cá|món|đồ ăn|thức ăn|nồi cơm|ấm|xoong) (?:bị )?@cháy(?: (?:đáy"
     r"|khét|đen|xém|rồi))?",
     r"cháy (?:đáy|khét)",
-    r"(?:chảy|rỉ|rò rỉ) (?:nước|nhớt|mủ|mồ hôi)",  # "máy lạnh chay nuoc": leaking, not fire
+    r"(?:chảy|rỉ|rò rỉ) (?:nước|nhớt|mủ|mồ hôi)",  # "máy lạnh chay nuoc": leaking
+    r"(?:không|chẳng|chả|ko) (?:muốn|chịu|dám|thích) (?:uống|dùng) thuốc ngủ",
+    r"(?:bé|con|cháu) dễ (?:ăn|ngủ|thương|chịu|nuốt|hiểu|uống|tiêu|nhìn|bảo)",  # not "bể đê"
     r"(?:chống|trị|chữa|phòng ngừa|phòng) (?:co giật|đột quỵ|hen|sốc|ngộ độc|đuối nước)",
     r"(?:mèo|chó|gà|heo|lợn|bò|vịt|trâu|dê|cá) (?:[^ |]+ ){0,3}bị (?:chó |mèo |rắn )?(?:cắn"
     r"|ngộ độc|chết|xỉu|điện giật)(?: chết)?",

@@ -138,6 +138,8 @@ CALM = [
     'người đang đóng bảo hiểm xã hội bị tai nạn chết thì vợ con được hưởng gì',
     'chong toi dang di lam o cong ty bi tai nan chet, vo con duoc huong che do gi',
     'máy lạnh chảy nước là bị gì',
+    'bà tôi không muốn uống thuốc ngủ vì sợ nghiện, có thuốc nào khác không',
+    'me toi nau chao cho be de an',
     'mai nha chay nuoc khi mua thi goi ai sua',
     'hôm qua nhà tôi bị trộm xe máy, báo công an ở đâu',
     'tuần trước tôi bị cướp giật điện thoại, làm đơn trình báo thế nào',

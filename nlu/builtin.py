@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,12 @@ _TERMS_RE = re.compile("(?<= )(?:" + "|".join(
     sorted((re.escape(t) for t in _TERM_OWNERS), key=len, reverse=True)) + ")(?= )")
 _FAMILY_RE = re.compile("(?<= )(?:" + "|".join(
     sorted((re.escape(t) for t in FAMILY_TERMS), key=len, reverse=True)) + ")(?= )")
-#: The terms by their first word, the longest first: ``_TERMS_RE`` read word by word.
-_TERMS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+#: The terms by their first word, the longest first, each with the services it names:
+#: ``_TERMS_RE`` read word by word.
+_TERMS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], set[str]]]] = {}
 for _t in sorted(_TERM_OWNERS, key=len, reverse=True):
-    _TERMS_BY_FIRST.setdefault(_t.split(" ")[0], []).append(tuple(_t.split(" ")))
+    _TERMS_BY_FIRST.setdefault(_t.split(" ")[0], []).append(
+        (tuple(_t.split(" ")), _TERM_OWNERS[_t]))
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ class BuiltinEngine:
 
     def __post_init__(self) -> None:
         self._intents = [split_label(lb) for lb in self.labels]
+        #: (intent, service, base label) of each label, for the alternatives of a parse.
+        self._alt_parts = [(*split_label(lb), base_label(lb)) for lb in self.labels]
         self._index = {lb: i for i, lb in enumerate(self.labels)}
         self._emergency = self._index.get("emergency", -1)
 
@@ -242,17 +247,19 @@ class BuiltinEngine:
             for m in _TERMS_RE.finditer(f" {norm} "):
                 out |= _TERM_OWNERS[m.group(0)]
             return out
-        # Leftmost, then longest, terms that do not overlap, as the regex finds them.
-        i, n = 0, len(words)
-        while i < n:
-            for term in _TERMS_BY_FIRST.get(words[i], ()):
+        # Leftmost, then longest, terms that do not overlap, as the regex finds them: only
+        # the words a term starts with are looked at, from the end of the last term found.
+        first = _TERMS_BY_FIRST
+        i = 0
+        for h in compress(count(), map(first.__contains__, words)):
+            if h < i:
+                continue  # inside the term found last
+            for term, owners in first[words[h]]:
                 k = len(term)
-                if tuple(words[i:i + k]) == term:
-                    out |= _TERM_OWNERS[" ".join(term)]
-                    i += k
+                if k == 1 or tuple(words[h:h + k]) == term:
+                    out |= owners
+                    i = h + k
                     break
-            else:
-                i += 1
         return out
 
     def _vague(self, norm: str) -> bool:
@@ -407,10 +414,9 @@ class BuiltinEngine:
                 faq = out_label = fid
         alternatives = []
         for i in order:
-            lb = self.labels[i]
-            a_intent, a_service = split_label(lb)
-            conf = confidence if lb == label else float(probs[i])
-            alternatives.append(Alternative(a_intent, a_service, conf, base_label(lb)))
+            a_intent, a_service, a_label = self._alt_parts[i]
+            conf = confidence if self.labels[i] == label else float(probs[i])
+            alternatives.append(Alternative(a_intent, a_service, conf, a_label))
         second = None
         if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
             second = self._second(parts, asked, label, norm,
@@ -437,8 +443,9 @@ class BuiltinEngine:
 
 
 def _softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:
-    e = np.exp(scores - np.max(scores))
-    return np.asarray(e / e.sum(), dtype=np.float64)
+    e = np.exp(scores - scores.max(0))  # 1-d scores
+    e /= e.sum()
+    return e
 
 
 # ---------------------------------------------------------------------- training

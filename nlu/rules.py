@@ -271,7 +271,7 @@ _REGISTER_HINTS = ("luat", "quy dinh", "nho", "tong dai", "quy bao", "bien tap",
 
 def register_free(norm: str) -> str:
     """A normalized text without the words of the letter's register."""
-    if not any(h in norm for h in _REGISTER_HINTS):
+    if not any(map(norm.__contains__, _REGISTER_HINTS)):
         return norm
     norm = _ADDRESS_RE.sub(" ", _ASK_WHO_RE.sub(r"\1", norm))
     return " ".join(_REGISTER_RE.sub(" ", norm).split())
@@ -308,11 +308,12 @@ _FORMULA_RE = re.compile(
 
 def _content(part: Sentence) -> int:
     """Words of a sentence that say what it is about (not a closing formula)."""
-    return _content_of(part.norm)
+    return _formula_of(part.norm)[0]
 
 
 @lru_cache(maxsize=1024)  # a message's sentences are weighed twice (formulas, question)
-def _content_of(norm: str) -> int:
+def _formula_of(norm: str) -> tuple[int, tuple[int, int] | None]:
+    """Words of a sentence that say what it is about, and where its closing formula is."""
     m = _FORMULA_RE.search(norm)
     if m:
         rest = norm[:m.start()] + " " + norm[m.end():]
@@ -320,8 +321,9 @@ def _content_of(norm: str) -> int:
         # "làm hộ chiếu hết bao nhiêu tiền rất mong được giải đáp": a short question glued to
         # the closing formula is still the question.
         if words <= 2 and not (words and _QUESTION_RE.search(rest.strip())):
-            return 0
-    return content_words(norm)
+            return 0, m.span()
+        return content_words(norm), m.span()
+    return content_words(norm), None
 
 
 def question_part(parts: list[Sentence]) -> list[int]:
@@ -361,10 +363,10 @@ def without_formulas(parts: list[Sentence]) -> list[Sentence]:
 
 def _unformulaic(part: Sentence) -> Sentence:
     """A sentence without the closing formula glued to it ("... xin cảm ơn luật sư")."""
-    m = _FORMULA_RE.search(part.norm)
-    if not m or (m.start() == 0 and m.end() == len(part.norm)):
+    span = _formula_of(part.norm)[1]
+    if span is None or (span[0] == 0 and span[1] == len(part.norm)):
         return part
-    rest = " ".join((part.norm[:m.start()] + " " + part.norm[m.end():]).split())
+    rest = " ".join((part.norm[:span[0]] + " " + part.norm[span[1]:]).split())
     return Sentence(part.raw, rest, part.question, part.cue) if content_words(rest) else part
 
 

@@ -17,7 +17,7 @@ import yaml
 
 import nlu.danger as danger
 from nlu.builtin import _TERM_OWNERS, _TERMS_RE, BuiltinEngine
-from nlu.fastre import AnyMatch, needles, top_alternatives
+from nlu.fastre import AnyMatch, also_needed, needles, top_alternatives
 from nlu.features import Featurizer, raw_features
 from nlu.normalize import fold, normalize
 from nlu.rules import _FOLLOW_UP_RE, ASPECT_PATTERNS, register_free, sentences
@@ -105,6 +105,10 @@ def test_required_strings_of_a_pattern() -> None:
     assert needles(r"(?<=\s)ab(?=c)de") == {"abde"}
     assert needles(r"x+y?") is None and needles(r"(?i)thu tuc") is None
     assert needles(r"(?:ab)*cd|x") is None  # one alternative needs only "x": too short
+    # Every requirement, not only the most telling: a match holds one string of each.
+    assert set(also_needed(r"(online|qua mang) (duoc )?(the|nao)\b")) == {
+        frozenset({"online", "qua mang"}), frozenset({"the", "nao"})}
+    assert also_needed(r"(?i)thu tuc") == []
 
 
 @pytest.mark.parametrize("rx", [p for _, p in ASPECT_PATTERNS] + [_FOLLOW_UP_RE],

@@ -158,7 +158,7 @@ class _FaqIndex:
         if not keep.any():
             return None, 0.0
         scores = val[keep].astype(np.float32) @ self.matrix[rows[keep]]
-        k = int(np.argmax(scores))
+        k = int(scores.argmax(0))
         return self.ids[k], float(scores[k]) / (float(np.sqrt(val @ val)) or 1.0)
 
 
@@ -225,13 +225,13 @@ class BuiltinEngine:
 
         A greeting or a thank-you wrapped around a request must not win over the request.
         """
-        if self.labels[int(np.argmax(probs))] not in _SOCIAL or len(parts) < 2:
+        if self.labels[int(probs.argmax(0))] not in _SOCIAL or len(parts) < 2:
             return probs
         best = probs
         best_p = 0.0
         for part in parts:
             pp = self.probabilities(part.norm)
-            j = int(np.argmax(pp))
+            j = int(pp.argmax(0))
             if self.labels[j] not in _SOCIAL and pp[j] > best_p:
                 best, best_p = pp, float(pp[j])
         if best_p > 0.0:
@@ -269,7 +269,7 @@ class BuiltinEngine:
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
                 main_norm: str,
-                known: dict[str, NDArray[np.int64]] | None = None
+                known: dict[str, list[NDArray[np.int64]]] | None = None
                 ) -> Alternative | None:
         """A second topic: another question of the message, about something else.
 
@@ -293,22 +293,24 @@ class BuiltinEngine:
         for clause in pool:
             if content_words(clause) < 2:
                 continue
-            named = self._mentions(clause) - main_services
+            mentioned = self._mentions(clause)
+            named = mentioned - main_services
             if not named and len(pool) > 2:
                 continue  # only a clause naming another service is worth a look
             scored += 1
             if scored > 3:
                 break
             found = known.get(clause) if known else None  # a whole sentence: looked up already
-            pp = self._scored_ids(found)[0] if found is not None else self.probabilities(clause)
-            j = int(np.argmax(pp))
+            pp = (self._scored_ids(_joined(found))[0] if found is not None
+                  else self.probabilities(clause))
+            j = int(pp.argmax(0))
             lb = self.labels[j]
             if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
                     or pp[j] < _SECOND_MIN
                     or (main >= 0 and pp[main] > 0.2)):
                 continue
             a_intent, a_service = split_label(lb)
-            if a_service and a_service not in self._mentions(clause):
+            if a_service and a_service not in mentioned:
                 continue
             if not a_service and pp[j] < _SECOND_MIN_TOPIC:
                 # A topic that is no service is offered only when the clause is plainly
@@ -340,18 +342,18 @@ class BuiltinEngine:
         q_norm = " ".join(parts[i].norm for i in question) if question else norm
         if parts:
             # Each sentence is looked up once; the whole and the question are their sums.
-            ids = [self.featurizer.ids(p.norm) for p in parts]
-            whole = np.concatenate(ids) if len(ids) > 1 else ids[0]
+            ids = [self.featurizer.id_pieces(p.norm) for p in parts]
+            whole = _joined([a for piece in ids for a in piece])
             if q_norm != norm:
                 probs, idx, val, pq, qidx, qval = self._scored_with_part(
-                    whole, np.concatenate([ids[i] for i in question]))
+                    whole, _joined([a for i in question for a in ids[i]]))
                 probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
             else:
                 probs, idx, val = self._scored_ids(whole)
         else:
             probs, idx, val = self._scored(norm)
         probs = self._combined(parts, probs)
-        order = [int(i) for i in np.argsort(-probs)[:6]]
+        order = [int(i) for i in (-probs).argsort()[:6]]
         level = danger.level
         if danger.now:
             if self._emergency >= 0:
@@ -440,6 +442,13 @@ class BuiltinEngine:
         if confidence >= self.thresholds.suggest:
             return "suggest"
         return "handover"
+
+
+def _joined(arrays: list[NDArray[np.int64]]) -> NDArray[np.int64]:
+    """Feature ids in pieces (``Featurizer.id_pieces``) as one array, as ``Featurizer.ids``."""
+    if not arrays:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
 
 
 def _softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -137,16 +137,22 @@ class Featurizer:
         The ids of a message's sentences, concatenated, weigh like the whole message (bigrams
         across a sentence end excepted): a long message is looked up once per sentence.
         """
-        words = norm.split()
-        if not words:
+        arrays = self.id_pieces(norm)
+        if not arrays:
             return _EMPTY
+        return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+
+    def id_pieces(self, norm: str) -> list[NDArray[np.int64]]:
+        """``ids`` in pieces, not joined (each word's, then the bigrams'): the pieces of a
+        message's sentences are joined once, for the whole message."""
+        words = norm.split()
         arrays = list(map(self._grams.__getitem__, words))
         if len(words) > 1:
             vocab = self.word_vocab
             arrays.append(np.asarray(
                 [j for a, b in itertools.pairwise(words) if (j := vocab.get(f"{a} {b}"))
                  is not None], dtype=np.int64))
-        return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        return arrays
 
     def weigh(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """TF-IDF weights of feature ids (word and character blocks, each L2-normalized)."""

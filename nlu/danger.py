@@ -48,7 +48,7 @@ from itertools import accumulate, compress, count
 from typing import Any, Literal
 
 from nlu.danger_net import very_sure
-from nlu.normalize import _norm_token, fold, is_syllable
+from nlu.normalize import Chunks, _norm_token, fold, is_syllable
 
 __all__ = ["NUMBERS", "Danger", "Level", "assess"]
 
@@ -1124,6 +1124,8 @@ _DRILL_EVENT_TABLE = _table({"drill": _DRILL_EVENT_PATTERNS})
 # ---------------------------------------------------------------------- reading the text
 
 _TOKEN_RE = re.compile(r"[^\W_]+|[.!?;\n]+|,")
+#: The tokens of each run of text between spaces (a token holds no space).
+_CHUNKS = Chunks(_TOKEN_RE, by_space=True)
 _SPELLED_RE = re.compile(r"\b(?:[^\W\d_][.\-*_]){2,}[^\W\d_]\b")  # "c.h.á.y"
 #: What every spelled-out word holds (".h."): a quick scan before ``_SPELLED_RE``.
 _SPELLED_HINT = re.compile(r"[.\-*_][^\W\d_][.\-*_]")
@@ -1189,10 +1191,12 @@ def _words(text: str) -> tuple[str, list[int], int]:
     text = unicodedata.normalize("NFC", text).lower()
     if _SPELLED_HINT.search(text):
         text = _SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
-    found = _TOKEN_RE.findall(text)
+    found = _CHUNKS.tokens(text)  # _TOKEN_RE.findall(text), run by run between spaces
     # A token is a word, a comma, or a run of sentence-end marks ("|"; never two in a row).
     toks = list(map(_TOKENS.__getitem__, found))
-    counted = [t for t in found if t[0] not in _END_MARKS and t != ","][:400]
+    # The words: a word token is letters and digits (``str.isalnum`` is the regex's ``\w``
+    # without "_"), a comma or a run of end marks is not.
+    counted = list(compress(found, map(str.isalnum, found)))[:400]
     words = len(counted)
     marked = words - sum(map(str.isascii, counted))
     mode = EXACT if words >= 3 and marked >= 0.3 * words else LOOSE

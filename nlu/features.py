@@ -44,8 +44,7 @@ def raw_features(norm: str) -> tuple[Counter[str], Counter[str]]:
 def _unique_counts(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """``np.unique(ids, return_counts=True)`` for a non-empty 1-d array, without its
     general-purpose overhead (a parse weighs several small arrays)."""
-    a = ids.copy()
-    a.sort()
+    a = np.sort(ids)
     n = a.size
     edge = np.empty(n + 1, dtype=bool)  # where a run of equal ids starts, and the end
     edge[0] = edge[n] = True
@@ -159,7 +158,9 @@ class Featurizer:
         if ids.size == 0:
             return _EMPTY, _EMPTY_F
         uniq, counts = _unique_counts(ids)
-        vals = (1.0 + np.log(counts)) * self.idf[uniq]
+        vals = np.log(counts)  # (1 + log tf) * idf, in place
+        vals += 1.0
+        vals *= self.idf[uniq]
         k = int(uniq.searchsorted(len(self.word_vocab)))  # word ids come before char ids
         words, chars = vals[:k], vals[k:]
         if k:

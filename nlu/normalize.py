@@ -15,7 +15,7 @@ from itertools import chain
 
 from nlu.tables import ACCENTED, FOLDED, NOT_BEFORE_CHI
 
-__all__ = ["fold", "is_syllable", "normalize", "repair_telex", "tokens"]
+__all__ = ["Chunks", "fold", "forget", "is_syllable", "normalize", "repair_telex", "tokens"]
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _INITIALS = "ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx]"
@@ -134,6 +134,12 @@ class Chunks(dict[str, tuple[str, ...]]):
 
 
 _CHUNKS = Chunks(_TOKEN_RE)
+
+
+def forget() -> None:
+    """Forget the words and runs of text remembered (to time words never seen before)."""
+    _norm_token.cache_clear()
+    _CHUNKS.clear()
 
 
 def tokens(text: str) -> list[str]:

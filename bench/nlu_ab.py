@@ -24,12 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _CHILD = r"""
 import json, os, pickle, sys, time
-import nlu.builtin  # from the tree on PYTHONPATH, before nlu_speed puts ROOT first
-sys.path.insert(0, {bench!r})
-from nlu_speed import _messages
+import nlu.builtin  # from the tree on PYTHONPATH (the old code may lack what bench/ imports)
+from pathlib import Path
+from nlu.data import load_eval
 from nlu.evaluate import percentile
 e = pickle.load(open({engine!r}, 'rb'))
-short, hundred = _messages()
+short = [it["text"] for it in load_eval(Path({everyday!r})) if len(it["text"].split()) <= 12]
+stream = [w for it in load_eval(Path({dev!r})) for w in it["text"].split()]
+hundred = [" ".join(stream[i:i + 100]) for i in range(0, len(stream) - 100, 100)]
 out = {{}}
 for name, texts in (("short", short), ("100", hundred)):
     for t in texts:
@@ -51,7 +53,8 @@ print(json.dumps(out))
 def run(tree: Path, engine: Path) -> dict[str, list[float]]:
     env = {**os.environ, "PYTHONPATH": f"{tree}:{ROOT}", "OMP_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    code = _CHILD.format(bench=str(ROOT / "bench"), engine=str(engine))
+    code = _CHILD.format(engine=str(engine), everyday=str(ROOT / "tests/data/nlu_eval.yml"),
+                         dev=str(ROOT / "bench/data/nlu_real_dev.yml"))
     out = subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, capture_output=True,
                          text=True, check=True)
     found: dict[str, list[float]] = json.loads(out.stdout.strip().splitlines()[-1])

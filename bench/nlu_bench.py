@@ -48,7 +48,7 @@ from nlu.danger import _RECENT, assess  # noqa: E402
 from nlu.data import Example, load_eval, split_label, training_examples  # noqa: E402
 from nlu.devset import harden  # noqa: E402
 from nlu.evaluate import evaluate, percentile  # noqa: E402
-from nlu.normalize import _norm_token, fold  # noqa: E402
+from nlu.normalize import fold, forget  # noqa: E402
 from nlu.types import Alternative, Parse  # noqa: E402
 
 #: Evaluation files, by the name the figures use. "real" is held out: scored, never tuned on.
@@ -156,7 +156,7 @@ def _score(name: str, parse: Callable[[str], Parse], train_s: float | None,
            memory_mb: float | None, evals: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     out: dict[str, Any] = {"engine": name, "train_s": train_s, "memory_mb": memory_mb}
     for fname, items in evals.items():
-        _norm_token.cache_clear()
+        forget()  # words never seen before, as a new message's
         featurizer = getattr(getattr(parse, "__self__", None), "featurizer", None)
         if featurizer is not None:
             featurizer.clear_memo()

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +100,12 @@ _TERMS_RE = re.compile("(?<= )(?:" + "|".join(
     sorted((re.escape(t) for t in _TERM_OWNERS), key=len, reverse=True)) + ")(?= )")
 _FAMILY_RE = re.compile("(?<= )(?:" + "|".join(
     sorted((re.escape(t) for t in FAMILY_TERMS), key=len, reverse=True)) + ")(?= )")
-#: The terms by their first word, the longest first: ``_TERMS_RE`` read word by word.
-_TERMS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+#: The terms by their first word, the longest first, each with the services it names:
+#: ``_TERMS_RE`` read word by word.
+_TERMS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], set[str]]]] = {}
 for _t in sorted(_TERM_OWNERS, key=len, reverse=True):
-    _TERMS_BY_FIRST.setdefault(_t.split(" ")[0], []).append(tuple(_t.split(" ")))
+    _TERMS_BY_FIRST.setdefault(_t.split(" ")[0], []).append(
+        (tuple(_t.split(" ")), _TERM_OWNERS[_t]))
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class _FaqIndex:
         if not keep.any():
             return None, 0.0
         scores = val[keep].astype(np.float32) @ self.matrix[rows[keep]]
-        k = int(np.argmax(scores))
+        k = int(scores.argmax(0))
         return self.ids[k], float(scores[k]) / (float(np.sqrt(val @ val)) or 1.0)
 
 
@@ -176,6 +179,8 @@ class BuiltinEngine:
 
     def __post_init__(self) -> None:
         self._intents = [split_label(lb) for lb in self.labels]
+        #: (intent, service, base label) of each label, for the alternatives of a parse.
+        self._alt_parts = [(*split_label(lb), base_label(lb)) for lb in self.labels]
         self._index = {lb: i for i, lb in enumerate(self.labels)}
         self._emergency = self._index.get("emergency", -1)
 
@@ -223,13 +228,13 @@ class BuiltinEngine:
 
         A greeting or a thank-you wrapped around a request must not win over the request.
         """
-        if self.labels[int(np.argmax(probs))] not in _SOCIAL or len(parts) < 2:
+        if self.labels[int(probs.argmax(0))] not in _SOCIAL or len(parts) < 2:
             return probs
         best = probs
         best_p = 0.0
         for part in parts:
             pp = self.probabilities(part.norm)
-            j = int(np.argmax(pp))
+            j = int(pp.argmax(0))
             if self.labels[j] not in _SOCIAL and pp[j] > best_p:
                 best, best_p = pp, float(pp[j])
         if best_p > 0.0:
@@ -245,17 +250,19 @@ class BuiltinEngine:
             for m in _TERMS_RE.finditer(f" {norm} "):
                 out |= _TERM_OWNERS[m.group(0)]
             return out
-        # Leftmost, then longest, terms that do not overlap, as the regex finds them.
-        i, n = 0, len(words)
-        while i < n:
-            for term in _TERMS_BY_FIRST.get(words[i], ()):
+        # Leftmost, then longest, terms that do not overlap, as the regex finds them: only
+        # the words a term starts with are looked at, from the end of the last term found.
+        first = _TERMS_BY_FIRST
+        i = 0
+        for h in compress(count(), map(first.__contains__, words)):
+            if h < i:
+                continue  # inside the term found last
+            for term, owners in first[words[h]]:
                 k = len(term)
-                if tuple(words[i:i + k]) == term:
-                    out |= _TERM_OWNERS[" ".join(term)]
-                    i += k
+                if k == 1 or tuple(words[h:h + k]) == term:
+                    out |= owners
+                    i = h + k
                     break
-            else:
-                i += 1
         return out
 
     def _vague(self, norm: str) -> bool:
@@ -265,7 +272,7 @@ class BuiltinEngine:
 
     def _second(self, parts: list[Sentence], question: list[int], label: str,
                 main_norm: str,
-                known: dict[str, NDArray[np.int64]] | None = None
+                known: dict[str, list[NDArray[np.int64]]] | None = None
                 ) -> Alternative | None:
         """A second topic: another question of the message, about something else.
 
@@ -289,22 +296,24 @@ class BuiltinEngine:
         for clause in pool:
             if content_words(clause) < 2:
                 continue
-            named = self._mentions(clause) - main_services
+            mentioned = self._mentions(clause)
+            named = mentioned - main_services
             if not named and len(pool) > 2:
                 continue  # only a clause naming another service is worth a look
             scored += 1
             if scored > 3:
                 break
             found = known.get(clause) if known else None  # a whole sentence: looked up already
-            pp = self._scored_ids(found)[0] if found is not None else self.probabilities(clause)
-            j = int(np.argmax(pp))
+            pp = (self._scored_ids(_joined(found))[0] if found is not None
+                  else self.probabilities(clause))
+            j = int(pp.argmax(0))
             lb = self.labels[j]
             if (lb == label or lb in covered or base_label(lb) in _NO_SECOND
                     or pp[j] < _SECOND_MIN
                     or (main >= 0 and pp[main] > 0.2)):
                 continue
             a_intent, a_service = split_label(lb)
-            if a_service and a_service not in self._mentions(clause):
+            if a_service and a_service not in mentioned:
                 continue
             if not a_service and pp[j] < _SECOND_MIN_TOPIC:
                 # A topic that is no service is offered only when the clause is plainly
@@ -336,18 +345,18 @@ class BuiltinEngine:
         q_norm = " ".join(parts[i].norm for i in question) if question else norm
         if parts:
             # Each sentence is looked up once; the whole and the question are their sums.
-            ids = [self.featurizer.ids(p.norm) for p in parts]
-            whole = np.concatenate(ids) if len(ids) > 1 else ids[0]
+            ids = [self.featurizer.id_pieces(p.norm) for p in parts]
+            whole = _joined([a for piece in ids for a in piece])
             if q_norm != norm:
                 probs, idx, val, pq, qidx, qval = self._scored_with_part(
-                    whole, np.concatenate([ids[i] for i in question]))
+                    whole, _joined([a for i in question for a in ids[i]]))
                 probs = _QUESTION_WEIGHT * pq + (1.0 - _QUESTION_WEIGHT) * probs
             else:
                 probs, idx, val = self._scored_ids(whole)
         else:
             probs, idx, val = self._scored(norm)
         probs = self._combined(parts, probs)
-        order = [int(i) for i in np.argsort(-probs)[:6]]
+        order = [int(i) for i in (-probs).argsort()[:6]]
         level = danger.level
         if danger.now:
             if self._emergency >= 0:
@@ -419,10 +428,9 @@ class BuiltinEngine:
                 faq = out_label = fid
         alternatives = []
         for i in order:
-            lb = self.labels[i]
-            a_intent, a_service = split_label(lb)
-            conf = confidence if lb == label else float(probs[i])
-            alternatives.append(Alternative(a_intent, a_service, conf, base_label(lb)))
+            a_intent, a_service, a_label = self._alt_parts[i]
+            conf = confidence if self.labels[i] == label else float(probs[i])
+            alternatives.append(Alternative(a_intent, a_service, conf, a_label))
         second = None
         if not danger.now and not follow_up and (len(parts) > 1 or len(norm.split()) >= 8):
             second = self._second(parts, asked, label, norm,
@@ -448,9 +456,17 @@ class BuiltinEngine:
         return "handover"
 
 
+def _joined(arrays: list[NDArray[np.int64]]) -> NDArray[np.int64]:
+    """Feature ids in pieces (``Featurizer.id_pieces``) as one array, as ``Featurizer.ids``."""
+    if not arrays:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+
+
 def _softmax(scores: NDArray[np.float64]) -> NDArray[np.float64]:
-    e = np.exp(scores - np.max(scores))
-    return np.asarray(e / e.sum(), dtype=np.float64)
+    e = np.exp(scores - scores.max(0))  # 1-d scores
+    e /= e.sum()
+    return e
 
 
 # ---------------------------------------------------------------------- training

@@ -48,7 +48,7 @@ from itertools import accumulate, compress, count
 from typing import Any, Literal
 
 from nlu.danger_net import very_sure
-from nlu.normalize import _norm_token, fold, is_syllable
+from nlu.normalize import Chunks, _norm_token, fold, is_syllable
 
 __all__ = ["NUMBERS", "Danger", "Level", "assess"]
 
@@ -178,10 +178,16 @@ class _Table(dict[str, list[tuple[str, re.Pattern[str]]]]):
     def __init__(self) -> None:
         super().__init__()
         self.heads: set[str] = set()
+        #: The two-word keys' lists by their two words (a pair of words looked up as it is).
+        self.pairs: dict[tuple[str, str], list[tuple[str, re.Pattern[str]]]] = {}
 
     def add(self, key: str, family: str, rx: re.Pattern[str]) -> None:
-        self.setdefault(key, []).append((family, rx))
-        self.heads.add(key.split(" ", 1)[0])
+        found = self.setdefault(key, [])
+        found.append((family, rx))
+        head, _, second = key.partition(" ")
+        self.heads.add(head)
+        if second:
+            self.pairs[head, second] = found
 
 
 LOOSE, EXACT = 0, 1  # how a message was typed: without diacritics, or with them
@@ -1135,6 +1141,8 @@ _DRILL_EVENT_TABLE = _table({"drill": _DRILL_EVENT_PATTERNS})
 # ---------------------------------------------------------------------- reading the text
 
 _TOKEN_RE = re.compile(r"[^\W_]+|[.!?;\n]+|,")
+#: The tokens of each run of text between spaces (a token holds no space).
+_CHUNKS = Chunks(_TOKEN_RE, by_space=True)
 _SPELLED_RE = re.compile(r"\b(?:[^\W\d_][.\-*_]){2,}[^\W\d_]\b")  # "c.h.á.y"
 #: What every spelled-out word holds (".h."): a quick scan before ``_SPELLED_RE``.
 _SPELLED_HINT = re.compile(r"[.\-*_][^\W\d_][.\-*_]")
@@ -1200,16 +1208,18 @@ def _words(text: str) -> tuple[str, list[int], int]:
     text = unicodedata.normalize("NFC", text).lower()
     if _SPELLED_HINT.search(text):
         text = _SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
-    found = _TOKEN_RE.findall(text)
+    found = _CHUNKS.tokens(text)  # _TOKEN_RE.findall(text), run by run between spaces
     # A token is a word, a comma, or a run of sentence-end marks ("|"; never two in a row).
     toks = list(map(_TOKENS.__getitem__, found))
-    if "|" in toks:
-        toks = [t for i, t in enumerate(toks) if t != "|" or i == 0 or toks[i - 1] != "|"]
-    counted = [t for t in found if t[0] not in _END_MARKS and t != ","][:400]
+    # The words: a word token is letters and digits (``str.isalnum`` is the regex's ``\w``
+    # without "_"), a comma or a run of end marks is not.
+    counted = list(compress(found, map(str.isalnum, found)))[:400]
     words = len(counted)
     marked = words - sum(map(str.isascii, counted))
     mode = EXACT if words >= 3 and marked >= 0.3 * words else LOOSE
     s = " ".join(["", *toks, ""])
+    while " | | " in s:  # a run of sentence ends is one end
+        s = s.replace(" | | ", " | ")
     ends: list[int] = []
     at = s.find("|")  # no canonical word holds a "|": each one is a sentence end
     while at >= 0:
@@ -1229,9 +1239,13 @@ class _Words(list[str]):
 
     def at(self, i: int) -> int:
         """Where piece ``i`` starts in the string."""
+        return self.starts()[i]
+
+    def starts(self) -> list[int]:
+        """Where each piece starts in the string."""
         if self._at is None:
-            self._at = list(accumulate(map(len, self), initial=0))
-        return self._at[i] + i
+            self._at = [k + i for i, k in enumerate(accumulate(map(len, self), initial=0))]
+        return self._at
 
 
 def _index(s: str) -> _Words:
@@ -1246,23 +1260,27 @@ def _matches(s: str, table: _Table, words: _Words) -> Iterator[tuple[str, re.Mat
     heads = table.heads
     if heads.isdisjoint(words):
         return
-    hits = list(compress(count(), map(heads.__contains__, words)))
-    get = table.get
+    get, pair = table.get, table.pairs.get
     n = len(words)
-    for i in hits:
+    starts: list[int] | None = None
+    for i in compress(count(), map(heads.__contains__, words)):
         first = words[i]
         j = i + 1
         while j < n and not words[j]:
             j += 1
         one = get(first)
-        two = get(f"{first} {words[j]}") if j < n else None
+        two = pair((first, words[j])) if j < n else None
         if one is None and two is None:
             continue
-        pos = words.at(i)
-        for family, rx in (*(one or ()), *(two or ())):
-            m = rx.match(s, pos)
-            if m is not None:
-                yield family, m
+        if starts is None:
+            starts = words.starts()
+        pos = starts[i]
+        for found in (one, two):
+            if found is not None:
+                for family, rx in found:
+                    m = rx.match(s, pos)
+                    if m is not None:
+                        yield family, m
 
 
 def _sentence(s: str, ends: list[int], start: int, end: int, limit: int = 240) -> tuple[int, int]:

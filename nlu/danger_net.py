@@ -20,6 +20,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from nlu.normalize import normalize
 
 __all__ = ["WINDOW", "features", "score", "very_sure"]
@@ -48,37 +51,61 @@ def _model() -> dict[str, Any]:
     return data
 
 
-#: Each word's own features that the model weighs (its unigram and letter pieces), remembered:
-#: the letter pieces of a 100-word message were most of the cost of ``score`` (0.33 of 0.38 ms),
-#: and most of them carry no weight.
-_WORD_FEATURES: dict[str, tuple[str, ...]] = {}
-_WORD_MEMO_MAX = 50_000
+class _WordRows(dict[str, "NDArray[np.intp]"]):
+    """Word -> the rows of its own weighed features (its unigram and letter pieces), worked
+    out when first met: ``map`` reads the known ones at C speed."""
 
+    MEMO_MAX = 50_000
 
-def _word_features(word: str, weights: dict[str, float]) -> tuple[str, ...]:
-    got = _WORD_FEATURES.get(word)
-    if got is None:
+    def __init__(self, row: dict[str, int]) -> None:
+        super().__init__()
+        self.row = row
+
+    def __missing__(self, word: str) -> NDArray[np.intp]:
         padded = f" {word} "
         pieces = {f"w:{word}"}
         for n in (3, 4, 5):
             pieces.update(f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1))
-        got = tuple(f for f in pieces if f in weights)
-        if len(_WORD_FEATURES) < _WORD_MEMO_MAX:
-            _WORD_FEATURES[word] = got
-    return got
+        row = self.row
+        got = np.asarray([row[f] for f in pieces if f in row], dtype=np.intp)
+        if len(self) < self.MEMO_MAX:
+            self[word] = got
+        return got
+
+
+class _Weights:
+    """The model's weights as an array, each weighed feature by its row, and each word's own
+    features as rows (remembered: the letter pieces of a 100-word message were most of the
+    cost of ``score``, and most of them carry no weight). A message's features are marked in a
+    0/1 vector, so each one counts once, however many words share it."""
+
+    def __init__(self, model: dict[str, Any]) -> None:
+        weights: dict[str, float] = model["weights"]
+        self.row = {f: i for i, f in enumerate(weights)}
+        self.values = np.asarray(list(weights.values()), dtype=np.float64)
+        self.bias = float(model["bias"])
+        self.words = _WordRows(self.row)
+        #: Word pairs ("b:a b") by their two words: a pair of words is looked up as it is.
+        self.pairs = {tuple(f[2:].split(" ")): i for f, i in self.row.items()
+                      if f.startswith("b:") and f.count(" ") == 1}
+
+
+@lru_cache(maxsize=1)
+def _weights() -> _Weights:
+    return _Weights(_model())
 
 
 def score(text: str) -> float:
     """How sure the model is that the message speaks of danger now (0-1). The same sum as
     over ``features(text)``, each weighed feature counted once."""
-    model = _model()
-    weights: dict[str, float] = model["weights"]
+    w = _weights()
     words = normalize(text[-WINDOW:]).split()
-    seen: set[str] = set()
-    for w in set(words):
-        seen.update(_word_features(w, weights))
-    seen.update(b for b in (f"b:{a} {b}" for a, b in pairwise(words)) if b in weights)
-    z = float(model["bias"]) + sum(weights[f] for f in seen)
+    found = list(map(w.words.__getitem__, set(words)))
+    found.append(np.asarray([j for j in map(w.pairs.get, pairwise(words))
+                             if j is not None], dtype=np.intp))
+    marked = np.zeros(w.values.size, dtype=np.float64)
+    marked[np.concatenate(found)] = 1.0
+    z = w.bias + float(w.values @ marked)
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 

@@ -13,6 +13,7 @@ of ``bool(pattern.search(text))``.
 from __future__ import annotations
 
 import re
+from itertools import compress
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -61,6 +62,13 @@ def _best(cands: list[frozenset[str]]) -> frozenset[str] | None:
 
 def _required(items: Any) -> frozenset[str] | None:
     """Strings one of which every match of a parsed sequence contains, or None if unknown."""
+    found = _requirements(items)
+    return None if found is None else _best(found)
+
+
+def _requirements(items: Any) -> list[frozenset[str]] | None:
+    """Sets of strings, each a requirement of every match of a parsed sequence (one string of
+    each set is in it), or None if unknown (inline flags)."""
     cands: list[frozenset[str]] = []
     run: list[str] = []
 
@@ -90,16 +98,32 @@ def _required(items: Any) -> frozenset[str] | None:
         if found:
             cands.append(found)
     flush()
-    return _best(cands)
+    return cands
 
 
-def needles(pattern: str) -> frozenset[str] | None:
-    """Strings one of which every match of ``pattern`` contains, or None when not known."""
+def _parsed(pattern: str) -> Any:
     try:
         parsed = _parser.parse(pattern)
     except re.error:
         return None
     if parsed.state.flags & ~re.UNICODE:  # case-insensitive, ...: not read here
+        return None
+    return parsed
+
+
+def also_needed(pattern: str) -> list[frozenset[str]]:
+    """Every set of strings one of which every match of ``pattern`` contains (``needles`` is
+    the most telling of them), those of two characters or more: a match holds one string of
+    each set."""
+    parsed = _parsed(pattern)
+    found = None if parsed is None else _requirements(list(parsed))
+    return [r for r in found or () if min(map(len, r)) >= 2]
+
+
+def needles(pattern: str) -> frozenset[str] | None:
+    """Strings one of which every match of ``pattern`` contains, or None when not known."""
+    parsed = _parsed(pattern)
+    if parsed is None:
         return None
     found = _required(list(parsed))
     return found if found and min(map(len, found)) >= 2 else None
@@ -116,22 +140,35 @@ class AnyMatch:
         self.parts: list[tuple[str | tuple[str, ...] | None, re.Pattern[str]]] = []
         if rx.flags & ~re.UNICODE:
             self.parts, self.short = [(None, rx)], 1 << 62
-            return
-        for alt in top_alternatives(rx.pattern):
-            need = needles(alt)
-            self.parts.append((None if need is None else next(iter(need)) if len(need) == 1
-                               else tuple(sorted(need)), re.compile(alt)))
+        else:
+            for alt in top_alternatives(rx.pattern):
+                need = needles(alt)
+                self.parts.append((None if need is None else next(iter(need)) if len(need) == 1
+                                   else tuple(sorted(need)), re.compile(alt)))
+        #: The parts as (required string, alternative, the other sets of strings it needs)
+        #: triples, one per string (an alternative with several is listed once for each, next
+        #: to each other), and the alternatives that require none: the strings are looked for
+        #: in one ``map``, in C.
+        triples: list[tuple[str, re.Pattern[str], tuple[tuple[str, ...], ...]]] = []
+        for strings, part in self.parts:
+            if strings is None:
+                continue
+            main = frozenset((strings,) if isinstance(strings, str) else strings)
+            others = tuple(tuple(sorted(r)) for r in also_needed(part.pattern) if r != main)
+            triples += [(n, part, others) for n in sorted(main)]
+        self._needs = tuple(n for n, _, _ in triples)
+        self._alts = tuple((part, others) for _, part, others in triples)
+        self._always = tuple(part for strings, part in self.parts if strings is None)
 
     def __call__(self, text: str) -> bool:
         if len(text) <= self.short:
             return self.rx.search(text) is not None
-        for need, rx in self.parts:
-            if need is not None:
-                if type(need) is str:
-                    if need not in text:
-                        continue
-                elif not any(s in text for s in need):
-                    continue
-            if rx.search(text) is not None:
-                return True
-        return False
+        # Whether any alternative matches (their order does not change the answer).
+        last: re.Pattern[str] | None = None
+        for part, others in compress(self._alts, map(text.__contains__, self._needs)):
+            if part is not last:  # an alternative with two strings in the text: tried once
+                last = part
+                if all(any(map(text.__contains__, o)) for o in others) and \
+                        part.search(text) is not None:
+                    return True
+        return any(part.search(text) is not None for part in self._always)

@@ -44,8 +44,7 @@ def raw_features(norm: str) -> tuple[Counter[str], Counter[str]]:
 def _unique_counts(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """``np.unique(ids, return_counts=True)`` for a non-empty 1-d array, without its
     general-purpose overhead (a parse weighs several small arrays)."""
-    a = ids.copy()
-    a.sort()
+    a = np.sort(ids)
     n = a.size
     edge = np.empty(n + 1, dtype=bool)  # where a run of equal ids starts, and the end
     edge[0] = edge[n] = True
@@ -137,23 +136,31 @@ class Featurizer:
         The ids of a message's sentences, concatenated, weigh like the whole message (bigrams
         across a sentence end excepted): a long message is looked up once per sentence.
         """
-        words = norm.split()
-        if not words:
+        arrays = self.id_pieces(norm)
+        if not arrays:
             return _EMPTY
+        return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+
+    def id_pieces(self, norm: str) -> list[NDArray[np.int64]]:
+        """``ids`` in pieces, not joined (each word's, then the bigrams'): the pieces of a
+        message's sentences are joined once, for the whole message."""
+        words = norm.split()
         arrays = list(map(self._grams.__getitem__, words))
         if len(words) > 1:
             vocab = self.word_vocab
             arrays.append(np.asarray(
                 [j for a, b in itertools.pairwise(words) if (j := vocab.get(f"{a} {b}"))
                  is not None], dtype=np.int64))
-        return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        return arrays
 
     def weigh(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """TF-IDF weights of feature ids (word and character blocks, each L2-normalized)."""
         if ids.size == 0:
             return _EMPTY, _EMPTY_F
         uniq, counts = _unique_counts(ids)
-        vals = (1.0 + np.log(counts)) * self.idf[uniq]
+        vals = np.log(counts)  # (1 + log tf) * idf, in place
+        vals += 1.0
+        vals *= self.idf[uniq]
         k = int(uniq.searchsorted(len(self.word_vocab)))  # word ids come before char ids
         words, chars = vals[:k], vals[k:]
         if k:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import chain
 
 from nlu.tables import ACCENTED, FOLDED, NOT_BEFORE_CHI
 
-__all__ = ["fold", "is_syllable", "normalize", "repair_telex", "tokens"]
+__all__ = ["Chunks", "fold", "forget", "is_syllable", "normalize", "repair_telex", "tokens"]
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _INITIALS = "ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx]"
@@ -105,9 +106,45 @@ def _norm_token(token: str) -> str:
     return folded
 
 
+class Chunks(dict[str, tuple[str, ...]]):
+    """A run of text between separators -> its tokens by ``rx``, found when first met.
+
+    A text's tokens are those of its runs between spaces (or any whitespace, ``by_space``
+    False) in order, for a token pattern that never holds the separator: the runs are looked
+    up in one C-level pass (most recur: words, a word with its comma), not scanned by the
+    regular expression character by character (37 us for 100 words)."""
+
+    MAX = 65536
+
+    def __init__(self, rx: re.Pattern[str], by_space: bool = False) -> None:
+        super().__init__()
+        self.rx, self.by_space = rx, by_space
+
+    def __missing__(self, chunk: str) -> tuple[str, ...]:
+        found = tuple(self.rx.findall(chunk))
+        if len(self) >= self.MAX:
+            self.clear()
+        self[chunk] = found
+        return found
+
+    def tokens(self, text: str) -> list[str]:
+        """``rx.findall(text)``."""
+        return list(chain.from_iterable(map(self.__getitem__, text.split(
+            " " if self.by_space else None))))
+
+
+_CHUNKS = Chunks(_TOKEN_RE)
+
+
+def forget() -> None:
+    """Forget the words and runs of text remembered (to time words never seen before)."""
+    _norm_token.cache_clear()
+    _CHUNKS.clear()
+
+
 def tokens(text: str) -> list[str]:
     """NFC lowercase word tokens of ``text``."""
-    return _TOKEN_RE.findall(unicodedata.normalize("NFC", text).lower())
+    return _CHUNKS.tokens(unicodedata.normalize("NFC", text).lower())
 
 
 def normalize(text: str) -> str:

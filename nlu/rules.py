@@ -7,8 +7,8 @@ Danger detection lives in ``nlu.danger`` (it reads the raw text, diacritics incl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from nlu.fastre import AnyMatch
 from nlu.normalize import normalize
@@ -219,8 +219,9 @@ _SENTENCE_END_RE = re.compile(r"[.!?;\n:…](?!(?<=\d\.)\d)(?:(?<=[.!?;\n])\s*|\
 _MANY_SENTENCES_RE = re.compile(r"[.!?;:\n…]\s*\S")
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
+    """One sentence of a message (a named tuple: quicker to make than a frozen dataclass)."""
+
     raw: str
     norm: str
     question: bool  # reads as a question
@@ -280,7 +281,7 @@ _REGISTER_HINTS = ("luat", "quy dinh", "nho", "tong dai", "quy bao", "bien tap",
 
 def register_free(norm: str) -> str:
     """A normalized text without the words of the letter's register."""
-    if not any(h in norm for h in _REGISTER_HINTS):
+    if not any(map(norm.__contains__, _REGISTER_HINTS)):
         return norm
     norm = _ADDRESS_RE.sub(" ", _ASK_WHO_RE.sub(r"\1", norm))
     return " ".join(_REGISTER_RE.sub(" ", norm).split())
@@ -302,7 +303,7 @@ def sentences(text: str) -> list[Sentence]:
         norm = register_free(normalize(raw))
         if not norm:
             continue
-        question = raw.rstrip().endswith("?") or bool(_QUESTION_RE.search(norm))
+        question = raw.endswith("?") or bool(_QUESTION_RE.search(norm))
         out.append(Sentence(raw, norm, question, bool(_CUE_RE.search(norm))))
     return out
 
@@ -317,11 +318,12 @@ _FORMULA_RE = re.compile(
 
 def _content(part: Sentence) -> int:
     """Words of a sentence that say what it is about (not a closing formula)."""
-    return _content_of(part.norm)
+    return _formula_of(part.norm)[0]
 
 
 @lru_cache(maxsize=1024)  # a message's sentences are weighed twice (formulas, question)
-def _content_of(norm: str) -> int:
+def _formula_of(norm: str) -> tuple[int, tuple[int, int] | None]:
+    """Words of a sentence that say what it is about, and where its closing formula is."""
     m = _FORMULA_RE.search(norm)
     if m:
         rest = norm[:m.start()] + " " + norm[m.end():]
@@ -329,8 +331,9 @@ def _content_of(norm: str) -> int:
         # "làm hộ chiếu hết bao nhiêu tiền rất mong được giải đáp": a short question glued to
         # the closing formula is still the question.
         if words <= 2 and not (words and _QUESTION_RE.search(rest.strip())):
-            return 0
-    return content_words(norm)
+            return 0, m.span()
+        return content_words(norm), m.span()
+    return content_words(norm), None
 
 
 def question_part(parts: list[Sentence]) -> list[int]:
@@ -370,10 +373,10 @@ def without_formulas(parts: list[Sentence]) -> list[Sentence]:
 
 def _unformulaic(part: Sentence) -> Sentence:
     """A sentence without the closing formula glued to it ("... xin cảm ơn luật sư")."""
-    m = _FORMULA_RE.search(part.norm)
-    if not m or (m.start() == 0 and m.end() == len(part.norm)):
+    span = _formula_of(part.norm)[1]
+    if span is None or (span[0] == 0 and span[1] == len(part.norm)):
         return part
-    rest = " ".join((part.norm[:m.start()] + " " + part.norm[m.end():]).split())
+    rest = " ".join((part.norm[:span[0]] + " " + part.norm[span[1]:]).split())
     return Sentence(part.raw, rest, part.question, part.cue) if content_words(rest) else part
 
 

@@ -103,7 +103,7 @@ def _parse(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from nlu.data import load_eval
     from nlu.evaluate import evaluate
-    from nlu.normalize import _norm_token
+    from nlu.normalize import forget
 
     try:
         items = load_eval(args.file)
@@ -112,7 +112,7 @@ def _eval(args: argparse.Namespace) -> int:
         return 1
     engine = _engine(args)
     engine.parse("khởi động")  # warm-up outside the timings
-    _norm_token.cache_clear()  # timings include normalizing words never seen before
+    forget()  # timings include normalizing words never seen before
     builtin = getattr(engine, "fallback", engine)
     builtin.featurizer.clear_memo()
     report = evaluate(engine.parse, items)

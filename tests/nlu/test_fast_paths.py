@@ -8,6 +8,7 @@ evaluation files and of the frozen danger pair, typed as written and without dia
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +18,9 @@ import yaml
 
 import nlu.danger as danger
 from nlu.builtin import _TERM_OWNERS, _TERMS_RE, BuiltinEngine
-from nlu.fastre import AnyMatch, needles, top_alternatives
+from nlu.fastre import AnyMatch, also_needed, needles, top_alternatives
 from nlu.features import Featurizer, raw_features
-from nlu.normalize import fold, normalize
+from nlu.normalize import _TOKEN_RE, fold, normalize, tokens
 from nlu.rules import _FOLLOW_UP_RE, ASPECT_PATTERNS, register_free, sentences
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,10 @@ def test_required_strings_of_a_pattern() -> None:
     assert needles(r"(?<=\s)ab(?=c)de") == {"abde"}
     assert needles(r"x+y?") is None and needles(r"(?i)thu tuc") is None
     assert needles(r"(?:ab)*cd|x") is None  # one alternative needs only "x": too short
+    # Every requirement, not only the most telling: a match holds one string of each.
+    assert set(also_needed(r"(online|qua mang) (duoc )?(the|nao)\b")) == {
+        frozenset({"online", "qua mang"}), frozenset({"the", "nao"})}
+    assert also_needed(r"(?i)thu tuc") == []
 
 
 @pytest.mark.parametrize("rx", [p for _, p in ASPECT_PATTERNS] + [_FOLLOW_UP_RE],
@@ -151,6 +156,37 @@ def test_danger_phrases_found_as_when_every_word_is_tried(tables: str) -> None:
         table = getattr(danger, tables)[mode]
         fast = [(f, m.start(), m.end()) for f, m in danger._matches(s, table, danger._index(s))]
         assert fast == list(_every_word(s, table)), text
+
+
+def _plain_words(text: str) -> tuple[str, list[int], int]:
+    """``danger._words`` the plain way: token by token."""
+    text = unicodedata.normalize("NFC", text).lower()
+    if danger._SPELLED_HINT.search(text):
+        text = danger._SPELLED_RE.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
+    found = danger._TOKEN_RE.findall(text)
+    toks = [danger._TOKENS[t] for t in found]
+    toks = [t for i, t in enumerate(toks) if t != "|" or i == 0 or toks[i - 1] != "|"]
+    counted = [t for t in found if t[0] not in danger._END_MARKS and t != ","][:400]
+    marked = len(counted) - sum(t.isascii() for t in counted)
+    mode = danger.EXACT if len(counted) >= 3 and marked >= 0.3 * len(counted) else danger.LOOSE
+    s = " ".join(["", *toks, ""])
+    return s, [i for i, c in enumerate(s) if c == "|"], mode
+
+
+ODD = ["", "!!!", ",,, a", "a , , b", "x..!!?? y. . . z", "a_b c__d _x_", "²³ ½ ٣", "Σ.Β",
+       "c.h.á.y nhà!!!", "cứu\n\n\ncứu", " | | ", "ờ ờ ờ ờ ờ", "a\tb\xa0c\u2003d\r\ne",
+       "  hai  dấu cách  ", "x-y/z (w) \"q\"", "😀cứu😀 ok👍"]
+
+
+def test_the_danger_word_string_is_the_one_made_token_by_token() -> None:
+    for text in TEXTS + ODD:
+        assert danger._words(text) == _plain_words(text), text
+
+
+def test_tokens_are_those_the_token_regex_finds_in_the_whole_text() -> None:
+    for text in TEXTS + ODD:
+        low = unicodedata.normalize("NFC", text).lower()
+        assert tokens(text) == _TOKEN_RE.findall(low), text
 
 
 def test_letter_questions_and_drills_found_where_the_joined_regex_finds_them() -> None:

@@ -916,8 +916,12 @@ class Assistant:
             return None  # "còn đăng ký xe máy thì sao": another service, named
         kept = state.data.get(_OFFERED) or []
         shown = list(kept[1:]) if kept and kept[0] == card else []
-        return (fine_on_card(content, card, shown, text)
-                or offered_entry(content, shown, text))
+        found = fine_on_card(content, card, shown, text)
+        if found is None and (parse.service != card or parse.decision != "answer"):
+            # Read as another service, or not sure: the answer offered under the card, when
+            # the message is in its words.
+            found = offered_entry(content, card, shown, text)
+        return found
 
     @staticmethod
     def _thread_follow_up(ctx: Context, state: State, text: str, parse: Parse,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from flows.content import Content, Faq, Service
 from nlu.normalize import fold
+from nlu.rules import is_question_word
 
 __all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "child_passport",
            "civil_lawyer", "fine_on_card", "follow_up", "linked_service", "offered",
@@ -512,16 +513,24 @@ def fine_on_card(content: Content, service: str | None, shown: list[str],
     return None
 
 
-def offered_entry(content: Content, shown: list[str], text: str) -> FollowUp | None:
+def offered_entry(content: Content, service: str, shown: list[str],
+                  text: str) -> FollowUp | None:
     """A short follow-up in the own words of the answer offered under a service's answer
     ("tôi có được lĩnh hằng tháng không" under the death card, with the survivors' benefits
-    offered): that answer; None otherwise."""
+    offered): that answer; None otherwise. Words of the service's name and pairs of question
+    words ("bao lâu", "được không") do not count: they ask about the card itself."""
     folded = _words(text)
-    if not folded or len(folded.split()) > MAX_WORDS:
+    svc = content.services.get(service)
+    if not folded or len(folded.split()) > MAX_WORDS or svc is None:
         return None
+    asked = {pair for pair in _pairs(folded)
+             if not (is_question_word(pair[0]) and is_question_word(pair[1]))}
+    for n in (svc.name, *svc.aliases):
+        asked -= _pairs_of(n)
     for faq_id in shown:
-        if same_words(content, faq_id, text):
-            return _known(content, faq_id, "the offered answer's own words")
+        found = content.faq(faq_id)
+        if found is not None and _shared(asked, (found[1].question, *found[1].questions)) > 0:
+            return FollowUp(faq_id, "the offered answer's own words")
     return None
 
 

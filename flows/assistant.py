@@ -35,9 +35,16 @@ from flows.thread import (
     aspect_of_answer,
     back_to,
     best_in_topic,
+    child_passport,
     civil_lawyer,
+    fine_on_card,
     follow_up,
+    linked_service,
     names_service,
+    offered,
+    offered_entry,
+    other_paper_merged,
+    owner_refuses,
     related_entry,
     same_words,
     scam_thread_words,
@@ -106,6 +113,8 @@ _ASKED = "asked"
 _FAQ, _FAQ_MORE = "faq", "faq_more"
 #: The services discussed lately (ids, newest last), in the state's data.
 _SEEN, _SEEN_KEPT = "seen", 5
+#: The service whose answer offered other answers under it, and those answers' ids.
+_OFFERED = "offered"
 #: The emergency numbers just shown first (in the state's data): "tiếp" right after them is
 #: the next safe step, not the menu.
 _SOS, _SOS_AGAIN = "sos", "sos_again"
@@ -160,12 +169,16 @@ _ABROAD = re.compile(rf"\b(bang|giay phep)( lai)?( xe)?( o to| xe may)?( cua| o|
 #: licence for "bằng", the monthly allowance that asks for the disability paper).
 _PAPER_NOT_OURS = (r"(bang tot nghiep|van bang|bang (dai hoc|cao dang|trung cap|cu nhan|thac si"
                    r"|cap (2|3|ii|iii|hai|ba))|hoc ba|giay xac nhan (muc do )?khuyet tat"
-                   r"|xac (nhan|dinh) muc do khuyet tat|the (nguoi )?khuyet tat)")
+                   r"|xac (nhan|dinh) muc do khuyet tat|the (nguoi )?khuyet tat"
+                   # a licence for a gun
+                   r"|giay phep (su dung |so huu |mang |giu )?(sung|vu khi)|sung (san|hoi|kip))")
 #: Asked for, made again, or lost: the verb just before the paper, or the loss just after it
 #: ("cần giấy xác nhận khuyết tật không" for the allowance is a question about its papers).
 _OUTSIDE_PAPER = re.compile(
     rf"\b(xin|cap|lam|cap lai|lam lai|cap doi|xin lai|xin cap|xin cap lai)( \w+){{0,2}}"
-    rf" {_PAPER_NOT_OURS}\b|\b{_PAPER_NOT_OURS}( \w+){{0,4}} (bi )?(mat|chay|hong|rach)\b")
+    rf" {_PAPER_NOT_OURS}\b|\b{_PAPER_NOT_OURS}( \w+){{0,4}} (bi )?(mat|chay|hong|rach)\b"
+    # a boat or a fishing ship registered ("đăng ký ghe đánh cá"): not a vehicle of the 53
+    r"|\bdang ky (cho )?(ghe|thuyen|tau ca|tau thuyen|xuong may)\b")
 #: A certified copy of such a paper is one of the 53 ("chứng thực bản sao bằng tốt nghiệp").
 _COPY_OF = re.compile(r"\b(chung thuc|sao y|cong chung|ban sao dien tu)\b")
 #: Words of the ward's notices: "đăng ký nhận thông báo" is a subscription, "khi nào đăng ký"
@@ -297,6 +310,14 @@ def remember(state: State, replies: list[Reply]) -> None:
                 options.append(f"{_LINK}:{b.url}")
     state.options = options
     state.nav = nav
+    # The answers offered under a service's answer stay in mind while that service's answers
+    # follow ("nộp ở đâu", then "có được lĩnh hằng tháng không" in the offered one's words).
+    cards = {p.split(":")[1] for p in options if p.startswith("st:")}
+    shown = offered(options)
+    if len(cards) == 1 and shown:
+        state.data[_OFFERED] = [*cards, *shown]
+    elif len(cards) != 1 or state.data.get(_OFFERED, [None])[0] not in cards:
+        state.data.pop(_OFFERED, None)
 
 
 #: A plug-in handler (subscriptions, team tools): returns None when it does not apply.
@@ -826,14 +847,21 @@ class Assistant:
             return self._out(state, [emergency_reply(ctx.content, numbers)], parse, masked)
         back = back_to(ctx.content, text, list(state.data.get(_SEEN) or []), state.service,
                        parse.service)
+        if back is None and danger.level == "none" and parse.danger != "now" \
+                and (parse.aspect or aspect_of(core_norm(text))):
+            # "làm sang tên hết mấy tiền" after the answer on the transfer's deadline: the
+            # service that answer is linked to, named by the message.
+            back = linked_service(ctx.content, str(state.data.get(_FAQ) or "") or None, text,
+                                  parse.service)
         if back is not None and danger.level == "none":
             # "quay lại căn cước": the service seen before that the message names.
             parse = replace(parse, intent="service_howto", service=back, label=f"svc_{back}",
                             faq=None, decision="answer", confidence=max(parse.confidence, 0.9))
             state.data.pop(_FAQ, None)
         asked_before = str(before.get("q") or "") if isinstance(before, dict) else ""
-        thread = None if back is not None else self._thread_follow_up(
-            ctx, state, text, parse, danger, asked_before)
+        thread = None if back is not None else (
+            self._card_follow_up(ctx, state, text, parse, danger)
+            or self._thread_follow_up(ctx, state, text, parse, danger, asked_before))
         if thread is None and back is None and parse.decision == "answer":
             thread = civil_lawyer(ctx.content, parse.faq, text)
         if thread is None and back is None and self._unsure_way_out(ctx, state, text, parse,
@@ -855,6 +883,45 @@ class Assistant:
             out.replies = [*out.replies, soft_danger_reply(ctx.content, parse.numbers
                                                            or danger.numbers)]
         return out
+
+    @staticmethod
+    def _card_follow_up(ctx: Context, state: State, text: str, parse: Parse,
+                        danger: Danger) -> FollowUp | None:
+        """A question whose answer is a question-and-answer entry next to a service: another
+        paper after the merger answer, a passport for a young child, a fine asked on a
+        service's card (or in the question that opens it), or a short follow-up in the words
+        of the entry offered under the card. None with danger in the message, or when it
+        names another service than the card's."""
+        if danger.level != "none" or parse.danger == "now":
+            return None
+        content = ctx.content
+        current = str(state.data.get(_FAQ) or "") or None
+        found = other_paper_merged(current, text)
+        if found is not None:
+            return found
+        found = child_passport(content, parse.service,
+                               [a.service for a in parse.alternatives if a.service], text)
+        if found is not None:
+            return found
+        card = None if current else state.service
+        if current is not None:
+            return fine_on_card(content, None, [], text, current)
+        if card is None:
+            if parse.intent == "service_howto" and parse.decision == "answer":
+                return (fine_on_card(content, parse.service, [], text)
+                        or owner_refuses(content, parse.service, text))
+            return None
+        if parse.service not in (None, card) and parse.decision == "answer" \
+                and names_service(content, parse.service, text):
+            return None  # "còn đăng ký xe máy thì sao": another service, named
+        kept = state.data.get(_OFFERED) or []
+        shown = list(kept[1:]) if kept and kept[0] == card else []
+        found = fine_on_card(content, card, shown, text)
+        if found is None and (parse.service != card or parse.decision != "answer"):
+            # Read as another service, or not sure: the answer offered under the card, when
+            # the message is in its words.
+            found = offered_entry(content, card, shown, text)
+        return found
 
     @staticmethod
     def _thread_follow_up(ctx: Context, state: State, text: str, parse: Parse,

@@ -22,9 +22,12 @@ from dataclasses import dataclass
 
 from flows.content import Content, Faq, Service
 from nlu.normalize import fold
+from nlu.rules import is_question_word
 
-__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "civil_lawyer",
-           "follow_up", "related_entry", "same_words", "thread_topic", "words"]
+__all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "child_passport",
+           "civil_lawyer", "fine_on_card", "follow_up", "linked_service", "offered",
+           "offered_entry", "other_paper_merged", "owner_refuses", "related_entry", "same_words",
+           "thread_topic", "words"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
@@ -46,10 +49,16 @@ COURT = "legal-toa-an-khu-vuc"
 LEGAL_AID_WHO = "legal-ai-duoc-tro-giup-phap-ly"
 LOAN_PAPER = "legal-giay-vay-viet-tay"
 OWNER_REFUSES = "legal-tam-tru-chu-nha-khong-ky"
+#: Permanent residence when the owner of the home will not agree.
+OWNER_REFUSES_PERMANENT = "legal-thuong-tru-chu-nha-khong-dong-y"
+#: Old papers after the merger of provinces and communes.
+MERGER = "daily-sap-nhap"
+#: A passport for a child under 14.
+CHILD_PASSPORT = "daily-ho-chieu-tre-em"
 #: Every entry a rule may answer with.
 ANSWERS = (LOST_MONEY, INSTALLED, REPORT_SCAM, REPORT_WHERE, LOCK_ACCOUNT,
            UNLOCK_ACCOUNT, HOTLINE, LEVEL_2, DIVORCE_COURT, COURT, LEGAL_AID_WHO, LOAN_PAPER,
-           OWNER_REFUSES)
+           OWNER_REFUSES, OWNER_REFUSES_PERMANENT, MERGER, CHILD_PASSPORT)
 #: Legal categories where a lawyer is the defence one (the arrested relative's entry), or
 #: legal aid is already the subject: not the civil-matter rule.
 _CRIMINAL = frozenset({"trinh-bao", "tro-giup-phap-ly"})
@@ -131,6 +140,8 @@ _PAPER = re.compile(r"\b(viet tay|giay tay|giay vay|giay muon|giay no|bien nhan)
                     r"|chung thuc)\b")
 # "chủ nhà không chịu ký", "chủ trọ không cho", "chủ hộ không xác nhận".
 _OWNER = re.compile(r"\bchu (nha|tro|ho|phong|can ho|so huu)\b")
+# The owner named in a story: "nhà là của bà sui đứng tên", "chủ sở hữu", "người đứng tên".
+_OWNER_NAMED = re.compile(r"\bchu (nha|tro|ho|phong|can ho|so huu)\b|\bdung ten\b")
 _REFUSES = re.compile(r"\b(khong|ko|k|chang|hong|chua)\s+(chiu|cho|dong y|ky|xac nhan|muon)\b"
                       r"|\btu choi\b")
 _RAISE = re.compile(r"\bnang\b")
@@ -449,3 +460,162 @@ def back_to(content: Content, text: str, seen: list[str], current: str | None,
         if sid != current and svc is not None and asked & _pairs(_content_words(svc.name)):
             return sid
     return None
+
+
+# "có bị phạt không", "phạt bao nhiêu", "mức phạt": a fine (not "nộp phạt", paying one).
+_FINE = re.compile(r"\b(bi phat|phat bao nhieu|muc phat|phat (khong|ko|k|hong|the nao|sao|tien"
+                   r"|gi|nang|nhieu)|tien phat|xu phat)\b")
+_SPEAKS_OF_FINE = re.compile(r"\bphạt\b", re.IGNORECASE)
+
+
+def offered(options: list[str]) -> list[str]:
+    """The FAQ entries offered one tap away under a service's answer ("Có thể bạn cũng cần
+    câu trả lời này"), when a service's answer is what is on screen."""
+    if not any(p.startswith("st:") for p in options):
+        return []
+    return [p[2:] for p in options if p.startswith("q:")]
+
+
+def fine_on_card(content: Content, service: str | None, shown: list[str],
+                 text: str, current: str | None = None) -> FollowUp | None:
+    """A fine asked about on a service's card or answer ("không sang tên thì có bị phạt
+    không", "không đăng ký thì có bị phạt không"): the question and answer linked to that
+    service that speaks of the fine, the one offered under the answer first, else the one
+    whose question asks about a fine; None when none or several do (the engine's reading
+    stands: a fine on the camera-fine card is that service's own subject)."""
+    svc = content.services.get(service or "") if current is None else None
+    # A long story: its last clause asks ("..., giờ đi sang tên có bị phạt không").
+    folded = _words(re.split(r"[,.;?!]", text.strip(" ?!."))[-1])
+    if (svc is None and current is None) or not folded or len(folded.split()) > MAX_WORDS \
+            or not _FINE.search(folded):
+        return None
+    if current is not None:
+        # "phạt bao nhiêu" right after an answer that states the fine: that answer again;
+        # after one that does not, the fine answer of the one service it is linked to.
+        found = content.faq(current)
+        if found is None:
+            return None
+        if _SPEAKS_OF_FINE.search(f"{found[1].question} {found[1].answer}"):
+            return FollowUp(current, "a fine asked after the answer stating it", more=False)
+        if len(found[1].services) != 1:
+            return None
+        svc = content.services.get(found[1].services[0])
+    if svc is None:
+        return None
+    linked = [e for t in content.faqs.values() if t.topic != "scam" for e in t.entries
+              if svc.id in e.services and _SPEAKS_OF_FINE.search(f"{e.question} {e.answer}")]
+    for e in linked:
+        if e.id in shown:
+            return FollowUp(e.id, "a fine asked about the service, the answer offered")
+    asks = [e for e in linked if _SPEAKS_OF_FINE.search(e.question) and e.id != current]
+    if len(asks) == 1:
+        return FollowUp(asks[0].id, "a fine asked about the service")
+    return None
+
+
+def offered_entry(content: Content, service: str, shown: list[str],
+                  text: str) -> FollowUp | None:
+    """A short follow-up in the own words of the answer offered under a service's answer
+    ("tôi có được lĩnh hằng tháng không" under the death card, with the survivors' benefits
+    offered): that answer; None otherwise. Words of the service's name and pairs of question
+    words ("bao lâu", "được không") do not count: they ask about the card itself."""
+    folded = _words(text)
+    svc = content.services.get(service)
+    if not folded or len(folded.split()) > MAX_WORDS or svc is None:
+        return None
+    asked = {pair for pair in _pairs(folded)
+             if not (is_question_word(pair[0]) and is_question_word(pair[1]))}
+    for n in (svc.name, *svc.aliases):
+        asked -= _pairs_of(n)
+    for faq_id in shown:
+        found = content.faq(faq_id)
+        if found is not None and _shared(asked, (found[1].question, *found[1].questions)) > 0:
+            return FollowUp(faq_id, "the offered answer's own words")
+    return None
+
+
+# "còn bằng lái thì sao", "thế sổ đỏ thì sao", "giấy khai sinh có phải đổi không": another paper.
+_ANOTHER = re.compile(r"^(con|the con|vay con|the|vay|con nhu)\b|\b(thi sao|the nao|sao)$"
+                      r"|\b(phai|can|bat buoc) (doi|lam lai|sua|cap lai)\b")
+_A_PAPER = re.compile(r"\b(bang lai|giay phep lai xe|gplx|so do|so hong|so dat|giay khai sinh|"
+                      r"khai sinh|can cuoc|cccd|cmnd|chung minh|ho chieu|passport|the bhyt|"
+                      r"the bao hiem|bao hiem y te|dang ky xe|cavet|ca vet|giay to|giay ket hon|"
+                      r"bang tot nghiep|so ho khau)\b")
+
+
+def other_paper_merged(current: str | None, text: str) -> FollowUp | None:
+    """"còn bằng lái xe thì sao" right after the answer on old papers after the merger: the
+    same answer (it is about every paper issued before), not the entry on the driving test."""
+    if current != MERGER:
+        return None
+    folded = _words(text)
+    if not folded or len(folded.split()) > MAX_WORDS:
+        return None
+    if _A_PAPER.search(folded) and _ANOTHER.search(folded):
+        return FollowUp(MERGER, "another paper after the merger", more=False)
+    return None
+
+
+_PASSPORT = re.compile(r"\b(ho chieu|passport|pasport|ho chiu)\b")
+# A young child: "bé", "em bé", "trẻ em", "sơ sinh", "dưới 14 tuổi", or a son or grandchild of
+# an age under 14 ("con 3 tuổi", "bé 7t").
+_YOUNG = re.compile(r"\b(be|em be|tre em|tre nho|so sinh|con nho|duoi (14|muoi bon) tuoi)\b")
+_AGED = re.compile(r"\b(con|chau|be|tre)( \w+){0,3} (\d{1,2}) ?(tuoi|t|thang)\b")
+
+
+def child_passport(content: Content, service: str | None, alternatives: Iterable[str],
+                   text: str) -> FollowUp | None:
+    """A passport asked for a young child ("bé nhà em 7t, làm hộ chiếu cho bé thế nào"):
+    the answer on a child's passport (who declares, which papers without an ID card), not the
+    adults' passport card, which asks for an ID card and a VNeID account; None otherwise."""
+    folded = _words(text)
+    if not _PASSPORT.search(folded):
+        return None
+    if service != "cap-ho-chieu" and "cap-ho-chieu" not in alternatives:
+        return None
+    aged = _AGED.search(folded)
+    if aged is not None:
+        months = aged.group(4) == "thang"
+        if not months and int(aged.group(3)) >= 14:
+            return None
+    elif not _YOUNG.search(folded):
+        return None
+    return _known(content, CHILD_PASSPORT, "a passport for a young child")
+
+
+def linked_service(content: Content, current: str | None, text: str,
+                   understood: str | None) -> str | None:
+    """"làm sang tên hết mấy tiền" right after the answer on a used motorbike's transfer
+    deadline: a question about the service that answer is linked to and whose name the
+    message uses (the engine, reading it alone, names the land register's transfer); None
+    when the engine names a linked service itself or the message names none or several."""
+    found = content.faq(current) if current else None
+    if found is None or understood in found[1].services:
+        return None
+    folded = _words(text)
+    if not folded or len(folded.split()) > MAX_WORDS or _FINE.search(folded):
+        return None  # a fine is the answer's own subject (fine_on_card)
+    asked = {pair for pair in _pairs(folded) if not set(pair) <= _GENERIC}
+    named = [sid for sid in found[1].services
+             if (svc := content.services.get(sid)) is not None
+             and _shared(asked, (svc.name, *svc.aliases)) > 0]
+    return named[0] if len(named) == 1 else None
+
+
+#: Words of every procedure's name: "đăng ký" alone names no service.
+_GENERIC = frozenset("dang ky cap lai lam doi xin giay to thu tuc moi".split())
+
+
+#: The owner-consent answer of each residence service.
+_OWNER_ANSWERS = {"dang-ky-tam-tru": OWNER_REFUSES, "dang-ky-thuong-tru": OWNER_REFUSES_PERMANENT}
+
+
+def owner_refuses(content: Content, service: str | None, text: str) -> FollowUp | None:
+    """A residence registration asked when the home's owner will not agree ("chủ trọ không
+    chịu đăng ký tạm trú cho cháu thì làm sao", "nhà bà sui đứng tên, bà không chịu cho nhập"):
+    the answer on the owner's consent for that service, not its steps; None otherwise."""
+    faq_id = _OWNER_ANSWERS.get(service or "")
+    folded = _words(text)
+    if faq_id is None or not _OWNER_NAMED.search(folded) or not _REFUSES.search(folded):
+        return None
+    return _known(content, faq_id, "the owner will not consent")

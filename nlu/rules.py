@@ -49,12 +49,16 @@ ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|bao nhieu (phan tram|%)|(mat|ton) (bao nhieu|nhieu) (khong|ko)"
         # "hết nhiu tiền", "tốn nhiều tiền không": "nhiu" is typed for "nhiêu" and "nhiều"
         r"|(het|ton|mat|dong|tra) nhieu tien|^nhieu tien\b"
+        # "hết mấy tiền", "tốn mấy trăm": "mấy" for "bao nhiêu"
+        r"|(het|ton|mat|dong|tra|nop) may (tien|tram|trieu|chuc|nghin|ngan)\b|\bmay tien\b"
         # "phải nộp những khoản tiền gì", "đóng những khoản phí nào"
         r"|(nop|dong|tra|mat|ton|het) (nhung )?(khoan )?(tien|phi|thue) (gi|nao)"
         r"|khoan (tien|phi|thu) (gi|nao)")),
     ("documents", re.compile(
         r"giay to (gi|nao|can|chi)|can (nhung )?(gi|giay|ho so|mang)|mang (theo )?(gi|nhung)"
-        r"|ho so (gom|can|co)|can chuan bi|chuan bi (gi|nhung)|nop (nhung )?(gi|giay)"
+        r"|ho so (gom|can|co)|can chuan bi|chuan bi (gi|nhung)"
+        # "nộp những gì", "nộp giấy gì"; not "nộp giấy tờ ở đâu" (where)
+        r"|nop (nhung )?(gi\b|giay(?! (to )?(o|tai|den) (dau|cho nao)\b))"
         r"|thanh phan ho so|giay gi|giay to can|can nhung thu|can co gi|(can|phai) co (giay|anh)"
         r"|kham suc khoe|(co phai|can) chup anh|xet nghiem adn|(giay to|ho so|giay) .{0,12}nua"
         r"|(con|them) (giay|ho so|gi) (nua|khac)|ban (sao|chinh) (gi|nao)"

@@ -16,8 +16,14 @@ from flows.thread import (
     ANSWERS,
     aspect_of_answer,
     back_to,
+    child_passport,
     civil_lawyer,
+    fine_on_card,
     follow_up,
+    linked_service,
+    offered_entry,
+    other_paper_merged,
+    owner_refuses,
     same_words,
     thread_topic,
 )
@@ -238,3 +244,88 @@ def test_the_owner_refuses_after_the_residence_card(content: Content) -> None:
     assert follow_up(content, "chủ trọ đồng ý rồi", topic=None, current=None,
                      understood_faq=None, understood_intent=None,
                      service="dang-ky-tam-tru") is None
+
+
+def _faq_of(found: object) -> str | None:
+    return getattr(found, "faq", None)
+
+
+@pytest.mark.parametrize(("service", "shown", "text", "current", "expected"), [
+    # on the card: the answer offered under it first, else the one asking about a fine
+    ("sang-ten-xe", ["legal-ban-xe-thu-hoi-dang-ky"], "thế tôi không làm thì có bị phạt không",
+     None, "legal-ban-xe-thu-hoi-dang-ky"),
+    ("sang-ten-xe", [], "de lau khong sang ten co bi phat khong", None,
+     "legal-sang-ten-xe-han-phat"),
+    ("dang-ky-tam-tru", [], "ở trọ mà không đăng ký thì phạt bao nhiêu", None,
+     "legal-phat-cu-tru"),
+    # the opening question of a long story: its last clause asks
+    ("sang-ten-xe", [], "Tôi mua xe của ông chú từ năm kia, chưa làm giấy tờ gì, giờ sang tên "
+     "có bị phạt không", None, "legal-sang-ten-xe-han-phat"),
+    # after the answer stating the fine: that answer; after one linked to a single service
+    # that does not: that service's fine answer
+    (None, [], "mức phạt bao nhiêu", "legal-sang-ten-xe-han-phat", "legal-sang-ten-xe-han-phat"),
+    (None, [], "không làm thì có bị phạt không", "legal-tam-tru-chu-nha-khong-ky",
+     "legal-phat-cu-tru"),
+    # no fine asked, or paying one (the camera-fine card's own subject)
+    ("sang-ten-xe", [], "sang tên mất bao lâu", None, None),
+    ("nop-phat-giao-thong", [], "nộp phạt ở đâu", None, None),
+])
+def test_a_fine_asked_about_a_service(content: Content, service: str | None, shown: list[str],
+                                      text: str, current: str | None,
+                                      expected: str | None) -> None:
+    assert _faq_of(fine_on_card(content, service, shown, text, current)) == expected
+
+
+@pytest.mark.parametrize(("service", "alternatives", "text", "expected"), [
+    ("cap-ho-chieu", [], "làm hộ chiếu cho bé nhà tôi đi du lịch", "daily-ho-chieu-tre-em"),
+    (None, ["cap-ho-chieu"], "chau ngoai 6 tuoi lam ho chieu o dau", "daily-ho-chieu-tre-em"),
+    ("cap-ho-chieu", [], "làm hộ chiếu cho con mới 8 tháng tuổi", "daily-ho-chieu-tre-em"),
+    # a grown child, no child named, or no passport at all
+    ("cap-ho-chieu", [], "con tôi 19 tuổi làm hộ chiếu đi du học", None),
+    ("cap-ho-chieu", [], "làm hộ chiếu mất bao lâu", None),
+    ("can-cuoc-tre-duoi-6", [], "làm căn cước cho bé 3 tuổi", None),
+])
+def test_a_passport_for_a_young_child(content: Content, service: str | None,
+                                      alternatives: list[str], text: str,
+                                      expected: str | None) -> None:
+    assert _faq_of(child_passport(content, service, alternatives, text)) == expected
+
+
+def test_another_paper_after_the_merger_answer() -> None:
+    assert _faq_of(other_paper_merged("daily-sap-nhap", "thế còn sổ hồng thì sao")) \
+        == "daily-sap-nhap"
+    assert _faq_of(other_paper_merged("daily-sap-nhap", "hộ chiếu có phải đổi không")) \
+        == "daily-sap-nhap"
+    assert other_paper_merged("daily-sap-nhap", "cảm ơn nhé") is None
+    assert other_paper_merged("vneid-la-gi", "còn bằng lái thì sao") is None
+
+
+def test_the_owner_refuses_in_the_opening_question(content: Content) -> None:
+    assert _faq_of(owner_refuses(content, "dang-ky-thuong-tru",
+                                 "nhà do bác tôi đứng tên, bác không đồng ý cho nhập khẩu")) \
+        == "legal-thuong-tru-chu-nha-khong-dong-y"
+    assert _faq_of(owner_refuses(content, "dang-ky-tam-tru",
+                                 "chủ phòng không chịu khai tạm trú cho tôi")) \
+        == "legal-tam-tru-chu-nha-khong-ky"
+    assert owner_refuses(content, "dang-ky-tam-tru", "chủ nhà đồng ý rồi, làm thế nào") is None
+    assert owner_refuses(content, "dang-ky-khai-sinh", "chủ nhà không chịu") is None
+
+
+def test_the_offered_answer_in_its_own_words(content: Content) -> None:
+    shown = ["legal-huu-tri-mat-gia-dinh-nhan-gi"]
+    assert _faq_of(offered_entry(content, "lien-thong-khai-tu", shown,
+                                 "vợ có được nhận tiền tuất hằng tháng không")) == shown[0]
+    # question words and the service's own name are no words of the offered answer
+    assert offered_entry(content, "lien-thong-khai-tu", shown, "mất bao lâu") is None
+    assert offered_entry(content, "ly-lich-tu-phap", ["vneid-ly-lich-tu-phap"],
+                         "xin lý lịch tư pháp hết bao nhiêu") is None
+
+
+def test_the_service_an_answer_is_linked_to(content: Content) -> None:
+    assert linked_service(content, "legal-sang-ten-xe-han-phat", "sang tên hết mấy tiền",
+                          "dang-ky-bien-dong-dat-dai") == "sang-ten-xe"
+    # "đăng ký" alone names no service; the engine's own linked reading stands
+    assert linked_service(content, "legal-tam-tru-chu-nha-khong-ky", "đăng ký mất bao lâu",
+                          None) is None
+    assert linked_service(content, "legal-sang-ten-xe-han-phat", "sang tên hết mấy tiền",
+                          "sang-ten-xe") is None

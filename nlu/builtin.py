@@ -96,6 +96,11 @@ _TERM_OWNERS: dict[str, set[str]] = {}
 for _sid, _terms in SERVICE_TERMS.items():
     for _t in _terms:
         _TERM_OWNERS.setdefault(_t, set()).add(_sid)
+#: Words that make the service named after them a state, not a wish (folded).
+_NEGATION = frozenset({"chua", "khong", "chang", "cha", "ko"})
+#: Words between the negation and the service that keep it a state ("chưa đăng ký kết hôn",
+#: "không có hộ chiếu"; not "không biết làm hộ chiếu").
+_STATE_WORDS = frozenset({"dang", "ky", "co", "lam", "duoc", "tung", "he", "giay", "di", "cap"})
 _TERMS_RE = re.compile("(?<= )(?:" + "|".join(
     sorted((re.escape(t) for t in _TERM_OWNERS), key=len, reverse=True)) + ")(?= )")
 _FAMILY_RE = re.compile("(?<= )(?:" + "|".join(
@@ -265,6 +270,19 @@ class BuiltinEngine:
                     break
         return out
 
+    @staticmethod
+    def _named_as_wanted(norm: str) -> set[str]:
+        """Services the text names, but not as a state it is in ("chưa đăng ký kết hôn",
+        "không có hộ chiếu"): a service named after a negation is no second question."""
+        out: set[str] = set()
+        padded = f" {norm} "
+        for m in _TERMS_RE.finditer(padded):
+            before = padded[:m.start()].split()[-4:]
+            negated = [i for i, w in enumerate(before) if w in _NEGATION]
+            if not negated or not _STATE_WORDS.issuperset(before[negated[-1] + 1:]):
+                out |= _TERM_OWNERS[m.group(0)]
+        return out
+
     def _vague(self, norm: str) -> bool:
         """Whether a message asks for a paper without a word saying which one."""
         return (only_vague(norm) and not self._mentions(norm)
@@ -296,7 +314,7 @@ class BuiltinEngine:
         for clause in pool:
             if content_words(clause) < 2:
                 continue
-            mentioned = self._mentions(clause)
+            mentioned = self._named_as_wanted(clause)
             named = mentioned - main_services
             if not named and len(pool) > 2:
                 continue  # only a clause naming another service is worth a look

@@ -143,6 +143,15 @@ def test_story_words_read_as_another_topic_are_no_second_topic(engine: BuiltinEn
     assert engine.parse(text).second is None
 
 
+def test_a_service_named_as_a_state_is_no_second_topic(engine: BuiltinEngine) -> None:
+    # "chưa đăng ký kết hôn" is the parents' situation, not a wish to marry.
+    p = engine.parse("Em với bạn gái chưa đăng ký kết hôn mà đã có con, giờ làm giấy khai sinh "
+                     "cho bé có ghi tên bố được không ạ")
+    assert p.second is None or p.second.service != "dang-ky-ket-hon"
+    assert BuiltinEngine._named_as_wanted("chua tung co ho chieu") == set()
+    assert BuiltinEngine._named_as_wanted("khong biet lam ho chieu o dau") == {"cap-ho-chieu"}
+
+
 def test_one_short_question_has_no_second_topic(engine: BuiltinEngine) -> None:
     assert engine.parse("làm hộ chiếu hết bao nhiêu tiền").second is None
 

@@ -55,6 +55,9 @@ _OWN_WORDS_INTENTS = frozenset({
 #: A follow-up form on a service card ("còn ... thì sao") that the model, reading the words
 #: alone, gives to another service this surely is about that other service.
 _SURE_SWITCH = 0.8
+#: At most this many services named in a message (``_mentions``) are looked at for a place
+#: among the three best guesses: a letter naming more is a story, not a pointer.
+_NAMED_MAX = 2
 #: A second topic must be this likely on its own.
 _SECOND_MIN = 0.5
 _SECOND_MIN_TOPIC = 0.9
@@ -325,6 +328,28 @@ class BuiltinEngine:
                 best = Alternative(a_intent, a_service, float(pp[j]), lb)
         return best
 
+    def _with_named(self, order: list[int], probs: NDArray[np.float64], q_norm: str,
+                    norm: str) -> list[int]:
+        """The best guesses, with a service the message names among the first three.
+
+        The model may rank a service the citizen names in so many words ("hộ chiếu", "tạm
+        trú") below two others (a long story about something else around it); the citizen
+        choosing among the three best guesses must see it. The likeliest named service missing
+        from the first three takes the third place (the question's names first, then the
+        whole message's); at most ``_NAMED_MAX`` names, else the message is a story.
+        """
+        named = self._mentions(q_norm) if q_norm != norm else set()
+        if not named:
+            named = self._mentions(norm)
+        if not named or len(named) > _NAMED_MAX:
+            return order
+        top3 = {self._alt_parts[i][1] for i in order[:3]}
+        missing = [j for sid in named - top3 if (j := self._index.get(f"svc_{sid}", -1)) >= 0]
+        if not missing:
+            return order
+        j = max(missing, key=lambda k: float(probs[k]))
+        return [*order[:2], j, *(i for i in order[2:] if i != j)][:len(order)]
+
     # ------------------------------------------------------------------ parse
 
     def parse(self, text: str, current_service: str | None = None) -> Parse:
@@ -426,6 +451,8 @@ class BuiltinEngine:
                     fid, score = fid2, score2
             if fid is not None and score >= self.thresholds.faq:
                 faq = out_label = fid
+        if not danger.now and not follow_up:
+            order = self._with_named(order, probs, q_norm, norm)
         alternatives = []
         for i in order:
             a_intent, a_service, a_label = self._alt_parts[i]

@@ -248,11 +248,17 @@ class BuiltinEngine:
     def _mentions(norm: str) -> set[str]:
         """Services the text names clearly (SERVICE_TERMS)."""
         out: set[str] = set()
+        for owners in BuiltinEngine._named_terms(norm):
+            out |= owners
+        return out
+
+    @staticmethod
+    def _named_terms(norm: str) -> list[set[str]]:
+        """The services of each SERVICE_TERMS term the text uses, term by term."""
+        out: list[set[str]] = []
         words = norm.split(" ")
         if "" in words:  # not single-spaced: the regex, which the word walk below mirrors
-            for m in _TERMS_RE.finditer(f" {norm} "):
-                out |= _TERM_OWNERS[m.group(0)]
-            return out
+            return [_TERM_OWNERS[m.group(0)] for m in _TERMS_RE.finditer(f" {norm} ")]
         # Leftmost, then longest, terms that do not overlap, as the regex finds them: only
         # the words a term starts with are looked at, from the end of the last term found.
         first = _TERMS_BY_FIRST
@@ -263,7 +269,7 @@ class BuiltinEngine:
             for term, owners in first[words[h]]:
                 k = len(term)
                 if k == 1 or tuple(words[h:h + k]) == term:
-                    out |= owners
+                    out.append(owners)
                     i = h + k
                     break
         return out
@@ -338,13 +344,18 @@ class BuiltinEngine:
         from the first three takes the third place (the question's names first, then the
         whole message's); at most ``_NAMED_MAX`` names, else the message is a story.
         """
-        named = self._mentions(q_norm) if q_norm != norm else set()
-        if not named:
-            named = self._mentions(norm)
+        terms = self._named_terms(q_norm) if q_norm != norm else []
+        if not terms:
+            terms = self._named_terms(norm)
+        named = {sid for owners in terms for sid in owners}
         if not named or len(named) > _NAMED_MAX:
             return order
-        top3 = {self._alt_parts[i][1] for i in order[:3]}
-        missing = [j for sid in named - top3 if (j := self._index.get(f"svc_{sid}", -1)) >= 0]
+        top3 = {sid for i in order[:3] if (sid := self._alt_parts[i][1])}
+        top3 |= {c for sid in top3 for c in _COVERS_SERVICES.get(sid, ())}
+        # A term one of whose services is guessed already ("khai sinh": the birth registration
+        # guessed, the linked procedure not) is answered.
+        wanted = {sid for owners in terms if not owners & top3 for sid in owners}
+        missing = [j for sid in wanted if (j := self._index.get(f"svc_{sid}", -1)) >= 0]
         if not missing:
             return order
         j = max(missing, key=lambda k: float(probs[k]))

@@ -55,6 +55,9 @@ _OWN_WORDS_INTENTS = frozenset({
 #: A follow-up form on a service card ("còn ... thì sao") that the model, reading the words
 #: alone, gives to another service this surely is about that other service.
 _SURE_SWITCH = 0.8
+#: At most this many services named in a message (``_mentions``) are looked at for a place
+#: among the three best guesses: a letter naming more is a story, not a pointer.
+_NAMED_MAX = 2
 #: A second topic must be this likely on its own.
 _SECOND_MIN = 0.5
 _SECOND_MIN_TOPIC = 0.9
@@ -250,11 +253,17 @@ class BuiltinEngine:
     def _mentions(norm: str) -> set[str]:
         """Services the text names clearly (SERVICE_TERMS)."""
         out: set[str] = set()
+        for owners in BuiltinEngine._named_terms(norm):
+            out |= owners
+        return out
+
+    @staticmethod
+    def _named_terms(norm: str) -> list[set[str]]:
+        """The services of each SERVICE_TERMS term the text uses, term by term."""
+        out: list[set[str]] = []
         words = norm.split(" ")
         if "" in words:  # not single-spaced: the regex, which the word walk below mirrors
-            for m in _TERMS_RE.finditer(f" {norm} "):
-                out |= _TERM_OWNERS[m.group(0)]
-            return out
+            return [_TERM_OWNERS[m.group(0)] for m in _TERMS_RE.finditer(f" {norm} ")]
         # Leftmost, then longest, terms that do not overlap, as the regex finds them: only
         # the words a term starts with are looked at, from the end of the last term found.
         first = _TERMS_BY_FIRST
@@ -265,7 +274,7 @@ class BuiltinEngine:
             for term, owners in first[words[h]]:
                 k = len(term)
                 if k == 1 or tuple(words[h:h + k]) == term:
-                    out |= owners
+                    out.append(owners)
                     i = h + k
                     break
         return out
@@ -342,6 +351,33 @@ class BuiltinEngine:
             if best is None or pp[j] > best.confidence:
                 best = Alternative(a_intent, a_service, float(pp[j]), lb)
         return best
+
+    def _with_named(self, order: list[int], probs: NDArray[np.float64], q_norm: str,
+                    norm: str) -> list[int]:
+        """The best guesses, with a service the message names among the first three.
+
+        The model may rank a service the citizen names in so many words ("hộ chiếu", "tạm
+        trú") below two others (a long story about something else around it); the citizen
+        choosing among the three best guesses must see it. The likeliest named service missing
+        from the first three takes the third place (the question's names first, then the
+        whole message's); at most ``_NAMED_MAX`` names, else the message is a story.
+        """
+        terms = self._named_terms(q_norm) if q_norm != norm else []
+        if not terms:
+            terms = self._named_terms(norm)
+        named = {sid for owners in terms for sid in owners}
+        if not named or len(named) > _NAMED_MAX:
+            return order
+        top3 = {sid for i in order[:3] if (sid := self._alt_parts[i][1])}
+        top3 |= {c for sid in top3 for c in _COVERS_SERVICES.get(sid, ())}
+        # A term one of whose services is guessed already ("khai sinh": the birth registration
+        # guessed, the linked procedure not) is answered.
+        wanted = {sid for owners in terms if not owners & top3 for sid in owners}
+        missing = [j for sid in wanted if (j := self._index.get(f"svc_{sid}", -1)) >= 0]
+        if not missing:
+            return order
+        j = max(missing, key=lambda k: float(probs[k]))
+        return [*order[:2], j, *(i for i in order[2:] if i != j)][:len(order)]
 
     # ------------------------------------------------------------------ parse
 
@@ -444,6 +480,8 @@ class BuiltinEngine:
                     fid, score = fid2, score2
             if fid is not None and score >= self.thresholds.faq:
                 faq = out_label = fid
+        if not danger.now and not follow_up:
+            order = self._with_named(order, probs, q_norm, norm)
         alternatives = []
         for i in order:
             a_intent, a_service, a_label = self._alt_parts[i]

@@ -6,6 +6,7 @@ import json
 import unicodedata
 from typing import Any
 
+import numpy as np
 import pytest
 
 from nlu.builtin import BuiltinEngine, Thresholds
@@ -173,3 +174,24 @@ def test_the_same_request_naming_its_paper_is_answered(
         engine: BuiltinEngine, text: str, service: str) -> None:
     p = engine.parse(text)
     assert (p.service, p.decision) == (service, "answer")
+
+
+def test_a_named_service_is_among_the_three_best_guesses(engine: BuiltinEngine) -> None:
+    # The model ranked "tạm trú" fifth; the message names it, so it takes the third place.
+    idx = engine._index
+    labels = ["svc_cap-ho-chieu", "svc_dang-ky-khai-sinh", "greet", "human",
+              "svc_dang-ky-tam-tru", "thanks"]
+    order = [idx[lb] for lb in labels]
+    probs = np.zeros(len(engine.labels))
+    probs[order] = [0.4, 0.2, 0.1, 0.08, 0.05, 0.01]
+    norm = "cho hoi lam tam tru cho con o dau"
+    out = engine._with_named(order, probs, norm, norm)
+    assert [engine.labels[i] for i in out] == [
+        "svc_cap-ho-chieu", "svc_dang-ky-khai-sinh", "svc_dang-ky-tam-tru", "greet", "human",
+        "thanks"]
+    # Already among the first three, or a story naming many services: left as ranked.
+    assert engine._with_named(order, probs, "ho chieu va khai sinh", "x") == order
+    many = "ho chieu tam tru khai sinh ket hon"
+    assert engine._with_named(order, probs, many, many) == order
+    # "khai sinh" names the birth registration and the linked procedure; one guessed is enough.
+    assert engine._with_named(order, probs, "khai sinh qua han", "khai sinh qua han") == order

@@ -323,7 +323,9 @@ class BuiltinEngine:
         for clause in pool:
             if content_words(clause) < 2:
                 continue
-            mentioned = self._named_as_wanted(clause)
+            mentioned = self._mentions(clause)
+            if mentioned and not _NEGATION.isdisjoint(clause.split(" ")):
+                mentioned = self._named_as_wanted(clause)
             named = mentioned - main_services
             if not named and len(pool) > 2:
                 continue  # only a clause naming another service is worth a look

@@ -43,6 +43,7 @@ from flows.thread import (
     names_service,
     offered,
     offered_entry,
+    only_linked_service,
     other_paper_merged,
     owner_refuses,
     related_entry,
@@ -101,6 +102,8 @@ _IDENTITY_LIKELY = 0.5
 _SURE_OF_SERVICE = 0.9
 #: A follow-up's own words read alone this surely as a procedure outside the 53: outside.
 _SURE_OUTSIDE = 0.9
+#: A message that names a procedure ("thủ tục", folded).
+_PROCEDURE = re.compile(r"\bthu tuc\b")
 #: Longer messages are questions of their own, not follow-ups to the answer just given.
 _FOLLOW_UP_WORDS = 12
 #: The national public service portal, whose search finds every procedure.
@@ -851,8 +854,15 @@ class Assistant:
                 and (parse.aspect or aspect_of(core_norm(text))):
             # "làm sang tên hết mấy tiền" after the answer on the transfer's deadline: the
             # service that answer is linked to, named by the message.
-            back = linked_service(ctx.content, str(state.data.get(_FAQ) or "") or None, text,
-                                  parse.service)
+            faq_now = str(state.data.get(_FAQ) or "") or None
+            back = linked_service(ctx.content, faq_now, text, parse.service)
+            if back is None:
+                # "hết bao nhiêu tiền" after an answer linked to one service only, which
+                # does not state it: that aspect of that service.
+                asked = parse.aspect or aspect_of(core_norm(text))
+                back = only_linked_service(ctx.content, faq_now, text, parse.service, asked)
+                if back is not None:
+                    parse = replace(parse, aspect=asked)
         if back is not None and danger.level == "none":
             # "quay lại căn cước": the service seen before that the message names.
             parse = replace(parse, intent="service_howto", service=back, label=f"svc_{back}",
@@ -1094,6 +1104,13 @@ class Assistant:
             # follow-up, but its own words name a procedure outside the 53 (read alone).
             parse = replace(parse, intent="out_of_scope", service=None, label=OTHER_PROCEDURE,
                             aspect=None, follow_up=False)
+        if (parse.intent == "out_of_scope" and parse.label in (None, "out_of_scope")
+                and parse.decision == "answer" and _PROCEDURE.search(words(parse.text))):
+            # "thủ tục xin học bổng cho con học đại học ở đâu": the engine finds nothing of
+            # ours, but the message names a procedure: it is outside the 53, said so with the
+            # portal's search and the ward's office, not the generic "not what I do" menu.
+            parse = replace(parse, label=OTHER_PROCEDURE, service=None, aspect=None,
+                            follow_up=False)
         if (_foreign_paper(ctx.content, parse) or _for_foreigner(ctx.content, parse)
                 or _outside_paper(parse)):
             # "đổi bằng lái Hàn Quốc sang bằng Việt Nam": the service is for papers Vietnam

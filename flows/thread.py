@@ -26,8 +26,8 @@ from nlu.rules import is_question_word
 
 __all__ = ["ANSWERS", "MAX_WORDS", "FollowUp", "aspect_of_answer", "back_to", "child_passport",
            "civil_lawyer", "fine_on_card", "follow_up", "linked_service", "offered",
-           "offered_entry", "other_paper_merged", "owner_refuses", "related_entry", "same_words",
-           "thread_topic", "words"]
+           "offered_entry", "only_linked_service", "other_paper_merged", "owner_refuses",
+           "related_entry", "same_words", "thread_topic", "words"]
 
 #: Longer messages are questions of their own, for the understanding engine.
 MAX_WORDS = 16
@@ -601,6 +601,46 @@ def linked_service(content: Content, current: str | None, text: str,
              and _shared(asked, (svc.name, *svc.aliases)) > 0]
     return named[0] if len(named) == 1 else None
 
+
+
+#: Aspects a short follow-up may ask of the one service an answer is linked to.
+_LINKED_ASPECTS = ("fee", "documents", "duration", "where")
+
+
+def only_linked_service(content: Content, current: str | None, text: str,
+                        understood: str | None, aspect: str | None) -> str | None:
+    """"hết bao nhiêu tiền" right after the child's passport answer, which is linked to the
+    passport service alone and does not state a fee: that aspect of that service, not
+    "which procedure's fee?". None when the answer (or its rest) speaks of the aspect (the
+    thread rules give it again), when the entry is linked to none or several services, when
+    the message is long, asks about a fine, or names another service."""
+    found = content.faq(current) if current else None
+    if found is None or aspect not in _LINKED_ASPECTS or len(found[1].services) != 1:
+        return None
+    sid = found[1].services[0]
+    folded = _words(text)
+    if sid not in content.services or not folded or len(folded.split()) > 6 \
+            or _FINE.search(folded):
+        return None
+    if understood not in (None, sid) and names_service(content, understood,
+                                                       _ASPECT_WORDS.sub(" ", folded)):
+        return None  # "còn làm căn cước thì mấy tiền": another service, named (not "lệ
+        # phí", which the university admission's aliases use too)
+    entry = found[1]
+    pattern = _SPEAKS_OF[aspect] if aspect in _SPEAKS_OF else None
+    if pattern is None:
+        return sid
+    # A sentence that sends the reader to the service for it ("Lệ phí và thời gian giải
+    # quyết xem ở thủ tục cấp hộ chiếu") says the answer is the service's, not the entry's.
+    said = [part for text in (entry.question, entry.answer, entry.more, *entry.steps)
+            for part in _SENTENCE.split(text) if not _REFERS.search(part)]
+    return None if pattern.search(" ".join(said)) else sid
+
+
+_ASPECT_WORDS = re.compile(r"\b(le phi|phi|bao nhieu|may|tien|giay to|ho so|bao lau|o dau|"
+                           r"nop|lam)\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_REFERS = re.compile(r"\bxem (ở|tại) (mục )?thủ tục\b", re.IGNORECASE)
 
 #: Words of every procedure's name: "đăng ký" alone names no service.
 _GENERIC = frozenset("dang ky cap lai lam doi xin giay to thu tuc moi".split())

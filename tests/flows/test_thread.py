@@ -22,6 +22,7 @@ from flows.thread import (
     follow_up,
     linked_service,
     offered_entry,
+    only_linked_service,
     other_paper_merged,
     owner_refuses,
     same_words,
@@ -329,3 +330,20 @@ def test_the_service_an_answer_is_linked_to(content: Content) -> None:
                           None) is None
     assert linked_service(content, "legal-sang-ten-xe-han-phat", "sang tên hết mấy tiền",
                           "sang-ten-xe") is None
+
+
+def test_only_linked_service(content: Content) -> None:
+    """An aspect after an answer linked to one service, which does not state it: that
+    service; not when the answer states it, the message names another service or is long."""
+    kid = "daily-ho-chieu-tre-em"  # its rest sends the fee and the time to the service
+    assert only_linked_service(content, kid, "hết bao nhiêu tiền", None, "fee") == "cap-ho-chieu"
+    assert only_linked_service(content, kid, "lệ phí bao nhiêu vậy", "xet-tuyen-dai-hoc",
+                               "fee") == "cap-ho-chieu"
+    assert only_linked_service(content, kid, "mất bao lâu", None, "duration") == "cap-ho-chieu"
+    assert only_linked_service(content, kid, "cần giấy tờ gì", None, "documents") is None
+    assert only_linked_service(content, kid, "còn làm căn cước thì mấy tiền",
+                               "cap-doi-the-can-cuoc", "fee") is None
+    assert only_linked_service(content, kid, "hết bao nhiêu tiền", None, "steps") is None
+    # linked to two services, or no answer being discussed
+    assert only_linked_service(content, "daily-sap-nhap", "mấy tiền", None, "fee") is None
+    assert only_linked_service(content, None, "mấy tiền", None, "fee") is None

@@ -329,6 +329,23 @@ Handler = Callable[[Incoming, State, Context, str], Awaitable[Outcome | None]]
 After = Callable[[Incoming, Outcome, Context], Awaitable[Outcome]]
 
 
+def _guessed_services(content: Content, options: list[str]) -> list[str]:
+    """The services on the buttons just shown: a service's own ("s:"), one aspect of it
+    ("a:", the "which procedure's fee?" buttons: "nộp hồ sơ ở đâu" typed next), and the one
+    service a question-and-answer guess is linked to ("q:", the age to marry guessed, then
+    "đăng ký cần giấy tờ gì" is the marriage registration's papers)."""
+    out: list[str] = []
+    for p in options:
+        head, _, rest = p.partition(":")
+        sid = rest.partition(":")[0] if head in ("s", "a") else ""
+        if head == "q" and (found := content.faq(rest)) is not None \
+                and len(found[1].services) == 1:
+            sid = found[1].services[0]
+        if sid in content.services and sid not in out:
+            out.append(sid)
+    return out
+
+
 @dataclass
 class Assistant:
     """Routes one message. ``plugins`` add commands/payload prefixes (broadcast flows)."""
@@ -1201,10 +1218,10 @@ class Assistant:
             # "mất phí không" right after the "outside the 53" reply: about that procedure,
             # which only the portal and the ward's office can tell; never a neighbour's fee.
             replies.append(self._outside_reply(ctx, state, offered[:3]))
-        elif parse.aspect and offered:
+        elif parse.aspect and (guessed := _guessed_services(ctx.content, state.options)):
             # Guesses were shown and the citizen typed "còn giấy tờ gì" instead of tapping:
             # that aspect of each guessed service, one tap away.
-            replies.append(self._which_service(ctx, offered[:3], parse.aspect))
+            replies.append(self._which_service(ctx, guessed[:3], parse.aspect))
         elif parse.decision == "suggest":
             replies.append(self._suggest(ctx, parse))
         else:

@@ -878,8 +878,11 @@ class Assistant:
                 # does not state it: that aspect of that service.
                 asked = parse.aspect or aspect_of(core_norm(text))
                 back = only_linked_service(ctx.content, faq_now, text, parse.service, asked)
-                if back is not None:
+                if back is not None and faq_now is not None:
                     parse = replace(parse, aspect=asked)
+                    # The answer stays in mind under the service's answers, as one offered
+                    # under its card ("bé không có căn cước thì sao" in its own words next).
+                    state.data[_OFFERED] = [back, faq_now]
         if back is not None and danger.level == "none":
             # "quay lại căn cước": the service seen before that the message names.
             parse = replace(parse, intent="service_howto", service=back, label=f"svc_{back}",

@@ -613,7 +613,8 @@ def only_linked_service(content: Content, current: str | None, text: str,
     passport service alone and does not state a fee: that aspect of that service, not
     "which procedure's fee?". None when the answer (or its rest) speaks of the aspect (the
     thread rules give it again), when the entry is linked to none or several services, when
-    the message is long, asks about a fine, or names another service."""
+    the message is long, asks about a fine, or names another service, or when the entry's
+    question does not name that service (it is then only next to it)."""
     found = content.faq(current) if current else None
     if found is None or aspect not in _LINKED_ASPECTS or len(found[1].services) != 1:
         return None
@@ -622,6 +623,8 @@ def only_linked_service(content: Content, current: str | None, text: str,
     if sid not in content.services or not folded or len(folded.split()) > 6 \
             or _FINE.search(folded):
         return None
+    if not names_service(content, sid, found[1].question):
+        return None  # an answer only loosely linked (VNeID's level 2, next to the ID card)
     if understood not in (None, sid) and names_service(content, understood,
                                                        _ASPECT_WORDS.sub(" ", folded)):
         return None  # "còn làm căn cước thì mấy tiền": another service, named (not "lệ

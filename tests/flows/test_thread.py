@@ -344,6 +344,9 @@ def test_only_linked_service(content: Content) -> None:
     assert only_linked_service(content, kid, "còn làm căn cước thì mấy tiền",
                                "cap-doi-the-can-cuoc", "fee") is None
     assert only_linked_service(content, kid, "hết bao nhiêu tiền", None, "steps") is None
+    # an answer only next to the service: its question does not name it
+    assert only_linked_service(content, "vneid-dang-ky-muc-2", "hết bao nhiêu tiền", None,
+                               "fee") is None
     # linked to two services, or no answer being discussed
     assert only_linked_service(content, "daily-sap-nhap", "mấy tiền", None, "fee") is None
     assert only_linked_service(content, None, "mấy tiền", None, "fee") is None
